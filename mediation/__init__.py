@@ -1,0 +1,96 @@
+"""mediation: case management for marriage and family dispute mediation."""
+import os
+import secrets
+import time
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application. ``test_config`` replaces instance and environment settings."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    app.config.from_object(Config)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("MEDIATION")
+    else:
+        app.config.update(test_config)
+    _configure_secret_key(app)
+    _configure_database(app)
+
+    from . import errors, i18n, labels
+    from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    bootstrap.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    labels.init_app(app)
+
+    from . import access, cli
+    from .main import nav
+    from .main.views import bp as main_bp
+    from .org.views import bp as org_bp
+    from .users.auth import bp as auth_bp
+    from .users.views import bp as users_bp
+
+    access.init_app(app)
+    nav.init_app(app)
+    for bp in (main_bp, auth_bp, org_bp, users_bp):
+        app.register_blueprint(bp)
+    cli.init_app(app)
+    return app
+
+
+def _configure_secret_key(app: Flask) -> None:
+    """Use the configured key; in development generate one into ``instance/`` once."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("ENV") == "production":
+        raise RuntimeError(
+            "MEDIATION_ENV=production needs a SECRET_KEY: set MEDIATION_SECRET_KEY "
+            "or SECRET_KEY in instance/config.py"
+        )
+    key_file = Path(app.instance_path) / "secret_key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: several gunicorn workers may start at once; only one writes.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    key = ""
+    for _ in range(50):  # the writer may not have finished its single write yet
+        key = key_file.read_text().strip()
+        if key:
+            break
+        time.sleep(0.02)
+    if not key:
+        raise RuntimeError(f"{key_file} is empty; delete it and start again")
+    app.config["SECRET_KEY"] = key
+
+
+def _configure_database(app: Flask) -> None:
+    """DATABASE_URL (or an explicit SQLALCHEMY_DATABASE_URI) wins; else SQLite in instance/."""
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{Path(app.instance_path) / 'mediation.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url

@@ -1,0 +1,79 @@
+"""Command-line tools: ``flask --app mediation network|users|demo ...``."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .errors import DomainError
+from .extensions import db
+from .org.models import OrgUnit
+from .org.services import NetworkImportError, import_network
+from .users.models import Role
+from .users.services import create_user
+
+network_cli = AppGroup("network", help="The 1+9+X network.")
+users_cli = AppGroup("users", help="Accounts.")
+demo_cli = AppGroup("demo", help="Demo data (never in production).")
+
+
+@network_cli.command("import")
+@click.argument("csv_file", type=click.File("rb"))
+def network_import(csv_file):
+    """Load a network file (code,name,tier,parent_code): upsert by code, all or nothing."""
+    try:
+        result = import_network(csv_file.read())
+    except NetworkImportError as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        click.echo("nothing was imported", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--unit", "unit_code", required=True, help="Code of the user's unit.")
+@click.option("--role", "roles", required=True, multiple=True,
+              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option("--display-name", default="")
+@click.option("--phone", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="MEDIATION_NEW_PASSWORD", help="Prompted when not given.")
+def users_create(username, unit_code, roles, display_name, phone, password):
+    """Create an account (for scripts)."""
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
+    if unit is None:
+        raise click.ClickException(f"unknown unit {unit_code}")
+    try:
+        user = create_user(username=username, display_name=display_name, unit=unit,
+                           roles=[Role(r) for r in roles], password=password, phone=phone)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"created {user.username} at {unit.code} {unit.name}")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
+def demo_load(if_empty):
+    """Create the Jintan network and the demo accounts (password jintan-demo)."""
+    from .demo import is_empty, load_demo
+
+    if current_app.config.get("ENV") == "production":
+        raise click.ClickException("the demo loader refuses to run with MEDIATION_ENV=production")
+    if if_empty and not is_empty():
+        click.echo("database not empty: demo not loaded")
+        return
+    counts = load_demo()
+    db.session.commit()
+    click.echo(f"demo loaded: {counts['units_created']} units, {counts['users_created']} accounts created")
+
+
+def init_app(app) -> None:
+    for group in (network_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

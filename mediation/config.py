@@ -1,0 +1,33 @@
+"""Defaults only. Secrets and the database URL come from ``instance/config.py``
+or ``MEDIATION_*`` environment variables (see README)."""
+from datetime import timedelta
+
+
+class Config:
+    # "development" or "production"; production refuses to start without a
+    # configured SECRET_KEY and refuses the demo loader.
+    ENV = "development"
+    # Empty means: SQLite at instance/mediation.sqlite.
+    DATABASE_URL = ""
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    # Serve Bootstrap from the installed package: deployments may have no internet.
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
+
+    # Failed-login throttling, per username and per client address.
+    LOGIN_WINDOW_MINUTES = 15
+    LOGIN_MAX_FAILURES_PER_USERNAME = 10
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+
+    PASSWORD_MIN_LENGTH = 8

@@ -1,0 +1,63 @@
+"""The demo network and accounts (password ``jintan-demo``); never in production."""
+from importlib.resources import files
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from .extensions import db
+from .org.models import OrgUnit, Tier
+from .org.services import import_network
+from .users.models import Role, User
+from .users.services import create_user
+
+DEMO_PASSWORD = "jintan-demo"
+STATION_CODE = "320413"
+
+
+def network_csv() -> bytes:
+    """The real Jintan 1+9+X network shipped in the package."""
+    return files("mediation").joinpath("data/jintan_network.csv").read_bytes()
+
+
+def demo_accounts() -> list[tuple[str, str, str, set[Role]]]:
+    """(username, display name, unit code, roles) for every demo account."""
+    units = db.session.scalars(
+        select(OrgUnit).where(OrgUnit.path.startswith(_station().path)).order_by(OrgUnit.code)
+    ).all()
+    out = [
+        ("admin", "金坛区管理员", STATION_CODE, {Role.ADMIN}),
+        ("stats", "统计查看", STATION_CODE, {Role.VIEWER}),
+    ]
+    for u in units:
+        if u.tier is Tier.PLATFORM:
+            out.append((f"coord-{u.code}", f"{u.name}负责人", u.code, {Role.COORDINATOR}))
+        elif u.tier is Tier.VILLAGE:
+            out.append((f"med-{u.code}", f"{u.name}调解员", u.code, {Role.MEDIATOR}))
+            out.append((f"grid-{u.code}", f"{u.name}网格员", u.code, {Role.GRID_WORKER}))
+    return out
+
+
+def _station() -> OrgUnit:
+    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == STATION_CODE))
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count(User.id)))
+
+
+def load_demo() -> dict[str, int]:
+    """Import the network and create the missing demo accounts; idempotent. Flushes."""
+    result = import_network(network_csv())
+    by_code = {u.code: u for u in db.session.scalars(select(OrgUnit))}
+    existing = set(db.session.scalars(select(User.username)))
+    # One hash for all: the accounts share a public demo password, and hashing
+    # 273 times with scrypt would take half a minute.
+    shared_hash = generate_password_hash(DEMO_PASSWORD)
+    created = 0
+    for username, name, code, roles in demo_accounts():
+        if username in existing:
+            continue
+        create_user(username=username, display_name=name, unit=by_code[code], roles=roles,
+                    password="", password_hash=shared_hash)
+        created += 1
+    return {"units_created": result.created, "users_created": created}

@@ -1,0 +1,56 @@
+"""Language and time-zone choice, and the date filters templates use."""
+from datetime import date, datetime
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's saved choice, else the session's, else the default (Chinese)."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.locale in languages:
+            return current_user.locale
+    lang = session.get("lang")
+    if lang in languages:
+        return lang
+    # An explicit ?lang= on the login page is honoured without an account.
+    lang = request.args.get("lang")
+    if lang in languages:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def is_chinese() -> bool:
+    return str(get_locale()).startswith("zh")
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """2026年11月29日 in Chinese, 29 November 2026 in English."""
+    if value is None:
+        return ""
+    return format_date(value, "long")
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """A stored (UTC) time in the configured zone."""
+    if value is None:
+        return ""
+    pattern = "yyyy年M月d日 HH:mm" if is_chinese() else "d MMM yyyy HH:mm"
+    return format_datetime(value, pattern)
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["date"] = fmt_date
+    app.jinja_env.filters["datetime"] = fmt_datetime
+
+    @app.context_processor
+    def _inject():
+        return {"current_locale": str(get_locale())}

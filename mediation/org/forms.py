@@ -1,0 +1,31 @@
+"""Forms for editing the network."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+
+class UnitAddForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Please enter a code.")), Length(max=32, message=_l("At most 32 characters."))],
+        description=_l("The 12-digit division code for a village, 9 digits for a town or street."),
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],
+    )
+    submit = SubmitField(_l("Add"))
+
+
+class UnitRenameForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],
+    )
+    submit = SubmitField(_l("Rename"))
+
+
+class UnitMoveForm(FlaskForm):
+    parent = SelectField(_l("New platform"), coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Move"))

@@ -1,0 +1,75 @@
+"""The 1+9+X network: one station, its platforms and their villages."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class Tier(enum.Enum):
+    """Tiers in their order from the top; a child is always exactly one tier lower."""
+
+    STATION = "station"
+    PLATFORM = "platform"
+    VILLAGE = "village"
+
+    @property
+    def depth(self) -> int:
+        return list(Tier).index(self)
+
+    @property
+    def child(self) -> "Tier | None":
+        order = list(Tier)
+        return order[self.depth + 1] if self.depth + 1 < len(order) else None
+
+
+class OrgUnit(db.Model):
+    """A node of the network. ``path`` is "/<id>/<id>/.../" from the root, so a
+    subtree is one indexed prefix match."""
+
+    __tablename__ = "org_unit"
+    # varchar_pattern_ops lets PostgreSQL serve the prefix LIKE of subtree queries.
+    __table_args__ = (Index("ix_org_unit_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[Tier] = mapped_column(
+        db.Enum(Tier, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    path: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped["OrgUnit | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["OrgUnit"]] = relationship(
+        back_populates="parent", order_by="OrgUnit.code"
+    )
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.code} {self.name}>"
+
+    @property
+    def label(self) -> str:
+        """Name with its parent's name for villages, since village names repeat
+        (two villages are called 新河村)."""
+        if self.tier is Tier.VILLAGE and self.parent is not None:
+            return f"{self.name}（{self.parent.name}）"
+        return self.name
+
+    def contains(self, other: "OrgUnit") -> bool:
+        """True when ``other`` is this unit or lies below it."""
+        return other.path.startswith(self.path)
+
+    def ancestors(self) -> list["OrgUnit"]:
+        """From the root down to the parent."""
+        chain = []
+        node = self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))

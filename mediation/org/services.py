@@ -1,0 +1,299 @@
+"""Loading and editing the network. Services flush; the caller commits."""
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..errors import DomainError
+from ..extensions import db
+from ..labels import TIER_LABELS
+from .models import OrgUnit, Tier
+
+CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+NAME_MAX = 64
+REQUIRED_COLUMNS = ("code", "name", "tier", "parent_code")
+
+
+class NetworkImportError(DomainError):
+    """The file was rejected; ``errors`` are line-numbered messages. Nothing was written."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    line: int
+    code: str
+    name: str
+    tier: Tier
+    parent_code: str
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NetworkImportError(
+            [_("line %(line)d: the file is not UTF-8 text; save it as UTF-8 and try again", line=line)]
+        ) from None
+
+
+def parse_network_csv(data: bytes) -> list[_Row]:
+    """Read and check a network file (columns code,name,tier,parent_code).
+
+    :raise NetworkImportError: with every problem found, each naming its line.
+    """
+    text = _decode(data)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise NetworkImportError(
+            [_("line 1: missing columns: %(cols)s", cols=", ".join(missing))]
+        )
+    reader.fieldnames = header
+    errors: list[str] = []
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    tiers = {t.value: t for t in Tier}
+    for raw in reader:
+        line = reader.line_num
+        if None in raw or any(v is None for v in raw.values()):
+            errors.append(_("line %(line)d: wrong number of columns", line=line))
+            continue
+        code = raw["code"].strip()
+        name = raw["name"].strip()
+        tier_text = raw["tier"].strip()
+        parent_code = raw["parent_code"].strip()
+        if not code and not name and not tier_text and not parent_code:
+            continue  # blank line
+        if not CODE_RE.match(code):
+            errors.append(_("line %(line)d: invalid code “%(code)s”", line=line, code=code))
+            continue
+        if not name:
+            errors.append(_("line %(line)d: the name is empty", line=line))
+        elif len(name) > NAME_MAX:
+            errors.append(
+                _("line %(line)d: the name is longer than %(max)d characters", line=line, max=NAME_MAX)
+            )
+        if tier_text not in tiers:
+            errors.append(
+                _("line %(line)d: unknown tier “%(tier)s” (station, platform or village)",
+                  line=line, tier=tier_text)
+            )
+            continue
+        if code in seen:
+            errors.append(
+                _("line %(line)d: duplicate code %(code)s (first on line %(first)d)",
+                  line=line, code=code, first=seen[code])
+            )
+            continue
+        seen[code] = line
+        rows.append(_Row(line, code, name, tiers[tier_text], parent_code))
+    if not rows and not errors:
+        errors.append(_("line 1: the file has no units"))
+    if errors:
+        raise NetworkImportError(errors)
+    return rows
+
+
+def import_network(data: bytes) -> ImportResult:
+    """Upsert a network file by code: all of it, or nothing.
+
+    :raise NetworkImportError: on any bad line (unknown parent, cycle, wrong tier
+        order, duplicate code, bad encoding); the session is left unchanged.
+    """
+    rows = parse_network_csv(data)
+    existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
+    in_file = {r.code: r for r in rows}
+
+    def tier_of(code: str) -> Tier | None:
+        if code in in_file:
+            return in_file[code].tier
+        return existing[code].tier if code in existing else None
+
+    def parent_of(code: str) -> str:
+        if code in in_file:
+            return in_file[code].parent_code
+        unit = existing.get(code)
+        return unit.parent.code if unit is not None and unit.parent is not None else ""
+
+    errors: list[str] = []
+    for r in rows:
+        old = existing.get(r.code)
+        if old is not None and old.tier is not r.tier:
+            errors.append(
+                _("line %(line)d: %(code)s is already a %(old)s and cannot become a %(new)s",
+                  line=r.line, code=r.code, old=TIER_LABELS[old.tier], new=TIER_LABELS[r.tier])
+            )
+            continue
+        if r.tier is Tier.STATION:
+            if r.parent_code:
+                errors.append(_("line %(line)d: a station has no parent", line=r.line))
+            continue
+        if not r.parent_code:
+            errors.append(_("line %(line)d: %(code)s needs a parent", line=r.line, code=r.code))
+            continue
+        parent_tier = tier_of(r.parent_code)
+        if parent_tier is None:
+            errors.append(
+                _("line %(line)d: unknown parent %(parent)s", line=r.line, parent=r.parent_code)
+            )
+            continue
+        # A cycle would revisit a code before reaching a root.
+        chain, node = {r.code}, r.parent_code
+        while node:
+            if node in chain:
+                errors.append(
+                    _("line %(line)d: %(code)s is its own ancestor (a cycle)", line=r.line, code=r.code)
+                )
+                break
+            chain.add(node)
+            node = parent_of(node)
+        else:
+            if parent_tier.child is not r.tier:
+                errors.append(
+                    _("line %(line)d: a %(tier)s cannot be placed under a %(ptier)s",
+                      line=r.line, tier=TIER_LABELS[r.tier], ptier=TIER_LABELS[parent_tier])
+                )
+    if errors:
+        raise NetworkImportError(errors)
+
+    result = ImportResult()
+    for r in rows:  # rows are in file order; parents may come later, so link after
+        unit = existing.get(r.code)
+        if unit is None:
+            unit = OrgUnit(code=r.code, name=r.name, tier=r.tier, path="")
+            db.session.add(unit)
+            existing[r.code] = unit
+            result.created += 1
+        elif unit.name != r.name or parent_of_unit(unit) != r.parent_code:
+            unit.name = r.name
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        result.codes.append(r.code)
+    for r in rows:
+        unit = existing[r.code]
+        unit.parent = existing[r.parent_code] if r.parent_code else None
+    db.session.flush()
+    rebuild_paths()
+    return result
+
+
+def parent_of_unit(unit: OrgUnit) -> str:
+    return unit.parent.code if unit.parent is not None else ""
+
+
+def rebuild_paths() -> None:
+    """Recompute every materialised path from the parent links (a few thousand rows at most)."""
+    units = list(db.session.scalars(select(OrgUnit)))
+    by_parent: dict[int | None, list[OrgUnit]] = {}
+    for u in units:
+        by_parent.setdefault(u.parent_id, []).append(u)
+    stack = [(u, "/") for u in by_parent.get(None, [])]
+    while stack:
+        unit, prefix = stack.pop()
+        path = f"{prefix}{unit.id}/"
+        if unit.path != path:
+            unit.path = path
+        stack.extend((c, path) for c in by_parent.get(unit.id, []))
+    db.session.flush()
+
+
+# --- editing by station admins ------------------------------------------------
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Please enter a name."), field="name")
+    if len(name) > NAME_MAX:
+        raise DomainError(_("The name may have at most %(max)d characters.", max=NAME_MAX), field="name")
+    return name
+
+
+def add_unit(parent: OrgUnit, code: str, name: str) -> OrgUnit:
+    """Add a child one tier below ``parent``."""
+    tier = parent.tier.child
+    if tier is None:
+        raise DomainError(_("A village cannot have units below it."))
+    if not parent.active:
+        raise DomainError(_("Units cannot be added under an inactive unit."))
+    code = (code or "").strip()
+    if not CODE_RE.match(code):
+        raise DomainError(_("The code may contain only digits and letters (at most 32)."), field="code")
+    if db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
+        raise DomainError(_("The code %(code)s is already in use.", code=code), field="code")
+    unit = OrgUnit(code=code, name=_check_name(name), tier=tier, parent=parent, path="")
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path}{unit.id}/"
+    db.session.flush()
+    return unit
+
+
+def rename_unit(unit: OrgUnit, name: str) -> None:
+    unit.name = _check_name(name)
+    db.session.flush()
+
+
+def set_unit_active(unit: OrgUnit, active: bool, *, actor) -> None:
+    """Deactivate a unit with no active children or users, or reactivate one under an active parent."""
+    from ..users.models import User
+
+    if active:
+        if unit.parent is not None and not unit.parent.active:
+            raise DomainError(_("Reactivate the parent unit first."))
+    else:
+        if unit.id == actor.unit_id:
+            raise DomainError(_("You cannot deactivate your own unit."))
+        if any(c.active for c in unit.children):
+            raise DomainError(_("Deactivate or move the units below it first."))
+        n_users = db.session.scalar(
+            select(func.count(User.id)).where(User.unit_id == unit.id, User.active.is_(True))
+        )
+        if n_users:
+            raise DomainError(
+                _("%(n)d active users belong to this unit; deactivate or move them first.", n=n_users)
+            )
+    unit.active = active
+    db.session.flush()
+
+
+def move_village(unit: OrgUnit, new_parent: OrgUnit) -> None:
+    """Put a village under another platform."""
+    if unit.tier is not Tier.VILLAGE:
+        raise DomainError(_("Only a village can be moved to another platform."))
+    if new_parent.tier is not Tier.PLATFORM:
+        raise DomainError(_("Choose a platform."), field="parent")
+    if not new_parent.active:
+        raise DomainError(_("The chosen platform is inactive."), field="parent")
+    unit.parent = new_parent
+    unit.path = f"{new_parent.path}{unit.id}/"
+    db.session.flush()
+
+
+def user_counts(unit_ids) -> dict[int, int]:
+    """Active users per unit, in one query."""
+    from ..users.models import User
+
+    rows = db.session.execute(
+        select(User.unit_id, func.count(User.id))
+        .where(User.unit_id.in_(unit_ids), User.active.is_(True))
+        .group_by(User.unit_id)
+    )
+    return dict(rows.all())

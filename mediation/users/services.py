@@ -1,0 +1,180 @@
+"""Accounts: login with throttling, creation, passwords. Services flush; the caller commits."""
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import DomainError
+from ..extensions import db
+from ..org.models import OrgUnit
+from ..timeutil import utcnow
+from .models import LoginAttempt, Role, User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+# Checked so that a wrong username costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+COMMON_PASSWORDS = frozenset(
+    """12345678 123456789 1234567890 password password1 11111111 88888888 66666666
+    00000000 12341234 87654321 qwertyui qwerty123 abc12345 abcd1234 a1234567 1q2w3e4r
+    iloveyou admin123 admin888 woaini1314 5201314520 147258369 123123123 jintan-demo
+    passw0rd letmein1 11223344 asdfghjk zxcvbnm1""".split()
+)
+
+
+class LoginRefused(DomainError):
+    """Wrong username or password, or too many tries; the message never says which user exists."""
+
+
+def _failures_since(column, value: str, since) -> int:
+    last_ok = db.session.scalar(
+        select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))
+    )
+    start = max(since, last_ok) if last_ok else since
+    return db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            column == value, LoginAttempt.success.is_(False), LoginAttempt.at > start
+        )
+    )
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check a login; record the attempt.
+
+    :raise LoginRefused: wrong credentials, inactive account, or throttled.
+    """
+    cfg = current_app.config
+    username = (username or "").strip()[:64]
+    address = (address or "unknown")[:64]
+    window = cfg["LOGIN_WINDOW_MINUTES"]
+    since = utcnow() - timedelta(minutes=window)
+    if (
+        _failures_since(LoginAttempt.username, username, since) >= cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]
+        or _failures_since(LoginAttempt.address, address, since) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    ):
+        raise LoginRefused(
+            _("Too many failed logins. Please wait %(minutes)d minutes and try again.", minutes=window)
+        )
+    user = db.session.scalar(select(User).where(User.username == username))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = ok and user is not None and user.active
+    db.session.add(LoginAttempt(username=username, address=address, success=ok))
+    if not ok:
+        db.session.flush()
+        raise LoginRefused(_("Wrong username or password."))
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    """:raise DomainError: when the password is too short or too easy to guess."""
+    min_len = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < min_len:
+        raise DomainError(_("The password needs at least %(n)d characters.", n=min_len), field="password")
+    if len(password) > 128:
+        raise DomainError(_("The password may have at most 128 characters."), field="password")
+    low = password.lower()
+    if low in COMMON_PASSWORDS or (username and username.lower() in low) or len(set(password)) < 4:
+        raise DomainError(_("This password is too easy to guess; choose another."), field="password")
+
+
+def check_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise DomainError(
+            _("A username has 3 to 64 letters, digits, dots, hyphens or underscores."), field="username"
+        )
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise DomainError(_("The username %(u)s is taken.", u=username), field="username")
+    return username
+
+
+def check_phone(phone: str) -> str:
+    phone = (phone or "").strip().replace(" ", "")
+    if phone and not PHONE_RE.match(phone):
+        raise DomainError(_("Enter an 11-digit mobile number or a landline such as 0519-82812345."),
+                          field="phone")
+    return phone
+
+
+def create_user(
+    *, username: str, display_name: str, unit: OrgUnit, roles, password: str,
+    phone: str = "", password_hash: str | None = None, check_policy: bool = True,
+) -> User:
+    """Create an account. ``password_hash`` lets the demo loader reuse one hash."""
+    username = check_username(username)
+    display_name = (display_name or "").strip() or username
+    if len(display_name) > 64:
+        raise DomainError(_("The name may have at most %(max)d characters.", max=64), field="display_name")
+    roles = set(roles)
+    if not roles:
+        raise DomainError(_("Choose at least one role."), field="roles")
+    if not unit.active:
+        raise DomainError(_("The unit is inactive."), field="unit")
+    if password_hash is None:
+        if check_policy:
+            check_password_policy(password, username)
+        password_hash = generate_password_hash(password)
+    user = User(username=username, display_name=display_name, phone=check_phone(phone),
+                unit=unit, password_hash=password_hash)
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, roles) -> None:
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise DomainError(_("Please enter a name."), field="display_name")
+    if len(display_name) > 64:
+        raise DomainError(_("The name may have at most %(max)d characters.", max=64), field="display_name")
+    roles = set(roles)
+    if not roles:
+        raise DomainError(_("Choose at least one role."), field="roles")
+    if unit.id != user.unit_id and not unit.active:
+        raise DomainError(_("The unit is inactive."), field="unit")
+    user.display_name = display_name
+    user.phone = check_phone(phone)
+    user.unit = unit
+    user.set_roles(roles)
+    db.session.flush()
+
+
+def change_password(user: User, old: str, new: str) -> None:
+    if not user.check_password(old or ""):
+        raise DomainError(_("The current password is wrong."), field="old_password")
+    if old == new:
+        raise DomainError(_("Choose a password different from the current one."), field="password")
+    check_password_policy(new, user.username)
+    user.set_password(new)
+    user.must_change_password = False
+    user.auth_version += 1
+    db.session.flush()
+
+
+def reset_password(user: User) -> str:
+    """Give the user a one-time password to change at next login; returns it."""
+    temporary = "-".join(secrets.token_hex(2) for _i in range(3))  # e.g. 3f9a-07c2-b1d4
+    user.set_password(temporary)
+    user.must_change_password = True
+    user.auth_version += 1  # logs out every open session
+    db.session.flush()
+    return temporary
+
+
+def set_user_active(user: User, active: bool, *, actor: User) -> None:
+    if not active and user.id == actor.id:
+        raise DomainError(_("You cannot deactivate your own account."))
+    if active and not user.unit.active:
+        raise DomainError(_("The user's unit is inactive; move the user first."))
+    if user.active != active:
+        user.active = active
+        user.auth_version += 1
+    db.session.flush()
+

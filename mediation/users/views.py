@@ -1,0 +1,138 @@
+"""Account administration within the actor's subtree."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from .. import access
+from ..access import require
+from ..errors import DomainError
+from ..extensions import db
+from ..org.models import OrgUnit
+from . import services
+from .forms import UserCreateForm, UserEditForm
+from .models import Role, User, UserRole
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+PER_PAGE = 50
+
+
+def _unit_choices(include: OrgUnit | None = None) -> list[tuple[int, str]]:
+    """Active units of the actor's subtree (plus ``include``), labelled with their parent."""
+    units = db.session.scalars(
+        access.units_query(current_user).where(or_(OrgUnit.active.is_(True),
+                                                   OrgUnit.id == (include.id if include else -1)))
+        .order_by(OrgUnit.path)
+    ).all()
+    return [(u.id, "　" * (u.path.count("/") - 2) + u.label) for u in units]
+
+
+def _scoped_unit(unit_id: int) -> OrgUnit:
+    unit = db.session.scalar(access.units_query(current_user).where(OrgUnit.id == unit_id))
+    if unit is None:
+        abort(404)
+    return unit
+
+
+@bp.route("/")
+@require("user.view")
+def index():
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    unit_code = request.args.get("unit") or ""
+    stmt = access.users_query(current_user).join(User.unit)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.username.ilike(like, escape="\\"), User.display_name.ilike(like, escape="\\")))
+    if role in {r.value for r in Role}:
+        stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(role))))
+    unit = None
+    if unit_code:
+        unit = access.get_unit_or_404(unit_code)
+        stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = db.paginate(stmt.order_by(OrgUnit.path, User.username), per_page=PER_PAGE, error_out=False)
+    return render_template("users/index.html", page=page, total=total, q=q, role=role,
+                           unit=unit, roles=list(Role))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("user.manage")
+def new():
+    form = UserCreateForm()
+    form.unit.choices = _unit_choices()
+    if request.method == "GET" and request.args.get("unit"):
+        form.unit.data = access.get_unit_or_404(request.args["unit"]).id
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                username=form.username.data, display_name=form.display_name.data,
+                phone=form.phone.data, unit=_scoped_unit(form.unit.data),
+                roles=[Role(r) for r in form.roles.data], password=form.password.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "username").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Account %(u)s created.", u=user.username), "success")
+            return redirect(url_for("users.detail", user_id=user.id))
+    return render_template("users/form.html", form=form, user=None)
+
+
+@bp.route("/<int:user_id>")
+@require("user.view")
+def detail(user_id: int):
+    user = access.get_user_or_404(user_id)
+    return render_template("users/detail.html", user=user)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@require("user.manage")
+def edit(user_id: int):
+    user = access.get_user_or_404(user_id)
+    form = UserEditForm(obj=user)
+    form.unit.choices = _unit_choices(include=user.unit)
+    if request.method == "GET":
+        form.unit.data = user.unit_id
+        form.roles.data = [r.value for r in user.roles]
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                user, display_name=form.display_name.data, phone=form.phone.data,
+                unit=_scoped_unit(form.unit.data), roles=[Role(r) for r in form.roles.data],
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "display_name").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("users.detail", user_id=user.id))
+    return render_template("users/form.html", form=form, user=user)
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@require("user.manage")
+def set_active(user_id: int):
+    user = access.get_user_or_404(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_user_active(user, active, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Account activated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/reset", methods=["POST"])
+@require("user.manage")
+def reset(user_id: int):
+    user = access.get_user_or_404(user_id)
+    temporary = services.reset_password(user)
+    db.session.commit()
+    # Shown once on this page, never flashed or stored in clear.
+    return render_template("users/reset_done.html", user=user, temporary=temporary)
