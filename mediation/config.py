@@ -31,3 +31,5 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 50
 
     PASSWORD_MIN_LENGTH = 8
+    # Werkzeug's method string; tests use a cheaper scrypt cost.
+    PASSWORD_HASH_METHOD = "scrypt"

@@ -2,12 +2,11 @@
 from importlib.resources import files
 
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from .extensions import db
 from .org.models import OrgUnit, Tier
 from .org.services import import_network
-from .users.models import Role, User
+from .users.models import Role, User, hash_password
 from .users.services import create_user
 
 DEMO_PASSWORD = "jintan-demo"
@@ -52,7 +51,7 @@ def load_demo() -> dict[str, int]:
     existing = set(db.session.scalars(select(User.username)))
     # One hash for all: the accounts share a public demo password, and hashing
     # 273 times with scrypt would take half a minute.
-    shared_hash = generate_password_hash(DEMO_PASSWORD)
+    shared_hash = hash_password(DEMO_PASSWORD)
     created = 0
     for username, name, code, roles in demo_accounts():
         if username in existing:

@@ -73,6 +73,7 @@ def make_app(db_url: str, **extra):
         "DATABASE_URL": db_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # real scrypt, test-sized cost
     }
     config.update(extra)
     app = create_app(config)

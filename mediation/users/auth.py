@@ -90,7 +90,9 @@ def change_password():
             getattr(form, exc.field or "password").errors.append(exc.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the auth version changed: renew this session's id
+            # The auth version changed: store the new id in this session (the real
+            # object, not the proxy, or current_user would resolve to itself).
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)

@@ -2,22 +2,21 @@
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
-from .models import LoginAttempt, Role, User
+from .models import LoginAttempt, User, hash_password
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-# Checked so that a wrong username costs as much time as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
 COMMON_PASSWORDS = frozenset(
     """12345678 123456789 1234567890 password password1 11111111 88888888 66666666
     00000000 12341234 87654321 qwertyui qwerty123 abc12345 abcd1234 a1234567 1q2w3e4r
@@ -60,7 +59,8 @@ def authenticate(username: str, password: str, address: str) -> User:
             _("Too many failed logins. Please wait %(minutes)d minutes and try again.", minutes=window)
         )
     user = db.session.scalar(select(User).where(User.username == username))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    # An unknown username costs as much time as a wrong password.
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     ok = ok and user is not None and user.active
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     if not ok:
@@ -69,6 +69,11 @@ def authenticate(username: str, password: str, address: str) -> User:
     user.last_login_at = utcnow()
     db.session.flush()
     return user
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(8))
 
 
 def check_password_policy(password: str, username: str = "") -> None:
@@ -119,7 +124,7 @@ def create_user(
     if password_hash is None:
         if check_policy:
             check_password_policy(password, username)
-        password_hash = generate_password_hash(password)
+        password_hash = hash_password(password)
     user = User(username=username, display_name=display_name, phone=check_phone(phone),
                 unit=unit, password_hash=password_hash)
     user.set_roles(roles)

@@ -1,0 +1,166 @@
+"""Accounts: login and its throttling, passwords, administration within the subtree."""
+import re
+
+from sqlalchemy import func, select
+
+from mediation.extensions import db
+from mediation.users.models import LoginAttempt, Role, User
+
+from .conftest import DEMO_PASSWORD
+
+
+def post_login(client, username, password):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_login_and_logout(client, demo):
+    assert client.get("/").status_code == 302  # login required
+    resp = post_login(client, "med-320413109201", DEMO_PASSWORD)
+    assert resp.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "上阳村调解员" in page and "上阳村（薛埠镇）" in page
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client, demo):
+    wrong = post_login(client, "med-320413109201", "not-the-password").get_data(as_text=True)
+    unknown = post_login(client, "nobody-here", "not-the-password").get_data(as_text=True)
+    assert "用户名或密码错误" in wrong and "用户名或密码错误" in unknown
+
+    def strip(page):
+        page = re.sub(r'name="csrf_token"[^>]*>', "", page)
+        return page.replace("med-320413109201", "X").replace("nobody-here", "X")
+
+    assert strip(wrong) == strip(unknown)
+
+
+def test_ten_failures_throttle_the_username_and_the_message_hides_existence(app, client, demo):
+    for _ in range(10):
+        assert "用户名或密码错误" in post_login(client, "med-320413109201", "wrong").get_data(as_text=True)
+    page = post_login(client, "med-320413109201", DEMO_PASSWORD).get_data(as_text=True)
+    assert "登录失败次数过多" in page  # even the right password waits now
+    assert client.get("/").status_code == 302
+    for _ in range(10):
+        post_login(client, "ghost-user", "wrong")
+    assert "登录失败次数过多" in post_login(client, "ghost-user", "wrong").get_data(as_text=True)
+    # Another account from the same address is not locked by these 20 failures (limit 50).
+    assert post_login(app.test_client(), "med-320413109202", DEMO_PASSWORD).status_code == 302
+
+
+def test_throttling_is_persisted_and_per_address(app, demo):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 5
+    for i in range(5):
+        post_login(app.test_client(), f"user{i}", "wrong")
+    # A fresh client (think: another worker process) still sees the block from the database.
+    page = post_login(app.test_client(), "med-320413109201", DEMO_PASSWORD).get_data(as_text=True)
+    assert "登录失败次数过多" in page
+    assert db.session.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.success.is_(False))) == 5
+
+
+def test_a_success_resets_the_username_count(client, demo):
+    for _ in range(9):
+        post_login(client, "med-320413109201", "wrong")
+    assert post_login(client, "med-320413109201", DEMO_PASSWORD).status_code == 302
+    client.post("/logout")
+    for _ in range(9):
+        post_login(client, "med-320413109201", "wrong")
+    assert post_login(client, "med-320413109201", DEMO_PASSWORD).status_code == 302
+
+
+def test_passwords_are_scrypt_hashes(demo):
+    user = db.session.scalar(select(User).where(User.username == "admin"))
+    assert user.password_hash.startswith("scrypt:")
+    assert DEMO_PASSWORD not in user.password_hash
+
+
+def test_change_own_password(login, app, demo):
+    c = login("med-320413109201")
+    page = c.post("/account/password", data={"old_password": "wrong", "password": "Qiu-2026-tea",
+                                             "confirm": "Qiu-2026-tea"}).get_data(as_text=True)
+    assert "当前密码不正确" in page
+    page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "12345678",
+                                             "confirm": "12345678"}).get_data(as_text=True)
+    assert "太容易被猜到" in page
+    page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "short",
+                                             "confirm": "short"}).get_data(as_text=True)
+    assert "至少需要 8 个字符" in page
+    resp = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "Qiu-2026-tea",
+                                             "confirm": "Qiu-2026-tea"})
+    assert resp.status_code == 302
+    assert c.get("/").status_code == 200  # this session survives the change
+    assert post_login(app.test_client(), "med-320413109201", DEMO_PASSWORD).status_code == 200
+    assert post_login(app.test_client(), "med-320413109201", "Qiu-2026-tea").status_code == 302
+
+
+def test_admin_creates_edits_deactivates_and_resets(login, app, demo):
+    admin = login("admin")
+    shangyang = "320413109201"
+    page = admin.get(f"/users/new?unit={shangyang}").get_data(as_text=True)
+    assert "上阳村（薛埠镇）" in page
+    from mediation.org.models import OrgUnit
+
+    unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == shangyang))
+    form = {"username": "wang.fang", "display_name": "王芳", "phone": "13800001234",
+            "unit": str(unit_id), "roles": ["mediator", "coordinator"], "password": "Lotus-pond-77"}
+    resp = admin.post("/users/new", data=form)
+    assert resp.status_code == 302
+    user = db.session.scalar(select(User).where(User.username == "wang.fang"))
+    assert user.roles == {Role.MEDIATOR, Role.COORDINATOR} and user.unit.code == shangyang
+    # The same username again is refused and nothing is added.
+    page = admin.post("/users/new", data=form).get_data(as_text=True)
+    assert "已被占用" in page
+    assert db.session.scalar(select(func.count(User.id)).where(User.username == "wang.fang")) == 1
+    # Bad phone: message beside the field, values kept.
+    page = admin.post("/users/new", data=dict(form, username="li.na", phone="12345")).get_data(as_text=True)
+    assert "11 位手机号" in page and 'value="li.na"' in page
+    # Logged in elsewhere, then deactivated: that session ends and login fails.
+    other = login("wang.fang", "Lotus-pond-77")
+    assert other.get("/").status_code == 200
+    admin.post(f"/users/{user.id}/active", data={"active": "0"})
+    assert other.get("/").status_code == 302
+    assert post_login(app.test_client(), "wang.fang", "Lotus-pond-77").status_code == 200
+    admin.post(f"/users/{user.id}/active", data={"active": "1"})
+    # Reset: a one-time password shown once, to be changed at once.
+    page = admin.post(f"/users/{user.id}/reset").get_data(as_text=True)
+    temporary = re.search(r'id="temporary-password">([0-9a-f-]+)<', page).group(1)
+    c = login("wang.fang", temporary)
+    assert c.get("/units/").headers["Location"].endswith("/account/password")
+    c.post("/account/password", data={"old_password": temporary, "password": "Fresh-lily-88",
+                                       "confirm": "Fresh-lily-88"})
+    assert c.get("/units/").status_code == 200
+
+
+def test_admin_cannot_deactivate_self(login, demo):
+    admin = login("admin")
+    me = db.session.scalar(select(User).where(User.username == "admin"))
+    page = admin.post(f"/users/{me.id}/active", data={"active": "0"}, follow_redirects=True).get_data(as_text=True)
+    assert "不能停用您自己的账号" in page
+
+
+def test_coordinator_sees_subtree_users_only(login, demo):
+    coord = login("coord-320413109")
+    page = coord.get("/users/?q=320413109201").get_data(as_text=True)
+    assert "med-320413109201" in page and "grid-320413109201" in page
+    listed = re.findall(r"<td>([\w.-]+)</td>", coord.get("/users/").get_data(as_text=True))
+    assert "coord-320413109" in listed and "med-320413401201" in listed  # 茅山 villages are in 薛埠镇
+    assert not [u for u in listed if u.startswith(("med-320413106", "coord-320413106", "admin", "stats"))]
+    assert re.findall(r"<td>([\w.-]+)</td>", coord.get("/users/?q=320413106").get_data(as_text=True)) == []
+    other = db.session.scalar(select(User).where(User.username == "med-320413106005"))
+    assert coord.get(f"/users/{other.id}").status_code == 404
+    mine = db.session.scalar(select(User).where(User.username == "med-320413109201"))
+    assert coord.get(f"/users/{mine.id}").status_code == 200
+    # Coordinators see but do not administer.
+    assert coord.get("/users/new").status_code == 403
+    assert coord.post(f"/users/{mine.id}/reset").status_code == 403
+
+
+def test_cli_users_create(runner, demo):
+    result = runner.invoke(args=["users", "create", "--username", "zhao.lei", "--unit", "320413106",
+                                 "--role", "coordinator", "--role", "mediator", "--password", "Bamboo-hill-9"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "zhao.lei"))
+    assert user.unit.code == "320413106" and user.roles == {Role.COORDINATOR, Role.MEDIATOR}
+    result = runner.invoke(args=["users", "create", "--username", "x1", "--unit", "nope",
+                                 "--role", "mediator", "--password", "Bamboo-hill-9"])
+    assert result.exit_code != 0 and "unknown unit" in result.output
