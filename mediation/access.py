@@ -19,12 +19,13 @@ from .users.models import Role, User
 # Role -> actions. An action names a capability; the scope check comes on top.
 _COMMON = {"home.view", "account.manage"}
 _STAFF = _COMMON | {"unit.view"}
+_CASEWORK = {"case.view", "case.create", "lead.view", "lead.handle"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset(_COMMON),
-    Role.MEDIATOR: frozenset(_STAFF),
+    Role.GRID_WORKER: frozenset(_COMMON | {"lead.create"}),
+    Role.MEDIATOR: frozenset(_STAFF | _CASEWORK),
     Role.VIEWER: frozenset(_STAFF),
-    Role.COORDINATOR: frozenset(_STAFF | {"user.view"}),
-    Role.ADMIN: frozenset(_STAFF | {"user.view", "user.manage", "unit.manage"}),
+    Role.COORDINATOR: frozenset(_STAFF | _CASEWORK | {"user.view"}),
+    Role.ADMIN: frozenset(_STAFF | _CASEWORK | {"user.view", "user.manage", "unit.manage", "category.manage"}),
 }
 
 
@@ -78,6 +79,79 @@ def get_unit_or_404(code: str, user=None) -> OrgUnit:
 def get_user_or_404(user_id: int, user=None) -> User:
     user = user or current_user
     return db.first_or_404(users_query(user).where(User.id == user_id))
+
+
+# --- cases -------------------------------------------------------------------------
+
+def cases_query(user) -> Select:
+    """Every case query starts here: cases held in the user's subtree."""
+    from .cases.models import Case
+
+    if "case.view" not in actions_of(user):
+        return select(Case).where(False)
+    return scoped(select(Case), user, Case.unit_id)
+
+
+def get_case_or_404(case_id: int, user=None):
+    from .cases.models import Case
+
+    user = user or current_user
+    return db.first_or_404(cases_query(user).where(Case.id == case_id))
+
+
+def unit_has_coordinator(unit: OrgUnit) -> bool:
+    """An active coordinator whose own unit is this one."""
+    from .users.models import UserRole
+
+    return db.session.scalar(
+        select(User.id).join(UserRole).where(
+            User.unit_id == unit.id, User.active.is_(True), UserRole.role == Role.COORDINATOR
+        ).limit(1)
+    ) is not None
+
+
+def is_manager_of(user, unit: OrgUnit) -> bool:
+    """May ``user`` accept, assign, reopen and archive cases held by ``unit``?
+    A coordinator (or admin) acts for its unit and every unit below it; where a
+    unit has no coordinator of its own, its mediators manage its cases themselves."""
+    if not in_scope(user, unit):
+        return False
+    roles = user.roles
+    if roles & {Role.COORDINATOR, Role.ADMIN}:
+        return True
+    return Role.MEDIATOR in roles and user.unit_id == unit.id and not unit_has_coordinator(unit)
+
+
+def case_roles(user, case) -> frozenset[str]:
+    """What the user is for this case: "manager" and/or "mediator" (see workflow)."""
+    if not getattr(user, "is_authenticated", False) or not in_scope(user, case.unit):
+        return frozenset()
+    out = set()
+    if is_manager_of(user, case.unit):
+        out.add("manager")
+    if user.id in case.mediator_ids:
+        out.add("mediator")
+    return frozenset(out)
+
+
+def can_edit_case(user, case) -> bool:
+    from .cases.workflow import EDITABLE_STATUSES
+
+    return case.status in EDITABLE_STATUSES and bool(case_roles(user, case))
+
+
+def mediator_candidates(unit: OrgUnit) -> Select:
+    """Who may mediate a case held by ``unit``: active mediators and coordinators
+    of the unit or of its parent."""
+    from .users.models import UserRole
+
+    units = [unit.id] + ([unit.parent_id] if unit.parent_id else [])
+    with_role = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR]))
+    return (
+        select(User)
+        .where(User.unit_id.in_(units), User.active.is_(True), User.id.in_(with_role))
+        .order_by(User.unit_id.desc(), User.display_name)
+    )
 
 
 # --- view helpers -------------------------------------------------------------

@@ -30,6 +30,13 @@ class Config:
     LOGIN_MAX_FAILURES_PER_USERNAME = 10
     LOGIN_MAX_FAILURES_PER_ADDRESS = 50
 
+    # Case numbers: （2026）金坛婚调字第0001号, unique per station and year.
+    CASE_NUMBER_PREFIX = "金坛婚调字"
+    CASE_NUMBER_FORMAT = "（{year}）{prefix}第{seq:04d}号"
+    # Mediation should generally end within this many days of acceptance (2002 rules art. 33).
+    MEDIATION_TIME_LIMIT_DAYS = 30
+    CASES_PER_PAGE = 20
+
     PASSWORD_MIN_LENGTH = 8
     # Werkzeug's method string; tests use a cheaper scrypt cost.
     PASSWORD_HASH_METHOD = "scrypt"

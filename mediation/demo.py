@@ -46,7 +46,10 @@ def is_empty() -> bool:
 
 def load_demo() -> dict[str, int]:
     """Import the network and create the missing demo accounts; idempotent. Flushes."""
+    from .cases.categories import seed_categories
+
     result = import_network(network_csv())
+    seed_categories()
     by_code = {u.code: u for u in db.session.scalars(select(OrgUnit))}
     existing = set(db.session.scalars(select(User.username)))
     # One hash for all: the accounts share a public demo password, and hashing

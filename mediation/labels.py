@@ -1,6 +1,9 @@
 """Display names for enum members, in the user's language (GLOSSARY.md)."""
 from flask_babel import lazy_gettext as _l
 
+from .cases.models import PartyRole, RiskLevel, Sex, Source
+from .cases.workflow import CaseStatus, Outcome
+from .leads.models import LeadStatus, Urgency
 from .org.models import Tier
 from .users.models import Role
 
@@ -18,7 +21,83 @@ ROLE_LABELS = {
     Role.VIEWER: _l("statistics viewer"),
 }
 
+STATUS_LABELS = {
+    CaseStatus.REGISTERED: _l("registered"),
+    CaseStatus.ACCEPTED: _l("accepted"),
+    CaseStatus.DECLINED: _l("declined"),
+    CaseStatus.ASSIGNED: _l("assigned"),
+    CaseStatus.IN_MEDIATION: _l("in mediation"),
+    CaseStatus.CONCLUDED: _l("mediation concluded"),
+    CaseStatus.FOLLOW_UP: _l("follow-up"),
+    CaseStatus.CLOSED: _l("closed"),
+    CaseStatus.ARCHIVED: _l("archived"),
+}
+
+OUTCOME_LABELS = {
+    Outcome.SUCCESS: _l("settled"),
+    Outcome.PARTIAL: _l("partly settled"),
+    Outcome.FAILED: _l("not settled"),
+    Outcome.TERMINATED: _l("mediation ended"),
+}
+
+SOURCE_LABELS = {
+    Source.PARTY: _l("party application"),
+    Source.SCREENING: _l("own screening"),
+    Source.GRID: _l("grid worker"),
+    Source.POLICE: _l("police"),
+    Source.COURT: _l("court"),
+    Source.GOVERNMENT: _l("government department"),
+    Source.HOTLINE: _l("12338 hotline"),
+    Source.PETITION: _l("petition"),
+    Source.OTHER: _l("other"),
+}
+
+RISK_LABELS = {
+    RiskLevel.NONE: _l("no risk"),
+    RiskLevel.YELLOW: _l("yellow"),
+    RiskLevel.ORANGE: _l("orange"),
+    RiskLevel.RED: _l("red"),
+}
+
+PARTY_ROLE_LABELS = {
+    PartyRole.APPLICANT: _l("applicant"),
+    PartyRole.RESPONDENT: _l("respondent"),
+    PartyRole.THIRD_PARTY: _l("third party"),
+    PartyRole.AGENT: _l("agent"),
+    PartyRole.GUARDIAN: _l("guardian"),
+}
+
+SEX_LABELS = {Sex.MALE: _l("male"), Sex.FEMALE: _l("female")}
+
+URGENCY_LABELS = {
+    Urgency.NORMAL: _l("normal"),
+    Urgency.URGENT: _l("urgent"),
+    Urgency.EMERGENCY: _l("emergency: someone may be hurt"),
+}
+
+LEAD_STATUS_LABELS = {
+    LeadStatus.NEW: _l("new"),
+    LeadStatus.CONVERTED: _l("became a case"),
+    LeadStatus.DISMISSED: _l("dismissed"),
+}
+
+# Bootstrap colours for chips: status by stage, risk by the familiar warning colours.
+STATUS_COLOURS = {
+    CaseStatus.REGISTERED: "secondary", CaseStatus.ACCEPTED: "info", CaseStatus.DECLINED: "dark",
+    CaseStatus.ASSIGNED: "info", CaseStatus.IN_MEDIATION: "primary", CaseStatus.CONCLUDED: "success",
+    CaseStatus.FOLLOW_UP: "success", CaseStatus.CLOSED: "light", CaseStatus.ARCHIVED: "light",
+}
+RISK_COLOURS = {RiskLevel.NONE: "light", RiskLevel.YELLOW: "warning", RiskLevel.ORANGE: "orange",
+                RiskLevel.RED: "danger"}
+
+_ALL = {
+    "tier_label": TIER_LABELS, "role_label": ROLE_LABELS, "status_label": STATUS_LABELS,
+    "outcome_label": OUTCOME_LABELS, "source_label": SOURCE_LABELS, "risk_label": RISK_LABELS,
+    "party_role_label": PARTY_ROLE_LABELS, "sex_label": SEX_LABELS, "urgency_label": URGENCY_LABELS,
+    "lead_status_label": LEAD_STATUS_LABELS, "status_colour": STATUS_COLOURS, "risk_colour": RISK_COLOURS,
+}
+
 
 def init_app(app) -> None:
-    app.jinja_env.filters["tier_label"] = lambda t: TIER_LABELS.get(t, t)
-    app.jinja_env.filters["role_label"] = lambda r: ROLE_LABELS.get(r, r)
+    for name, table in _ALL.items():
+        app.jinja_env.filters[name] = lambda value, table=table: table.get(value, value)

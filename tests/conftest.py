@@ -122,3 +122,7 @@ def login(app):
         return c
 
     return _login
+
+
+# Browser fixtures (live_server, browser, phone, desktop) live in tests/browser.py.
+from .browser import browser, desktop, live_server, phone  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """In Chromium: the Chinese home page on a phone, and the coordinator's subtree."""
 import pytest
 
-from .browser import browser, desktop, live_server, log_in, phone  # noqa: F401  (fixtures)
+from .browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -14,9 +14,9 @@ def test_village_mediator_sees_the_chinese_home_page_on_a_phone(live_server, pho
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     # The menu folds into the toggler and opens on tap.
     phone.click("button.navbar-toggler")
-    phone.get_by_role("link", name="网络").click()
-    phone.wait_for_url(f"{live_server}/units/")
-    assert phone.locator("a[href^='/units/3204']").count() == 1
+    phone.get_by_role("link", name="我的案件").click()
+    phone.wait_for_url(f"{live_server}/cases/?view=mine")
+    assert "我的案件" in phone.locator("h1").inner_text()
     phone.screenshot(path=str(tmp_path / "home.png"))
     # Admin pages are out of reach.
     assert phone.goto(f"{live_server}/users/new").status == 403

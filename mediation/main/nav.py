@@ -1,20 +1,36 @@
-"""The navigation for each role (UI.md), computed from the access rules."""
+"""The navigation for each role (UI.md). Later features add their entries here."""
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access
+from ..users.models import Role
 
-# (endpoint, label, action needed). Later features add their entries here.
+M, C, A, G, V = Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN, Role.GRID_WORKER, Role.VIEWER
+
+# (label, endpoint, url arguments, roles that see it), in menu order.
 NAV_ITEMS = (
-    ("main.home", _l("Home"), "home.view"),
-    ("org.index", _l("Network"), "unit.view"),
-    ("users.index", _l("People"), "user.view"),
+    (_l("Home"), "main.home", {}, {M, C, A, G, V}),
+    (_l("New case"), "cases.new", {}, {M}),
+    (_l("My cases"), "cases.index", {"view": "mine"}, {M}),
+    (_l("Cases"), "cases.index", {}, {C, A}),
+    (_l("Report a lead"), "leads.new", {}, {G}),
+    (_l("Leads"), "leads.index", {}, {M, C, A}),
+    (_l("My leads"), "leads.index", {}, {G}),
+    (_l("People"), "users.index", {}, {C, A}),
+    (_l("Network"), "org.index", {}, {C, A, V}),
+    (_l("Settings"), "cases.categories", {}, {A}),
 )
 
 
-def nav_items() -> list[tuple[str, str]]:
-    actions = access.actions_of(current_user)
-    return [(endpoint, label) for endpoint, label, action in NAV_ITEMS if action in actions]
+def nav_items() -> list[tuple[str, str, str]]:
+    """(label, url, endpoint) for the current user; each endpoint once."""
+    roles = current_user.roles
+    seen, out = set(), []
+    for label, endpoint, args, who in NAV_ITEMS:
+        if roles & who and endpoint not in seen:
+            seen.add(endpoint)
+            out.append((label, url_for(endpoint, **args), endpoint))
+    return out
 
 
 def init_app(app) -> None:

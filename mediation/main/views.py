@@ -1,7 +1,7 @@
 """Home page and health check."""
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from .. import access
 from ..extensions import db
@@ -13,9 +13,21 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def home():
+    """What needs this person now, each a link to the list that holds it."""
     if current_user.roles == {Role.GRID_WORKER}:
-        return render_template("main/home_grid.html")
-    return render_template("main/home.html", actions=access.actions_of(current_user))
+        return redirect(url_for("leads.new"))
+    actions = access.actions_of(current_user)
+    counts, new_leads, drafts = {}, 0, 0
+    if "case.view" in actions:
+        from ..cases.services import drafts_of, home_counts
+        from ..leads.models import Lead, LeadStatus
+
+        counts = home_counts(current_user)
+        new_leads = db.session.scalar(
+            access.scoped(select(func.count(Lead.id)), current_user, Lead.unit_id).where(Lead.status == LeadStatus.NEW)
+        )
+        drafts = len(drafts_of(current_user))
+    return render_template("main/home.html", actions=actions, counts=counts, new_leads=new_leads, drafts=drafts)
 
 
 @bp.route("/healthz")

@@ -1,0 +1,91 @@
+"""The dispute category list, kept by station admins."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..access import require
+from ..extensions import db
+from .models import Category
+from .views import bp
+
+# The starting list (DOMAIN.md §3), also seeded by the migration that made the table.
+DEFAULT_CATEGORIES = [
+    ("divorce", "离婚", "Divorce (property, custody)"),
+    ("bride_price", "彩礼/婚约财产", "Bride price / engagement gifts"),
+    ("marital_conflict", "婚内矛盾", "Conflict within a marriage"),
+    ("cohabitation", "同居析产", "Break-up of cohabitation"),
+    ("child_support", "抚养/抚养费", "Child custody and support"),
+    ("visitation", "探望权", "Visitation"),
+    ("elder_support", "赡养", "Elder support"),
+    ("spousal_support", "扶养", "Spousal support"),
+    ("inheritance", "继承", "Inheritance"),
+    ("household_partition", "分家析产", "Household partition"),
+    ("intergenerational", "婆媳/代际", "In-law and intergenerational"),
+    ("guardianship", "监护", "Guardianship"),
+    ("neighbour", "邻里纠纷", "Neighbour dispute"),
+    ("other", "其他", "Other family dispute"),
+]
+
+
+def seed_categories() -> int:
+    """Add the default categories to an empty list (databases made without migrations)."""
+    if db.session.scalar(select(func.count(Category.id))):
+        return 0
+    for i, (code, zh, en) in enumerate(DEFAULT_CATEGORIES):
+        db.session.add(Category(code=code, name_zh=zh, name_en=en, sort_order=(i + 1) * 10))
+    db.session.flush()
+    return len(DEFAULT_CATEGORIES)
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Please enter a code.")),
+                                               Regexp(r"^[a-z0-9_]{1,32}$", message=_l("Lower-case letters, digits "
+                                                                                       "and underscores only."))])
+    name_zh = StringField(_l("Chinese name"), validators=[DataRequired(_l("Please enter a name.")),
+                                                          Length(max=32, message=_l("At most 32 characters."))])
+    name_en = StringField(_l("English name"), validators=[DataRequired(_l("Please enter a name.")),
+                                                          Length(max=64, message=_l("At most 64 characters."))])
+    sort_order = IntegerField(_l("Order"), validators=[Optional()], default=0)
+    active = BooleanField(_l("In use"), default=True)
+
+
+@bp.route("/categories/", methods=["GET", "POST"])
+@require("category.manage")
+def categories():
+    form = CategoryForm(prefix="new")
+    if form.validate_on_submit():
+        if db.session.scalar(select(Category.id).where(Category.code == form.code.data)):
+            form.code.errors.append(_("The code %(code)s is already in use.", code=form.code.data))
+        else:
+            order = form.sort_order.data or (db.session.scalar(select(func.max(Category.sort_order))) or 0) + 10
+            db.session.add(Category(code=form.code.data, name_zh=form.name_zh.data.strip(),
+                                    name_en=form.name_en.data.strip(), sort_order=order, active=form.active.data))
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("cases.categories"))
+    rows = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
+    return render_template("cases/categories.html", rows=rows, form=form)
+
+
+@bp.route("/categories/<int:category_id>", methods=["POST"])
+@require("category.manage")
+def category_update(category_id: int):
+    category = db.get_or_404(Category, category_id)
+    form = CategoryForm(prefix=f"c{category_id}")
+    form.code.data = category.code  # the code never changes: statistics rely on it
+    if form.validate_on_submit():
+        category.name_zh = form.name_zh.data.strip()
+        category.name_en = form.name_en.data.strip()
+        category.sort_order = form.sort_order.data or 0
+        category.active = bool(request.form.get(f"c{category_id}-active"))
+        db.session.commit()
+        flash(_("Saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("cases.categories"))

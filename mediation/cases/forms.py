@@ -1,0 +1,171 @@
+"""The intake and edit form (one page, parties as repeating cards) and transition forms."""
+import re
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
+from . import idnumber
+from .models import PartyRole, RiskLevel, Sex, Source
+from .workflow import Outcome
+
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+# The 56 officially recognised ethnic groups (GB 3304), 汉族 first.
+ETHNIC_GROUPS = (
+    "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 土家族 哈尼族 哈萨克族 傣族 "
+    "黎族 傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 景颇族 柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 "
+    "撒拉族 毛南族 仡佬族 锡伯族 阿昌族 普米族 塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 "
+    "塔塔尔族 独龙族 鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
+).split()
+
+
+def _choices(enum_cls, labels):
+    return [(m.value, labels[m]) for m in enum_cls]
+
+
+def _len(n: int):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+class PartyForm(Form):
+    """One party card. A plain Form: the CSRF token belongs to the outer form."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations  # WTForms' own messages in the user's language, as in FlaskForm
+
+    role = SelectField(_l("Role"), choices=_choices(PartyRole, PARTY_ROLE_LABELS))
+    name = StringField(_l("Name"), validators=[_len(50)])
+    sex = SelectField(_l("Sex"), choices=[("", "—")] + _choices(Sex, SEX_LABELS), default="")
+    ethnicity = SelectField(_l("Ethnicity"), choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], default="")
+    birth_date = DateField(_l("Birth date"), validators=[Optional()],
+                           render_kw={"max": "2100-01-01"})
+    occupation = StringField(_l("Occupation"), validators=[_len(50)])
+    id_number = StringField(_l("ID number"), validators=[_len(18)],
+                            render_kw={"autocomplete": "off", "inputmode": "text"})
+    phone = StringField(_l("Phone"), validators=[_len(20)], render_kw={"inputmode": "tel"})
+    address = StringField(_l("Address"), validators=[_len(200)])
+    relationship = StringField(_l("Relationship to the other party"), validators=[_len(50)],
+                               render_kw={"placeholder": _l("e.g. the applicant's husband")})
+    is_minor = BooleanField(_l("Minor"))
+
+    def is_blank(self) -> bool:
+        return not any((f.data or "") for f in (self.name, self.id_number, self.phone, self.address))
+
+    def validate_birth_date(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError(_l("The birth date is in the future."))
+
+    def validate_id_number(self, field):
+        value = idnumber.normalise(field.data)
+        field.data = value
+        if not value:
+            return
+        if not idnumber.is_valid(value):
+            raise ValidationError(_l("This ID number is not valid: check the 18 characters (the last "
+                                     "one is a check digit)."))
+        if self.birth_date.data and idnumber.birth_date_of(value) != self.birth_date.data:
+            raise ValidationError(_l("The birth date in the ID number differs from the birth date entered."))
+
+    def validate_phone(self, field):
+        value = (field.data or "").strip().replace(" ", "")
+        field.data = value
+        if value and not PHONE_RE.match(value):
+            raise ValidationError(_l("Enter an 11-digit mobile number or a landline such as 0519-82812345."))
+
+
+class CaseForm(FlaskForm):
+    category = SelectField(_l("Category"), coerce=int, validate_choice=True,
+                           validators=[InputRequired(_l("Choose a category."))])
+    source = SelectField(_l("Source"), choices=_choices(Source, SOURCE_LABELS))
+    referrer = StringField(_l("Referred by"), validators=[_len(100)],
+                           render_kw={"placeholder": _l("e.g. the police station, the grid worker's name")})
+    intake_date = DateField(_l("Intake date"), validators=[InputRequired(_l("Enter the intake date."))])
+    summary = TextAreaField(_l("Summary of the dispute"),
+                            validators=[DataRequired(_l("Describe the dispute.")), _len(5000)],
+                            render_kw={"rows": 4})
+    claims = TextAreaField(_l("Claims"), validators=[_len(5000)], render_kw={"rows": 3})
+    amount_in_dispute = DecimalField(
+        _l("Amount in dispute (yuan)"), places=2,
+        validators=[Optional(), NumberRange(min=0, max=10**11, message=_l("Enter an amount from 0 up."))],
+        render_kw={"inputmode": "decimal"})
+    people_involved = IntegerField(
+        _l("People involved"), default=2,
+        validators=[InputRequired(_l("Enter the number of people involved.")),
+                    NumberRange(min=1, max=100000, message=_l("Enter a number from 1 up."))],
+        render_kw={"inputmode": "numeric"})
+    children_involved = IntegerField(
+        _l("Children involved"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))],
+        render_kw={"inputmode": "numeric"})
+    is_major = BooleanField(_l("Major dispute (重大)"))
+    is_mass = BooleanField(_l("Mass dispute (群体性)"))
+    risk_level = SelectField(_l("Risk level"), choices=_choices(RiskLevel, RISK_LABELS))
+    dv_flag = BooleanField(_l("Domestic violence suspected"))
+    consent_to_mediate = BooleanField(_l("Both sides agree to mediation"))
+    rights_notice_date = DateField(_l("Notice of rights and duties given on"), validators=[Optional()])
+    parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=30)
+    draft_id = HiddenField()
+    version = HiddenField()
+
+    def validate_intake_date(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError(_l("The intake date is in the future."))
+
+    def validate_parties(self, field):
+        filled = [p for p in field.entries if not p.form.is_blank()]
+        for entry in filled:
+            if not (entry.form.name.data or "").strip():
+                entry.form.name.errors = list(entry.form.name.errors) + [str(_l("Enter the party's name."))]
+        roles = {p.form.role.data for p in filled if (p.form.name.data or "").strip()}
+        missing = []
+        if PartyRole.APPLICANT.value not in roles:
+            missing.append(str(_l("Enter the applicant's name.")))
+        if PartyRole.RESPONDENT.value not in roles:
+            missing.append(str(_l("Enter the respondent's name.")))
+        if missing:
+            raise ValidationError(" ".join(missing))
+        if any(p.form.name.errors for p in filled):
+            raise ValidationError(_l("Check the parties."))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Please give a reason.")), _len(2000)],
+                           render_kw={"rows": 3})
+
+
+class AssignForm(FlaskForm):
+    lead_mediator = SelectField(_l("Lead mediator"), coerce=int, validate_choice=True,
+                                validators=[InputRequired(_l("Choose the lead mediator."))])
+    co_mediators = SelectMultipleField(_l("Co-mediators"), coerce=int, validate_choice=True)
+    reason = TextAreaField(_l("Reason for the change"), validators=[_len(2000)], render_kw={"rows": 2})
+
+
+class ConcludeForm(FlaskForm):
+    outcome = SelectField(_l("Outcome"), choices=_choices(Outcome, OUTCOME_LABELS))
+    agreement_summary = TextAreaField(_l("What was agreed"), validators=[_len(10000)], render_kw={"rows": 5})
+    told_other_routes = BooleanField(
+        _l("The parties were told they may turn to arbitration, administrative channels or the courts"))
+    note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})

@@ -1,0 +1,241 @@
+"""Cases, their parties, the timeline, drafts and the case-number counter."""
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, orm
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..org.models import OrgUnit
+from ..timeutil import utcnow
+from ..users.models import User
+from .workflow import CaseStatus, Outcome
+
+
+def _enum(cls, length: int = 24):
+    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Source(enum.Enum):
+    """How the dispute reached the committee (DOMAIN.md §1)."""
+
+    PARTY = "party"  # 当事人申请
+    SCREENING = "screening"  # 主动排查
+    GRID = "grid"  # 网格员
+    POLICE = "police"  # 公安机关
+    COURT = "court"  # 人民法院
+    GOVERNMENT = "government"  # 政府部门
+    HOTLINE = "hotline"  # 12338 热线
+    PETITION = "petition"  # 信访
+    OTHER = "other"  # 其他
+
+
+class RiskLevel(enum.Enum):
+    NONE = "none"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+class PartyRole(enum.Enum):
+    APPLICANT = "applicant"
+    RESPONDENT = "respondent"
+    THIRD_PARTY = "third_party"
+    AGENT = "agent"
+    GUARDIAN = "guardian"
+
+
+class Sex(enum.Enum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Category(db.Model):
+    """A dispute category; the list is kept by station admins. 家暴 is a risk flag, not a category."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(32))
+    name_en: Mapped[str] = mapped_column(String(64))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.code}>"
+
+
+class Case(db.Model):
+    __tablename__ = "case_record"
+    __table_args__ = (
+        UniqueConstraint("station_id", "year", "seq", name="uq_case_record_station_year_seq"),
+        Index("ix_case_record_unit_status", "unit_id", "status"),
+        Index("ix_case_record_due_date", "due_date"),
+        Index("ix_case_record_intake_date", "intake_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    year: Mapped[int]
+    seq: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))  # the holding unit
+    origin_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    source: Mapped[Source] = mapped_column(_enum(Source))
+    referrer: Mapped[str] = mapped_column(String(100), default="")
+    intake_date: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text)
+    claims: Mapped[str] = mapped_column(Text, default="")
+    amount_in_dispute: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    people_involved: Mapped[int] = mapped_column(default=2)
+    children_involved: Mapped[int] = mapped_column(default=0)
+    is_major: Mapped[bool] = mapped_column(default=False)
+    is_mass: Mapped[bool] = mapped_column(default=False)
+    risk_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel), default=RiskLevel.NONE)
+    dv_flag: Mapped[bool] = mapped_column(default=False)
+    consent_to_mediate: Mapped[bool] = mapped_column(default=False)
+    rights_notice_date: Mapped[date | None]
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.REGISTERED)
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
+    # Until the agreement feature: what was agreed, required for a settled outcome.
+    agreement_summary: Mapped[str] = mapped_column(Text, default="")
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    lead_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    accepted_at: Mapped[datetime | None]
+    due_date: Mapped[date | None]  # acceptance + the mediation time limit
+    concluded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
+    origin_unit: Mapped[OrgUnit] = relationship(foreign_keys=[origin_unit_id])
+    category: Mapped[Category] = relationship()
+    lead_mediator: Mapped[User | None] = relationship(foreign_keys=[lead_mediator_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    co_mediators: Mapped[list[User]] = relationship(secondary="case_co_mediator", order_by="User.id")
+    parties: Mapped[list["Party"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
+    )
+    events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.id")
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number}>"
+
+    @property
+    def mediator_ids(self) -> set[int]:
+        ids = {u.id for u in self.co_mediators}
+        if self.lead_mediator_id:
+            ids.add(self.lead_mediator_id)
+        return ids
+
+    def parties_with(self, role: PartyRole) -> list["Party"]:
+        return [p for p in self.parties if p.role is role]
+
+
+case_co_mediator = db.Table(
+    "case_co_mediator",
+    db.Column("case_id", ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", ForeignKey("user_account.id"), primary_key=True),
+)
+
+
+class Party(db.Model):
+    __tablename__ = "party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    role: Mapped[PartyRole] = mapped_column(_enum(PartyRole))
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    sex: Mapped[Sex | None] = mapped_column(_enum(Sex, 8))
+    ethnicity: Mapped[str] = mapped_column(String(16), default="")
+    birth_date: Mapped[date | None]
+    occupation: Mapped[str] = mapped_column(String(50), default="")
+    id_number: Mapped[str] = mapped_column(String(18), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    relationship: Mapped[str] = mapped_column(String(50), default="")
+    is_minor: Mapped[bool] = mapped_column(default=False)
+
+    # orm.relationship: the column above shadows the name inside this class body.
+    case: Mapped[Case] = orm.relationship(back_populates="parties")
+
+    @property
+    def id_masked(self) -> str:
+        """3204**********1234: the first four and last four characters."""
+        return mask_id(self.id_number)
+
+
+def mask_name(value: str) -> str:
+    """汤桂珍 -> 汤**: lists show who without naming them in full."""
+    return value[:1] + "*" * (len(value) - 1) if value else ""
+
+
+def mask_id(value: str) -> str:
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+class CaseEvent(db.Model):
+    """One line of the timeline; never changed or deleted."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # "created", "edited" or a transition name
+    from_status: Mapped[CaseStatus | None] = mapped_column(_enum(CaseStatus))
+    to_status: Mapped[CaseStatus | None] = mapped_column(_enum(CaseStatus))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # {field: [old, new]} for edits; other details for transitions.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(CaseEvent, "before_update")
+@event.listens_for(CaseEvent, "before_delete")
+def _events_are_immutable(_mapper, _conn, target):
+    raise RuntimeError(f"case events are append-only (event {target.id})")
+
+
+class CaseNumberCounter(db.Model):
+    """The last number given per station and year; incremented atomically at registration."""
+
+    __tablename__ = "case_number_counter"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class CaseDraft(db.Model):
+    """A half-written intake form, saved while typing so nothing is lost."""
+
+    __tablename__ = "case_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)  # form field -> list of values
+    title: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

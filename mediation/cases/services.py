@@ -1,0 +1,312 @@
+"""Registering and editing cases, numbering, drafts, conflict checks. Services
+flush; the view commits once."""
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, select, update
+
+from .. import access
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import fmt_datetime
+from ..org.models import OrgUnit
+from ..timeutil import local_today, utcnow
+from ..users.models import User
+from .models import (
+    Case,
+    CaseDraft,
+    CaseEvent,
+    CaseNumberCounter,
+    Category,
+    Party,
+    PartyRole,
+    RiskLevel,
+    Sex,
+    Source,
+    case_co_mediator,
+)
+from .workflow import OPEN_STATUSES, CaseStatus
+
+# Case fields the intake form edits, in timeline order.
+CASE_FIELDS = (
+    "category_id", "source", "referrer", "intake_date", "summary", "claims", "amount_in_dispute",
+    "people_involved", "children_involved", "is_major", "is_mass", "risk_level", "dv_flag",
+    "consent_to_mediate", "rights_notice_date",
+)
+PARTY_FIELDS = ("role", "name", "sex", "ethnicity", "birth_date", "occupation", "id_number", "phone",
+                "address", "relationship", "is_minor")
+
+
+class StaleCase(DomainError):
+    """Someone saved the case after this user opened it."""
+
+
+# --- numbering ---------------------------------------------------------------------
+
+def station_of(unit: OrgUnit) -> OrgUnit:
+    while unit.parent is not None:
+        unit = unit.parent
+    return unit
+
+
+def next_number(station: OrgUnit, year: int) -> tuple[int, str]:
+    """Take the next sequence number for (station, year) inside the caller's transaction.
+
+    The counter row is created if missing (a conflict-free insert) and then
+    incremented with one UPDATE ... RETURNING: concurrent registrations queue on
+    the row (PostgreSQL) or the write lock (SQLite), so numbers never repeat, and a
+    rolled-back registration gives its number back.
+    """
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - other databases are not supported
+        dialect_insert = insert
+    db.session.execute(
+        dialect_insert(CaseNumberCounter)
+        .values(station_id=station.id, year=year, last_seq=0)
+        .on_conflict_do_nothing()
+    )
+    seq = db.session.execute(
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.station_id == station.id, CaseNumberCounter.year == year)
+        .values(last_seq=CaseNumberCounter.last_seq + 1)
+        .returning(CaseNumberCounter.last_seq)
+    ).scalar_one()
+    number = current_app.config["CASE_NUMBER_FORMAT"].format(
+        year=year, prefix=current_app.config["CASE_NUMBER_PREFIX"], seq=seq
+    )
+    return seq, number
+
+
+# --- form data -> records --------------------------------------------------------------
+
+def case_values(form) -> dict:
+    return {
+        "category_id": form.category.data,
+        "source": Source(form.source.data),
+        "referrer": (form.referrer.data or "").strip(),
+        "intake_date": form.intake_date.data,
+        "summary": form.summary.data.strip(),
+        "claims": (form.claims.data or "").strip(),
+        "amount_in_dispute": form.amount_in_dispute.data,
+        "people_involved": form.people_involved.data,
+        "children_involved": form.children_involved.data or 0,
+        "is_major": bool(form.is_major.data),
+        "is_mass": bool(form.is_mass.data),
+        "risk_level": RiskLevel(form.risk_level.data),
+        "dv_flag": bool(form.dv_flag.data),
+        "consent_to_mediate": bool(form.consent_to_mediate.data),
+        "rights_notice_date": form.rights_notice_date.data,
+    }
+
+
+def party_values(form) -> list[dict]:
+    out = []
+    for entry in form.parties.entries:
+        p = entry.form
+        if p.is_blank():
+            continue
+        out.append({
+            "role": PartyRole(p.role.data),
+            "name": p.name.data.strip(),
+            "sex": Sex(p.sex.data) if p.sex.data else None,
+            "ethnicity": p.ethnicity.data or "",
+            "birth_date": p.birth_date.data,
+            "occupation": (p.occupation.data or "").strip(),
+            "id_number": p.id_number.data or "",
+            "phone": p.phone.data or "",
+            "address": (p.address.data or "").strip(),
+            "relationship": (p.relationship.data or "").strip(),
+            "is_minor": bool(p.is_minor.data),
+        })
+    return out
+
+
+def _check_category(category_id: int) -> None:
+    if db.session.get(Category, category_id) is None:
+        raise DomainError(_("Choose a category."), field="category")
+
+
+def register_case(*, unit: OrgUnit, values: dict, parties: list[dict], by: User, lead=None) -> Case:
+    """Create a registered case with its parties and number; the first timeline event."""
+    _check_category(values["category_id"])
+    station = station_of(unit)
+    year = values["intake_date"].year
+    seq, number = next_number(station, year)
+    case = Case(number=number, station_id=station.id, year=year, seq=seq, unit=unit, origin_unit=unit,
+                created_by=by, updated_by=by, status=CaseStatus.REGISTERED, **values)
+    for i, p in enumerate(parties):
+        case.parties.append(Party(position=i, **p))
+    if lead is not None:
+        case.lead_id = lead.id
+    db.session.add(case)
+    db.session.add(CaseEvent(case=case, actor=by, kind="created", to_status=case.status,
+                             changes={"number": [None, number]}))
+    db.session.flush()
+    return case
+
+
+def _plain(value):
+    """A JSON-safe form of a field value for the timeline."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "value"):  # enums
+        return value.value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _party_key(p) -> tuple:
+    get = (lambda f: p[f]) if isinstance(p, dict) else (lambda f: getattr(p, f))
+    return tuple(_plain(get(f)) for f in PARTY_FIELDS)
+
+
+def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expected_version: int) -> CaseEvent | None:
+    """Save an edit made on version ``expected_version``; record old and new values.
+
+    :raise StaleCase: the case was saved by someone else since; nothing is changed.
+    """
+    if case.version != expected_version:
+        raise StaleCase(stale_message(case))
+    _check_category(values["category_id"])
+    changes = {}
+    for field in CASE_FIELDS:
+        old, new = getattr(case, field), values[field]
+        if _plain(old) != _plain(new):
+            changes[field] = [_plain(old), _plain(new)]
+            setattr(case, field, new)
+    old_parties = [_party_key(p) for p in case.parties]
+    new_parties = [_party_key(p) for p in parties]
+    if old_parties != new_parties:
+        changes["parties"] = [[_party_summary(k) for k in old_parties], [_party_summary(k) for k in new_parties]]
+        case.parties = [Party(position=i, **p) for i, p in enumerate(parties)]
+    if not changes:
+        return None
+    case.updated_at = utcnow()
+    case.updated_by = by
+    event = CaseEvent(case=case, actor=by, kind="edited", from_status=case.status, to_status=case.status,
+                      changes=changes)
+    db.session.add(event)
+    db.session.flush()  # the version check: a concurrent save makes this fail
+    return event
+
+
+def _party_summary(key: tuple) -> str:
+    """Role and name only: the timeline must not copy ID numbers or phones around."""
+    return f"{key[0]}:{key[1]}"
+
+
+def stale_message(case: Case) -> str:
+    who = case.updated_by.display_name if case.updated_by else "?"
+    return _("Changed by %(who)s at %(when)s; reload the case and make your change again.",
+             who=who, when=fmt_datetime(case.updated_at))
+
+
+# --- conflicts of interest ---------------------------------------------------------
+
+def conflict_warnings(case: Case, mediator: User) -> list[str]:
+    """Warnings, not refusals: the mediator is named as a party or a relative of one,
+    or handled another case where a party of this one (same ID number) stood on the
+    other side."""
+    warnings = []
+    for p in case.parties:
+        if p.name and p.name == mediator.display_name:
+            warnings.append(_("%(name)s has the same name as a party of this case.", name=mediator.display_name))
+        if mediator.display_name and mediator.display_name in (p.relationship or ""):
+            warnings.append(_("%(name)s is named in a party's relationship.", name=mediator.display_name))
+    ids = {p.id_number: p.role for p in case.parties if p.id_number}
+    if ids:
+        others = db.session.execute(
+            select(Party.id_number, Party.role, Case.number)
+            .join(Case, Party.case_id == Case.id)
+            .where(Party.id_number.in_(ids), Case.id != case.id,
+                   (Case.lead_mediator_id == mediator.id)
+                   | Case.id.in_(select(case_co_mediator.c.case_id)
+                                 .where(case_co_mediator.c.user_id == mediator.id)))
+        ).all()
+        for id_number, role, number in others:
+            if role != ids[id_number]:
+                warnings.append(_("%(name)s mediated case %(number)s, where a party of this case was on the "
+                                  "other side.", name=mediator.display_name, number=number))
+    return sorted(set(warnings))
+
+
+# --- lists --------------------------------------------------------------------------------
+
+def overdue_clause():
+    return (Case.status.in_(OPEN_STATUSES)) & (Case.due_date < local_today())
+
+
+def is_overdue(case: Case) -> bool:
+    return case.status in OPEN_STATUSES and case.due_date is not None and case.due_date < local_today()
+
+
+def status_counts(stmt) -> dict[CaseStatus, int]:
+    """Counts per status of the cases ``stmt`` selects, in one query."""
+    sub = stmt.with_only_columns(Case.id, Case.status).order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all()
+    return {CaseStatus(s) if not isinstance(s, CaseStatus) else s: n for s, n in rows}
+
+
+def home_counts(user: User) -> dict[str, int]:
+    """What needs this user now, for the home page."""
+    base = access.cases_query(user)
+    count = lambda stmt: db.session.scalar(  # noqa: E731
+        select(func.count()).select_from(stmt.with_only_columns(Case.id).order_by(None).subquery()))
+    mine = base.where((Case.lead_mediator_id == user.id) | Case.id.in_(
+        select(case_co_mediator.c.case_id).where(case_co_mediator.c.user_id == user.id)))
+    return {
+        "registered": count(base.where(Case.status == CaseStatus.REGISTERED)),
+        "accepted": count(base.where(Case.status == CaseStatus.ACCEPTED)),
+        "mine_open": count(mine.where(Case.status.in_(OPEN_STATUSES | {CaseStatus.CONCLUDED,
+                                                                       CaseStatus.FOLLOW_UP}))),
+        "overdue": count(base.where(overdue_clause())),
+    }
+
+
+# --- drafts -------------------------------------------------------------------------------
+
+DRAFT_MAX_BYTES = 200_000
+
+
+def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
+    """Keep every typed field of the intake form; returns the draft (created if needed)."""
+    data = {k: formdata.getlist(k) for k in formdata.keys() if k not in {"csrf_token", "draft_id"}}
+    size = sum(len(v) for values in data.values() for v in values)
+    if size > DRAFT_MAX_BYTES:
+        raise DomainError(_("The draft is too large to save."))
+    draft = None
+    if draft_id:
+        draft = db.session.scalar(select(CaseDraft).where(CaseDraft.id == draft_id, CaseDraft.user_id == user.id))
+    if draft is None:
+        draft = CaseDraft(user_id=user.id)
+        db.session.add(draft)
+    lead = (data.get("lead_id") or [""])[0]
+    draft.lead_id = int(lead) if lead.isdigit() else None
+    draft.data = data
+    names = [v for k, vals in sorted(data.items()) if k.endswith("-name") for v in vals if v.strip()]
+    summary = (data.get("summary") or [""])[0].strip()
+    draft.title = ("、".join(names[:3]) + (" · " if names and summary else "") + summary)[:100]
+    draft.updated_at = utcnow()
+    db.session.flush()
+    return draft
+
+
+def get_draft_or_404(user: User, draft_id: int) -> CaseDraft:
+    return db.first_or_404(select(CaseDraft).where(CaseDraft.id == draft_id, CaseDraft.user_id == user.id))
+
+
+def discard_draft(user: User, draft_id: int) -> None:
+    db.session.execute(delete(CaseDraft).where(CaseDraft.id == draft_id, CaseDraft.user_id == user.id))
+
+
+def drafts_of(user: User) -> list[CaseDraft]:
+    return list(db.session.scalars(
+        select(CaseDraft).where(CaseDraft.user_id == user.id).order_by(CaseDraft.updated_at.desc())))

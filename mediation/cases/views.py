@@ -1,0 +1,445 @@
+"""Case pages: intake (with server-side drafts), list, detail, edit and the workflow actions."""
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+
+from .. import access
+from ..access import require
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import fmt_datetime, is_chinese
+from ..leads.models import Lead, LeadStatus
+from ..org.models import OrgUnit
+from ..timeutil import local_today
+from . import services, workflow
+from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm
+from .models import Case, CaseEvent, Category, Party, PartyRole, RiskLevel, Source, mask_name
+from .workflow import CaseStatus, Outcome
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+# --- the intake form -----------------------------------------------------------
+
+def category_choices(include_id: int | None = None) -> list[tuple[int, str]]:
+    rows = db.session.scalars(
+        select(Category).where(or_(Category.active.is_(True), Category.id == (include_id or -1)))
+        .order_by(Category.sort_order, Category.id)
+    )
+    return [(c.id, c.name_zh if is_chinese() else c.name_en) for c in rows]
+
+
+def _prepare(form: CaseForm, include_category: int | None = None) -> CaseForm:
+    form.category.choices = [(0, "—")] + category_choices(include_category)
+    return form
+
+
+def _party_indices(formdata: MultiDict) -> list[int]:
+    return sorted({int(k.split("-")[1]) for k in formdata if k.startswith("parties-") and k.split("-")[1].isdigit()})
+
+
+def _renumber_parties(formdata: MultiDict, drop: int | None = None) -> MultiDict:
+    """Number the party cards 0, 1, 2... in their order, leaving out ``drop``. Cards
+    removed in the browser leave gaps, which WTForms' FieldList does not expect."""
+    renumber = {old: i for i, old in enumerate(i for i in _party_indices(formdata) if i != drop)}
+    out = MultiDict()
+    for key, value in formdata.items(multi=True):
+        parts = key.split("-", 2)
+        if parts[0] == "parties" and len(parts) == 3 and parts[1].isdigit():
+            if int(parts[1]) not in renumber:
+                continue
+            key = f"parties-{renumber[int(parts[1])]}-{parts[2]}"
+        out.add(key, value)
+    return out
+
+
+def _apply_party_buttons(formdata: MultiDict) -> tuple[MultiDict, bool]:
+    """The no-JavaScript path: "add party" and "remove" are submit buttons. Returns the
+    form data with the card added or removed, and whether such a button was pressed."""
+    remove = formdata.get("remove_party", "")
+    formdata = _renumber_parties(formdata, drop=int(remove) if remove.isdigit() else None)
+    if "add_party" in formdata:
+        formdata.add(f"parties-{len(_party_indices(formdata))}-role", PartyRole.THIRD_PARTY.value)
+        formdata.pop("add_party")
+        return formdata, True
+    if remove:
+        formdata.pop("remove_party")
+        return formdata, True
+    return formdata, False
+
+
+def _blank_form() -> CaseForm:
+    form = CaseForm(formdata=None)
+    form.intake_date.data = local_today()
+    form.source.data = Source.PARTY.value
+    form.people_involved.data = 2
+    form.parties.entries[0].form.role.data = PartyRole.APPLICANT.value
+    form.parties.entries[1].form.role.data = PartyRole.RESPONDENT.value
+    for entry in form.parties.entries:
+        entry.form.ethnicity.data = "汉族"
+    return form
+
+
+def _lead_prefill(form: CaseForm, lead: Lead) -> None:
+    form.source.data = Source.GRID.value
+    form.referrer.data = _("%(name)s (grid worker)", name=lead.reporter.display_name)
+    form.summary.data = "\n".join([lead.what, _("Who: %(who)s", who=lead.who), _("Where: %(where)s", where=lead.where)])
+    form.intake_date.data = local_today()
+
+
+def _scoped_lead_or_404(lead_id: int) -> Lead:
+    lead = db.session.scalar(access.scoped(select(Lead), current_user, Lead.unit_id).where(Lead.id == lead_id))
+    if lead is None:
+        abort(404)
+    return lead
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("case.create")
+def new():
+    lead = None
+    lead_id = request.values.get("lead_id") or request.args.get("lead")
+    if lead_id and str(lead_id).isdigit():
+        lead = _scoped_lead_or_404(int(lead_id))
+        if lead.status is not LeadStatus.NEW:
+            flash(_("This lead has already been handled."), "warning")
+            return redirect(url_for("leads.index"))
+    if request.method == "POST":
+        formdata, rearranged = _apply_party_buttons(request.form)
+        form = _prepare(CaseForm(formdata=formdata))
+        if not rearranged and form.validate():
+            try:
+                case = services.register_case(
+                    unit=current_user.unit, values=services.case_values(form),
+                    parties=services.party_values(form), by=current_user, lead=lead,
+                )
+                if lead is not None:
+                    from ..leads.services import mark_converted
+
+                    mark_converted(lead, case, by=current_user)
+                if form.draft_id.data and form.draft_id.data.isdigit():
+                    services.discard_draft(current_user, int(form.draft_id.data))
+            except DomainError as exc:
+                db.session.rollback()
+                getattr(form, exc.field or "summary").errors = [exc.message]
+            else:
+                db.session.commit()
+                flash(_("Case %(number)s registered.", number=case.number), "success")
+                return redirect(url_for("cases.detail", case_id=case.id))
+        elif not rearranged:
+            flash(_("The case was not saved: please correct the marked fields."), "danger")
+    elif request.args.get("draft", "").isdigit():
+        draft = services.get_draft_or_404(current_user, int(request.args["draft"]))
+        form = _prepare(CaseForm(formdata=MultiDict([(k, v) for k, vals in draft.data.items() for v in vals])))
+        form.draft_id.data = str(draft.id)
+        if draft.lead_id:
+            lead = db.session.get(Lead, draft.lead_id)
+    else:
+        form = _prepare(_blank_form())
+        if lead is not None:
+            _lead_prefill(form, lead)
+    return render_template("cases/form.html", form=form, case=None, lead=lead)
+
+
+@bp.route("/drafts/autosave", methods=["POST"])
+@require("case.create")
+def autosave():
+    """Called by the form every few seconds and when the page is left (sendBeacon)."""
+    draft_id = request.form.get("draft_id", "")
+    try:
+        draft = services.save_draft(current_user, request.form, int(draft_id) if draft_id.isdigit() else None)
+    except DomainError as exc:
+        db.session.rollback()
+        return jsonify(error=exc.message), 413
+    db.session.commit()
+    return jsonify(id=draft.id, saved_at=fmt_datetime(draft.updated_at)[-5:])
+
+
+@bp.route("/drafts/")
+@require("case.create")
+def drafts():
+    return render_template("cases/drafts.html", drafts=services.drafts_of(current_user))
+
+
+@bp.route("/drafts/<int:draft_id>/discard", methods=["POST"])
+@require("case.create")
+def discard(draft_id: int):
+    services.get_draft_or_404(current_user, draft_id)
+    services.discard_draft(current_user, draft_id)
+    db.session.commit()
+    flash(_("Draft discarded."), "info")
+    return redirect(url_for("cases.drafts"))
+
+
+# --- list ------------------------------------------------------------------------
+
+SORTS = {
+    "newest": (Case.intake_date.desc(), Case.id.desc()),
+    "oldest": (Case.intake_date.asc(), Case.id.asc()),
+    "number": (Case.year.desc(), Case.seq.desc()),
+    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
+}
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def escape_like(text: str) -> str:
+    """Make ``%``, ``_`` and the escape character match themselves in LIKE."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered_cases(args) -> tuple:
+    """The case list query for the request's filters, from the scope helper."""
+    stmt = access.cases_query(current_user)
+    view = args.get("view") or "subtree"
+    if view == "mine":
+        stmt = stmt.where(or_(Case.lead_mediator_id == current_user.id, Case.id.in_(
+            select(services.case_co_mediator.c.case_id).where(services.case_co_mediator.c.user_id == current_user.id))))
+    elif view == "unit":
+        stmt = stmt.where(Case.unit_id == current_user.unit_id)
+    unit = None
+    if args.get("unit"):
+        unit = access.get_unit_or_404(args["unit"])
+        subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+        stmt = stmt.where(Case.unit_id.in_(subtree))
+    if args.get("category", "").isdigit():
+        stmt = stmt.where(Case.category_id == int(args["category"]))
+    if args.get("risk") in {r.value for r in RiskLevel}:
+        stmt = stmt.where(Case.risk_level == RiskLevel(args["risk"]))
+    if (d := _parse_date(args.get("from"))) is not None:
+        stmt = stmt.where(Case.intake_date >= d)
+    if (d := _parse_date(args.get("to"))) is not None:
+        stmt = stmt.where(Case.intake_date <= d)
+    if args.get("overdue"):
+        stmt = stmt.where(services.overdue_clause())
+    q = (args.get("q") or "").strip()[:50]
+    if q:
+        like = "%" + escape_like(q) + "%"
+        stmt = stmt.where(or_(Case.number.like(like, escape="\\"),
+                              Case.id.in_(select(Party.case_id).where(Party.name.like(like, escape="\\")))))
+    counts_stmt = stmt
+    status = args.get("status")
+    if status in {s.value for s in CaseStatus}:
+        stmt = stmt.where(Case.status == CaseStatus(status))
+    return stmt, counts_stmt, unit, view
+
+
+@bp.route("/")
+@require("case.view")
+def index():
+    stmt, counts_stmt, unit, view = filtered_cases(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
+    stmt = stmt.options(
+        joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
+        joinedload(Case.lead_mediator), selectinload(Case.parties),
+    ).order_by(*SORTS[sort])
+    page = db.paginate(stmt, per_page=current_app.config["CASES_PER_PAGE"], error_out=False, count=True)
+    counts = services.status_counts(counts_stmt)
+    categories = category_choices()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("cases/index.html", page=page, counts=counts, total=sum(counts.values()),
+                           categories=categories, unit=unit, view=view, sort=sort, args=args,
+                           statuses=list(CaseStatus), risks=list(RiskLevel), is_overdue=services.is_overdue)
+
+
+# --- detail, edit ---------------------------------------------------------------------
+
+def _case_for_page(case_id: int) -> Case:
+    return db.first_or_404(
+        access.cases_query(current_user).where(Case.id == case_id).options(
+            joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
+            joinedload(Case.lead_mediator), selectinload(Case.co_mediators), selectinload(Case.parties),
+            selectinload(Case.events).joinedload(CaseEvent.actor),
+        )
+    )
+
+
+@bp.route("/<int:case_id>")
+@require("case.view")
+def detail(case_id: int):
+    case = _case_for_page(case_id)
+    actions = workflow.allowed(case, current_user)
+    return render_template(
+        "cases/detail.html", case=case, actions=actions, can_edit=access.can_edit_case(current_user, case),
+        overdue=services.is_overdue(case), describe=describe_change, event_label=event_label,
+        transitions=workflow.TRANSITIONS,
+    )
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@require("case.view")
+def edit(case_id: int):
+    case = _case_for_page(case_id)
+    if not access.can_edit_case(current_user, case):
+        abort(403)
+    if request.method == "POST":
+        formdata, rearranged = _apply_party_buttons(request.form)
+        form = _prepare(CaseForm(formdata=formdata), case.category_id)
+        if not rearranged and form.validate():
+            try:
+                version = int(form.version.data or 0)
+                services.update_case(case, values=services.case_values(form), parties=services.party_values(form),
+                                     by=current_user, expected_version=version)
+                db.session.commit()
+            except (DomainError, StaleDataError) as exc:
+                db.session.rollback()
+                message = exc.message if isinstance(exc, DomainError) else services.stale_message(
+                    db.session.get(Case, case_id))
+                flash(message, "danger")
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("cases.detail", case_id=case.id))
+        elif not rearranged:
+            flash(_("The case was not saved: please correct the marked fields."), "danger")
+    else:
+        form = _prepare(CaseForm(obj=case), case.category_id)
+        form.category.data = case.category_id
+        form.source.data = case.source.value
+        form.risk_level.data = case.risk_level.value
+        form.version.data = str(case.version)
+        while len(form.parties.entries):
+            form.parties.pop_entry()
+        for p in case.parties:
+            entry = form.parties.append_entry()
+            for f in services.PARTY_FIELDS:
+                value = getattr(p, f)
+                entry.form[f].data = value.value if hasattr(value, "value") else value
+    return render_template("cases/form.html", form=form, case=case, lead=None)
+
+
+# --- workflow actions -------------------------------------------------------------------
+
+def _action_form(t: workflow.Transition):
+    if "outcome" in t.needs:
+        return ConcludeForm()
+    if "lead_mediator" in t.needs:
+        return AssignForm()
+    if "reason" in t.needs:
+        return ReasonForm()
+    return NoteForm()
+
+
+@bp.route("/<int:case_id>/do/<name>", methods=["GET", "POST"])
+@require("case.view")
+def act(case_id: int, name: str):
+    case = _case_for_page(case_id)
+    t = workflow.TRANSITIONS.get(name)
+    if t is None:
+        abort(404)
+    if t not in workflow.allowed(case, current_user):
+        abort(403)
+    form = _action_form(t)
+    candidates = []
+    if isinstance(form, AssignForm):
+        candidates = list(db.session.scalars(access.mediator_candidates(case.unit)))
+        labels = [(u.id, f"{u.display_name}（{u.unit.name}）") for u in candidates]
+        form.lead_mediator.choices = labels
+        form.co_mediators.choices = labels
+        if request.method == "GET" and case.lead_mediator_id:
+            form.lead_mediator.data = case.lead_mediator_id
+            form.co_mediators.data = [u.id for u in case.co_mediators]
+    version = request.form.get("version", "")
+    if request.method == "POST" and form.validate():
+        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        if isinstance(form, AssignForm):
+            by_id = {u.id: u for u in candidates}
+            data["lead_mediator"] = by_id.get(form.lead_mediator.data)
+            data["co_mediators"] = [by_id[i] for i in form.co_mediators.data if i in by_id]
+        if isinstance(form, ConcludeForm):
+            data["outcome"] = Outcome(form.outcome.data)
+        try:
+            if version != str(case.version):
+                raise services.StaleCase(services.stale_message(case))
+            workflow.transition(case, t.name, by=current_user, note=data.pop("note", "") or "", **data)
+            db.session.commit()
+        except (DomainError, StaleDataError) as exc:
+            db.session.rollback()
+            message = exc.message if isinstance(exc, DomainError) else services.stale_message(
+                db.session.get(Case, case_id))
+            if request.form.get("from_detail"):
+                flash(message, "danger")
+                return redirect(url_for("cases.detail", case_id=case_id))
+            form.form_errors.append(message)
+        else:
+            flash(_("%(action)s: done.", action=t.label), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    warnings = []
+    if isinstance(form, AssignForm) and form.lead_mediator.data:
+        chosen = [u for u in candidates if u.id == form.lead_mediator.data]
+        warnings = services.conflict_warnings(case, chosen[0]) if chosen else []
+    return render_template("cases/act.html", case=case, t=t, form=form, warnings=warnings)
+
+
+# --- timeline display ---------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
+    "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
+    "amount_in_dispute": _l("Amount in dispute (yuan)"),
+    "people_involved": _l("People involved"), "children_involved": _l("Children involved"),
+    "is_major": _l("Major dispute (重大)"), "is_mass": _l("Mass dispute (群体性)"), "risk_level": _l("Risk level"),
+    "dv_flag": _l("Domestic violence suspected"), "consent_to_mediate": _l("Both sides agree to mediation"),
+    "rights_notice_date": _l("Notice of rights and duties given on"), "parties": _l("Parties"),
+    "lead_mediator": _l("Lead mediator"), "co_mediators": _l("Co-mediators"), "outcome": _l("Outcome"),
+    "number": _l("Case number"), "due_date": _l("Due date"),
+}
+
+
+def event_label(event: CaseEvent) -> str:
+    if event.kind == "created":
+        return _("Registered")
+    if event.kind == "edited":
+        return _("Edited")
+    t = workflow.TRANSITIONS.get(event.kind)
+    return str(t.label) if t else event.kind
+
+
+def describe_change(field: str, value) -> str:
+    """A stored timeline value as the user reads it."""
+    from .. import labels
+
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    tables = {"source": (Source, labels.SOURCE_LABELS), "risk_level": (RiskLevel, labels.RISK_LABELS),
+              "outcome": (Outcome, labels.OUTCOME_LABELS)}
+    if field in tables:
+        cls, table = tables[field]
+        return str(table[cls(value)])
+    if field == "category_id":
+        c = db.session.get(Category, value)
+        return (c.name_zh if is_chinese() else c.name_en) if c else str(value)
+    if field == "parties":
+        out = []
+        for item in value:
+            role, _sep, name = item.partition(":")
+            out.append(f"{labels.PARTY_ROLE_LABELS[PartyRole(role)]} {name}")
+        return "；".join(out)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))
+
+
+@bp.app_context_processor
+def _inject():
+    return {"field_label": field_label}
+
+
+bp.add_app_template_filter(mask_name, "mask_name")

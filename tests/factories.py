@@ -1,0 +1,61 @@
+"""Builders for test data: the demo network is loaded by the ``demo`` fixture."""
+from datetime import date
+
+from sqlalchemy import select
+
+from mediation.cases import services, workflow
+from mediation.cases.models import Case, Category, PartyRole, RiskLevel, Source
+from mediation.extensions import db
+from mediation.org.models import OrgUnit
+from mediation.users.models import User
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def unit(code: str) -> OrgUnit:
+    return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+
+
+def category(code: str = "elder_support") -> Category:
+    return db.session.scalar(select(Category).where(Category.code == code))
+
+
+def make_case(by: str = "med-320413109201", *, applicant: str = "汤桂珍", respondent: str = "周国民",
+              commit: bool = True, **values) -> Case:
+    """Register a case through the service, as the intake form would."""
+    author = user(by)
+    data = {
+        "category_id": category().id, "source": Source.PARTY, "referrer": "", "intake_date": date(2026, 11, 2),
+        "summary": "三个儿子为医药费互相推诿。", "claims": "", "amount_in_dispute": None, "people_involved": 4,
+        "children_involved": 0, "is_major": False, "is_mass": False, "risk_level": RiskLevel.NONE,
+        "dv_flag": False, "consent_to_mediate": True, "rights_notice_date": date(2026, 11, 2),
+    }
+    data.update(values)
+    parties = [
+        {"role": PartyRole.APPLICANT, "name": applicant, "sex": None, "ethnicity": "汉族", "birth_date": None,
+         "occupation": "", "id_number": "", "phone": "", "address": "", "relationship": "", "is_minor": False},
+        {"role": PartyRole.RESPONDENT, "name": respondent, "sex": None, "ethnicity": "汉族", "birth_date": None,
+         "occupation": "", "id_number": "", "phone": "", "address": "", "relationship": "", "is_minor": False},
+    ]
+    case = services.register_case(unit=author.unit, values=data, parties=parties, by=author)
+    if commit:
+        db.session.commit()
+    return case
+
+
+def advance(case: Case, *steps: str, by: str = "coord-320413109", **data) -> Case:
+    """Take transitions in order (assign defaults to the village mediator)."""
+    for step in steps:
+        actor = user(by)
+        extra = dict(data)
+        if step in ("assign", "reassign") and "lead_mediator" not in extra:
+            extra["lead_mediator"] = user("med-320413109201")
+        if step == "conclude" and "outcome" not in extra:
+            extra.update(outcome=workflow.Outcome.SUCCESS, agreement_summary="每人每月给母亲600元。")
+        if step in ("decline", "reopen", "reassign") and "reason" not in extra:
+            extra["reason"] = "测试理由"
+        workflow.transition(case, step, by=actor, **extra)
+        db.session.commit()
+    return case
