@@ -28,6 +28,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _configure_secret_key(app)
     _configure_database(app)
+    if app.config.get("PROXY_COUNT"):
+        # Behind N trusted proxies: take the client address (login throttling) and
+        # the scheme (secure cookies) from their X-Forwarded-* headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from . import errors, i18n, labels
     from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
@@ -62,7 +69,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _configure_secret_key(app: Flask) -> None:
     """Use the configured key; in development generate one into ``instance/`` once."""
-    if app.config.get("SECRET_KEY"):
+    key = app.config.get("SECRET_KEY")
+    if key:
+        if app.config.get("ENV") == "production" and len(key) < 32:
+            raise RuntimeError("SECRET_KEY is too short for production: use at least 32 random characters")
         return
     if app.config.get("ENV") == "production":
         raise RuntimeError(

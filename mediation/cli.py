@@ -4,6 +4,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .errors import DomainError
@@ -28,10 +29,11 @@ def network_import(csv_file):
         db.session.rollback()
         for line in exc.errors:
             click.echo(line, err=True)
-        click.echo("nothing was imported", err=True)
+        click.echo(_("Nothing was imported."), err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
+    click.echo(_("%(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+                 created=result.created, updated=result.updated, unchanged=result.unchanged))
 
 
 @users_cli.command("create")
@@ -47,7 +49,7 @@ def users_create(username, unit_code, roles, display_name, phone, password):
     """Create an account (for scripts)."""
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
     if unit is None:
-        raise click.ClickException(f"unknown unit {unit_code}")
+        raise click.ClickException(_("Unknown unit %(code)s.", code=unit_code))
     try:
         user = create_user(username=username, display_name=display_name, unit=unit,
                            roles=[Role(r) for r in roles], password=password, phone=phone)
@@ -55,7 +57,7 @@ def users_create(username, unit_code, roles, display_name, phone, password):
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    click.echo(f"created {user.username} at {unit.code} {unit.name}")
+    click.echo(_("Account %(u)s created at %(unit)s.", u=user.username, unit=unit.label))
 
 
 @demo_cli.command("load")
@@ -65,13 +67,14 @@ def demo_load(if_empty):
     from .demo import is_empty, load_demo
 
     if current_app.config.get("ENV") == "production":
-        raise click.ClickException("the demo loader refuses to run with MEDIATION_ENV=production")
+        raise click.ClickException(_("The demo loader does not run with MEDIATION_ENV=production."))
     if if_empty and not is_empty():
-        click.echo("database not empty: demo not loaded")
+        click.echo(_("The database is not empty: the demo was not loaded."))
         return
     counts = load_demo()
     db.session.commit()
-    click.echo(f"demo loaded: {counts['units_created']} units, {counts['users_created']} accounts created")
+    click.echo(_("Demo loaded: %(units)d units and %(users)d accounts created.",
+                 units=counts["units_created"], users=counts["users_created"]))
 
 
 def init_app(app) -> None:

@@ -25,6 +25,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
 
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = 0
+
     # Failed-login throttling, per username and per client address.
     LOGIN_WINDOW_MINUTES = 15
     LOGIN_MAX_FAILURES_PER_USERNAME = 10

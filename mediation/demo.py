@@ -57,8 +57,8 @@ def load_demo() -> dict[str, int]:
     shared_hash = hash_password(DEMO_PASSWORD)
     created = 0
     for username, name, code, roles in demo_accounts():
-        if username in existing:
-            continue
+        if username in existing or not by_code[code].active:
+            continue  # an admin may have deactivated a demo unit
         create_user(username=username, display_name=name, unit=by_code[code], roles=roles,
                     password="", password_hash=shared_hash)
         created += 1

@@ -53,4 +53,5 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _inject():
-        return {"current_locale": str(get_locale())}
+        chinese = is_chinese()
+        return {"current_locale": str(get_locale()), "list_sep": "、" if chinese else ", "}

@@ -118,3 +118,11 @@ def test_csrf_is_enforced(db_url, demo):
     c = app.test_client()
     resp = c.post("/login", data={"username": "admin", "password": "jintan-demo"})
     assert resp.status_code == 400 and "表单已过期" in resp.get_data(as_text=True)
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    monkeypatch.setenv("MEDIATION_ENV", "production")
+    monkeypatch.setenv("MEDIATION_SECRET_KEY", "x")
+    monkeypatch.setenv("MEDIATION_DATABASE_URL", "sqlite://")
+    with pytest.raises(RuntimeError, match="too short"):
+        create_app()

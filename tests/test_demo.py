@@ -19,16 +19,16 @@ def test_demo_accounts(runner):
     assert by_name["grid-320413109201"].roles == {Role.GRID_WORKER}
     assert by_name["med-320413109201"].check_password("jintan-demo")
     # Loading again changes nothing; --if-empty does nothing on a loaded database.
-    assert "0 units, 0 accounts" in runner.invoke(args=["demo", "load"]).output
-    assert "not loaded" in runner.invoke(args=["demo", "load", "--if-empty"]).output
+    assert "新增 0 个单位、0 个账号" in runner.invoke(args=["demo", "load"]).output
+    assert "未载入演示数据" in runner.invoke(args=["demo", "load", "--if-empty"]).output
 
 
 def test_demo_refuses_in_production(db_url):
-    app = make_app(db_url, ENV="production")
+    app = make_app(db_url, ENV="production", SECRET_KEY="p" * 40)
     with app.app_context():
         db.create_all()
         result = app.test_cli_runner().invoke(args=["demo", "load"])
-        assert result.exit_code != 0 and "production" in result.output
+        assert result.exit_code != 0 and "MEDIATION_ENV=production" in result.output
         assert db.session.scalar(select(func.count(User.id))) == 0
         db.session.remove()
         db.drop_all()

@@ -92,12 +92,12 @@ def test_cli_import(runner, tmp_path):
     good.write_text(BASE, encoding="utf-8")
     result = runner.invoke(args=["network", "import", str(good)])
     assert result.exit_code == 0, result.output
-    assert "created 4" in result.output
+    assert "新增 4 个" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text(BASE + "900102,下村,village,9999\n", encoding="utf-8")
     result = runner.invoke(args=["network", "import", str(bad)])
     assert result.exit_code == 1
-    assert "第 6 行" in result.output and "nothing was imported" in result.output
+    assert "第 6 行" in result.output and "未导入任何内容" in result.output
     assert db.session.scalar(select(func.count(OrgUnit.id))) == 4
 
 
@@ -168,3 +168,23 @@ def test_only_admins_edit_the_network(demo, login):
     assert coord.post("/units/320413106/rename", data={"rename-name": "X"}).status_code == 403
     assert coord.post("/units/nonexistent/rename", data={"rename-name": "X"}).status_code == 403
     assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "320413109")) == "薛埠镇"
+
+
+@pytest.mark.parametrize("code, message", [
+    ("abc", "12 位数字"), ("32041310920", "12 位数字"), ("3204131092011", "12 位数字"),
+    ("320499109299", "320413 开头"), ("320413109201", "已被使用"),
+])
+def test_added_codes_are_checked_and_typed_text_kept(demo, login, code, message):
+    page = login("admin").post("/units/320413109/children", data={"add-code": code, "add-name": "我输入的村名"})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 422 and message in body and 'value="我输入的村名"' in body
+    assert db.session.scalar(select(func.count(OrgUnit.id))) == 141
+
+
+def test_unit_pickers_follow_the_tree(demo, login):
+    page = login("admin").get("/users/new").get_data(as_text=True)
+    labels = re.findall(r'<option value="\d+">([^<]+)</option>', page)
+    names = [label.strip("　") for label in labels]
+    assert names[0] == "金坛区" and names[1] == "西城街道"  # not 尧塘街道 (/1/10/ sorts before /1/2/)
+    assert names.index("尧塘街道") > names.index("东城街道")
+    assert names.index("上阳村（薛埠镇）") < names.index("东进村（薛埠镇）")

@@ -163,4 +163,44 @@ def test_cli_users_create(runner, demo):
     assert user.unit.code == "320413106" and user.roles == {Role.COORDINATOR, Role.MEDIATOR}
     result = runner.invoke(args=["users", "create", "--username", "x1", "--unit", "nope",
                                  "--role", "mediator", "--password", "Bamboo-hill-9"])
-    assert result.exit_code != 0 and "unknown unit" in result.output
+    assert result.exit_code != 0 and "单位 nope 不存在" in result.output
+
+
+def test_account_form_shows_every_error_at_once(login, demo):
+    page = login("admin").post("/users/new", data={"username": "ab", "display_name": "", "phone": "123",
+                                                   "unit": "1", "password": "1"}).get_data(as_text=True)
+    for message in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 8 个字符"):
+        assert message in page, message
+
+
+def test_usernames_are_case_insensitive(login, demo, app):
+    admin = login("admin")
+    from mediation.org.models import OrgUnit
+
+    unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "320413109"))
+    page = admin.post("/users/new", data={"username": "ADMIN", "display_name": "冒名", "unit": str(unit_id),
+                                          "roles": ["mediator"], "password": "Lotus-pond-77"}).get_data(as_text=True)
+    assert "已被占用" in page
+    assert post_login(app.test_client(), "Admin", DEMO_PASSWORD).status_code == 302
+
+
+def test_proxy_headers_are_trusted_only_when_configured(db_url, demo):
+    from .conftest import make_app
+
+    app = make_app(db_url, PROXY_COUNT=1, LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+    for i in range(3):
+        app.test_client().post("/login", data={"username": f"u{i}", "password": "x"},
+                               headers={"X-Forwarded-For": "10.9.8.7"})
+    blocked = app.test_client().post("/login", data={"username": "admin", "password": DEMO_PASSWORD},
+                                     headers={"X-Forwarded-For": "10.9.8.7"})
+    assert "登录失败次数过多" in blocked.get_data(as_text=True)
+    other = app.test_client().post("/login", data={"username": "admin", "password": DEMO_PASSWORD},
+                                   headers={"X-Forwarded-For": "10.1.1.1"})
+    assert other.status_code == 302
+
+
+def test_language_chosen_before_login_sticks(client, demo):
+    client.post("/account/language", data={"lang": "en", "next": "/login"})
+    post_login(client, "med-320413109201", DEMO_PASSWORD)
+    assert "Hello" in client.get("/").get_data(as_text=True)
+    assert db.session.scalar(select(User.locale).where(User.username == "med-320413109201")) == "en"

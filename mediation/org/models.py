@@ -2,7 +2,8 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -52,6 +53,16 @@ class OrgUnit(db.Model):
 
     def __repr__(self) -> str:
         return f"<OrgUnit {self.code} {self.name}>"
+
+    @hybrid_property
+    def tier_rank(self) -> int:
+        """0 for a station, 1 for a platform, 2 for a village (for ordering in SQL)."""
+        return self.tier.depth
+
+    @tier_rank.inplace.expression
+    @classmethod
+    def _tier_rank_expression(cls):
+        return case(*[(cls.tier == t, t.depth) for t in Tier])
 
     @property
     def label(self) -> str:

@@ -226,6 +226,52 @@ def _check_name(name: str) -> str:
     return name
 
 
+# Division codes (GB/T 2260 and the NBS statistical codes): 6 digits for a district,
+# 9 for a town or street, 12 for a village or community.
+DIVISION_CODE_LENGTH = {Tier.STATION: 6, Tier.PLATFORM: 9, Tier.VILLAGE: 12}
+
+
+def check_unit_code(code: str, tier: Tier, parent: OrgUnit | None) -> str:
+    """:raise DomainError: a malformed code, or one of the wrong length in a network
+    that uses division codes (its parent's code is all digits)."""
+    code = (code or "").strip()
+    if not CODE_RE.match(code):
+        raise DomainError(_("The code may contain only digits and letters (at most 32)."), field="code")
+    if parent is not None and parent.code.isdigit():
+        want = DIVISION_CODE_LENGTH[tier]
+        if not code.isdigit() or len(code) != want:
+            raise DomainError(_("A %(tier)s has a %(n)d-digit division code.", tier=TIER_LABELS[tier], n=want),
+                              field="code")
+        if not code.startswith(station_code(parent)):
+            raise DomainError(_("The code must begin with the district code %(code)s.", code=station_code(parent)),
+                              field="code")
+    if db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
+        raise DomainError(_("The code %(code)s is already in use.", code=code), field="code")
+    return code
+
+
+def station_code(unit: OrgUnit) -> str:
+    while unit.parent is not None:
+        unit = unit.parent
+    return unit.code
+
+
+def tree_order(units: list[OrgUnit]) -> list[OrgUnit]:
+    """Units in tree order (each parent followed by its children, by code), for
+    pickers and lists; sorting the path text would put /1/10/ before /1/2/."""
+    ids = {u.id for u in units}
+    children: dict[int | None, list[OrgUnit]] = {}
+    for u in units:
+        children.setdefault(u.parent_id if u.parent_id in ids else None, []).append(u)
+    out: list[OrgUnit] = []
+    stack = sorted(children.get(None, []), key=lambda u: u.code, reverse=True)
+    while stack:
+        unit = stack.pop()
+        out.append(unit)
+        stack.extend(sorted(children.get(unit.id, []), key=lambda u: u.code, reverse=True))
+    return out
+
+
 def add_unit(parent: OrgUnit, code: str, name: str) -> OrgUnit:
     """Add a child one tier below ``parent``."""
     tier = parent.tier.child
@@ -233,12 +279,9 @@ def add_unit(parent: OrgUnit, code: str, name: str) -> OrgUnit:
         raise DomainError(_("A village cannot have units below it."))
     if not parent.active:
         raise DomainError(_("Units cannot be added under an inactive unit."))
-    code = (code or "").strip()
-    if not CODE_RE.match(code):
-        raise DomainError(_("The code may contain only digits and letters (at most 32)."), field="code")
-    if db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
-        raise DomainError(_("The code %(code)s is already in use.", code=code), field="code")
-    unit = OrgUnit(code=code, name=_check_name(name), tier=tier, parent=parent, path="")
+    name = _check_name(name)
+    code = check_unit_code(code, tier, parent)
+    unit = OrgUnit(code=code, name=name, tier=tier, parent=parent, path="")
     db.session.add(unit)
     db.session.flush()
     unit.path = f"{parent.path}{unit.id}/"

@@ -31,35 +31,39 @@ def index():
                            counts=counts, tier_totals=tier_totals)
 
 
-def _manage_forms(unit: OrgUnit):
-    add = UnitAddForm(prefix="add")
-    rename = UnitRenameForm(prefix="rename", data={"name": unit.name})
-    move = UnitMoveForm(prefix="move")
-    move.parent.choices = [
-        (p.id, p.name)
-        for p in db.session.scalars(
-            access.units_query(current_user)
-            .where(OrgUnit.tier == Tier.PLATFORM, OrgUnit.active.is_(True))
-            .order_by(OrgUnit.code)
-        )
-    ]
-    if unit.parent_id and request.method == "GET":
-        move.parent.data = unit.parent_id
+def _manage_forms(unit: OrgUnit, add=None, rename=None):
+    add = add or UnitAddForm(prefix="add", formdata=None)
+    rename = rename or UnitRenameForm(prefix="rename", formdata=None, data={"name": unit.name})
+    move = UnitMoveForm(prefix="move", formdata=None)
+    platforms = db.session.scalars(
+        access.units_query(current_user)
+        .where(OrgUnit.tier == Tier.PLATFORM, OrgUnit.active.is_(True))
+        .order_by(OrgUnit.code)
+    )
+    move.parent.choices = [(p.id, p.name) for p in platforms]
+    move.parent.data = unit.parent_id
     return add, rename, move
+
+
+def _render_detail(unit: OrgUnit, add=None, rename=None):
+    """The unit page; a failed add or rename comes back with what was typed and why."""
+    users = []
+    if access.can(current_user, "user.view", unit):
+        users = db.session.scalars(
+            access.users_query(current_user).where(User.unit_id == unit.id)
+            .order_by(User.active.desc(), User.username)
+        ).all()
+    counts = services.user_counts([c.id for c in unit.children])
+    forms = _manage_forms(unit, add, rename) if access.can(current_user, "unit.manage", unit) else None
+    status = 422 if (add and add.errors) or (rename and rename.errors) else 200
+    return render_template("org/detail.html", unit=unit, users=users, counts=counts, forms=forms,
+                           active_users=sum(1 for u in users if u.active)), status
 
 
 @bp.route("/<code>")
 @require("unit.view")
 def detail(code: str):
-    unit = access.get_unit_or_404(code)
-    users = []
-    if access.can(current_user, "user.view", unit):
-        users = db.session.scalars(
-            access.users_query(current_user).where(User.unit_id == unit.id).order_by(User.username)
-        ).all()
-    counts = services.user_counts([c.id for c in unit.children])
-    forms = _manage_forms(unit) if access.can(current_user, "unit.manage", unit) else None
-    return render_template("org/detail.html", unit=unit, users=users, counts=counts, forms=forms)
+    return _render_detail(access.get_unit_or_404(code))
 
 
 def _managed_unit(code: str) -> OrgUnit:
@@ -83,29 +87,22 @@ def _apply(unit: OrgUnit, action, success: str):
     return redirect(url_for("org.detail", code=unit.code))
 
 
-def _flash_form_errors(form) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "danger")
-
-
 @bp.route("/<code>/children", methods=["POST"])
 @require("unit.manage")
 def add_child(code: str):
     parent = _managed_unit(code)
     form = UnitAddForm(prefix="add")
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return redirect(url_for("org.detail", code=parent.code))
-    try:
-        child = services.add_unit(parent, form.code.data, form.name.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("org.detail", code=parent.code))
-    db.session.commit()
-    flash(_("%(name)s added.", name=child.label), "success")
-    return redirect(url_for("org.detail", code=child.code))
+    if form.validate_on_submit():
+        try:
+            child = services.add_unit(parent, form.code.data, form.name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "code").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("%(name)s added.", name=child.label), "success")
+            return redirect(url_for("org.detail", code=child.code))
+    return _render_detail(parent, add=form)
 
 
 @bp.route("/<code>/rename", methods=["POST"])
@@ -113,10 +110,17 @@ def add_child(code: str):
 def rename(code: str):
     unit = _managed_unit(code)
     form = UnitRenameForm(prefix="rename")
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return redirect(url_for("org.detail", code=unit.code))
-    return _apply(unit, lambda: services.rename_unit(unit, form.name.data), _("Renamed."))
+    if form.validate_on_submit():
+        try:
+            services.rename_unit(unit, form.name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Renamed."), "success")
+            return redirect(url_for("org.detail", code=unit.code))
+    return _render_detail(unit, rename=form)
 
 
 @bp.route("/<code>/active", methods=["POST"])

@@ -60,6 +60,9 @@ def login():
             db.session.commit()  # keep the failed attempt: it drives throttling
             form.password.errors.append(exc.message)
         else:
+            chosen = session.get("lang")
+            if chosen in current_app.config["LANGUAGES"]:
+                user.locale = chosen  # a language picked on the login page sticks to the account
             db.session.commit()
             session.clear()
             login_user(user)

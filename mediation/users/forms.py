@@ -8,10 +8,12 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..errors import DomainError
 from ..labels import ROLE_LABELS
+from . import services
 from .models import Role
 
 
@@ -44,15 +46,30 @@ def role_choices():
     return [(r.value, ROLE_LABELS[r]) for r in Role]
 
 
+def _domain_check(check, *args):
+    """Run a service check inside a form validator, so every field's error shows at once."""
+    try:
+        return check(*args)
+    except DomainError as exc:
+        raise ValidationError(exc.message) from None
+
+
 class UserEditForm(FlaskForm):
     display_name = StringField(
-        _l("Name"),
+        _l("Full name"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],
     )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20, message=_l("At most 20 characters."))])
     unit = SelectField(_l("Unit"), coerce=int, validate_choice=True)
     roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
     submit = SubmitField(_l("Save"))
+
+    def validate_phone(self, field):
+        field.data = _domain_check(services.check_phone, field.data)
+
+    def validate_roles(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one role."))
 
 
 class UserCreateForm(UserEditForm):
@@ -63,3 +80,9 @@ class UserCreateForm(UserEditForm):
     password = PasswordField(
         _l("Initial password"), validators=[DataRequired(_l("Please enter an initial password."))]
     )
+
+    def validate_username(self, field):
+        field.data = _domain_check(services.check_username, field.data)
+
+    def validate_password(self, field):
+        _domain_check(services.check_password_policy, field.data, self.username.data or "")

@@ -47,7 +47,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     :raise LoginRefused: wrong credentials, inactive account, or throttled.
     """
     cfg = current_app.config
-    username = (username or "").strip()[:64]
+    username = normalise_username(username)[:64]
     address = (address or "unknown")[:64]
     window = cfg["LOGIN_WINDOW_MINUTES"]
     since = utcnow() - timedelta(minutes=window)
@@ -88,8 +88,13 @@ def check_password_policy(password: str, username: str = "") -> None:
         raise DomainError(_("This password is too easy to guess; choose another."), field="password")
 
 
+def normalise_username(username: str) -> str:
+    """Usernames are case-insensitive: stored and looked up in lower case."""
+    return (username or "").strip().lower()
+
+
 def check_username(username: str) -> str:
-    username = (username or "").strip()
+    username = normalise_username(username)
     if not USERNAME_RE.match(username):
         raise DomainError(
             _("A username has 3 to 64 letters, digits, dots, hyphens or underscores."), field="username"

@@ -3,12 +3,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from .. import access
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..org.services import tree_order
 from . import services
 from .forms import UserCreateForm, UserEditForm
 from .models import Role, User, UserRole
@@ -18,13 +20,12 @@ PER_PAGE = 50
 
 
 def _unit_choices(include: OrgUnit | None = None) -> list[tuple[int, str]]:
-    """Active units of the actor's subtree (plus ``include``), labelled with their parent."""
+    """Active units of the actor's subtree (plus ``include``) in tree order, indented."""
     units = db.session.scalars(
         access.units_query(current_user).where(or_(OrgUnit.active.is_(True),
                                                    OrgUnit.id == (include.id if include else -1)))
-        .order_by(OrgUnit.path)
     ).all()
-    return [(u.id, "　" * (u.path.count("/") - 2) + u.label) for u in units]
+    return [(u.id, "　" * u.tier.depth + u.label) for u in tree_order(units)]
 
 
 def _scoped_unit(unit_id: int) -> OrgUnit:
@@ -51,7 +52,11 @@ def index():
         unit = access.get_unit_or_404(unit_code)
         stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = db.paginate(stmt.order_by(OrgUnit.path, User.username), per_page=PER_PAGE, error_out=False)
+    parent = aliased(OrgUnit)
+    # Station first, then platforms, then villages grouped by platform (paths sort as text).
+    ordered = stmt.outerjoin(parent, OrgUnit.parent_id == parent.id).order_by(
+        OrgUnit.tier_rank, parent.code, OrgUnit.code, User.username)
+    page = db.paginate(ordered, per_page=PER_PAGE, error_out=False)
     return render_template("users/index.html", page=page, total=total, q=q, role=role,
                            unit=unit, roles=list(Role))
 
