@@ -9,7 +9,7 @@ from werkzeug.serving import make_server
 from mediation import create_app
 from mediation.extensions import db
 
-from .conftest import skip_or_fail
+from .support import skip_or_fail
 
 CHROMIUM = os.environ.get("MEDIATION_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

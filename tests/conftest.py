@@ -14,15 +14,7 @@ from sqlalchemy.exc import OperationalError
 from mediation import create_app
 from mediation.extensions import db
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-DEMO_PASSWORD = "jintan-demo"
-
-
-def skip_or_fail(reason: str):
-    """Skip on a laptop without the service; under CI=true a skip is a failure."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this test must run)", pytrace=False)
-    pytest.skip(reason)
+from .support import DEMO_PASSWORD, skip_or_fail  # noqa: F401  (DEMO_PASSWORD is used by tests)
 
 
 @pytest.fixture(scope="session")
