@@ -342,3 +342,25 @@ def test_list_and_detail_run_a_bounded_number_of_queries(demo, login, app):
 
 def test_party_names_are_indexed_for_search(app):
     assert any(ix.name == "ix_party_name" for ix in Party.__table__.indexes)
+
+
+def test_unit_filter_and_categories_admin(demo, login):
+    here = make_case()
+    other = make_case(by="med-320413109202", applicant="吴芳", respondent="郑伟")
+    coord = login("coord-320413109")
+    page = coord.get("/cases/?unit=320413109202").get_data(as_text=True)
+    assert other.number in page and here.number not in page
+    assert coord.get("/cases/?unit=320413106").status_code == 404  # another town's unit
+    # Station admins keep the category list; the code is fixed, names change.
+    admin = login("admin")
+    assert coord.get("/cases/categories/").status_code == 403
+    resp = admin.post("/cases/categories/", data={"new-code": "online", "new-name_zh": "网络婚恋",
+                                                 "new-name_en": "Online relationship", "new-active": "y"})
+    assert resp.status_code == 302
+    cat = category("online")
+    assert cat.name_zh == "网络婚恋" and cat.active
+    admin.post(f"/cases/categories/{cat.id}", data={f"c{cat.id}-code": "online", f"c{cat.id}-name_zh": "网恋纠纷",
+                                                     f"c{cat.id}-name_en": "Online dating", f"c{cat.id}-sort_order": "5"})
+    db.session.refresh(cat)
+    assert cat.name_zh == "网恋纠纷" and not cat.active  # the box was left unticked
+    assert "网恋纠纷" not in login("med-320413109201").get("/cases/new").get_data(as_text=True)

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..i18n import fmt_datetime, is_chinese
 from ..leads.models import Lead, LeadStatus
 from ..org.models import OrgUnit
+from ..org.services import tree_order
 from ..timeutil import local_today
 from . import services, workflow
 from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm
@@ -248,9 +249,11 @@ def index():
     page = db.paginate(stmt, per_page=current_app.config["CASES_PER_PAGE"], error_out=False, count=True)
     counts = services.status_counts(counts_stmt)
     categories = category_choices()
+    units = tree_order(db.session.scalars(access.units_query(current_user)).all())
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("cases/index.html", page=page, counts=counts, total=sum(counts.values()),
-                           categories=categories, unit=unit, view=view, sort=sort, args=args,
+                           categories=categories, units=units if len(units) > 1 else [], unit=unit, view=view,
+                           sort=sort, args=args,
                            statuses=list(CaseStatus), risks=list(RiskLevel), is_overdue=services.is_overdue)
 
 
