@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import access, cli
     from .cases import categories  # noqa: F401  (routes on the cases blueprint)
     from .cases.views import bp as cases_bp
+    from .diary.views import bp as diary_bp
     from .leads.views import bp as leads_bp
     from .main import nav
     from .main.views import bp as main_bp
@@ -61,7 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     access.init_app(app)
     nav.init_app(app)
-    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp):
+    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     return app

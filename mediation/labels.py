@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 from .cases.models import PartyRole, RiskLevel, Sex, Source
 from .cases.workflow import CaseStatus, Outcome
+from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
 from .leads.models import LeadStatus, Urgency
 from .org.models import Tier
 from .users.models import Role
@@ -81,6 +82,35 @@ LEAD_STATUS_LABELS = {
     LeadStatus.DISMISSED: _l("dismissed"),
 }
 
+ENTRY_KIND_LABELS = {
+    EntryKind.SESSION: _l("mediation session"),
+    EntryKind.INVESTIGATION: _l("investigation"),
+    EntryKind.VISIT: _l("home visit"),
+    EntryKind.CALL: _l("phone call"),
+    EntryKind.FOLLOW_UP: _l("follow-up visit"),
+    EntryKind.OTHER: _l("other"),
+}
+
+MODE_LABELS = {
+    SessionMode.JOINT: _l("joint (face to face)"),
+    SessionMode.SEPARATE: _l("separate (caucus)"),
+    SessionMode.SHUTTLE: _l("shuttle"),
+    SessionMode.PHONE: _l("by phone"),
+    SessionMode.VIDEO: _l("by video"),
+}
+
+PERFORMANCE_LABELS = {
+    Performance.PERFORMED: _l("performed"),
+    Performance.PARTLY: _l("partly performed"),
+    Performance.NOT: _l("not performed"),
+}
+
+SATISFACTION_LABELS = {
+    Satisfaction.SATISFIED: _l("satisfied"),
+    Satisfaction.BASICALLY: _l("basically satisfied"),
+    Satisfaction.UNSATISFIED: _l("not satisfied"),
+}
+
 # Bootstrap colours for chips: status by stage, risk by the familiar warning colours.
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary", CaseStatus.ACCEPTED: "info", CaseStatus.DECLINED: "dark",
@@ -95,6 +125,8 @@ _ALL = {
     "outcome_label": OUTCOME_LABELS, "source_label": SOURCE_LABELS, "risk_label": RISK_LABELS,
     "party_role_label": PARTY_ROLE_LABELS, "sex_label": SEX_LABELS, "urgency_label": URGENCY_LABELS,
     "lead_status_label": LEAD_STATUS_LABELS, "status_colour": STATUS_COLOURS, "risk_colour": RISK_COLOURS,
+    "entry_kind_label": ENTRY_KIND_LABELS, "mode_label": MODE_LABELS, "performance_label": PERFORMANCE_LABELS,
+    "satisfaction_label": SATISFACTION_LABELS,
 }
 
 

@@ -14,3 +14,13 @@ def local_today() -> date:
     from flask import current_app
 
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def local_date_of(stored: datetime) -> date:
+    """The local calendar day of a stored (naive UTC) time."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return stored.replace(tzinfo=UTC).astimezone(zone).date()

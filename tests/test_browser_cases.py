@@ -66,6 +66,13 @@ def test_case_from_intake_to_archive(live_server, as_user):
 
     med.goto(case_url)
     act(med, "开始调解")
+    med.get_by_role("link", name="记一笔").click()
+    med.fill("input[name=place]", "上阳村村委会")
+    med.select_option("select[name=mode]", value="joint")
+    med.fill("textarea[name=issues]", "医药费8600元如何分摊")
+    med.get_by_role("button", name="保存", exact=True).click()
+    med.wait_for_url(re.compile(r".*/cases/\d+(#diary)?$"))
+    assert "医药费8600元如何分摊" in med.locator("#diary").inner_text()
     med.locator("#actions").get_by_role("link", name="结束调解").click()
     med.select_option("select[name=outcome]", value="success")
     med.fill("textarea[name=agreement_summary]", "三个儿子每月各给母亲600元，医药费三人平摊。")

@@ -272,12 +272,17 @@ def _case_for_page(case_id: int) -> Case:
 @bp.route("/<int:case_id>")
 @require("case.view")
 def detail(case_id: int):
+    from ..diary import services as diary
+
     case = _case_for_page(case_id)
     actions = workflow.allowed(case, current_user)
     return render_template(
         "cases/detail.html", case=case, actions=actions, can_edit=access.can_edit_case(current_user, case),
         overdue=services.is_overdue(case), describe=describe_change, event_label=event_label,
-        transitions=workflow.TRANSITIONS,
+        transitions=workflow.TRANSITIONS, entries=diary.visible_entries(current_user, case),
+        parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
+        can_amend=bool(access.case_roles(current_user, case)),
+        can_edit_entry=lambda e: diary.can_edit(current_user, e),
     )
 
 
@@ -400,11 +405,15 @@ FIELD_LABELS = {
 }
 
 
+EVENT_LABELS = {
+    "created": _l("Registered"), "edited": _l("Edited"), "diary": _l("Diary entry"),
+    "diary_edited": _l("Diary entry edited"), "amended": _l("Amendment"),
+}
+
+
 def event_label(event: CaseEvent) -> str:
-    if event.kind == "created":
-        return _("Registered")
-    if event.kind == "edited":
-        return _("Edited")
+    if event.kind in EVENT_LABELS:
+        return str(EVENT_LABELS[event.kind])
     t = workflow.TRANSITIONS.get(event.kind)
     return str(t.label) if t else event.kind
 

@@ -117,6 +117,14 @@ def _settled_needs_follow_up(case, _data):
     return None
 
 
+def _needs_diary(case, _data):
+    from ..diary.services import entry_count
+
+    if not entry_count(case):
+        return _("Record at least one diary entry before closing the case.")
+    return None
+
+
 def _settled_only(case, _data):
     if case.outcome not in SETTLED:
         return _("Only a settled case is followed up; close it instead.")
@@ -194,7 +202,7 @@ _T = [
     Transition("follow_up", _l("Start follow-up"), frozenset({S.CONCLUDED}), S.FOLLOW_UP,
                frozenset({"mediator", "manager"}), guards=(_settled_only,)),
     Transition("close", _l("Close"), frozenset({S.CONCLUDED, S.FOLLOW_UP}), S.CLOSED,
-               frozenset({"mediator", "manager"}), guards=(_settled_needs_follow_up,), effect=_close,
+               frozenset({"mediator", "manager"}), guards=(_needs_diary, _settled_needs_follow_up), effect=_close,
                confirm=_l("Close this case? It can be reopened later with a reason.")),
     Transition("reopen", _l("Reopen"), frozenset({S.CLOSED}), S.IN_MEDIATION, frozenset({"manager"}),
                needs=("reason",), guards=(_needs_reason,), effect=_reopen, style="outline-secondary"),

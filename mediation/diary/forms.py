@@ -1,0 +1,62 @@
+"""The diary entry form; each party's position is added per case in the view."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..labels import ENTRY_KIND_LABELS, MODE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS
+from .models import EntryKind, Performance, Satisfaction, SessionMode
+
+
+def _len(n: int):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+def _choices(enum_cls, labels, blank=True):
+    return ([("", "—")] if blank else []) + [(m.value, labels[m]) for m in enum_cls]
+
+
+class Checkboxes(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EntryForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=_choices(EntryKind, ENTRY_KIND_LABELS, blank=False))
+    occurred_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    start_time = TimeField(_l("Time"), validators=[Optional()])
+    duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[
+        Optional(), NumberRange(min=1, max=1440, message=_l("Enter minutes from 1 to 1440."))],
+        render_kw={"inputmode": "numeric"})
+    place = StringField(_l("Place"), validators=[_len(200)])
+    mode = SelectField(_l("How it was held"), choices=_choices(SessionMode, MODE_LABELS), default="")
+    party_ids = Checkboxes(_l("Parties present"), coerce=int, validate_choice=True)
+    mediator_ids = Checkboxes(_l("Mediators present"), coerce=int, validate_choice=True)
+    others_present = StringField(_l("Others present (with the parties' consent)"), validators=[_len(500)],
+                                 render_kw={"placeholder": _l("e.g. relatives, a lawyer, the grid worker")})
+    issues = TextAreaField(_l("Issues discussed"), validators=[_len(10000)], render_kw={"rows": 3})
+    proposals = TextAreaField(_l("Proposals"), validators=[_len(10000)], render_kw={"rows": 3})
+    result = TextAreaField(_l("Result and progress"), validators=[_len(10000)], render_kw={"rows": 3})
+    next_step = TextAreaField(_l("Next step"), validators=[_len(2000)], render_kw={"rows": 2})
+    next_date = DateField(_l("Next date"), validators=[Optional()])
+    confidential = BooleanField(_l("Confidential (a separate session): only the case's mediators see it"))
+    performance = SelectField(_l("Agreement performed"), choices=_choices(Performance, PERFORMANCE_LABELS),
+                              default="")
+    satisfaction = SelectField(_l("Satisfaction"), choices=_choices(Satisfaction, SATISFACTION_LABELS), default="")
+    remaining_risk = TextAreaField(_l("Remaining risk"), validators=[_len(2000)], render_kw={"rows": 2})
+
+
+class AmendForm(FlaskForm):
+    text = TextAreaField(_l("Correction"), validators=[InputRequired(_l("Write the correction.")), _len(10000)],
+                         render_kw={"rows": 3})
+    reason = StringField(_l("Reason"), validators=[InputRequired(_l("Please give a reason.")), _len(500)])

@@ -1,0 +1,122 @@
+"""Writing the diary of a case: new entries, same-day edits, amendments."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import access
+from ..access import require
+from ..cases.models import Case
+from ..errors import DomainError
+from ..extensions import db
+from ..timeutil import local_today
+from . import services
+from .forms import AmendForm, EntryForm
+from .models import DiaryEntry, EntryKind, Performance, Satisfaction, SessionMode
+
+bp = Blueprint("diary", __name__, url_prefix="/cases/<int:case_id>/diary")
+
+
+def _form(case: Case, obj=None) -> EntryForm:
+    form = EntryForm(obj=obj)
+    form.party_ids.choices = [(p.id, p.name) for p in case.parties]
+    mediators = ([case.lead_mediator] if case.lead_mediator else []) + list(case.co_mediators)
+    form.mediator_ids.choices = [(u.id, u.display_name) for u in mediators]
+    return form
+
+
+def _values(form: EntryForm, case: Case) -> dict:
+    def enum_or_none(cls, value):
+        return cls(value) if value else None
+
+    return {
+        "kind": EntryKind(form.kind.data), "occurred_on": form.occurred_on.data, "start_time": form.start_time.data,
+        "duration_minutes": form.duration_minutes.data, "place": (form.place.data or "").strip(),
+        "mode": enum_or_none(SessionMode, form.mode.data), "party_ids": form.party_ids.data or [],
+        "mediator_ids": form.mediator_ids.data or [], "others_present": (form.others_present.data or "").strip(),
+        "issues": (form.issues.data or "").strip(), "proposals": (form.proposals.data or "").strip(),
+        "result": (form.result.data or "").strip(), "next_step": (form.next_step.data or "").strip(),
+        "next_date": form.next_date.data, "confidential": bool(form.confidential.data),
+        "performance": enum_or_none(Performance, form.performance.data),
+        "satisfaction": enum_or_none(Satisfaction, form.satisfaction.data),
+        "remaining_risk": (form.remaining_risk.data or "").strip(),
+        "positions": {str(p.id): request.form.get(f"position-{p.id}", "")[:5000] for p in case.parties},
+    }
+
+
+def _entry_or_404(case: Case, entry_id: int) -> DiaryEntry:
+    entry = db.session.get(DiaryEntry, entry_id)
+    if entry is None or entry.case_id != case.id or entry not in services.visible_entries(current_user, case):
+        abort(404)
+    return entry
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("case.view")
+def new(case_id: int):
+    case = access.get_case_or_404(case_id)
+    if not services.can_write(current_user, case):
+        abort(403)
+    form = _form(case)
+    if request.method == "GET":
+        form.occurred_on.data = local_today()
+        form.kind.data = request.args.get("kind", EntryKind.SESSION.value)
+        form.mediator_ids.data = [current_user.id] if current_user.id in case.mediator_ids else []
+    if form.validate_on_submit():
+        try:
+            services.write_entry(case, by=current_user, values=_values(form, case))
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "kind").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Diary entry saved."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor="diary"))
+    return render_template("diary/form.html", case=case, form=form, entry=None, positions=request.form)
+
+
+@bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
+@require("case.view")
+def edit(case_id: int, entry_id: int):
+    case = access.get_case_or_404(case_id)
+    entry = _entry_or_404(case, entry_id)
+    if not services.can_edit(current_user, entry):
+        abort(403)
+    # Filled from the entry only on GET: on POST, absent boxes mean "unticked", not "as before".
+    form = _form(case, obj=entry if request.method == "GET" else None)
+    if request.method == "GET":
+        for name in ("kind", "mode", "performance", "satisfaction"):
+            value = getattr(entry, name)
+            form[name].data = value.value if value else ""
+    if form.validate_on_submit():
+        try:
+            services.edit_entry(entry, case, by=current_user, values=_values(form, case))
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "kind").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
+    positions = request.form if request.method == "POST" else {f"position-{k}": v for k, v in entry.positions.items()}
+    return render_template("diary/form.html", case=case, form=form, entry=entry, positions=positions)
+
+
+@bp.route("/<int:entry_id>/amend", methods=["GET", "POST"])
+@require("case.view")
+def amend(case_id: int, entry_id: int):
+    case = access.get_case_or_404(case_id)
+    entry = _entry_or_404(case, entry_id)
+    if not access.case_roles(current_user, case):
+        abort(403)
+    form = AmendForm()
+    if form.validate_on_submit():
+        try:
+            services.amend(entry, case, by=current_user, reason=form.reason.data, text=form.text.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.text.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Amendment added."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
+    return render_template("diary/amend.html", case=case, entry=entry, form=form)
