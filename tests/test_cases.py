@@ -359,8 +359,9 @@ def test_unit_filter_and_categories_admin(demo, login):
     assert resp.status_code == 302
     cat = category("online")
     assert cat.name_zh == "网络婚恋" and cat.active
-    admin.post(f"/cases/categories/{cat.id}", data={f"c{cat.id}-code": "online", f"c{cat.id}-name_zh": "网恋纠纷",
-                                                     f"c{cat.id}-name_en": "Online dating", f"c{cat.id}-sort_order": "5"})
+    prefix = f"c{cat.id}-"
+    admin.post(f"/cases/categories/{cat.id}", data={prefix + "code": "online", prefix + "name_zh": "网恋纠纷",
+                                                     prefix + "name_en": "Online dating", prefix + "sort_order": "5"})
     db.session.refresh(cat)
     assert cat.name_zh == "网恋纠纷" and not cat.active  # the box was left unticked
     assert "网恋纠纷" not in login("med-320413109201").get("/cases/new").get_data(as_text=True)

@@ -16,7 +16,8 @@ def entry_form(case, **extra) -> dict:
     data = {"kind": "session", "occurred_on": local_today().isoformat(), "start_time": "14:30",
             "duration_minutes": "90", "place": "上阳村村委会调解室", "mode": "joint",
             "party_ids": [str(p.id) for p in case.parties], "issues": "医药费8600元如何分摊",
-            f"position-{case.parties[0].id}": "三个儿子平摊", f"position-{case.parties[1].id}": "老宅给了三子，三子多出",
+            f"position-{case.parties[0].id}": "三个儿子平摊",
+            f"position-{case.parties[1].id}": "老宅给了三子，三子多出",
             "proposals": "按4:3:3分摊", "result": "长子、次子同意，三子考虑", "next_step": "再约三子面谈",
             "next_date": (local_today() + timedelta(days=3)).isoformat()}
     data.update(extra)
