@@ -39,6 +39,8 @@ class Config:
     # Mediation should generally end within this many days of acceptance (2002 rules art. 33).
     MEDIATION_TIME_LIMIT_DAYS = 30
     CASES_PER_PAGE = 20
+    # The committee named on printed documents; empty: "<holding unit>人民调解委员会".
+    COMMITTEE_NAME = ""
 
     PASSWORD_MIN_LENGTH = 8
     # Werkzeug's method string; tests use a cheaper scrypt cost.

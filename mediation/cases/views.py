@@ -407,7 +407,7 @@ FIELD_LABELS = {
 
 EVENT_LABELS = {
     "created": _l("Registered"), "edited": _l("Edited"), "diary": _l("Diary entry"),
-    "diary_edited": _l("Diary entry edited"), "amended": _l("Amendment"),
+    "diary_edited": _l("Diary entry edited"), "amended": _l("Amendment"), "printed": _l("Printed"),
 }
 
 

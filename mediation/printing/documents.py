@@ -1,0 +1,164 @@
+"""The printed documents (DOCUMENTS.md), each built from the case as bytes. Printed
+forms are official Chinese documents, so their wording is Chinese whatever the UI language."""
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from ..diary.models import EntryKind
+from ..i18n import fmt_date
+from ..labels import (
+    ENTRY_KIND_LABELS, MODE_LABELS, PARTY_ROLE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS, SEX_LABELS,
+)
+from .pdf import build, markup, para, safe, styles
+
+GRID = TableStyle([
+    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+])
+WIDTH = 170 * mm
+
+
+def _label(text: str) -> str:
+    return f"<b>{safe(text)}</b>"
+
+
+def _party_line(p) -> str:
+    bits = [str(PARTY_ROLE_LABELS[p.role]), p.name]
+    if p.sex:
+        bits.append(str(SEX_LABELS[p.sex]))
+    if p.ethnicity:
+        bits.append(p.ethnicity)
+    if p.birth_date:
+        bits.append(f"{fmt_date(p.birth_date)}生")
+    if p.id_number:
+        bits.append(f"身份证号 {p.id_masked}")
+    return "　".join(bits)
+
+
+def _case_header(case, s) -> list:
+    mediators = [case.lead_mediator.display_name] if case.lead_mediator else []
+    mediators += [u.display_name for u in case.co_mediators]
+    rows = [
+        [markup(_label("案件编号"), s["label"]), para(case.number, s["cell"]),
+         markup(_label("承办单位"), s["label"]), para(case.unit.label, s["cell"])],
+        [markup(_label("纠纷类别"), s["label"]), para(case.category.name_zh, s["cell"]),
+         markup(_label("调解员"), s["label"]), para("、".join(mediators) or "—", s["cell"])],
+        [markup(_label("当事人"), s["label"]),
+         markup("<br/>".join(safe(_party_line(p)) for p in case.parties), s["cell"]), "", ""],
+    ]
+    table = Table(rows, colWidths=[22 * mm, 63 * mm, 22 * mm, 63 * mm], repeatRows=0)
+    table.setStyle(GRID)
+    table.setStyle(TableStyle([("SPAN", (1, 2), (3, 2))]))
+    return [table, Spacer(1, 4 * mm)]
+
+
+def _entry_rows(case, entry, s) -> list[list]:
+    parties = {p.id: p for p in case.parties}
+    present = "、".join(parties[i].name for i in entry.party_ids if i in parties)
+
+    def row(label, value):
+        return [markup(_label(label), s["label"]), para(value, s["cell"])]
+
+    when = fmt_date(entry.occurred_on)
+    if entry.start_time:
+        when += entry.start_time.strftime(" %H:%M")
+    if entry.duration_minutes:
+        when += f"（{entry.duration_minutes} 分钟）"
+    rows = [row("时间", when), row("地点", entry.place or "—")]
+    if entry.mode:
+        rows.append(row("方式", str(MODE_LABELS[entry.mode])))
+    rows.append(row("到场当事人", present or "—"))
+    if entry.others_present:
+        rows.append(row("其他参加人", entry.others_present))
+    rows.append(row("记录人", entry.author.display_name))
+    if entry.issues:
+        rows.append(row("争议焦点", entry.issues))
+    for pid, text in entry.positions.items():
+        p = parties.get(int(pid))
+        if p is not None:
+            rows.append(row(f"{p.name}意见", text))
+    if entry.proposals:
+        rows.append(row("调解方案", entry.proposals))
+    if entry.result:
+        rows.append(row("结果与进展", entry.result))
+    if entry.performance:
+        rows.append(row("履行情况", str(PERFORMANCE_LABELS[entry.performance])))
+    if entry.satisfaction:
+        rows.append(row("满意程度", str(SATISFACTION_LABELS[entry.satisfaction])))
+    if entry.remaining_risk:
+        rows.append(row("遗留风险", entry.remaining_risk))
+    if entry.next_step or entry.next_date:
+        rows.append(row("下一步", (entry.next_step or "") + (f"（{fmt_date(entry.next_date)}）" if entry.next_date else "")))
+    for a in entry.amendments:
+        rows.append(row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_date(a.at)}，理由：{a.reason}）"))
+    return rows
+
+
+def diary_pdf(case, entries, *, author: str) -> bytes:
+    """调解日记: the case header, then every entry given, in order, with all its fields."""
+    s = styles()
+    story = [Paragraph("婚姻家庭纠纷调解日记", s["title"]), para(case.number, s["number"])]
+    story += _case_header(case, s)
+    if not entries:
+        story.append(para("（暂无记录）", s["body"]))
+    for n, entry in enumerate(entries, 1):
+        heading = f"{n}. {fmt_date(entry.occurred_on)}　{ENTRY_KIND_LABELS[entry.kind]}"
+        head = markup(safe(heading) + ("　<font color='#c00000'>【保密】</font>" if entry.confidential else ""), s["h2"])
+        table = Table(_entry_rows(case, entry, s), colWidths=[28 * mm, WIDTH - 28 * mm])
+        table.setStyle(GRID)
+        story += [KeepTogether([head]), table]
+    return build(story, title=f"{case.number} 调解日记", author=author, subject="婚姻家庭纠纷调解日记")
+
+
+def _signature_block(names: list[str], s) -> Table:
+    """Ruled signature lines, two to a row, signatures last as on the paper forms."""
+    cells = [markup(safe(n) + "：＿＿＿＿＿＿＿", s["body"]) for n in names]
+    if len(cells) % 2:
+        cells.append("")
+    rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
+    table = Table(rows, colWidths=[WIDTH / 2, WIDTH / 2], rowHeights=12 * mm)
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    return table
+
+
+def session_record_pdf(case, entry, *, author: str, committee: str) -> bytes:
+    """人民调解记录 (or 调查记录 for an investigation) for one entry, to be read back and signed."""
+    s = styles()
+    investigation = entry.kind is EntryKind.INVESTIGATION
+    title = "人民调解调查记录" if investigation else "人民调解记录"
+    parties = {p.id: p for p in case.parties}
+    present = [parties[i] for i in entry.party_ids if i in parties]
+    story = [Paragraph(title, s["title"]), para(case.number, s["number"])]
+    rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
+        ("时间", fmt_date(entry.occurred_on) + (entry.start_time.strftime(" %H:%M") if entry.start_time else "")),
+        ("地点", entry.place or "—"),
+        ("当事人", "\n".join(_party_line(p) for p in (present or case.parties))),
+        ("参加人", entry.others_present or "—"),
+        ("事由", f"{case.category.name_zh}纠纷"),
+    ]]
+    table = Table(rows, colWidths=[22 * mm, WIDTH - 22 * mm])
+    table.setStyle(GRID)
+    story += [table, Spacer(1, 3 * mm), markup(_label("记录"), s["h2"])]
+    body = []
+    if entry.issues:
+        body.append(f"争议焦点：{entry.issues}")
+    for pid, text in entry.positions.items():
+        p = parties.get(int(pid))
+        if p is not None:
+            body.append(f"{PARTY_ROLE_LABELS[p.role]}{p.name}：{text}")
+    if entry.proposals:
+        body.append(f"调解方案：{entry.proposals}")
+    for line in body or ["（无）"]:
+        story.append(para(line, s["body"]))
+    story += [markup(_label("调解结果"), s["h2"]), para(entry.result or "—", s["body"]), Spacer(1, 4 * mm)]
+    story.append(para("以上记录已向当事人宣读（或经当事人阅读），确认无误。", s["body"]))
+    story.append(Spacer(1, 6 * mm))
+    signers = [f"当事人 {p.name}（签名）" for p in (present or case.parties)]
+    signers += ["被调查人（签名）", "调查人（签名）"] if investigation else ["人民调解员（签名）"]
+    signers.append("记录人（签名）")
+    story.append(_signature_block(signers, s))
+    story += [Spacer(1, 8 * mm), para(f"{committee}（印）", s["number"]),
+              para("＿＿＿＿年＿＿月＿＿日", s["number"])]
+    return build(story, title=f"{case.number} {title}", author=author, subject=title)

@@ -1,0 +1,114 @@
+"""PDFs read back with pypdf: Chinese text present, fonts embedded, pages numbered,
+confidential entries left out unless included, IDs masked, markup printed literally."""
+import io
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from pypdf import PdfReader
+
+from mediation.extensions import db
+from mediation.timeutil import local_today
+
+from .factories import advance, make_case, write_entry
+
+ID = "320482194203181227"
+
+
+def text_of(data: bytes) -> tuple[str, PdfReader]:
+    reader = PdfReader(io.BytesIO(data))
+    text = "".join(page.extract_text() for page in reader.pages)
+    return re.sub(r"\s+", "", text), reader
+
+
+def embedded_fonts(reader: PdfReader) -> set[str]:
+    """Names of fonts whose program is embedded (FontFile2: TrueType)."""
+    names = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                    names.add(str(descendant.get_object()["/BaseFont"]))
+    return names
+
+
+@pytest.fixture
+def busy_case(demo):
+    """A case with 30 entries, one of them confidential."""
+    start = local_today() - timedelta(days=29)
+    case = make_case(applicant="张<三>&", respondent="李喆堃䶮", intake_date=start - timedelta(days=1))
+    case.parties[0].id_number = ID
+    db.session.commit()
+    advance(case, "accept", "assign")
+    for i in range(30):
+        write_entry(case, occurred_on=start + timedelta(days=i), issues=f"第{i + 1}次争议焦点：西旸村的宅基地",
+                    result=f"进展{i + 1}号", confidential=(i == 7))
+    return case
+
+
+def test_diary_pdf(busy_case, login):
+    resp = login("coord-320413109").get(f"/cases/{busy_case.id}/diary.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    disposition = resp.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" in disposition and quote("调解日记") in disposition
+    text, reader = text_of(resp.data)
+    assert "婚姻家庭纠纷调解日记" in text and busy_case.number in text
+    for i in range(30):
+        if i == 7:
+            assert f"进展{i + 1}号" not in text  # confidential: left out
+        else:
+            assert f"进展{i + 1}号" in text
+    assert "3204**********1227" in text and ID not in text
+    assert "张<三>&" in text and "李喆堃䶮" in text and "西旸村" in text
+    assert {"/AAAAAA+NotoSansSC-Regular", "/AAAAAA+NotoSansSC-Bold"} <= {re.sub(r"/[A-Z]{6}\+", "/AAAAAA+", n)
+                                                              for n in embedded_fonts(reader)}
+    pages = len(reader.pages)
+    assert pages >= 3 and f"第1页共{pages}页" in text and f"第{pages}页共{pages}页" in text
+    assert reader.metadata.title == f"{busy_case.number} 调解日记" and reader.metadata.author == "薛埠镇负责人"
+    assert busy_case.events[-1].kind == "printed"
+
+
+def test_confidential_entries_print_only_on_purpose_and_marked(busy_case, login):
+    med = login("med-320413109201")
+    text, _ = text_of(med.get(f"/cases/{busy_case.id}/diary.pdf").data)
+    assert "进展8号" not in text
+    text, _ = text_of(med.get(f"/cases/{busy_case.id}/diary.pdf?confidential=1").data)
+    assert "进展8号" in text and "【保密】" in text
+    # Someone who may not see it cannot ask for it.
+    text, _ = text_of(login("coord-320413109").get(f"/cases/{busy_case.id}/diary.pdf?confidential=1").data)
+    assert "进展8号" not in text
+
+
+def test_amendments_print(busy_case, login):
+    entry = busy_case.events and __import__("mediation.diary.services", fromlist=["x"]).visible_entries(
+        __import__("tests.factories", fromlist=["user"]).user("med-320413109201"), busy_case)[0]
+    login("med-320413109201").post(f"/cases/{busy_case.id}/diary/{entry.id}/amend",
+                                   data={"text": "金额应为8600元", "reason": "笔误"})
+    text, _ = text_of(login("med-320413109201").get(f"/cases/{busy_case.id}/diary.pdf").data)
+    assert "金额应为8600元" in text and "笔误" in text
+
+
+def test_a_character_no_font_has_is_marked(demo, login):
+    case = make_case(applicant="王\U000f0001明")
+    advance(case, "accept", "assign")
+    write_entry(case)
+    text, _ = text_of(login("med-320413109201").get(f"/cases/{case.id}/diary.pdf").data)
+    assert "王〔缺字U+F0001〕明" in text
+
+
+def test_session_record(busy_case, login):
+    entry = __import__("mediation.diary.services", fromlist=["x"]).visible_entries(
+        __import__("tests.factories", fromlist=["user"]).user("med-320413109201"), busy_case)[3]
+    resp = login("med-320413109201").get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf")
+    text, reader = text_of(resp.data)
+    assert "人民调解记录" in text and "第4次争议焦点" in text and "调解结果" in text
+    assert "人民调解员（签名）" in text and "记录人（签名）" in text and "当事人张<三>&（签名）" in text
+    assert "上阳村人民调解委员会（印）" in text
+
+
+def test_outsiders_get_404(busy_case, login):
+    for outsider in ("med-320413109202", "coord-320413106"):
+        assert login(outsider).get(f"/cases/{busy_case.id}/diary.pdf").status_code == 404
