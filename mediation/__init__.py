@@ -56,8 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .leads.views import bp as leads_bp
     from .main import nav
     from .main.views import bp as main_bp
-    from .printing.views import bp as printing_bp
     from .org.views import bp as org_bp
+    from .printing.views import bp as printing_bp
     from .users.auth import bp as auth_bp
     from .users.views import bp as users_bp
 

@@ -7,7 +7,12 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyl
 from ..diary.models import EntryKind
 from ..i18n import fmt_date
 from ..labels import (
-    ENTRY_KIND_LABELS, MODE_LABELS, PARTY_ROLE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS, SEX_LABELS,
+    ENTRY_KIND_LABELS,
+    MODE_LABELS,
+    PARTY_ROLE_LABELS,
+    PERFORMANCE_LABELS,
+    SATISFACTION_LABELS,
+    SEX_LABELS,
 )
 from .pdf import build, markup, para, safe, styles
 
@@ -90,7 +95,8 @@ def _entry_rows(case, entry, s) -> list[list]:
     if entry.remaining_risk:
         rows.append(row("遗留风险", entry.remaining_risk))
     if entry.next_step or entry.next_date:
-        rows.append(row("下一步", (entry.next_step or "") + (f"（{fmt_date(entry.next_date)}）" if entry.next_date else "")))
+        when = f"（{fmt_date(entry.next_date)}）" if entry.next_date else ""
+        rows.append(row("下一步", (entry.next_step or "") + when))
     for a in entry.amendments:
         rows.append(row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_date(a.at)}，理由：{a.reason}）"))
     return rows
@@ -105,7 +111,8 @@ def diary_pdf(case, entries, *, author: str) -> bytes:
         story.append(para("（暂无记录）", s["body"]))
     for n, entry in enumerate(entries, 1):
         heading = f"{n}. {fmt_date(entry.occurred_on)}　{ENTRY_KIND_LABELS[entry.kind]}"
-        head = markup(safe(heading) + ("　<font color='#c00000'>【保密】</font>" if entry.confidential else ""), s["h2"])
+        mark = "　<font color='#c00000'>【保密】</font>" if entry.confidential else ""
+        head = markup(safe(heading) + mark, s["h2"])
         table = Table(_entry_rows(case, entry, s), colWidths=[28 * mm, WIDTH - 28 * mm])
         table.setStyle(GRID)
         story += [KeepTogether([head]), table]
