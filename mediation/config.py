@@ -39,6 +39,17 @@ class Config:
     # Mediation should generally end within this many days of acceptance (2002 rules art. 33).
     MEDIATION_TIME_LIMIT_DAYS = 30
     CASES_PER_PAGE = 20
+    # Judicial confirmation: apply within this many days of the agreement (PML 33);
+    # the case page reminds from this many days before the end.
+    JUDICIAL_CONFIRMATION_DAYS = 30
+    JUDICIAL_CONFIRMATION_REMIND_DAYS = 10
+    # Printed on the written agreement (empty: left out).
+    AGREEMENT_EFFECT_CLAUSE = ("本协议自各方当事人签名（盖章或按指印）、人民调解员签名并加盖人民调解委员会印章"
+                               "之日起生效。")
+    AGREEMENT_CONFIRMATION_NOTE = ("双方当事人认为有必要的，可以自本协议生效之日起三十日内共同向人民法院申请司法确认"
+                                   "（《人民调解法》第三十三条）。")
+    # Follow-up visits proposed after settlement, in days from the conclusion.
+    FOLLOW_UP_PLAN_DAYS = (7, 30, 90)
     # The committee named on printed documents; empty: "<holding unit>人民调解委员会".
     COMMITTEE_NAME = ""
 

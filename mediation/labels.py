@@ -1,6 +1,7 @@
 """Display names for enum members, in the user's language (GLOSSARY.md)."""
 from flask_babel import lazy_gettext as _l
 
+from .agreements.models import AgreementKind, Confirmation
 from .cases.models import PartyRole, RiskLevel, Sex, Source
 from .cases.workflow import CaseStatus, Outcome
 from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
@@ -111,6 +112,15 @@ SATISFACTION_LABELS = {
     Satisfaction.UNSATISFIED: _l("not satisfied"),
 }
 
+AGREEMENT_KIND_LABELS = {AgreementKind.WRITTEN: _l("written agreement"), AgreementKind.ORAL: _l("oral agreement")}
+
+CONFIRMATION_LABELS = {
+    Confirmation.NOT_APPLIED: _l("not applied"),
+    Confirmation.APPLIED: _l("applied"),
+    Confirmation.CONFIRMED: _l("confirmed"),
+    Confirmation.REJECTED: _l("rejected"),
+}
+
 # Bootstrap colours for chips: status by stage, risk by the familiar warning colours.
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary", CaseStatus.ACCEPTED: "info", CaseStatus.DECLINED: "dark",
@@ -126,7 +136,8 @@ _ALL = {
     "party_role_label": PARTY_ROLE_LABELS, "sex_label": SEX_LABELS, "urgency_label": URGENCY_LABELS,
     "lead_status_label": LEAD_STATUS_LABELS, "status_colour": STATUS_COLOURS, "risk_colour": RISK_COLOURS,
     "entry_kind_label": ENTRY_KIND_LABELS, "mode_label": MODE_LABELS, "performance_label": PERFORMANCE_LABELS,
-    "satisfaction_label": SATISFACTION_LABELS,
+    "satisfaction_label": SATISFACTION_LABELS, "agreement_kind_label": AGREEMENT_KIND_LABELS,
+    "confirmation_label": CONFIRMATION_LABELS,
 }
 
 

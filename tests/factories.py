@@ -59,6 +59,28 @@ def write_entry(case: Case, *, by: str = "med-320413109201", **values):
     return entry
 
 
+def make_agreement(case: Case, *, by: str = "med-320413109201", **values):
+    """A written agreement with two terms, through the service."""
+    from mediation.agreements.models import AgreementKind
+    from mediation.agreements.services import save_agreement
+    from mediation.timeutil import local_today
+
+    data = {"kind": AgreementKind.WRITTEN, "reached_on": local_today(), "facts": "三个儿子为医药费推诿。",
+            "disputed_points": "医药费和生活费的分担。", "copies": None,
+            "terms": [{"content": "三个儿子每月各给母亲生活费600元。", "method": "转账", "deadline": "每月5日前"},
+                      {"content": "已垫付医药费8600元三人平摊。", "method": "现金", "deadline": "2026年12月31日前"}]}
+    data.update(values)
+    agreement = save_agreement(case, by=user(by), **data)
+    db.session.commit()
+    return agreement
+
+
+def agreement_of(case: Case):
+    from mediation.agreements.services import agreement_of as of
+
+    return of(case)
+
+
 def case_diary(case: Case) -> int:
     from mediation.diary.services import entry_count
 
@@ -73,7 +95,9 @@ def advance(case: Case, *steps: str, by: str = "coord-320413109", **data) -> Cas
         if step in ("assign", "reassign") and "lead_mediator" not in extra:
             extra["lead_mediator"] = user("med-320413109201")
         if step == "conclude" and "outcome" not in extra:
-            extra.update(outcome=workflow.Outcome.SUCCESS, agreement_summary="每人每月给母亲600元。")
+            extra.update(outcome=workflow.Outcome.SUCCESS)
+            if agreement_of(case) is None:
+                make_agreement(case, by=by if by.startswith("med") else "med-320413109201")
         if step in ("decline", "reopen", "reassign") and "reason" not in extra:
             extra["reason"] = "测试理由"
         if step == "close" and not case_diary(case):

@@ -3,6 +3,7 @@ survives a closed browser."""
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from .browser import log_in
 
@@ -73,9 +74,24 @@ def test_case_from_intake_to_archive(live_server, as_user):
     med.get_by_role("button", name="保存", exact=True).click()
     med.wait_for_url(re.compile(r".*/cases/\d+(#diary)?$"))
     assert "医药费8600元如何分摊" in med.locator("#diary").inner_text()
+    with med.expect_download() as download:
+        med.locator("#print-diary").click()
+    assert download.value.suggested_filename.endswith("调解日记.pdf")
+    pdf_text = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert "医药费8600元如何分摊" in re.sub(r"\s+", "", pdf_text)
+    med.get_by_role("link", name="记录调解协议").click()
+    med.fill("textarea[name='terms-0-content']", "三个儿子每月各给母亲生活费600元。")
+    med.fill("input[name='terms-0-method']", "转账")
+    med.fill("input[name='terms-0-deadline']", "每月5日前")
+    med.fill("textarea[name='terms-1-content']", "已垫付医药费8600元三人平摊。")
+    med.get_by_role("button", name="保存", exact=True).click()
+    med.wait_for_url(re.compile(r".*/cases/\d+(#agreement)?$"))
+    assert "三个儿子每月各给母亲生活费600元" in med.locator("#agreement").inner_text()
+    with med.expect_download() as download:
+        med.locator("#print-agreement").click()
+    assert download.value.suggested_filename.endswith("调解协议书.pdf")
     med.locator("#actions").get_by_role("link", name="结束调解").click()
     med.select_option("select[name=outcome]", value="success")
-    med.fill("textarea[name=agreement_summary]", "三个儿子每月各给母亲600元，医药费三人平摊。")
     med.get_by_role("button", name="结束调解").click()
     med.wait_for_url(case_url)
     act(med, "开始回访")
@@ -91,7 +107,6 @@ def test_case_from_intake_to_archive(live_server, as_user):
     med.goto(case_url)
     med.locator("#actions").get_by_role("link", name="结束调解").click()
     med.select_option("select[name=outcome]", value="success")
-    med.fill("textarea[name=agreement_summary]", "次子补付并承诺按月给付。")
     med.get_by_role("button", name="结束调解").click()
     med.wait_for_url(case_url)
     act(med, "开始回访")

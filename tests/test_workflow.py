@@ -21,7 +21,7 @@ def test_the_whole_lifecycle_with_events(demo):
     assert case.status is CaseStatus.IN_MEDIATION and case.outcome is None
     advance(case, "conclude", "follow_up", "close", by="med-320413109201")
     advance(case, "archive")
-    kinds = [e.kind for e in case.events if e.kind != "diary"]
+    kinds = [e.kind for e in case.events if e.kind not in ("diary", "agreement")]
     assert kinds == ["created", "accept", "assign", "start", "conclude", "follow_up", "close", "reopen",
                      "conclude", "follow_up", "close", "archive"]
     assert all(e.actor is not None for e in case.events)
@@ -63,13 +63,13 @@ def test_guards(demo):
     case = make_case()
     advance(case, "accept", "assign")
     advance(case, "start", by="med-320413109201")
-    with pytest.raises(WorkflowError, match="协议内容"):
-        advance(case, "conclude", by="med-320413109201", outcome=Outcome.SUCCESS, agreement_summary="")
+    with pytest.raises(WorkflowError, match="协议"):
+        workflow.transition(case, "conclude", by=user("med-320413109201"), outcome=Outcome.SUCCESS)
     db.session.rollback()
     with pytest.raises(WorkflowError, match="其他|途径"):
         advance(case, "conclude", by="med-320413109201", outcome=Outcome.FAILED)
     db.session.rollback()
-    advance(case, "conclude", by="med-320413109201", outcome=Outcome.SUCCESS, agreement_summary="协议")
+    advance(case, "conclude", by="med-320413109201")
     with pytest.raises(WorkflowError, match="回访"):
         advance(case, "close", by="med-320413109201")  # settled: follow-up first
     db.session.rollback()

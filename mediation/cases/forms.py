@@ -161,7 +161,6 @@ class AssignForm(FlaskForm):
 
 class ConcludeForm(FlaskForm):
     outcome = SelectField(_l("Outcome"), choices=_choices(Outcome, OUTCOME_LABELS))
-    agreement_summary = TextAreaField(_l("What was agreed"), validators=[_len(10000)], render_kw={"rows": 5})
     told_other_routes = BooleanField(
         _l("The parties were told they may turn to arbitration, administrative channels or the courts"))
     note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})

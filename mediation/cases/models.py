@@ -100,8 +100,6 @@ class Case(db.Model):
     rights_notice_date: Mapped[date | None]
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.REGISTERED)
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
-    # Until the agreement feature: what was agreed, required for a settled outcome.
-    agreement_summary: Mapped[str] = mapped_column(Text, default="")
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     lead_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))

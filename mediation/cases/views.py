@@ -272,14 +272,23 @@ def _case_for_page(case_id: int) -> Case:
 @bp.route("/<int:case_id>")
 @require("case.view")
 def detail(case_id: int):
+    from ..agreements import services as agreements
     from ..diary import services as diary
+    from ..diary.models import EntryKind, Performance
 
     case = _case_for_page(case_id)
     actions = workflow.allowed(case, current_user)
+    entries = diary.visible_entries(current_user, case)
+    agreement = agreements.agreement_of(case)
+    visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
+    not_performed = bool(visits) and visits[-1].performance is Performance.NOT
     return render_template(
         "cases/detail.html", case=case, actions=actions, can_edit=access.can_edit_case(current_user, case),
         overdue=services.is_overdue(case), describe=describe_change, event_label=event_label,
-        transitions=workflow.TRANSITIONS, entries=diary.visible_entries(current_user, case),
+        transitions=workflow.TRANSITIONS, entries=entries, agreement=agreement,
+        reminder=agreements.confirmation_reminder(case, agreement), plan=agreements.follow_up_plan(case, entries),
+        can_edit_agreement=agreements.can_edit(current_user, case), not_performed=not_performed,
+        reopen_allowed=any(t.name == "reopen" for t in actions),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
         can_amend=bool(access.case_roles(current_user, case)),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
@@ -408,6 +417,7 @@ FIELD_LABELS = {
 EVENT_LABELS = {
     "created": _l("Registered"), "edited": _l("Edited"), "diary": _l("Diary entry"),
     "diary_edited": _l("Diary entry edited"), "amended": _l("Amendment"), "printed": _l("Printed"),
+    "agreement": _l("Agreement recorded"), "confirmation": _l("Judicial confirmation"),
 }
 
 

@@ -99,12 +99,16 @@ def _needs_rights_notice(case, _data):
     return None
 
 
-def _needs_outcome(_case, data):
+def _needs_outcome(case, data):
     outcome = data.get("outcome")
     if outcome is None:
         return _("Choose the outcome.")
-    if outcome in SETTLED and not (data.get("agreement_summary") or "").strip():
-        return _("A settled case needs the content of the agreement.")
+    if outcome in SETTLED:
+        from ..agreements.services import agreement_of
+
+        agreement = agreement_of(case)
+        if agreement is None or not agreement.terms:
+            return _("Record the agreement (its terms) before concluding the case as settled.")
     if outcome not in SETTLED and not data.get("told_other_routes"):
         return _("Confirm that the parties were told of their other routes (arbitration, "
                  "administrative channels, the courts; PML art. 26).")
@@ -159,8 +163,6 @@ def _assign(case, data, _by):
 def _conclude(case, data, _by):
     case.outcome = data["outcome"]
     case.concluded_at = utcnow()
-    if data["outcome"] in SETTLED:
-        case.agreement_summary = data["agreement_summary"].strip()
     return {"outcome": [None, case.outcome.value]}
 
 
@@ -197,14 +199,14 @@ _T = [
     Transition("start", _l("Start mediation"), frozenset({S.ASSIGNED}), S.IN_MEDIATION,
                frozenset({"mediator", "manager"}), guards=(_needs_rights_notice,)),
     Transition("conclude", _l("Conclude mediation"), frozenset({S.IN_MEDIATION}), S.CONCLUDED,
-               frozenset({"mediator", "manager"}), needs=("outcome", "agreement_summary", "told_other_routes"),
+               frozenset({"mediator", "manager"}), needs=("outcome", "told_other_routes"),
                guards=(_needs_outcome,), effect=_conclude),
     Transition("follow_up", _l("Start follow-up"), frozenset({S.CONCLUDED}), S.FOLLOW_UP,
                frozenset({"mediator", "manager"}), guards=(_settled_only,)),
     Transition("close", _l("Close"), frozenset({S.CONCLUDED, S.FOLLOW_UP}), S.CLOSED,
                frozenset({"mediator", "manager"}), guards=(_needs_diary, _settled_needs_follow_up), effect=_close,
                confirm=_l("Close this case? It can be reopened later with a reason.")),
-    Transition("reopen", _l("Reopen"), frozenset({S.CLOSED}), S.IN_MEDIATION, frozenset({"manager"}),
+    Transition("reopen", _l("Reopen"), frozenset({S.FOLLOW_UP, S.CLOSED}), S.IN_MEDIATION, frozenset({"manager"}),
                needs=("reason",), guards=(_needs_reason,), effect=_reopen, style="outline-secondary"),
     Transition("archive", _l("Archive"), frozenset({S.CLOSED, S.DECLINED}), S.ARCHIVED, frozenset({"manager"}),
                effect=_archive, style="outline-secondary",

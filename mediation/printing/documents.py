@@ -169,3 +169,63 @@ def session_record_pdf(case, entry, *, author: str, committee: str) -> bytes:
     story += [Spacer(1, 8 * mm), para(f"{committee}（印）", s["number"]),
               para("＿＿＿＿年＿＿月＿＿日", s["number"])]
     return build(story, title=f"{case.number} {title}", author=author, subject=title)
+
+
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def _numeral(n: int) -> str:
+    if n <= 10:
+        return CHINESE_NUMERALS[n - 1]
+    if n < 20:
+        return "十" + CHINESE_NUMERALS[n - 11]
+    tens, ones = divmod(n, 10)
+    return CHINESE_NUMERALS[tens - 1] + "十" + (CHINESE_NUMERALS[ones - 1] if ones else "")
+
+
+def _party_block(p, s) -> list:
+    """Three lines per party as on the 2010 form: 姓名 性别 民族 出生 / 职业 联系方式 / 住址 (+ 身份证号)."""
+    role = PARTY_ROLE_LABELS[p.role]
+    line1 = f"{role}：{p.name}　性别：{SEX_LABELS[p.sex] if p.sex else '＿＿'}　民族：{p.ethnicity or '＿＿'}　" \
+            f"出生日期：{fmt_date(p.birth_date) if p.birth_date else '＿＿＿＿'}"
+    line2 = f"职业或职务：{p.occupation or '＿＿＿＿'}　联系方式：{p.phone or '＿＿＿＿'}"
+    line3 = f"单位或住址：{p.address or '＿＿＿＿＿＿＿＿'}　身份证号：{p.id_masked or '＿＿＿＿＿＿＿＿'}"
+    return [para(line1, s["body"]), para(line2, s["body"]), para(line3, s["body"]), Spacer(1, 2 * mm)]
+
+
+def agreement_pdf(case, agreement, *, author: str, committee: str, config) -> bytes:
+    """人民调解协议书 as DOCUMENTS.md §1; an oral agreement prints as its register (§4)."""
+    from ..agreements.models import AgreementKind
+
+    s = styles()
+    oral = agreement.kind is AgreementKind.ORAL
+    title = "人民调解口头协议登记表" if oral else "人民调解协议书"
+    story = [Paragraph(title, s["title"]), para(f"编号：{case.number}", s["number"])]
+    for p in case.parties:
+        story += _party_block(p, s)
+    story += [markup(_label("纠纷主要事实、争议事项："), s["h2"]), para(agreement.facts or "—", s["body"])]
+    if agreement.disputed_points:
+        story += [Spacer(1, 2 * mm), para(agreement.disputed_points, s["body"])]
+    story.append(markup(_label("经调解，自愿达成如下协议：") if not oral else _label("口头协议内容："), s["h2"]))
+    for n, term in enumerate(agreement.terms, 1):
+        story.append(para(f"{_numeral(n)}、{term.content}", s["body"]))
+    story.append(markup(_label("履行方式、时限："), s["h2"]))
+    for n, term in enumerate(agreement.terms, 1):
+        story.append(para(f"{_numeral(n)}、{term.method or '＿＿＿＿'}；{term.deadline or '＿＿＿＿'}", s["body"]))
+    story.append(Spacer(1, 3 * mm))
+    if not oral:
+        story.append(para(f"本协议一式{agreement.copies}份，当事人、人民调解委员会各持一份。", s["body"]))
+        if config.get("AGREEMENT_EFFECT_CLAUSE"):
+            story.append(para(config["AGREEMENT_EFFECT_CLAUSE"], s["body"]))
+        if config.get("AGREEMENT_CONFIRMATION_NOTE"):
+            story.append(para(config["AGREEMENT_CONFIRMATION_NOTE"], s["body"]))
+    else:
+        story.append(para("本口头协议自当事人达成之日起生效，由人民调解员记录其内容（《人民调解法》第二十八条、第三十条）。",
+                          s["body"]))
+    story.append(Spacer(1, 8 * mm))
+    signers = [] if oral else [f"当事人 {p.name}（签名盖章或按指印）" for p in case.parties]
+    signers += ["人民调解员（签名）", "记录人（签名）"]
+    story.append(_signature_block(signers, s))
+    story += [Spacer(1, 10 * mm), para(f"{committee}（印）", s["number"]),
+              para(f"{fmt_date(agreement.reached_on)}", s["number"])]
+    return build(story, title=f"{case.number} {title}", author=author, subject=title)

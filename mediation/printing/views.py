@@ -17,7 +17,7 @@ from . import documents
 bp = Blueprint("printing", __name__, url_prefix="/cases/<int:case_id>")
 
 
-def _send(case, data: bytes, name: str, document: str, **details):
+def send_pdf(case, data: bytes, name: str, document: str, **details):
     db.session.add(CaseEvent(case=case, actor=current_user, kind="printed", from_status=case.status,
                              to_status=case.status, changes={"document": document, **details}))
     db.session.commit()
@@ -26,7 +26,7 @@ def _send(case, data: bytes, name: str, document: str, **details):
                      download_name=f"{case.number}{name}.pdf", max_age=0)
 
 
-def _committee(case) -> str:
+def committee_name(case) -> str:
     return current_app.config["COMMITTEE_NAME"] or f"{case.unit.name}人民调解委员会"
 
 
@@ -40,7 +40,7 @@ def diary_pdf(case_id: int):
         entries = [e for e in entries if not e.confidential]
     with force_locale("zh_Hans_CN"):
         data = documents.diary_pdf(case, entries, author=current_user.display_name)
-    return _send(case, data, "调解日记", "diary", confidential_included=include)
+    return send_pdf(case, data, "调解日记", "diary", confidential_included=include)
 
 
 @bp.route("/diary/<int:entry_id>/record.pdf")
@@ -52,5 +52,22 @@ def record_pdf(case_id: int, entry_id: int):
         abort(404)
     with force_locale("zh_Hans_CN"):
         data = documents.session_record_pdf(case, entry, author=current_user.display_name,
-                                            committee=_committee(case))
-    return _send(case, data, "调解记录", "session_record", entry=entry.id)
+                                            committee=committee_name(case))
+    return send_pdf(case, data, "调解记录", "session_record", entry=entry.id)
+
+
+@bp.route("/agreement.pdf")
+@require("case.view")
+def agreement_pdf(case_id: int):
+    from ..agreements.models import AgreementKind
+    from ..agreements.services import agreement_of
+
+    case = access.get_case_or_404(case_id)
+    agreement = agreement_of(case)
+    if agreement is None:
+        abort(404)
+    with force_locale("zh_Hans_CN"):
+        data = documents.agreement_pdf(case, agreement, author=current_user.display_name,
+                                       committee=committee_name(case), config=current_app.config)
+    name = "调解协议书" if agreement.kind is AgreementKind.WRITTEN else "口头协议登记表"
+    return send_pdf(case, data, name, "agreement")

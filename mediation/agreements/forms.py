@@ -1,0 +1,44 @@
+"""The agreement form (terms as repeating rows) and the confirmation form."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
+from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..labels import AGREEMENT_KIND_LABELS, CONFIRMATION_LABELS
+from .models import AgreementKind, Confirmation
+
+
+def _len(n: int):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+class TermForm(Form):
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations
+
+    content = TextAreaField(_l("Term"), validators=[_len(5000)], render_kw={"rows": 2})
+    method = StringField(_l("Method of performance"), validators=[_len(500)],
+                         render_kw={"placeholder": _l("e.g. bank transfer to the applicant")})
+    deadline = StringField(_l("Deadline"), validators=[_len(200)],
+                           render_kw={"placeholder": _l("e.g. before the 5th of each month")})
+
+
+class AgreementForm(FlaskForm):
+    kind = SelectField(_l("Kind of agreement"), choices=[(k.value, AGREEMENT_KIND_LABELS[k]) for k in AgreementKind])
+    reached_on = DateField(_l("Reached on"), validators=[InputRequired(_l("Enter the date."))])
+    facts = TextAreaField(_l("Main facts"), validators=[_len(10000)], render_kw={"rows": 4})
+    disputed_points = TextAreaField(_l("Points in dispute and each party's responsibility"),
+                                    validators=[_len(10000)], render_kw={"rows": 3})
+    terms = FieldList(FormField(TermForm), min_entries=3, max_entries=50)
+    copies = IntegerField(_l("Copies"), validators=[Optional(), NumberRange(min=1, max=20, message=_l(
+        "Enter a number from 1 to 20."))], render_kw={"inputmode": "numeric"})
+
+
+class ConfirmationForm(FlaskForm):
+    status = SelectField(_l("Judicial confirmation"), choices=[(c.value, CONFIRMATION_LABELS[c]) for c in Confirmation])
+    applied_on = DateField(_l("Applied on"), validators=[Optional()])
+    decided_on = DateField(_l("Decided on"), validators=[Optional()])
+    court = StringField(_l("Court"), validators=[_len(100)])
+    note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})

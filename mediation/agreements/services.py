@@ -1,0 +1,124 @@
+"""Recording the agreement and tracking judicial confirmation. Services flush."""
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import access
+from ..cases.models import Case, CaseEvent
+from ..cases.workflow import CaseStatus
+from ..errors import DomainError
+from ..extensions import db
+from ..timeutil import local_today, utcnow
+from .models import Agreement, AgreementKind, AgreementTerm, Confirmation
+
+EDITABLE = frozenset({CaseStatus.IN_MEDIATION})
+# Categories whose core cannot be confirmed by a court: a divorce itself (民诉法解释 355).
+DIVORCE_CODES = frozenset({"divorce"})
+
+
+def agreement_of(case: Case) -> Agreement | None:
+    return db.session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+
+
+def can_edit(user, case: Case) -> bool:
+    return case.status in EDITABLE and bool(access.case_roles(user, case))
+
+
+def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, facts: str, disputed_points: str,
+                   copies: int | None, terms: list[dict]) -> Agreement:
+    """Create or replace the agreement's content while the case is in mediation.
+
+    :raise DomainError: the case is not in mediation, no term, or a date in the future.
+    """
+    if not can_edit(by, case):
+        raise DomainError(_("The agreement can be recorded only while the case is in mediation."))
+    terms = [t for t in terms if (t.get("content") or "").strip()]
+    if not terms:
+        raise DomainError(_("Enter at least one agreed term."), field="terms")
+    if reached_on > local_today():
+        raise DomainError(_("The date is in the future."), field="reached_on")
+    agreement = agreement_of(case)
+    created = agreement is None
+    if created:
+        agreement = Agreement(case_id=case.id, created_by=by, reached_on=reached_on)
+        db.session.add(agreement)
+    agreement.kind = kind
+    agreement.reached_on = reached_on
+    agreement.facts = facts.strip()
+    agreement.disputed_points = disputed_points.strip()
+    agreement.copies = copies or len(case.parties) + 1
+    agreement.terms = [AgreementTerm(position=i, content=t["content"].strip(), method=(t.get("method") or "").strip(),
+                                     deadline=(t.get("deadline") or "").strip()) for i, t in enumerate(terms)]
+    agreement.updated_at = utcnow()
+    db.session.add(CaseEvent(case=case, actor=by, kind="agreement", from_status=case.status, to_status=case.status,
+                             changes={"terms": len(terms), "kind": kind.value, "created": created}))
+    db.session.flush()
+    return agreement
+
+
+def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirmation, applied_on: date | None,
+                        decided_on: date | None, court: str, note: str) -> None:
+    """Track the joint application for judicial confirmation."""
+    if not access.case_roles(by, case):
+        raise DomainError(_("You may not do this on this case."))
+    if agreement.kind is AgreementKind.ORAL and status is not Confirmation.NOT_APPLIED:
+        raise DomainError(_("Only a written agreement can be submitted for judicial confirmation."), field="status")
+    if status is not Confirmation.NOT_APPLIED and applied_on is None:
+        raise DomainError(_("Enter the date of the application."), field="applied_on")
+    if status in (Confirmation.CONFIRMED, Confirmation.REJECTED) and decided_on is None:
+        raise DomainError(_("Enter the date of the court's decision."), field="decided_on")
+    if applied_on and applied_on < agreement.reached_on:
+        raise DomainError(_("The application cannot predate the agreement."), field="applied_on")
+    old = agreement.confirmation.value
+    agreement.confirmation = status
+    agreement.confirmation_applied_on = applied_on
+    agreement.confirmation_decided_on = decided_on
+    agreement.confirmation_court = court.strip()
+    agreement.confirmation_note = note.strip()
+    db.session.add(CaseEvent(case=case, actor=by, kind="confirmation", from_status=case.status,
+                             to_status=case.status, changes={"confirmation": [old, status.value]}))
+    db.session.flush()
+
+
+def confirmation_deadline(agreement: Agreement) -> date:
+    """The parties may apply jointly within 30 days of the agreement taking effect (PML 33)."""
+    return agreement.reached_on + timedelta(days=current_app.config["JUDICIAL_CONFIRMATION_DAYS"])
+
+
+def confirmation_reminder(case: Case, agreement: Agreement | None) -> dict | None:
+    """What the case page says about judicial confirmation, or None."""
+    if agreement is None or agreement.kind is AgreementKind.ORAL:
+        return None
+    deadline = confirmation_deadline(agreement)
+    left = (deadline - local_today()).days
+    return {
+        "deadline": deadline,
+        "days_left": left,
+        "due": agreement.confirmation is Confirmation.NOT_APPLIED and 0 <= left
+        and left <= current_app.config["JUDICIAL_CONFIRMATION_REMIND_DAYS"],
+        "expired": agreement.confirmation is Confirmation.NOT_APPLIED and left < 0,
+        "divorce": case.category.code in DIVORCE_CODES,
+    }
+
+
+def follow_up_plan(case: Case, entries) -> list[dict]:
+    """The proposed follow-up dates after settlement, each marked done when a
+    follow-up visit was recorded on or after it (FOLLOW_UP_PLAN_DAYS)."""
+    from ..cases.workflow import SETTLED
+    from ..diary.models import EntryKind
+    from ..timeutil import local_date_of
+
+    if case.outcome not in SETTLED or case.concluded_at is None:
+        return []
+    start = local_date_of(case.concluded_at)
+    visits = sorted(e.occurred_on for e in entries if e.kind is EntryKind.FOLLOW_UP)
+    plan, used = [], set()
+    for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]:
+        due = start + timedelta(days=days)
+        done = next((d for d in visits if d >= due - timedelta(days=3) and d not in used), None)
+        if done:
+            used.add(done)
+        plan.append({"days": days, "due": due, "done": done, "overdue": done is None and due < local_today()})
+    return plan

@@ -1,0 +1,91 @@
+"""The agreement page: record the terms, track judicial confirmation, print."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import access
+from ..access import require
+from ..errors import DomainError
+from ..extensions import db
+from ..timeutil import local_today
+from . import services
+from .forms import AgreementForm, ConfirmationForm
+from .models import AgreementKind, Confirmation
+
+bp = Blueprint("agreements", __name__, url_prefix="/cases/<int:case_id>/agreement")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@require("case.view")
+def edit(case_id: int):
+    case = access.get_case_or_404(case_id)
+    agreement = services.agreement_of(case)
+    editable = services.can_edit(current_user, case)
+    form = AgreementForm(obj=agreement if request.method == "GET" else None)
+    if request.method == "GET":
+        if agreement is None:
+            form.reached_on.data = local_today()
+            form.facts.data = case.summary
+        else:
+            form.kind.data = agreement.kind.value
+            while form.terms.entries:
+                form.terms.pop_entry()
+            for t in agreement.terms + [None]:
+                entry = form.terms.append_entry()
+                if t is not None:
+                    entry.form.content.data, entry.form.method.data, entry.form.deadline.data = (
+                        t.content, t.method, t.deadline)
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        if form.validate():
+            try:
+                services.save_agreement(
+                    case, by=current_user, kind=AgreementKind(form.kind.data), reached_on=form.reached_on.data,
+                    facts=form.facts.data or "", disputed_points=form.disputed_points.data or "",
+                    copies=form.copies.data, terms=[e.form.data for e in form.terms.entries])
+            except DomainError as exc:
+                db.session.rollback()
+                target = getattr(form, exc.field, None) if exc.field else None
+                (target.errors if target is not None and exc.field != "terms" else form.form_errors).append(
+                    exc.message)
+            else:
+                db.session.commit()
+                flash(_("Agreement saved."), "success")
+                return redirect(url_for("cases.detail", case_id=case.id, _anchor="agreement"))
+    confirmation = ConfirmationForm(formdata=None)
+    if agreement is not None:
+        confirmation.status.data = agreement.confirmation.value
+        confirmation.applied_on.data = agreement.confirmation_applied_on
+        confirmation.decided_on.data = agreement.confirmation_decided_on
+        confirmation.court.data = agreement.confirmation_court
+        confirmation.note.data = agreement.confirmation_note
+    return render_template("agreements/edit.html", case=case, agreement=agreement, form=form, editable=editable,
+                           confirmation=confirmation, reminder=services.confirmation_reminder(case, agreement),
+                           may_track=bool(access.case_roles(current_user, case)))
+
+
+@bp.route("/confirmation", methods=["POST"])
+@require("case.view")
+def confirmation(case_id: int):
+    case = access.get_case_or_404(case_id)
+    agreement = services.agreement_of(case)
+    if agreement is None:
+        abort(404)
+    form = ConfirmationForm()
+    if form.validate_on_submit():
+        try:
+            services.update_confirmation(case, agreement, by=current_user, status=Confirmation(form.status.data),
+                                         applied_on=form.applied_on.data, decided_on=form.decided_on.data,
+                                         court=form.court.data or "", note=form.note.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("agreements.edit", case_id=case.id))

@@ -1,0 +1,119 @@
+"""Agreements (PML 29), judicial confirmation (PML 33), follow-ups and the agreement PDF."""
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from mediation.agreements.models import Agreement, AgreementKind, Confirmation
+from mediation.cases.workflow import CaseStatus
+from mediation.extensions import db
+from mediation.timeutil import local_today
+
+from .factories import advance, category, make_agreement, make_case, write_entry
+
+
+def pdf_text(data: bytes) -> str:
+    return re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
+
+
+@pytest.fixture
+def mediating(demo):
+    case = make_case(applicant="张<三>&", respondent="周国民")
+    case.parties[0].id_number = "320482194203181227"
+    db.session.commit()
+    advance(case, "accept", "assign")
+    advance(case, "start", by="med-320413109201")
+    return case
+
+
+def test_record_the_agreement_through_the_page(mediating, login):
+    med = login("med-320413109201")
+    page = med.get(f"/cases/{mediating.id}/agreement/").get_data(as_text=True)
+    assert "三个儿子为医药费互相推诿" in page  # facts start from the summary
+    resp = med.post(f"/cases/{mediating.id}/agreement/", data={
+        "kind": "written", "reached_on": local_today().isoformat(), "facts": "三兄弟推诿医药费。",
+        "disputed_points": "医药费分担。", "terms-0-content": "每月各给600元。", "terms-0-method": "转账",
+        "terms-0-deadline": "每月5日前", "terms-1-content": "", "terms-2-content": "医药费平摊。"})
+    assert resp.status_code == 302
+    agreement = db.session.scalar(select(Agreement))
+    assert [t.content for t in agreement.terms] == ["每月各给600元。", "医药费平摊。"] and agreement.copies == 3
+    # No term: refused, nothing changed.
+    page = med.post(f"/cases/{mediating.id}/agreement/", data={
+        "kind": "written", "reached_on": local_today().isoformat(), "terms-0-content": ""}).get_data(as_text=True)
+    assert "至少填写一条" in page
+    db.session.refresh(agreement)
+    assert len(agreement.terms) == 2
+    # Others in the area read it but may not change it.
+    assert login("med-320413109202").get(f"/cases/{mediating.id}/agreement/").status_code == 404
+
+
+def test_agreement_pdf_follows_the_paper_form(mediating, login):
+    make_agreement(mediating)
+    resp = login("med-320413109201").get(f"/cases/{mediating.id}/agreement.pdf")
+    text = pdf_text(resp.data)
+    for expected in ("人民调解协议书", mediating.number, "申请人：张<三>&", "被申请人：周国民", "3204**********1227",
+                     "纠纷主要事实、争议事项", "经调解，自愿达成如下协议", "一、三个儿子每月各给母亲生活费600元。",
+                     "二、已垫付医药费8600元三人平摊。", "履行方式、时限", "一、转账；每月5日前", "本协议一式3份",
+                     "三十日内共同向人民法院申请司法确认", "当事人张<三>&（签名盖章或按指印）", "人民调解员（签名）",
+                     "记录人（签名）", "上阳村人民调解委员会（印）"):
+        assert expected in text, expected
+    assert "320482194203181227" not in text
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+
+
+def test_oral_agreement_prints_as_its_register(mediating, login):
+    make_agreement(mediating, kind=AgreementKind.ORAL)
+    text = pdf_text(login("med-320413109201").get(f"/cases/{mediating.id}/agreement.pdf").data)
+    assert "人民调解口头协议登记表" in text and "口头协议内容" in text and "一式" not in text
+
+
+def test_judicial_confirmation_reminder_and_divorce_warning(demo, login):
+    case = make_case(category_id=category("divorce").id)
+    advance(case, "accept", "assign")
+    advance(case, "start", by="med-320413109201")
+    agreement = make_agreement(case, reached_on=local_today() - timedelta(days=25))
+    med = login("med-320413109201")
+    page = med.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="confirmation-reminder"' in page and "还剩 5 天" in page and "离婚本身不能司法确认" in page
+    resp = med.post(f"/cases/{case.id}/agreement/confirmation", data={
+        "status": "applied", "applied_on": local_today().isoformat(), "court": "金坛区人民法院"})
+    assert resp.status_code == 302
+    db.session.refresh(agreement)
+    assert agreement.confirmation is Confirmation.APPLIED and agreement.confirmation_court == "金坛区人民法院"
+    assert 'id="confirmation-reminder"' not in med.get(f"/cases/{case.id}").get_data(as_text=True)
+    page = med.post(f"/cases/{case.id}/agreement/confirmation", data={"status": "confirmed"},
+                    follow_redirects=True).get_data(as_text=True)
+    assert "请填写申请日期" in page
+    agreement.reached_on = local_today() - timedelta(days=40)
+    agreement.confirmation = Confirmation.NOT_APPLIED
+    db.session.commit()
+    assert "期限已于" in med.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_follow_up_plan_and_not_performed_offers_reopen(mediating, login):
+    advance(mediating, "conclude", "follow_up", by="med-320413109201")
+    med = login("med-320413109201")
+    page = med.get(f"/cases/{mediating.id}").get_data(as_text=True)
+    assert "回访计划" in page and "7 天后" in page and "30 天后" in page and "90 天后" in page
+    from mediation.diary.models import EntryKind, Performance
+
+    write_entry(mediating, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.NOT,
+                occurred_on=local_today())
+    coord = login("coord-320413109")
+    page = coord.get(f"/cases/{mediating.id}").get_data(as_text=True)
+    assert 'id="not-performed"' in page and "重新开启案件" in page
+    resp = coord.post(f"/cases/{mediating.id}/do/reopen", data={"version": str(mediating.version),
+                                                                 "reason": "回访发现未履行"})
+    assert resp.status_code == 302
+    db.session.refresh(mediating)
+    assert mediating.status is CaseStatus.IN_MEDIATION
+
+
+def test_a_follow_up_visit_must_record_performance(mediating, login):
+    advance(mediating, "conclude", "follow_up", by="med-320413109201")
+    page = login("med-320413109201").post(f"/cases/{mediating.id}/diary/new", data={
+        "kind": "follow_up", "occurred_on": local_today().isoformat()}).get_data(as_text=True)
+    assert "请填写协议履行情况" in page
