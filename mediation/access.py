@@ -122,6 +122,12 @@ def is_manager_of(user, unit: OrgUnit) -> bool:
     return Role.MEDIATOR in roles and user.unit_id == unit.id and not unit_has_coordinator(unit)
 
 
+def may_assign_others(user, unit: OrgUnit) -> bool:
+    """Coordinators and admins assign anyone eligible; a mediator managing its own
+    village's case (no coordinator there) may only take the lead itself."""
+    return bool(user.roles & {Role.COORDINATOR, Role.ADMIN}) and in_scope(user, unit)
+
+
 def case_roles(user, case) -> frozenset[str]:
     """What the user is for this case: "manager" and/or "mediator" (see workflow)."""
     if not getattr(user, "is_authenticated", False) or not in_scope(user, case.unit):

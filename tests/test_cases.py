@@ -70,6 +70,8 @@ def test_register_through_the_form(demo, login):
     ({"category": "99999"}, "不是有效的选择"),
     ({"intake_date": "2099-01-01"}, "不能晚于今天"),
     ({"people_involved": "-3"}, "不小于 1"),
+    ({"amount_in_dispute": "1234.567"}, "最多两位小数"),
+    ({"parties-0-is_minor": "y"}, "不是未成年人"),
     ({"amount_in_dispute": "abc"}, ""),
 ])
 def test_bad_input_saves_nothing_and_keeps_values(demo, login, change, message):
@@ -81,14 +83,20 @@ def test_bad_input_saves_nothing_and_keeps_values(demo, login, change, message):
     assert "500" not in page.split("<title>")[1][:20]
 
 
-def test_markup_is_stored_and_shown_as_text(demo, login):
+def test_markup_is_refused_with_a_message_and_shown_as_text(demo, login):
     med = login("med-320413109201")
-    payload = '<script>alert("x")</script>&<b>'
-    resp = med.post("/cases/new", data=intake(**{"summary": payload, "parties-0-name": "张<三>&"}))
+    payload = '<script>alert("x")</script>'
+    for field in ("summary", "claims", "referrer", "parties-0-name", "parties-1-address"):
+        page = med.post("/cases/new", data=intake(**{field: payload})).get_data(as_text=True)
+        assert "请删除尖括号标记" in page, field
+        assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert count_cases() == 0
+    # Angle brackets that are not markup stay: a name such as 张<三>& is printed literally.
+    resp = med.post("/cases/new", data=intake(**{"parties-0-name": "张<三>&"}))
     assert resp.status_code == 302
-    page = med.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
-    assert "张&lt;三&gt;&amp;" in page
+    assert "张&lt;三&gt;&amp;" in med.get(resp.headers["Location"]).get_data(as_text=True)
+    page = med.post("/cases/new", data=intake(summary="a\x00b")).get_data(as_text=True)
+    assert "控制字符" in page
 
 
 def test_add_and_remove_parties_without_javascript(demo, login):
@@ -219,11 +227,50 @@ def test_assignment_warns_of_a_conflict_of_interest(demo, login):
     second = make_case(applicant="周强", respondent="孙丽")
     second.parties[1].id_number = GOOD_ID  # 孙丽 is now on the other side
     advance(second, "accept")
-    mediator = user("med-320413109201")
-    page = login("coord-320413109").get(f"/cases/{second.id}/do/assign?lead_mediator={mediator.id}")
-    page = login("coord-320413109").post(f"/cases/{second.id}/do/assign", data={"version": "0",
-                                         "lead_mediator": str(mediator.id)}).get_data(as_text=True)
-    assert "利益冲突" in page and first.number in page
+    page = login("coord-320413109").get(f"/cases/{second.id}/do/assign").get_data(as_text=True)
+    assert "利益冲突" in page and first.number in page and "上阳村调解员（上阳村）　⚠" in page
+
+
+def test_a_village_mediator_takes_the_lead_itself(demo, login):
+    case = make_case()
+    med = login("med-320413109201")
+    med.post(f"/cases/{case.id}/do/accept", data={"version": str(case.version), "from_detail": "1"})
+    db.session.refresh(case)
+    page = med.get(f"/cases/{case.id}/do/assign").get_data(as_text=True)
+    lead_options = re.findall(r'<option[^>]*value="(\d+)"', page.split('name="lead_mediator"')[1].split("</select>")[0])
+    assert lead_options == [str(user("med-320413109201").id)]
+    coordinator = user("coord-320413109")
+    med.post(f"/cases/{case.id}/do/assign", data={"version": str(case.version), "lead_mediator": str(coordinator.id)})
+    db.session.refresh(case)
+    assert case.status is CaseStatus.ACCEPTED
+
+
+def test_blocked_actions_say_why_and_stale_actions_explain(demo, login):
+    case = make_case(consent_to_mediate=False)
+    coord = login("coord-320413109")
+    page = coord.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="blocked-actions"' in page and "双方当事人同意调解后才能受理" in page
+    assert f'/cases/{case.id}/do/accept"' not in page.split('id="blocked-actions"')[0]
+    other = make_case()
+    advance(other, "accept", "assign")
+    page = login("med-320413109201").post(f"/cases/{other.id}/do/accept", data={"version": str(other.version)},
+                                          follow_redirects=True).get_data(as_text=True)
+    assert "现在不能“受理”" in page and "薛埠镇负责人" in page
+
+
+def test_timeline_shows_outcome_and_changed_party_details(demo, login):
+    case = make_case()
+    advance(case, "accept", "assign")
+    advance(case, "start", "conclude", by="med-320413109201")
+    med = login("med-320413109201")
+    data = intake(version=str(case.version), **{"parties-0-id_number": GOOD_ID,
+                                                  "parties-0-birth_date": "1942-03-18"})
+    med.post(f"/cases/{case.id}/edit", data=data)
+    page = med.get(f"/cases/{case.id}").get_data(as_text=True)
+    timeline = page.split('id="timeline"')[1]
+    assert "调解结果：— → 调解成功" in timeline and "状态：调解中 → 调解结束" in timeline
+    assert "当事人信息修改：汤桂珍（" in timeline and "身份证号" in timeline and GOOD_ID not in timeline
+    assert "协议条款：1. 三个儿子每月各给母亲生活费600元。" in timeline
 
 
 def test_leads_from_grid_worker_to_case(demo, login):
@@ -365,3 +412,16 @@ def test_unit_filter_and_categories_admin(demo, login):
     db.session.refresh(cat)
     assert cat.name_zh == "网恋纠纷" and not cat.active  # the box was left unticked
     assert "网恋纠纷" not in login("med-320413109201").get("/cases/new").get_data(as_text=True)
+
+
+def test_spaces_in_id_numbers_and_category_rules(demo, login):
+    med = login("med-320413109201")
+    resp = med.post("/cases/new", data=intake(**{"parties-0-id_number": " 3204 8219 4203 1812 27 "}))
+    assert resp.status_code == 302
+    assert db.session.scalar(select(Party.id_number).where(Party.name == "汤桂珍")) == GOOD_ID
+    admin = login("admin")
+    for zh, en, message in (("家庭暴力", "Domestic violence", "风险标记"), ("离婚", "Divorce again", "同名")):
+        page = admin.post("/cases/categories/", data={"new-code": "x_new", "new-name_zh": zh, "new-name_en": en,
+                                                      "new-active": "y"}).get_data(as_text=True)
+        assert message in page
+    assert category("x_new") is None

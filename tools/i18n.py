@@ -24,7 +24,8 @@ def run(*args: str) -> None:
 
 
 def extract(pot: Path) -> None:
-    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+    # --ignore-dirs: the default also skips folders starting with "_" such as templates/_macros.
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--ignore-dirs", ".*",
         "--sort-output", "--omit-header", "-o", str(pot), ".")
 
 

@@ -1,10 +1,10 @@
 """The agreement form (terms as repeating rows) and the confirmation form."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..forms import AppForm
 from ..labels import AGREEMENT_KIND_LABELS, CONFIRMATION_LABELS
 from .models import AgreementKind, Confirmation
 
@@ -25,7 +25,7 @@ class TermForm(Form):
                            render_kw={"placeholder": _l("e.g. before the 5th of each month")})
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(AppForm):
     kind = SelectField(_l("Kind of agreement"), choices=[(k.value, AGREEMENT_KIND_LABELS[k]) for k in AgreementKind])
     reached_on = DateField(_l("Reached on"), validators=[InputRequired(_l("Enter the date."))])
     facts = TextAreaField(_l("Main facts"), validators=[_len(10000)], render_kw={"rows": 4})
@@ -36,7 +36,7 @@ class AgreementForm(FlaskForm):
         "Enter a number from 1 to 20."))], render_kw={"inputmode": "numeric"})
 
 
-class ConfirmationForm(FlaskForm):
+class ConfirmationForm(AppForm):
     status = SelectField(_l("Judicial confirmation"), choices=[(c.value, CONFIRMATION_LABELS[c]) for c in Confirmation])
     applied_on = DateField(_l("Applied on"), validators=[Optional()])
     decided_on = DateField(_l("Decided on"), validators=[Optional()])

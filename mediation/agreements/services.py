@@ -53,7 +53,7 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
                                      deadline=(t.get("deadline") or "").strip()) for i, t in enumerate(terms)]
     agreement.updated_at = utcnow()
     db.session.add(CaseEvent(case=case, actor=by, kind="agreement", from_status=case.status, to_status=case.status,
-                             changes={"terms": len(terms), "kind": kind.value, "created": created}))
+                             changes={"terms": [t.content for t in agreement.terms], "kind": kind.value}))
     db.session.flush()
     return agreement
 

@@ -2,13 +2,13 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..access import require
 from ..extensions import db
+from ..forms import AppForm
 from .models import Category
 from .views import bp
 
@@ -41,7 +41,11 @@ def seed_categories() -> int:
     return len(DEFAULT_CATEGORIES)
 
 
-class CategoryForm(FlaskForm):
+# Domestic violence is a risk flag on the case, never a category to mediate.
+DV_WORDS = ("家暴", "家庭暴力", "domestic violence")
+
+
+class CategoryForm(AppForm):
     code = StringField(_l("Code"), validators=[DataRequired(_l("Please enter a code.")),
                                                Regexp(r"^[a-z0-9_]{1,32}$", message=_l("Lower-case letters, digits "
                                                                                        "and underscores only."))])
@@ -51,6 +55,29 @@ class CategoryForm(FlaskForm):
                                                           Length(max=64, message=_l("At most 64 characters."))])
     sort_order = IntegerField(_l("Order"), validators=[Optional()], default=0)
     active = BooleanField(_l("In use"), default=True)
+
+    def __init__(self, *args, category_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._category_id = category_id
+
+    def _unique(self, column, value):
+        clash = select(Category.id).where(func.lower(column) == value.strip().lower())
+        if self._category_id is not None:
+            clash = clash.where(Category.id != self._category_id)
+        if db.session.scalar(clash) is not None:
+            raise ValidationError(_l("Another category already has this name."))
+
+    def _not_dv(self, value):
+        if any(word in value.lower() for word in DV_WORDS):
+            raise ValidationError(_l("Domestic violence is a risk flag on the case, not a category."))
+
+    def validate_name_zh(self, field):
+        self._not_dv(field.data or "")
+        self._unique(Category.name_zh, field.data or "")
+
+    def validate_name_en(self, field):
+        self._not_dv(field.data or "")
+        self._unique(Category.name_en, field.data or "")
 
 
 @bp.route("/categories/", methods=["GET", "POST"])
@@ -75,7 +102,7 @@ def categories():
 @require("category.manage")
 def category_update(category_id: int):
     category = db.get_or_404(Category, category_id)
-    form = CategoryForm(prefix=f"c{category_id}")
+    form = CategoryForm(prefix=f"c{category_id}", category_id=category_id)
     form.code.data = category.code  # the code never changes: statistics rely on it
     if form.validate_on_submit():
         category.name_zh = form.name_zh.data.strip()

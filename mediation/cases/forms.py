@@ -3,7 +3,6 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
@@ -15,12 +14,12 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..forms import AppForm, MultiSelect
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
 from . import idnumber
 from .models import PartyRole, RiskLevel, Sex, Source
@@ -41,6 +40,15 @@ def _choices(enum_cls, labels):
     return [(m.value, labels[m]) for m in enum_cls]
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _compact(value):
+    """ID numbers are often typed with spaces: 3204 8219 4203 1812 27."""
+    return value.replace(" ", "").strip().upper() if isinstance(value, str) else value
+
+
 def _len(n: int):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
 
@@ -53,13 +61,13 @@ class PartyForm(Form):
             return wtforms_translations  # WTForms' own messages in the user's language, as in FlaskForm
 
     role = SelectField(_l("Role"), choices=_choices(PartyRole, PARTY_ROLE_LABELS))
-    name = StringField(_l("Name"), validators=[_len(50)])
+    name = StringField(_l("Full name"), validators=[_len(50)], filters=[_strip])
     sex = SelectField(_l("Sex"), choices=[("", "—")] + _choices(Sex, SEX_LABELS), default="")
     ethnicity = SelectField(_l("Ethnicity"), choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], default="")
     birth_date = DateField(_l("Birth date"), validators=[Optional()],
                            render_kw={"max": "2100-01-01"})
     occupation = StringField(_l("Occupation"), validators=[_len(50)])
-    id_number = StringField(_l("ID number"), validators=[_len(18)],
+    id_number = StringField(_l("ID number"), validators=[_len(18)], filters=[_compact],
                             render_kw={"autocomplete": "off", "inputmode": "text"})
     phone = StringField(_l("Phone"), validators=[_len(20)], render_kw={"inputmode": "tel"})
     address = StringField(_l("Address"), validators=[_len(200)])
@@ -85,6 +93,16 @@ class PartyForm(Form):
         if self.birth_date.data and idnumber.birth_date_of(value) != self.birth_date.data:
             raise ValidationError(_l("The birth date in the ID number differs from the birth date entered."))
 
+    def validate_is_minor(self, field):
+        born = self.birth_date.data
+        if born is None and idnumber.is_valid(self.id_number.data or ""):
+            born = idnumber.birth_date_of(idnumber.normalise(self.id_number.data))
+        if field.data and born is not None:
+            today = date.today()
+            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            if age >= 18:
+                raise ValidationError(_l("A person born on this date is not a minor."))
+
     def validate_phone(self, field):
         value = (field.data or "").strip().replace(" ", "")
         field.data = value
@@ -92,7 +110,7 @@ class PartyForm(Form):
             raise ValidationError(_l("Enter an 11-digit mobile number or a landline such as 0519-82812345."))
 
 
-class CaseForm(FlaskForm):
+class CaseForm(AppForm):
     category = SelectField(_l("Category"), coerce=int, validate_choice=True,
                            validators=[InputRequired(_l("Choose a category."))])
     source = SelectField(_l("Source"), choices=_choices(Source, SOURCE_LABELS))
@@ -126,6 +144,11 @@ class CaseForm(FlaskForm):
     draft_id = HiddenField()
     version = HiddenField()
 
+    def validate_amount_in_dispute(self, field):
+        raw = (field.raw_data or [""])[0].strip()
+        if "." in raw and len(raw.split(".", 1)[1]) > 2:
+            raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
+
     def validate_intake_date(self, field):
         if field.data and field.data > date.today():
             raise ValidationError(_l("The intake date is in the future."))
@@ -147,24 +170,24 @@ class CaseForm(FlaskForm):
             raise ValidationError(_l("Check the parties."))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Please give a reason.")), _len(2000)],
                            render_kw={"rows": 3})
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     lead_mediator = SelectField(_l("Lead mediator"), coerce=int, validate_choice=True,
                                 validators=[InputRequired(_l("Choose the lead mediator."))])
-    co_mediators = SelectMultipleField(_l("Co-mediators"), coerce=int, validate_choice=True)
+    co_mediators = MultiSelect(_l("Co-mediators"), coerce=int, validate_choice=True)
     reason = TextAreaField(_l("Reason for the change"), validators=[_len(2000)], render_kw={"rows": 2})
 
 
-class ConcludeForm(FlaskForm):
+class ConcludeForm(AppForm):
     outcome = SelectField(_l("Outcome"), choices=_choices(Outcome, OUTCOME_LABELS))
     told_other_routes = BooleanField(
         _l("The parties were told they may turn to arbitration, administrative channels or the courts"))
     note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})

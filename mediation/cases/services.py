@@ -185,7 +185,16 @@ def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expe
     old_parties = [_party_key(p) for p in case.parties]
     new_parties = [_party_key(p) for p in parties]
     if old_parties != new_parties:
-        changes["parties"] = [[_party_summary(k) for k in old_parties], [_party_summary(k) for k in new_parties]]
+        old_names = [_party_summary(k) for k in old_parties]
+        new_names = [_party_summary(k) for k in new_parties]
+        if old_names != new_names:
+            changes["parties"] = [old_names, new_names]
+        # Which details of which party changed; the values themselves (ID numbers,
+        # phones, addresses) are not copied into the timeline.
+        changed = [[new[1], [f for f, a, b in zip(PARTY_FIELDS, old, new, strict=True) if a != b]]
+                   for old, new in zip(old_parties, new_parties, strict=False) if old != new]
+        if changed:
+            changes["party_fields"] = changed
         case.parties = [Party(position=i, **p) for i, p in enumerate(parties)]
     if not changes:
         return None
@@ -240,6 +249,10 @@ def conflict_warnings(case: Case, mediator: User) -> list[str]:
 
 # --- lists --------------------------------------------------------------------------------
 
+# Cases someone is still working on: the home page's "my open cases".
+WORKING_STATUSES = OPEN_STATUSES | {CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP}
+
+
 def overdue_clause():
     return (Case.status.in_(OPEN_STATUSES)) & (Case.due_date < local_today())
 
@@ -265,8 +278,7 @@ def home_counts(user: User) -> dict[str, int]:
     return {
         "registered": count(base.where(Case.status == CaseStatus.REGISTERED)),
         "accepted": count(base.where(Case.status == CaseStatus.ACCEPTED)),
-        "mine_open": count(mine.where(Case.status.in_(OPEN_STATUSES | {CaseStatus.CONCLUDED,
-                                                                       CaseStatus.FOLLOW_UP}))),
+        "mine_open": count(mine.where(Case.status.in_(WORKING_STATUSES))),
         "overdue": count(base.where(overdue_clause())),
     }
 

@@ -225,7 +225,10 @@ def filtered_cases(args) -> tuple:
         stmt = stmt.where(Case.intake_date <= d)
     if args.get("overdue"):
         stmt = stmt.where(services.overdue_clause())
-    q = (args.get("q") or "").strip()[:50]
+    if args.get("open"):
+        stmt = stmt.where(Case.status.in_(services.WORKING_STATUSES))
+    # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
+    q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
     if q:
         like = "%" + escape_like(q) + "%"
         stmt = stmt.where(or_(Case.number.like(like, escape="\\"),
@@ -246,7 +249,9 @@ def index():
         joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
         joinedload(Case.lead_mediator), selectinload(Case.parties),
     ).order_by(*SORTS[sort])
-    page = db.paginate(stmt, per_page=current_app.config["CASES_PER_PAGE"], error_out=False, count=True)
+    page_no = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page = db.paginate(stmt, page=page_no, per_page=current_app.config["CASES_PER_PAGE"], error_out=False,
+                       count=True)
     counts = services.status_counts(counts_stmt)
     categories = category_choices()
     units = tree_order(db.session.scalars(access.units_query(current_user)).all())
@@ -277,7 +282,9 @@ def detail(case_id: int):
     from ..diary.models import EntryKind, Performance
 
     case = _case_for_page(case_id)
-    actions = workflow.allowed(case, current_user)
+    allowed = workflow.allowed(case, current_user)
+    actions = [t for t in allowed if workflow.blocked_reason(case, t) is None]
+    blocked = [(t, workflow.blocked_reason(case, t)) for t in allowed if t not in actions]
     entries = diary.visible_entries(current_user, case)
     agreement = agreements.agreement_of(case)
     visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
@@ -288,7 +295,7 @@ def detail(case_id: int):
         transitions=workflow.TRANSITIONS, entries=entries, agreement=agreement,
         reminder=agreements.confirmation_reminder(case, agreement), plan=agreements.follow_up_plan(case, entries),
         can_edit_agreement=agreements.can_edit(current_user, case), not_performed=not_performed,
-        reopen_allowed=any(t.name == "reopen" for t in actions),
+        reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
         can_amend=bool(access.case_roles(current_user, case)),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
@@ -356,14 +363,24 @@ def act(case_id: int, name: str):
     if t is None:
         abort(404)
     if t not in workflow.allowed(case, current_user):
-        abort(403)
+        if not access.case_roles(current_user, case):
+            abort(403)
+        # Usually a page left open while someone else moved the case on.
+        flash(_("“%(action)s” is not possible now: the case is %(status)s (last changed by %(who)s at %(when)s).",
+                action=t.label, status=workflow.status_label(case.status),
+                who=case.updated_by.display_name if case.updated_by else "—", when=fmt_datetime(case.updated_at)),
+              "warning")
+        return redirect(url_for("cases.detail", case_id=case.id))
     form = _action_form(t)
-    candidates = []
+    candidates, warnings = [], {}
     if isinstance(form, AssignForm):
         candidates = list(db.session.scalars(access.mediator_candidates(case.unit)))
-        labels = [(u.id, f"{u.display_name}（{u.unit.name}）") for u in candidates]
-        form.lead_mediator.choices = labels
+        warnings = {u.id: services.conflict_warnings(case, u) for u in candidates}
+        labels = [(u.id, f"{u.display_name}（{u.unit.name}）" + ("　⚠" if warnings[u.id] else "")) for u in candidates]
         form.co_mediators.choices = labels
+        # A village mediator managing its own unit's case takes the lead itself.
+        form.lead_mediator.choices = labels if access.may_assign_others(current_user, case.unit) else [
+            c for c in labels if c[0] == current_user.id]
         if request.method == "GET" and case.lead_mediator_id:
             form.lead_mediator.data = case.lead_mediator_id
             form.co_mediators.data = [u.id for u in case.co_mediators]
@@ -392,15 +409,16 @@ def act(case_id: int, name: str):
         else:
             flash(_("%(action)s: done.", action=t.label), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
-    warnings = []
-    if isinstance(form, AssignForm) and form.lead_mediator.data:
-        chosen = [u for u in candidates if u.id == form.lead_mediator.data]
-        warnings = services.conflict_warnings(case, chosen[0]) if chosen else []
-    return render_template("cases/act.html", case=case, t=t, form=form, warnings=warnings)
+    flagged = [w for u in candidates for w in warnings.get(u.id, [])]
+    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged)
 
 
 # --- timeline display ---------------------------------------------------------------------
 
+PARTY_FIELD_NAMES = services.PARTY_FIELDS
+# Timeline details shown as "label: value" (pairs as "old → new").
+SHOWN_CHANGES = ("outcome", "lead_mediator", "co_mediators", "terms", "confirmation", "parties", "party_fields",
+                 "due_date")
 FIELD_LABELS = {
     "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
     "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
@@ -410,7 +428,8 @@ FIELD_LABELS = {
     "dv_flag": _l("Domestic violence suspected"), "consent_to_mediate": _l("Both sides agree to mediation"),
     "rights_notice_date": _l("Notice of rights and duties given on"), "parties": _l("Parties"),
     "lead_mediator": _l("Lead mediator"), "co_mediators": _l("Co-mediators"), "outcome": _l("Outcome"),
-    "number": _l("Case number"), "due_date": _l("Due date"),
+    "number": _l("Case number"), "due_date": _l("Due date"), "terms": _l("Agreed terms"),
+    "party_fields": _l("Party details changed"), "confirmation": _l("Judicial confirmation"),
 }
 
 
@@ -444,6 +463,18 @@ def describe_change(field: str, value) -> str:
     if field == "category_id":
         c = db.session.get(Category, value)
         return (c.name_zh if is_chinese() else c.name_en) if c else str(value)
+    if field == "party_fields":
+        from ..cases.forms import PartyForm
+
+        labels_of = {name: str(getattr(PartyForm, name).args[0]) for name in PARTY_FIELD_NAMES}
+        return "；".join(f"{name}（{'、'.join(labels_of.get(f, f) for f in fields)}）" for name, fields in value)
+    if field == "terms":
+        return "；".join(f"{i}. {t}" for i, t in enumerate(value, 1))
+    if field == "confirmation":
+        from .. import labels
+        from ..agreements.models import Confirmation
+
+        return str(labels.CONFIRMATION_LABELS[Confirmation(value)])
     if field == "parties":
         out = []
         for item in value:

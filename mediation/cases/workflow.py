@@ -67,6 +67,9 @@ class Transition:
     target: CaseStatus | None  # None: the status stays (e.g. reassign)
     who: frozenset[str]  # "manager", "mediator"
     needs: tuple[str, ...] = ()  # form fields the transition asks for
+    # Guards on the case alone: when one fails the action is shown disabled, with why.
+    state_guards: tuple[Guard, ...] = ()
+    # Guards on what the user enters in the action's form.
     guards: tuple[Guard, ...] = ()
     confirm: str | None = None  # irreversible: the UI asks first, saying this
     style: str = "primary"
@@ -187,7 +190,7 @@ def _archive(case, _data, _by):
 S = CaseStatus
 _T = [
     Transition("accept", _l("Accept"), frozenset({S.REGISTERED}), S.ACCEPTED, frozenset({"manager"}),
-               guards=(_needs_consent,), effect=_accept),
+               state_guards=(_needs_consent,), effect=_accept),
     Transition("decline", _l("Decline"), frozenset({S.REGISTERED}), S.DECLINED, frozenset({"manager"}),
                needs=("reason",), guards=(_needs_reason,), effect=_decline, style="outline-danger",
                confirm=_l("Decline this case? The parties are told it will not be mediated.")),
@@ -197,14 +200,15 @@ _T = [
                None, frozenset({"manager"}), needs=("lead_mediator", "co_mediators", "reason"),
                guards=(_needs_mediator, _needs_reason), effect=_assign, style="outline-secondary"),
     Transition("start", _l("Start mediation"), frozenset({S.ASSIGNED}), S.IN_MEDIATION,
-               frozenset({"mediator", "manager"}), guards=(_needs_rights_notice,)),
+               frozenset({"mediator", "manager"}), state_guards=(_needs_rights_notice,)),
     Transition("conclude", _l("Conclude mediation"), frozenset({S.IN_MEDIATION}), S.CONCLUDED,
                frozenset({"mediator", "manager"}), needs=("outcome", "told_other_routes"),
                guards=(_needs_outcome,), effect=_conclude),
     Transition("follow_up", _l("Start follow-up"), frozenset({S.CONCLUDED}), S.FOLLOW_UP,
-               frozenset({"mediator", "manager"}), guards=(_settled_only,)),
+               frozenset({"mediator", "manager"}), state_guards=(_settled_only,)),
     Transition("close", _l("Close"), frozenset({S.CONCLUDED, S.FOLLOW_UP}), S.CLOSED,
-               frozenset({"mediator", "manager"}), guards=(_needs_diary, _settled_needs_follow_up), effect=_close,
+               frozenset({"mediator", "manager"}), state_guards=(_needs_diary, _settled_needs_follow_up),
+               effect=_close,
                confirm=_l("Close this case? It can be reopened later with a reason.")),
     Transition("reopen", _l("Reopen"), frozenset({S.FOLLOW_UP, S.CLOSED}), S.IN_MEDIATION, frozenset({"manager"}),
                needs=("reason",), guards=(_needs_reason,), effect=_reopen, style="outline-secondary"),
@@ -225,6 +229,15 @@ def allowed(case, user) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if case.status in t.source and roles & t.who]
 
 
+def blocked_reason(case, t: Transition) -> str | None:
+    """Why ``t`` cannot be taken on this case as it stands (before any form data)."""
+    for guard in t.state_guards:
+        message = guard(case, {})
+        if message:
+            return message
+    return None
+
+
 def transition(case, name: str, *, by, note: str = "", **data):
     """Take transition ``name``; append and return the ``CaseEvent``.
 
@@ -241,7 +254,7 @@ def transition(case, name: str, *, by, note: str = "", **data):
                               status=status_label(case.status)))
     if not case_roles(by, case) & t.who:
         raise WorkflowError(_("You may not do this on this case."))
-    for guard in t.guards:
+    for guard in (*t.state_guards, *t.guards):
         message = guard(case, data)
         if message:
             raise WorkflowError(message)

@@ -1,19 +1,17 @@
 """The diary entry form; each party's position is added per case in the view."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import AppForm, Checkboxes
 from ..labels import ENTRY_KIND_LABELS, MODE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS
 from .models import EntryKind, Performance, Satisfaction, SessionMode
 
@@ -26,12 +24,7 @@ def _choices(enum_cls, labels, blank=True):
     return ([("", "—")] if blank else []) + [(m.value, labels[m]) for m in enum_cls]
 
 
-class Checkboxes(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class EntryForm(FlaskForm):
+class EntryForm(AppForm):
     kind = SelectField(_l("Kind"), choices=_choices(EntryKind, ENTRY_KIND_LABELS, blank=False))
     occurred_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
     start_time = TimeField(_l("Time"), validators=[Optional()])
@@ -56,7 +49,7 @@ class EntryForm(FlaskForm):
     remaining_risk = TextAreaField(_l("Remaining risk"), validators=[_len(2000)], render_kw={"rows": 2})
 
 
-class AmendForm(FlaskForm):
+class AmendForm(AppForm):
     text = TextAreaField(_l("Correction"), validators=[InputRequired(_l("Write the correction.")), _len(10000)],
                          render_kw={"rows": 3})
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Please give a reason.")), _len(500)])

@@ -1,14 +1,14 @@
 """The grid worker's one-minute lead form."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ..forms import AppForm
 from ..labels import URGENCY_LABELS
 from .models import Urgency
 
 
-class LeadForm(FlaskForm):
+class LeadForm(AppForm):
     who = StringField(_l("Who"), validators=[DataRequired(_l("Say who is involved.")),
                                              Length(max=200, message=_l("At most %(max)d characters.", max=200))],
                       render_kw={"placeholder": _l("e.g. the Wang family, 3组: husband and wife")})
@@ -29,7 +29,7 @@ class LeadForm(FlaskForm):
         render_kw={"inputmode": "tel"})
 
 
-class DismissForm(FlaskForm):
+class DismissForm(AppForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Please give a reason.")),
                                                      Length(max=2000, message=_l("At most %(max)d characters.",
                                                                                  max=2000))],

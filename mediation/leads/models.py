@@ -49,3 +49,4 @@ class Lead(db.Model):
     unit: Mapped[OrgUnit] = relationship()
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
     handled_by: Mapped[User | None] = relationship(foreign_keys=[handled_by_id])
+    case: Mapped["Case | None"] = relationship("Case", foreign_keys=[case_id], viewonly=True)  # noqa: F821

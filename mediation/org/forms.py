@@ -1,11 +1,12 @@
 """Forms for editing the network."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import AppForm
 
-class UnitAddForm(FlaskForm):
+
+class UnitAddForm(AppForm):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(_l("Please enter a code.")), Length(max=32, message=_l("At most 32 characters."))],
@@ -18,7 +19,7 @@ class UnitAddForm(FlaskForm):
     submit = SubmitField(_l("Add"))
 
 
-class UnitRenameForm(FlaskForm):
+class UnitRenameForm(AppForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],
@@ -26,6 +27,6 @@ class UnitRenameForm(FlaskForm):
     submit = SubmitField(_l("Rename"))
 
 
-class UnitMoveForm(FlaskForm):
+class UnitMoveForm(AppForm):
     parent = SelectField(_l("New platform"), coerce=int, validate_choice=True)
     submit = SubmitField(_l("Move"))

@@ -1,34 +1,27 @@
 """Forms for logging in and managing accounts."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..errors import DomainError
+from ..forms import AppForm, Checkboxes
 from ..labels import ROLE_LABELS
 from . import services
 from .models import Role
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     username = StringField(_l("Username"), validators=[DataRequired(_l("Please enter your username."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AppForm):
     old_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Please enter your current password."))]
     )
@@ -54,14 +47,14 @@ def _domain_check(check, *args):
         raise ValidationError(exc.message) from None
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(AppForm):
     display_name = StringField(
         _l("Full name"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],
     )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20, message=_l("At most 20 characters."))])
     unit = SelectField(_l("Unit"), coerce=int, validate_choice=True)
-    roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
+    roles = Checkboxes(_l("Roles"), choices=role_choices)
     submit = SubmitField(_l("Save"))
 
     def validate_phone(self, field):

@@ -56,7 +56,8 @@ def index():
     # Station first, then platforms, then villages grouped by platform (paths sort as text).
     ordered = stmt.outerjoin(parent, OrgUnit.parent_id == parent.id).order_by(
         OrgUnit.tier_rank, parent.code, OrgUnit.code, User.username)
-    page = db.paginate(ordered, per_page=PER_PAGE, error_out=False)
+    page_no = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page = db.paginate(ordered, page=page_no, per_page=PER_PAGE, error_out=False)
     return render_template("users/index.html", page=page, total=total, q=q, role=role,
                            unit=unit, roles=list(Role))
 
