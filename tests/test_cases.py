@@ -425,3 +425,19 @@ def test_spaces_in_id_numbers_and_category_rules(demo, login):
                                                       "new-active": "y"}).get_data(as_text=True)
         assert message in page
     assert category("x_new") is None
+
+
+def test_a_coordinator_registers_for_a_village_and_failed_submits_keep_a_draft(demo, login):
+    from .factories import unit
+
+    coord = login("coord-320413109")
+    page = coord.get("/cases/new").get_data(as_text=True)
+    assert "上阳村（薛埠镇）" in page and "直溪镇" not in page
+    resp = coord.post("/cases/new", data=intake(unit=str(unit("320413109201").id)))
+    assert resp.status_code == 302
+    assert db.session.scalar(select(Case.unit_id)) == unit("320413109201").id
+    # Another town's unit is not a valid choice.
+    page = coord.post("/cases/new", data=intake(unit=str(unit("320413106").id))).get_data(as_text=True)
+    assert "不是有效的选择" in page and count_cases() == 1
+    # That failed submit was kept as a draft.
+    assert "汤桂珍今年84岁" in coord.get("/cases/drafts/").get_data(as_text=True)

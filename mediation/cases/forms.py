@@ -111,6 +111,7 @@ class PartyForm(Form):
 
 
 class CaseForm(AppForm):
+    unit = SelectField(_l("Holding unit"), coerce=int, validate_choice=True)
     category = SelectField(_l("Category"), coerce=int, validate_choice=True,
                            validators=[InputRequired(_l("Choose a category."))])
     source = SelectField(_l("Source"), choices=_choices(Source, SOURCE_LABELS))

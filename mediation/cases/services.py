@@ -290,7 +290,9 @@ DRAFT_MAX_BYTES = 200_000
 
 def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
     """Keep every typed field of the intake form; returns the draft (created if needed)."""
-    data = {k: formdata.getlist(k) for k in formdata.keys() if k not in {"csrf_token", "draft_id"}}
+    # NUL cannot be stored by PostgreSQL; a draft keeps everything else as typed.
+    data = {k: [v.replace("\x00", "") for v in formdata.getlist(k)]
+            for k in formdata.keys() if k not in {"csrf_token", "draft_id"}}
     size = sum(len(v) for values in data.values() for v in values)
     if size > DRAFT_MAX_BYTES:
         raise DomainError(_("The draft is too large to save."))

@@ -39,6 +39,10 @@ def category_choices(include_id: int | None = None) -> list[tuple[int, str]]:
 
 def _prepare(form: CaseForm, include_category: int | None = None) -> CaseForm:
     form.category.choices = [(0, "—")] + category_choices(include_category)
+    units = tree_order(db.session.scalars(access.units_query(current_user).where(OrgUnit.active.is_(True))).all())
+    form.unit.choices = [(u.id, "　" * (u.tier.depth - current_user.unit.tier.depth) + u.label) for u in units]
+    if not form.unit.data:
+        form.unit.data = current_user.unit_id
     return form
 
 
@@ -117,8 +121,9 @@ def new():
         form = _prepare(CaseForm(formdata=formdata))
         if not rearranged and form.validate():
             try:
+                unit = db.session.scalar(access.units_query(current_user).where(OrgUnit.id == form.unit.data))
                 case = services.register_case(
-                    unit=current_user.unit, values=services.case_values(form),
+                    unit=unit, values=services.case_values(form),
                     parties=services.party_values(form), by=current_user, lead=lead,
                 )
                 if lead is not None:
@@ -136,6 +141,9 @@ def new():
                 return redirect(url_for("cases.detail", case_id=case.id))
         elif not rearranged:
             flash(_("The case was not saved: please correct the marked fields."), "danger")
+        # Not registered: whatever happens next (a closed tab, a lost connection), what
+        # was typed is kept as a draft.
+        _keep_draft(form)
     elif request.args.get("draft", "").isdigit():
         draft = services.get_draft_or_404(current_user, int(request.args["draft"]))
         form = _prepare(CaseForm(formdata=MultiDict([(k, v) for k, vals in draft.data.items() for v in vals])))
@@ -147,6 +155,17 @@ def new():
         if lead is not None:
             _lead_prefill(form, lead)
     return render_template("cases/form.html", form=form, case=None, lead=lead)
+
+
+def _keep_draft(form: CaseForm) -> None:
+    draft_id = form.draft_id.data or ""
+    try:
+        draft = services.save_draft(current_user, request.form, int(draft_id) if draft_id.isdigit() else None)
+    except DomainError:
+        db.session.rollback()
+        return
+    db.session.commit()
+    form.draft_id.data = str(draft.id)
 
 
 @bp.route("/drafts/autosave", methods=["POST"])

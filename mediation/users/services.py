@@ -47,7 +47,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     :raise LoginRefused: wrong credentials, inactive account, or throttled.
     """
     cfg = current_app.config
-    username = normalise_username(username)[:64]
+    username = normalise_username(username).replace("\x00", "")[:64]  # PostgreSQL stores no NUL
     address = (address or "unknown")[:64]
     window = cfg["LOGIN_WINDOW_MINUTES"]
     since = utcnow() - timedelta(minutes=window)
