@@ -204,3 +204,8 @@ def test_language_chosen_before_login_sticks(client, demo):
     post_login(client, "med-320413109201", DEMO_PASSWORD)
     assert "Hello" in client.get("/").get_data(as_text=True)
     assert db.session.scalar(select(User.locale).where(User.username == "med-320413109201")) == "en"
+
+
+def test_a_nul_in_the_username_is_a_failed_login_not_an_error(client, demo):
+    resp = post_login(client, "ad\x00min", "x")
+    assert resp.status_code == 200 and "用户名或密码错误" in resp.get_data(as_text=True)
