@@ -58,13 +58,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .main import nav
     from .main.views import bp as main_bp
     from .org.views import bp as org_bp
+    from .printing.views import book_bp
     from .printing.views import bp as printing_bp
     from .users.auth import bp as auth_bp
     from .users.views import bp as users_bp
 
     access.init_app(app)
     nav.init_app(app)
-    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp):
+    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp, book_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     return app

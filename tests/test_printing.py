@@ -112,3 +112,19 @@ def test_session_record(busy_case, login):
 def test_outsiders_get_404(busy_case, login):
     for outsider in ("med-320413109202", "coord-320413106"):
         assert login(outsider).get(f"/cases/{busy_case.id}/diary.pdf").status_code == 404
+
+
+def test_diary_book_groups_a_month_by_day(busy_case, login):
+    med = login("med-320413109201")
+    # The confidential 8th entry was written 22 days ago: use its month.
+    month = (local_today() - timedelta(days=22)).strftime("%Y-%m")
+    page = med.get(f"/diary/?month={month}").get_data(as_text=True)
+    assert busy_case.number in page
+    text, reader = text_of(med.get(f"/diary/book.pdf?month={month}").data)
+    assert "婚姻家庭纠纷调解日记本" in text and "上阳村调解员" in text and busy_case.number in text
+    assert "进展8号" in text  # the mediator sees its own confidential entry
+    text, _ = text_of(login("coord-320413109").get(f"/diary/book.pdf?month={month}&scope=unit").data)
+    assert "进展7号" in text and "进展8号" not in text
+    text, _ = text_of(login("med-320413109202").get(f"/diary/book.pdf?month={month}&scope=unit").data)
+    assert busy_case.number not in text
+    assert med.get("/diary/book.pdf?month=nonsense").status_code == 404

@@ -35,6 +35,24 @@ def visible_entries(user, case: Case) -> list[DiaryEntry]:
     return list(db.session.scalars(stmt.order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id)))
 
 
+def book_days(user, first, end, *, mine_only: bool) -> list[tuple]:
+    """Entries from ``first`` up to ``end`` of cases in the user's scope (only the
+    user's own when ``mine_only``), grouped by day: [(date, [(case, entry), ...])].
+    Confidential entries only for their cases' mediators."""
+    stmt = (select(DiaryEntry, Case).join(Case, DiaryEntry.case_id == Case.id)
+            .where(Case.id.in_(access.cases_query(user).with_only_columns(Case.id)),
+                   DiaryEntry.occurred_on >= first, DiaryEntry.occurred_on < end)
+            .order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id))
+    if mine_only:
+        stmt = stmt.where(DiaryEntry.author_id == user.id)
+    days: dict = {}
+    for entry, case in db.session.execute(stmt).all():
+        if entry.confidential and not sees_confidential(user, case):
+            continue
+        days.setdefault(entry.occurred_on, []).append((case, entry))
+    return sorted(days.items())
+
+
 def entry_count(case: Case) -> int:
     return db.session.scalar(select(func.count(DiaryEntry.id)).where(DiaryEntry.case_id == case.id))
 

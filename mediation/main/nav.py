@@ -15,6 +15,7 @@ NAV_ITEMS = (
     (_l("Cases"), "cases.index", {}, {C, A}),
     (_l("Report a lead"), "leads.new", {}, {G}),
     (_l("Leads"), "leads.index", {}, {M, C, A}),
+    (_l("Diary book"), "diary_book.index", {}, {M, C, A}),
     (_l("My leads"), "leads.index", {}, {G}),
     (_l("People"), "users.index", {}, {C, A}),
     (_l("Network"), "org.index", {}, {C, A, V}),

@@ -229,3 +229,23 @@ def agreement_pdf(case, agreement, *, author: str, committee: str, config) -> by
     story += [Spacer(1, 10 * mm), para(f"{committee}（印）", s["number"]),
               para(f"{fmt_date(agreement.reached_on)}", s["number"])]
     return build(story, title=f"{case.number} {title}", author=author, subject=title)
+
+
+def diary_book_pdf(title: str, days: list[tuple], *, author: str) -> bytes:
+    """调解日记本: entries of one mediator or one unit over a month, grouped by day.
+    ``days`` is [(date, [(case, entry), ...]), ...]."""
+    s = styles()
+    story = [Paragraph("婚姻家庭纠纷调解日记本", s["title"]), para(title, s["number"])]
+    if not days:
+        story.append(para("本月没有记录。", s["body"]))
+    for day, items in days:
+        story.append(markup(_label(fmt_date(day)), s["h2"]))
+        for case, entry in items:
+            head = f"{case.number}　{ENTRY_KIND_LABELS[entry.kind]}" + (
+                entry.start_time.strftime("　%H:%M") if entry.start_time else "")
+            story.append(markup(safe(head) + ("　<font color='#c00000'>【保密】</font>" if entry.confidential else ""),
+                                s["label"]))
+            table = Table(_entry_rows(case, entry, s), colWidths=[28 * mm, WIDTH - 28 * mm])
+            table.setStyle(GRID)
+            story += [table, Spacer(1, 3 * mm)]
+    return build(story, title=f"调解日记本 {title}", author=author, subject="调解日记本")

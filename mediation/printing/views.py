@@ -71,3 +71,45 @@ def agreement_pdf(case_id: int):
                                        committee=committee_name(case), config=current_app.config)
     name = "调解协议书" if agreement.kind is AgreementKind.WRITTEN else "口头协议登记表"
     return send_pdf(case, data, name, "agreement")
+
+
+book_bp = Blueprint("diary_book", __name__, url_prefix="/diary")
+
+
+def _month(value: str | None):
+    from datetime import date
+
+    from ..timeutil import local_today
+
+    try:
+        first = date.fromisoformat(f"{value}-01") if value else local_today().replace(day=1)
+    except ValueError:
+        abort(404)
+    return first, date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
+@book_bp.route("/")
+@require("case.view")
+def index():
+    """The diary book on screen: pick the month and whose entries, then print."""
+    from flask import render_template
+
+    first, nxt = _month(request.args.get("month"))
+    scope = "unit" if request.args.get("scope") == "unit" else "me"
+    days = diary.book_days(current_user, first, nxt, mine_only=scope == "me")
+    return render_template("diary/book.html", days=days, month=first.strftime("%Y-%m"), scope=scope,
+                           count=sum(len(items) for _day, items in days))
+
+
+@book_bp.route("/book.pdf")
+@require("case.view")
+def book_pdf():
+    first, nxt = _month(request.args.get("month"))
+    scope = "unit" if request.args.get("scope") == "unit" else "me"
+    days = diary.book_days(current_user, first, nxt, mine_only=scope == "me")
+    who = current_user.display_name if scope == "me" else current_user.unit.label
+    with force_locale("zh_Hans_CN"):
+        data = documents.diary_book_pdf(f"{who}　{first.year}年{first.month}月", days,
+                                        author=current_user.display_name)
+    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, max_age=0,
+                     download_name=f"调解日记本-{who}-{first.strftime('%Y-%m')}.pdf")
