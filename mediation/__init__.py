@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import access, cli
     from .agreements.views import bp as agreements_bp
+    from .attachments.views import bp as attachments_bp
     from .cases import categories  # noqa: F401  (routes on the cases blueprint)
     from .cases.views import bp as cases_bp
     from .diary.views import bp as diary_bp
@@ -65,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     access.init_app(app)
     nav.init_app(app)
-    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp, book_bp):
+    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp, book_bp, attachments_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     return app

@@ -53,6 +53,11 @@ class Config:
     # The committee named on printed documents; empty: "<holding unit>人民调解委员会".
     COMMITTEE_NAME = ""
 
+    # Attachments: stored under instance/uploads unless UPLOAD_FOLDER names another place.
+    UPLOAD_FOLDER = ""
+    MAX_UPLOAD_BYTES = 10 * 2**20
+    MAX_CONTENT_LENGTH = 12 * 2**20  # a larger request is refused before it is read
+
     PASSWORD_MIN_LENGTH = 8
     # Werkzeug's method string; tests use a cheaper scrypt cost.
     PASSWORD_HASH_METHOD = "scrypt"

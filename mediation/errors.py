@@ -35,6 +35,10 @@ def init_app(app) -> None:
     def not_allowed(_e):
         return page(405, _("Not allowed"), _("This action cannot be done this way."))
 
+    @app.errorhandler(413)
+    def too_large(_e):
+        return page(413, _("The file is too large"), _("Files up to 10 MB can be attached. Nothing was saved."))
+
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
         return page(

@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 
 from .agreements.models import AgreementKind, Confirmation
+from .attachments.models import DocumentKind
 from .cases.models import PartyRole, RiskLevel, Sex, Source
 from .cases.workflow import CaseStatus, Outcome
 from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
@@ -121,6 +122,21 @@ CONFIRMATION_LABELS = {
     Confirmation.REJECTED: _l("rejected"),
 }
 
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.APPLICATION: _l("application or intake register"),
+    DocumentKind.RIGHTS_NOTICE: _l("notice of rights and duties"),
+    DocumentKind.ID_PROOF: _l("proof of identity"),
+    DocumentKind.AUTHORISATION: _l("power of attorney"),
+    DocumentKind.INVESTIGATION: _l("investigation record"),
+    DocumentKind.EVIDENCE: _l("evidence"),
+    DocumentKind.SESSION_RECORD: _l("mediation record"),
+    DocumentKind.AGREEMENT: _l("signed agreement"),
+    DocumentKind.RECEIPT: _l("proof of performance"),
+    DocumentKind.FOLLOW_UP: _l("follow-up record"),
+    DocumentKind.CONFIRMATION: _l("judicial confirmation papers"),
+    DocumentKind.OTHER: _l("other"),
+}
+
 # Bootstrap colours for chips: status by stage, risk by the familiar warning colours.
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary", CaseStatus.ACCEPTED: "info", CaseStatus.DECLINED: "dark",
@@ -137,7 +153,7 @@ _ALL = {
     "lead_status_label": LEAD_STATUS_LABELS, "status_colour": STATUS_COLOURS, "risk_colour": RISK_COLOURS,
     "entry_kind_label": ENTRY_KIND_LABELS, "mode_label": MODE_LABELS, "performance_label": PERFORMANCE_LABELS,
     "satisfaction_label": SATISFACTION_LABELS, "agreement_kind_label": AGREEMENT_KIND_LABELS,
-    "confirmation_label": CONFIRMATION_LABELS,
+    "confirmation_label": CONFIRMATION_LABELS, "document_kind_label": DOCUMENT_KIND_LABELS,
 }
 
 

@@ -306,6 +306,11 @@ def detail(case_id: int):
     blocked = [(t, workflow.blocked_reason(case, t)) for t in allowed if t not in actions]
     entries = diary.visible_entries(current_user, case)
     agreement = agreements.agreement_of(case)
+    from ..attachments.services import attachments_of
+    from ..attachments.views import UploadForm
+
+    visible_ids = {e.id for e in entries}
+    attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible_ids]
     visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
     not_performed = bool(visits) and visits[-1].performance is Performance.NOT
     return render_template(
@@ -315,6 +320,7 @@ def detail(case_id: int):
         reminder=agreements.confirmation_reminder(case, agreement), plan=agreements.follow_up_plan(case, entries),
         can_edit_agreement=agreements.can_edit(current_user, case), not_performed=not_performed,
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
+        attachments=attachments, upload_form=UploadForm(formdata=None),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
         can_amend=bool(access.case_roles(current_user, case)),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
@@ -456,6 +462,7 @@ EVENT_LABELS = {
     "created": _l("Registered"), "edited": _l("Edited"), "diary": _l("Diary entry"),
     "diary_edited": _l("Diary entry edited"), "amended": _l("Amendment"), "printed": _l("Printed"),
     "agreement": _l("Agreement recorded"), "confirmation": _l("Judicial confirmation"),
+    "attached": _l("File attached"),
 }
 
 

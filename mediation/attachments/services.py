@@ -1,0 +1,93 @@
+"""Storing uploads outside the database, typed by their content, with thumbnails."""
+import hashlib
+import io
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from .. import access
+from ..cases.models import Case, CaseEvent
+from ..errors import DomainError
+from ..extensions import db
+from .models import Attachment, DocumentKind
+
+# Recognised by their first bytes; anything else (HTML, scripts, office files) is refused.
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+)
+THUMB_SIZE = (320, 320)
+
+
+def storage_dir() -> Path:
+    folder = current_app.config.get("UPLOAD_FOLDER") or str(Path(current_app.instance_path) / "uploads")
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the content, or None."""
+    for magic, content_type, ext in SIGNATURES:
+        if data.startswith(magic):
+            return content_type, ext
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    return None
+
+
+def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, title: str = "",
+          entry_id: int | None = None) -> Attachment:
+    """:raise DomainError: not allowed, empty, too large, or not a JPEG/PNG/WebP/PDF."""
+    if not access.case_roles(by, case):
+        raise DomainError(_("You may not do this on this case."))
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if not data:
+        raise DomainError(_("Choose a file."), field="file")
+    if len(data) > limit:
+        raise DomainError(_("The file is larger than %(mb)d MB.", mb=limit // 2**20), field="file")
+    kind_ext = sniff(data)
+    if kind_ext is None:
+        raise DomainError(_("Only photos (JPEG, PNG, WebP) and PDF files can be attached."), field="file")
+    content_type, ext = kind_ext
+    thumb = None
+    if content_type.startswith("image/"):
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.verify()  # a truncated or forged image is refused here
+            image = Image.open(io.BytesIO(data))
+            image.thumbnail(THUMB_SIZE)
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, "JPEG", quality=80)
+            thumb = buffer.getvalue()
+        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            raise DomainError(_("This image cannot be read; take the photo again."), field="file") from None
+    stored = secrets.token_hex(16) + ext
+    folder = storage_dir()
+    (folder / stored).write_bytes(data)
+    if thumb is not None:
+        (folder / f"{stored}.thumb.jpg").write_bytes(thumb)
+    attachment = Attachment(case_id=case.id, entry_id=entry_id, kind=kind, title=title.strip()[:200],
+                            filename=(filename or f"file{ext}")[-255:], stored_name=stored,
+                            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            has_thumbnail=thumb is not None, uploaded_by=by)
+    db.session.add(attachment)
+    db.session.add(CaseEvent(case=case, actor=by, kind="attached", from_status=case.status, to_status=case.status,
+                             changes={"file": attachment.filename, "kind": kind.value}))
+    db.session.flush()
+    return attachment
+
+
+def path_of(attachment: Attachment, thumbnail: bool = False) -> Path:
+    name = f"{attachment.stored_name}.thumb.jpg" if thumbnail else attachment.stored_name
+    return storage_dir() / name
+
+
+def attachments_of(case: Case) -> list[Attachment]:
+    from sqlalchemy import select
+
+    return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))

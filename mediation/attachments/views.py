@@ -1,0 +1,83 @@
+"""Uploading (from a phone camera too) and serving attachments through the access rule."""
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileField
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
+
+from .. import access
+from ..access import require
+from ..diary import services as diary
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import AppForm
+from ..labels import DOCUMENT_KIND_LABELS
+from . import services
+from .models import Attachment, DocumentKind
+
+bp = Blueprint("attachments", __name__, url_prefix="/cases/<int:case_id>/attachments")
+
+
+class UploadForm(AppForm):
+    file = FileField(_l("Photo or PDF"), render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf",
+                                                     "capture": "environment"})
+    kind = SelectField(_l("Document"), choices=[(k.value, DOCUMENT_KIND_LABELS[k]) for k in DocumentKind])
+    title = StringField(_l("Description"), validators=[Length(max=200, message=_l("At most %(max)d characters.",
+                                                                                   max=200))])
+
+
+def _visible(case_id: int, attachment_id: int) -> tuple:
+    case = access.get_case_or_404(case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        abort(404)
+    if attachment.entry_id is not None:
+        visible = {e.id for e in diary.visible_entries(current_user, case)}
+        if attachment.entry_id not in visible:  # a confidential entry's file
+            abort(404)
+    return case, attachment
+
+
+@bp.route("/", methods=["POST"])
+@require("case.view")
+def upload(case_id: int):
+    case = access.get_case_or_404(case_id)
+    form = UploadForm()
+    entry_id = request.form.get("entry_id", type=int)
+    if entry_id is not None and entry_id not in {e.id for e in diary.visible_entries(current_user, case)}:
+        abort(404)
+    if form.validate_on_submit() and form.file.data:
+        try:
+            services.store(case, by=current_user, data=form.file.data.read(), filename=form.file.data.filename,
+                           kind=DocumentKind(form.kind.data), title=form.title.data or "", entry_id=entry_id)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("File attached."), "success")
+    else:
+        messages = [m for errors in form.errors.values() for m in errors] or [_("Choose a file.")]
+        for message in messages:
+            flash(message, "danger")
+    return redirect(url_for("cases.detail", case_id=case.id, _anchor="attachments"))
+
+
+@bp.route("/<int:attachment_id>")
+@require("case.view")
+def download(case_id: int, attachment_id: int):
+    _case, attachment = _visible(case_id, attachment_id)
+    # Always a download with the type found in the content: never shown inline as a page.
+    return send_file(services.path_of(attachment), mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.filename, max_age=0)
+
+
+@bp.route("/<int:attachment_id>/thumbnail.jpg")
+@require("case.view")
+def thumbnail(case_id: int, attachment_id: int):
+    _case, attachment = _visible(case_id, attachment_id)
+    if not attachment.has_thumbnail:
+        abort(404)
+    return send_file(services.path_of(attachment, thumbnail=True), mimetype="image/jpeg", max_age=0)

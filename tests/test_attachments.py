@@ -1,0 +1,75 @@
+"""Attachments: typed by content, size-limited, thumbnails, served only through the access rule."""
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from mediation.attachments.models import Attachment
+from mediation.extensions import db
+
+from .factories import advance, make_case
+
+
+def png_bytes(size=(800, 600)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def case(demo, app, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    c = make_case()
+    advance(c, "accept", "assign")
+    return c
+
+
+def upload(client, case, data: bytes, name: str, kind="agreement"):
+    return client.post(f"/cases/{case.id}/attachments/", data={"file": (io.BytesIO(data), name), "kind": kind,
+                                                                "title": "签字协议照片"},
+                       content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_photo_upload_thumbnail_and_download(case, login, tmp_path):
+    med = login("med-320413109201")
+    page = upload(med, case, png_bytes(), "IMG_0001.PNG").get_data(as_text=True)
+    assert "附件已上传" in page
+    attachment = db.session.scalar(select(Attachment))
+    assert attachment.content_type == "image/png" and attachment.has_thumbnail
+    assert (tmp_path / "uploads" / attachment.stored_name).exists()  # outside the database
+    assert "IMG_0001" not in attachment.stored_name
+    thumb = med.get(f"/cases/{case.id}/attachments/{attachment.id}/thumbnail.jpg")
+    assert thumb.mimetype == "image/jpeg" and max(Image.open(io.BytesIO(thumb.data)).size) <= 320
+    resp = med.get(f"/cases/{case.id}/attachments/{attachment.id}")
+    assert resp.headers["Content-Disposition"].startswith("attachment") and resp.mimetype == "image/png"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "签字协议照片" in med.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"<html><script>alert(1)</script></html>", "photo.jpg"),  # HTML dressed as a photo
+    (b"MZ\x90\x00 not a photo", "scan.pdf"),
+    (b"\x89PNG\r\n\x1a\n truncated", "broken.png"),  # looks like PNG, cannot be read
+])
+def test_files_are_checked_by_content_not_name(case, login, data, name):
+    page = upload(login("med-320413109201"), case, data, name).get_data(as_text=True)
+    assert "只能上传照片" in page or "无法读取" in page
+    assert db.session.scalar(select(Attachment)) is None
+
+
+def test_size_limit(case, login, app):
+    app.config["MAX_UPLOAD_BYTES"] = 10_000
+    page = upload(login("med-320413109201"), case, png_bytes((2000, 2000)), "big.png").get_data(as_text=True)
+    assert "文件超过" in page and db.session.scalar(select(Attachment)) is None
+
+
+def test_pdf_upload_and_access(case, login):
+    upload(login("med-320413109201"), case, b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n%%EOF\n", "scan.pdf")
+    attachment = db.session.scalar(select(Attachment))
+    assert attachment.content_type == "application/pdf" and not attachment.has_thumbnail
+    for outsider in ("med-320413109202", "coord-320413106"):
+        c = login(outsider)
+        assert c.get(f"/cases/{case.id}/attachments/{attachment.id}").status_code == 404
+        assert upload(c, case, png_bytes(), "x.png").status_code == 404
+    assert login("coord-320413109").get(f"/cases/{case.id}/attachments/{attachment.id}").status_code == 200
