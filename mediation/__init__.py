@@ -66,7 +66,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     access.init_app(app)
     nav.init_app(app)
-    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp, book_bp, attachments_bp):
+    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp,
+               book_bp, attachments_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     return app
