@@ -48,6 +48,8 @@ class Config:
                                "之日起生效。")
     AGREEMENT_CONFIRMATION_NOTE = ("双方当事人认为有必要的，可以自本协议生效之日起三十日内共同向人民法院申请司法确认"
                                    "（《人民调解法》第三十三条）。")
+    # 保管期限 printed on the case-file cover.
+    CASE_FILE_RETENTION = "长期"
     # Follow-up visits proposed after settlement, in days from the conclusion.
     FOLLOW_UP_PLAN_DAYS = (7, 30, 90)
     # The committee named on printed documents; empty: "<holding unit>人民调解委员会".

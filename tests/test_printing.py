@@ -128,3 +128,37 @@ def test_diary_book_groups_a_month_by_day(busy_case, login):
     text, _ = text_of(login("med-320413109202").get(f"/diary/book.pdf?month={month}&scope=unit").data)
     assert busy_case.number not in text
     assert med.get("/diary/book.pdf?month=nonsense").status_code == 404
+
+
+def test_case_file_has_cover_index_with_pages_and_every_document(busy_case, login, app, tmp_path):
+    from PIL import Image as PILImage
+
+    from .factories import make_agreement
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    med = login("med-320413109201")
+    advance(busy_case, "start", by="med-320413109201")
+    make_agreement(busy_case)
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (600, 800), (250, 250, 250)).save(buffer, "JPEG")
+    med.post(f"/cases/{busy_case.id}/attachments/", data={"file": (io.BytesIO(buffer.getvalue()), "id.jpg"),
+                                                          "kind": "id_proof", "title": "申请人身份证复印件"},
+             content_type="multipart/form-data")
+    resp = med.get(f"/cases/{busy_case.id}/file.pdf")
+    assert resp.status_code == 200 and quote("调解卷宗") in resp.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(resp.data))
+    raw_index = reader.pages[1].extract_text()
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    assert "调解卷宗" in pages[0] and busy_case.number in pages[0]
+    assert "卷内目录" in pages[1]
+    # Each document named in the index starts on the page the index gives.
+    for name in ("人民调解受理登记表", "当事人权利义务告知书", "身份证明", "人民调解记录", "人民调解协议书", "结案报告表"):
+        number = re.search(re.escape(name) + r"\s+(\d+)", raw_index)
+        assert number, name
+        start = int(number.group(1))
+        assert name in pages[start - 1], name
+    assert "申请人身份证复印件" in "".join(pages)
+    text = "".join(pages)
+    assert "进展30号" in text and "进展8号" not in text  # confidential left out
+    assert "当事人享有的权利" in text and "经调解，自愿达成如下协议" in text and "封底" in text
+    assert "320482194203181227" not in text

@@ -132,6 +132,11 @@ def _signature_block(names: list[str], s) -> Table:
 
 def session_record_pdf(case, entry, *, author: str, committee: str) -> bytes:
     """人民调解记录 (or 调查记录 for an investigation) for one entry, to be read back and signed."""
+    story, title = session_record_story(case, entry, committee=committee)
+    return build(story, title=f"{case.number} {title}", author=author, subject=title)
+
+
+def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
     s = styles()
     investigation = entry.kind is EntryKind.INVESTIGATION
     title = "人民调解调查记录" if investigation else "人民调解记录"
@@ -168,7 +173,7 @@ def session_record_pdf(case, entry, *, author: str, committee: str) -> bytes:
     story.append(_signature_block(signers, s))
     story += [Spacer(1, 8 * mm), para(f"{committee}（印）", s["number"]),
               para("＿＿＿＿年＿＿月＿＿日", s["number"])]
-    return build(story, title=f"{case.number} {title}", author=author, subject=title)
+    return story, title
 
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
@@ -195,6 +200,11 @@ def _party_block(p, s) -> list:
 
 def agreement_pdf(case, agreement, *, author: str, committee: str, config) -> bytes:
     """人民调解协议书 as DOCUMENTS.md §1; an oral agreement prints as its register (§4)."""
+    story, title = agreement_story(case, agreement, committee=committee, config=config)
+    return build(story, title=f"{case.number} {title}", author=author, subject=title)
+
+
+def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, str]:
     from ..agreements.models import AgreementKind
 
     s = styles()
@@ -228,7 +238,7 @@ def agreement_pdf(case, agreement, *, author: str, committee: str, config) -> by
     story.append(_signature_block(signers, s))
     story += [Spacer(1, 10 * mm), para(f"{committee}（印）", s["number"]),
               para(f"{fmt_date(agreement.reached_on)}", s["number"])]
-    return build(story, title=f"{case.number} {title}", author=author, subject=title)
+    return story, title
 
 
 def diary_book_pdf(title: str, days: list[tuple], *, author: str) -> bytes:

@@ -56,6 +56,27 @@ def record_pdf(case_id: int, entry_id: int):
     return send_pdf(case, data, "调解记录", "session_record", entry=entry.id)
 
 
+@bp.route("/file.pdf")
+@require("case.view")
+def case_file_pdf(case_id: int):
+    from ..agreements.services import agreement_of
+    from ..attachments.services import attachments_of, path_of
+    from .case_file import case_file_pdf as make
+
+    case = access.get_case_or_404(case_id)
+    entries = diary.visible_entries(current_user, case)
+    include = request.args.get("confidential") == "1" and diary.sees_confidential(current_user, case)
+    if not include:
+        entries = [e for e in entries if not e.confidential]
+    visible = {e.id for e in entries}
+    attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible]
+    with force_locale("zh_Hans_CN"):
+        data = make(case, entries=entries, agreement=agreement_of(case), attachments=attachments,
+                    read_attachment=lambda a: str(path_of(a)), user=current_user, committee=committee_name(case),
+                    config=current_app.config)
+    return send_pdf(case, data, "调解卷宗", "case_file", confidential_included=include)
+
+
 @bp.route("/agreement.pdf")
 @require("case.view")
 def agreement_pdf(case_id: int):

@@ -1,0 +1,217 @@
+"""The case file (卷宗, DOCUMENTS.md §4): cover, index with page numbers, then every
+document in the prescribed order, uploaded scans in their place."""
+from datetime import date
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+
+from ..attachments.models import DocumentKind
+from ..diary.models import EntryKind
+from ..i18n import fmt_date
+from ..labels import OUTCOME_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS, SOURCE_LABELS
+from .documents import (
+    GRID,
+    WIDTH,
+    _label,
+    _party_line,
+    _signature_block,
+    agreement_story,
+    session_record_story,
+)
+from .pdf import build, markup, para, safe, styles
+
+
+class _Mark(Flowable):
+    """Invisible: notes the page a section starts on, for the index."""
+
+    def __init__(self, key: int, pages: dict):
+        super().__init__()
+        self.key, self.pages = key, pages
+        self.width = self.height = 0
+
+    def draw(self):
+        self.pages[self.key] = self.canv.getPageNumber()
+
+
+def _intake_register(case, committee: str) -> list:
+    s = styles()
+    applicants = "、".join(p.name for p in case.parties if p.role.value == "applicant")
+    respondents = "、".join(p.name for p in case.parties if p.role.value == "respondent")
+    return [
+        Paragraph("人民调解受理登记表", s["title"]), para(case.number, s["number"]),
+        para(f"{fmt_date(case.intake_date)}，本人民调解委员会依"
+             f"{'当事人申请' if case.source.value == 'party' else '职权（主动调解）'}，经当事人同意，调解"
+             f"{applicants}与{respondents}之间的纠纷。", s["body"]),
+        Spacer(1, 3 * mm),
+        para(f"纠纷类型：{case.category.name_zh}", s["body"]),
+        para(f"案件来源：{SOURCE_LABELS[case.source]}" + (f"（{case.referrer}）" if case.referrer else ""), s["body"]),
+        markup(_label("当事人："), s["h2"]), *[para(_party_line(p), s["body"]) for p in case.parties],
+        markup(_label("纠纷简要情况："), s["h2"]), para(case.summary, s["body"]),
+        *([markup(_label("当事人申请事项："), s["h2"]), para(case.claims, s["body"])] if case.claims else []),
+        Spacer(1, 8 * mm),
+        _signature_block(["当事人（签名）", "登记人（签名）"], s),
+        Spacer(1, 6 * mm), para(f"{committee}（印章）", s["number"]), para(fmt_date(case.intake_date), s["number"]),
+        para("备注：此表由人民调解委员会填写", s["small"]),
+    ]
+
+
+RIGHTS = [
+    ("一、人民调解委员会的性质", ["人民调解委员会是依法设立的调解民间纠纷的群众性组织，调解不收取任何费用。"]),
+    ("二、调解原则", ["在当事人自愿、平等的基础上进行调解；", "不违背法律、法规和国家政策；",
+                   "尊重当事人的权利，不得因调解而阻止当事人依法通过仲裁、行政、司法等途径维护自己的权利。"]),
+    ("三、调解协议的效力", ["经人民调解委员会调解达成的调解协议，具有法律约束力，当事人应当按照约定履行。",
+                        "双方当事人认为有必要的，可以自调解协议生效之日起三十日内共同向人民法院申请司法确认。"]),
+    ("四、当事人享有的权利", ["（一）选择或者接受人民调解员；", "（二）接受调解、拒绝调解或者要求终止调解；",
+                          "（三）要求调解公开进行或者不公开进行；", "（四）自主表达意愿、自愿达成调解协议。"]),
+    ("五、当事人承担的义务", ["（一）如实陈述纠纷事实；", "（二）遵守调解现场秩序，尊重人民调解员；",
+                          "（三）尊重对方当事人行使权利。"]),
+]
+
+
+def _rights_notice(case, committee: str) -> list:
+    s = styles()
+    story = [Paragraph("当事人权利义务告知书", s["title"]), para(case.number, s["number"]),
+             para("根据有关法律、法规的要求，现将人民调解委员会的性质、调解原则和法律效果，以及当事人在调解活动中"
+                  "享有的权利和承担的义务告知如下：", s["body"])]
+    for head, lines in RIGHTS:
+        story.append(markup(_label(head), s["h2"]))
+        story += [para(line, s["body"]) for line in lines]
+    given = fmt_date(case.rights_notice_date) if case.rights_notice_date else "＿＿＿＿年＿＿月＿＿日"
+    story += [Spacer(1, 8 * mm), _signature_block([f"当事人 {p.name}（签名）" for p in case.parties], s),
+              Spacer(1, 4 * mm), para(f"告知日期：{given}", s["number"]), para(f"{committee}", s["number"])]
+    return story
+
+
+def _follow_up_record(case, entry) -> list:
+    s = styles()
+    rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
+        ("当事人", "、".join(p.name for p in case.parties if p.id in entry.party_ids) or "—"),
+        ("调解协议编号", case.number), ("回访事由", f"{case.category.name_zh}纠纷调解协议履行情况"),
+        ("回访方式", "电话" if entry.mode and entry.mode.value == "phone" else "走访"),
+        ("回访时间", fmt_date(entry.occurred_on)),
+        ("履行情况", str(PERFORMANCE_LABELS[entry.performance]) if entry.performance else "—"),
+        ("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]) if entry.satisfaction else "—"),
+        ("回访情况", "\n".join(x for x in (entry.result, entry.remaining_risk) if x) or "—"),
+    ]]
+    table = Table(rows, colWidths=[28 * mm, WIDTH - 28 * mm])
+    table.setStyle(GRID)
+    return [Paragraph("人民调解回访记录", s["title"]), table, Spacer(1, 8 * mm),
+            _signature_block([f"回访人 {entry.author.display_name}（签名）"], s)]
+
+
+def _closing_report(case, user) -> list:
+    s = styles()
+    mediators = "、".join([case.lead_mediator.display_name] if case.lead_mediator else [])
+    rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
+        ("卷号", case.number), ("承办单位", case.unit.label), ("承办人", mediators or "—"),
+        ("受案时间", fmt_date(case.intake_date)),
+        ("结案时间", fmt_date(case.closed_at) if case.closed_at else "—"),
+        ("当事人", "\n".join(f"{p.name}　{p.address or ''}" for p in case.parties)),
+        ("案件来源", str(SOURCE_LABELS[case.source])),
+        ("纠纷简要事实", case.summary),
+        ("调解结果", str(OUTCOME_LABELS[case.outcome]) if case.outcome else "—"),
+        ("填表人", user.display_name), ("填表时间", fmt_date(date.today())),
+    ]]
+    table = Table(rows, colWidths=[28 * mm, WIDTH - 28 * mm])
+    table.setStyle(GRID)
+    return [Paragraph("人民调解结案报告表", s["title"]), table]
+
+
+def _scans(attachments, kind: DocumentKind, read) -> list:
+    """Uploaded photos of this kind as pages; other files are listed."""
+    s = styles()
+    out = []
+    for a in (a for a in attachments if a.kind is kind):
+        out.append(para(a.title or a.filename, s["label"]))
+        if a.is_image:
+            image = Image(read(a), width=WIDTH, height=200 * mm, kind="proportional")
+            out.append(image)
+        else:
+            out.append(para(f"（电子文件 {a.filename}，见系统附件）", s["small"]))
+        out.append(Spacer(1, 4 * mm))
+    return out
+
+
+def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, user, committee: str, config) -> bytes:
+    """The bound file in the order of DOCUMENTS.md §4."""
+    s = styles()
+    sessions = [e for e in entries if e.kind is not EntryKind.FOLLOW_UP and e.kind is not EntryKind.INVESTIGATION]
+    investigations = [e for e in entries if e.kind is EntryKind.INVESTIGATION]
+    follow_ups = [e for e in entries if e.kind is EntryKind.FOLLOW_UP]
+
+    def records(items):
+        out = []
+        for n, e in enumerate(items):
+            story, _title = session_record_story(case, e, committee=committee)
+            out += ([PageBreak()] if n else []) + story
+        return out
+
+    K = DocumentKind
+
+    def scans(kind):
+        return _scans(attachments, kind, read_attachment)
+
+    def headed(name, flowables):
+        """A section of scans only starts with its name, as a divider would."""
+        return [Paragraph(name, s["title"]), *flowables] if flowables else []
+
+    agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
+    visits = [f for n, e in enumerate(follow_ups) for f in ([PageBreak()] if n else []) + _follow_up_record(case, e)]
+    sections = [  # (name, flowables, required)
+        ("人民调解受理登记表", _intake_register(case, committee) + scans(K.APPLICATION), True),
+        ("当事人权利义务告知书", _rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
+        ("身份证明", headed("身份证明", scans(K.ID_PROOF)), True),
+        ("授权委托书", headed("授权委托书", scans(K.AUTHORISATION)), False),
+        ("调查记录", records(investigations) + scans(K.INVESTIGATION), False),
+        ("证据材料", headed("证据材料", scans(K.EVIDENCE)), False),
+        ("人民调解记录", records(sessions) + scans(K.SESSION_RECORD), True),
+        ("人民调解协议书", agreement_pages + scans(K.AGREEMENT), True),
+        ("履行凭证", headed("履行凭证", scans(K.RECEIPT)), False),
+        ("回访记录", visits + scans(K.FOLLOW_UP), False),
+        ("司法确认材料", headed("司法确认材料", scans(K.CONFIRMATION)), False),
+        ("结案报告表", _closing_report(case, user) + scans(K.OTHER), True),
+    ]
+    present = [(name, flow) for name, flow, required in sections if flow]
+    missing = [name for name, flow, required in sections if required and not flow]
+
+    def story(page_of: dict, marks: dict) -> list:
+        mediators = "、".join(([case.lead_mediator.display_name] if case.lead_mediator else [])
+                             + [u.display_name for u in case.co_mediators])
+        start = fmt_date(case.accepted_at or case.intake_date)
+        end = fmt_date(case.closed_at) if case.closed_at else "　"
+        parties = "与".join(p.name for p in case.parties if p.role.value in ("applicant", "respondent"))
+        cover = [Spacer(1, 20 * mm), para(committee, s["title"]), Spacer(1, 10 * mm),
+                 Paragraph('<font size="32">调 解 卷 宗</font>', s["title"]), Spacer(1, 25 * mm)]
+        rows = [[markup(_label(k), s["label"]), para(v, s["body"])] for k, v in [
+            ("卷名", f"{parties}{case.category.name_zh}纠纷"), ("卷号", case.number), ("人民调解员", mediators or "—"),
+            ("调解日期", f"{start} 至 {end}"), ("立卷人", user.display_name), ("立卷日期", fmt_date(date.today())),
+            ("保管期限", config["CASE_FILE_RETENTION"]), ("备注", ""),
+        ]]
+        table = Table(rows, colWidths=[35 * mm, 110 * mm], rowHeights=12 * mm)
+        table.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.5, "black"),
+                                   ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        out = cover + [table, PageBreak(), Paragraph("卷内目录", s["title"])]
+        index = [[markup(_label(h), s["label"]) for h in ("序号", "文书名称", "页号", "备注")]]
+        for n, (name, _flow) in enumerate(present, 1):
+            index.append([para(str(n), s["cell"]), para(name, s["cell"]), para(str(page_of.get(n, "")), s["cell"]), ""])
+        for name in missing:
+            index.append(["", para(name, s["cell"]), "", para("缺", s["cell"])])
+        table = Table(index, colWidths=[15 * mm, 95 * mm, 20 * mm, 40 * mm], repeatRows=1)
+        table.setStyle(GRID)
+        out.append(table)
+        for n, (_name, flow) in enumerate(present, 1):
+            out += [PageBreak(), _Mark(n, marks), *flow]
+        out += [PageBreak(), Paragraph("封底", s["title"]), Spacer(1, 10 * mm),
+                _signature_block(["立卷人", "检查人"], s), Spacer(1, 4 * mm),
+                para("立卷日期：＿＿＿＿年＿＿月＿＿日　　检查日期：＿＿＿＿年＿＿月＿＿日", s["body"])]
+        return out
+
+    # Two passes: the first finds the page each document starts on, the second prints
+    # the index with those numbers (the index has the same length both times).
+    first: dict = {}
+    build(story({}, first), title="", author="")
+    second: dict = {}
+    return build(story(first, second), title=f"{case.number} 调解卷宗", author=user.display_name, subject="调解卷宗")
+
+
+__all__ = ["case_file_pdf", "safe"]
