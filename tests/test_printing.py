@@ -152,7 +152,8 @@ def test_case_file_has_cover_index_with_pages_and_every_document(busy_case, logi
     assert "调解卷宗" in pages[0] and busy_case.number in pages[0]
     assert "卷内目录" in pages[1]
     # Each document named in the index starts on the page the index gives.
-    for name in ("人民调解受理登记表", "当事人权利义务告知书", "身份证明", "人民调解记录", "人民调解协议书", "结案报告表"):
+    for name in ("人民调解受理登记表", "当事人权利义务告知书", "身份证明", "人民调解记录", "人民调解协议书",
+                 "结案报告表"):
         number = re.search(re.escape(name) + r"\s+(\d+)", raw_index)
         assert number, name
         start = int(number.group(1))
