@@ -43,3 +43,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
+
+
+def enum_column(cls, length: int = 24):
+    """An enum stored as its value string (portable: no native enum types to migrate)."""
+    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])

@@ -62,3 +62,12 @@ class MultiSelect(SelectMultipleField):
 class Checkboxes(MultiSelect):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def flash_errors(form, fallback: str | None = None) -> None:
+    """A form posted from another page: show its errors as flashes there."""
+    from flask import flash
+
+    messages = [m for errors in form.errors.values() for m in errors if isinstance(m, str)]
+    for message in messages or ([fallback] if fallback else []):
+        flash(message, "danger")

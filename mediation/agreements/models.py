@@ -5,13 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..timeutil import utcnow
 from ..users.models import User
-
-
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class AgreementKind(enum.Enum):
@@ -31,12 +27,12 @@ class Agreement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), unique=True)
-    kind: Mapped[AgreementKind] = mapped_column(_enum(AgreementKind), default=AgreementKind.WRITTEN)
+    kind: Mapped[AgreementKind] = mapped_column(enum_column(AgreementKind, 16), default=AgreementKind.WRITTEN)
     reached_on: Mapped[date]
     facts: Mapped[str] = mapped_column(Text, default="")  # 纠纷主要事实
     disputed_points: Mapped[str] = mapped_column(Text, default="")  # 争议事项及各方责任
     copies: Mapped[int] = mapped_column(default=3)  # one per party plus one for the committee
-    confirmation: Mapped[Confirmation] = mapped_column(_enum(Confirmation), default=Confirmation.NOT_APPLIED)
+    confirmation: Mapped[Confirmation] = mapped_column(enum_column(Confirmation, 16), default=Confirmation.NOT_APPLIED)
     confirmation_applied_on: Mapped[date | None]
     confirmation_decided_on: Mapped[date | None]
     confirmation_court: Mapped[str] = mapped_column(String(100), default="")

@@ -7,6 +7,7 @@ from .. import access
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import flash_errors
 from ..timeutil import local_today
 from . import services
 from .forms import AgreementForm, ConfirmationForm
@@ -85,7 +86,5 @@ def confirmation(case_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_errors(form)
     return redirect(url_for("agreements.edit", case_id=case.id))

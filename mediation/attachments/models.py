@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..timeutil import utcnow
 from ..users.models import User
 
@@ -34,7 +34,7 @@ class Attachment(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("diary_entry.id"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(
-        db.Enum(DocumentKind, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]))
+        enum_column(DocumentKind))
     title: Mapped[str] = mapped_column(String(200), default="")
     filename: Mapped[str] = mapped_column(String(255))  # as uploaded, for the download name only
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random; never from the user

@@ -12,7 +12,7 @@ from ..access import require
 from ..diary import services as diary
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import AppForm
+from ..forms import AppForm, flash_errors
 from ..labels import DOCUMENT_KIND_LABELS
 from . import services
 from .models import Attachment, DocumentKind
@@ -59,9 +59,7 @@ def upload(case_id: int):
             db.session.commit()
             flash(_("File attached."), "success")
     else:
-        messages = [m for errors in form.errors.values() for m in errors] or [_("Choose a file.")]
-        for message in messages:
-            flash(message, "danger")
+        flash_errors(form, fallback=_("Choose a file."))
     return redirect(url_for("cases.detail", case_id=case.id, _anchor="attachments"))
 
 

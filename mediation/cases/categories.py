@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from ..access import require
 from ..extensions import db
-from ..forms import AppForm
+from ..forms import AppForm, flash_errors
 from .models import Category
 from .views import bp
 
@@ -112,7 +112,5 @@ def category_update(category_id: int):
         db.session.commit()
         flash(_("Saved."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_errors(form)
     return redirect(url_for("cases.categories"))

@@ -6,15 +6,11 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
 from .workflow import CaseStatus, Outcome
-
-
-def _enum(cls, length: int = 24):
-    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Source(enum.Enum):
@@ -84,7 +80,7 @@ class Case(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))  # the holding unit
     origin_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
-    source: Mapped[Source] = mapped_column(_enum(Source))
+    source: Mapped[Source] = mapped_column(enum_column(Source))
     referrer: Mapped[str] = mapped_column(String(100), default="")
     intake_date: Mapped[date]
     summary: Mapped[str] = mapped_column(Text)
@@ -94,12 +90,12 @@ class Case(db.Model):
     children_involved: Mapped[int] = mapped_column(default=0)
     is_major: Mapped[bool] = mapped_column(default=False)
     is_mass: Mapped[bool] = mapped_column(default=False)
-    risk_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel), default=RiskLevel.NONE)
+    risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel), default=RiskLevel.NONE)
     dv_flag: Mapped[bool] = mapped_column(default=False)
     consent_to_mediate: Mapped[bool] = mapped_column(default=False)
     rights_notice_date: Mapped[date | None]
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.REGISTERED)
-    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.REGISTERED)
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     lead_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))
@@ -155,9 +151,9 @@ class Party(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    role: Mapped[PartyRole] = mapped_column(_enum(PartyRole))
+    role: Mapped[PartyRole] = mapped_column(enum_column(PartyRole))
     name: Mapped[str] = mapped_column(String(50), index=True)
-    sex: Mapped[Sex | None] = mapped_column(_enum(Sex, 8))
+    sex: Mapped[Sex | None] = mapped_column(enum_column(Sex, 8))
     ethnicity: Mapped[str] = mapped_column(String(16), default="")
     birth_date: Mapped[date | None]
     occupation: Mapped[str] = mapped_column(String(50), default="")
@@ -199,8 +195,8 @@ class CaseEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(32))  # "created", "edited" or a transition name
-    from_status: Mapped[CaseStatus | None] = mapped_column(_enum(CaseStatus))
-    to_status: Mapped[CaseStatus | None] = mapped_column(_enum(CaseStatus))
+    from_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
+    to_status: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
     note: Mapped[str] = mapped_column(Text, default="")
     # {field: [old, new]} for edits; other details for transitions.
     changes: Mapped[dict] = mapped_column(JSON, default=dict)

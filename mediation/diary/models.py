@@ -5,13 +5,9 @@ from datetime import date, datetime, time
 from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..timeutil import utcnow
 from ..users.models import User
-
-
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class EntryKind(enum.Enum):
@@ -54,12 +50,12 @@ class DiaryEntry(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     # The unit holding the case when the entry was written (attempts are counted per tier).
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind))
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, 16))
     occurred_on: Mapped[date] = mapped_column(index=True)
     start_time: Mapped[time | None]
     duration_minutes: Mapped[int | None]
     place: Mapped[str] = mapped_column(String(200), default="")
-    mode: Mapped[SessionMode | None] = mapped_column(_enum(SessionMode))
+    mode: Mapped[SessionMode | None] = mapped_column(enum_column(SessionMode, 16))
     party_ids: Mapped[list] = mapped_column(JSON, default=list)  # parties present
     mediator_ids: Mapped[list] = mapped_column(JSON, default=list)  # mediators present
     others_present: Mapped[str] = mapped_column(String(500), default="")  # with the parties' consent
@@ -71,8 +67,8 @@ class DiaryEntry(db.Model):
     next_date: Mapped[date | None] = mapped_column(index=True)
     confidential: Mapped[bool] = mapped_column(default=False)
     # Follow-up visits (回访) record performance, satisfaction and remaining risk.
-    performance: Mapped[Performance | None] = mapped_column(_enum(Performance))
-    satisfaction: Mapped[Satisfaction | None] = mapped_column(_enum(Satisfaction))
+    performance: Mapped[Performance | None] = mapped_column(enum_column(Performance, 16))
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction, 16))
     remaining_risk: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
@@ -23,9 +23,6 @@ class LeadStatus(enum.Enum):
     DISMISSED = "dismissed"  # 不予立案
 
 
-def _enum(cls):
-    return db.Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-
 
 class Lead(db.Model):
     __tablename__ = "lead"
@@ -38,8 +35,8 @@ class Lead(db.Model):
     where: Mapped[str] = mapped_column(String(200))
     what: Mapped[str] = mapped_column(Text)
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
-    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
-    status: Mapped[LeadStatus] = mapped_column(_enum(LeadStatus), default=LeadStatus.NEW)
+    urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, 16), default=Urgency.NORMAL)
+    status: Mapped[LeadStatus] = mapped_column(enum_column(LeadStatus, 16), default=LeadStatus.NEW)
     dismiss_reason: Mapped[str] = mapped_column(Text, default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id", use_alter=True))
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, case
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..timeutil import utcnow
 
 
@@ -39,7 +39,7 @@ class OrgUnit(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     tier: Mapped[Tier] = mapped_column(
-        db.Enum(Tier, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        enum_column(Tier, 16)
     )
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), default="")

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
+from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
 
@@ -88,7 +88,7 @@ class UserRole(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        enum_column(Role, 16)
     )
 
 
