@@ -163,3 +163,12 @@ def test_case_file_has_cover_index_with_pages_and_every_document(busy_case, logi
     assert "进展30号" in text and "进展8号" not in text  # confidential left out
     assert "当事人享有的权利" in text and "经调解，自愿达成如下协议" in text and "封底" in text
     assert "320482194203181227" not in text
+
+
+def test_very_long_text_splits_across_pages(demo, login):
+    case = make_case()
+    advance(case, "accept", "assign")
+    long_text = ("调解员多次走访了解情况，双方对赡养费数额分歧较大。" * 400)[:10000]
+    write_entry(case, issues=long_text, result="结果" * 2000)
+    text, reader = text_of(login("med-320413109201").get(f"/cases/{case.id}/diary.pdf").data)
+    assert len(reader.pages) >= 4 and text.count("双方对赡养费数额分歧较大") >= 300

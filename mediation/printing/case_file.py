@@ -13,6 +13,7 @@ from .documents import (
     GRID,
     WIDTH,
     _label,
+    _long_rows,
     _party_line,
     _signature_block,
     agreement_story,
@@ -84,7 +85,7 @@ def _rights_notice(case, committee: str) -> list:
 
 def _follow_up_record(case, entry) -> list:
     s = styles()
-    rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
+    rows = [r for k, v in [
         ("当事人", "、".join(p.name for p in case.parties if p.id in entry.party_ids) or "—"),
         ("调解协议编号", case.number), ("回访事由", f"{case.category.name_zh}纠纷调解协议履行情况"),
         ("回访方式", "电话" if entry.mode and entry.mode.value == "phone" else "走访"),
@@ -92,7 +93,7 @@ def _follow_up_record(case, entry) -> list:
         ("履行情况", str(PERFORMANCE_LABELS[entry.performance]) if entry.performance else "—"),
         ("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]) if entry.satisfaction else "—"),
         ("回访情况", "\n".join(x for x in (entry.result, entry.remaining_risk) if x) or "—"),
-    ]]
+    ] for r in _long_rows(k, v, s)]
     table = Table(rows, colWidths=[28 * mm, WIDTH - 28 * mm])
     table.setStyle(GRID)
     return [Paragraph("人民调解回访记录", s["title"]), table, Spacer(1, 8 * mm),
@@ -102,7 +103,7 @@ def _follow_up_record(case, entry) -> list:
 def _closing_report(case, user) -> list:
     s = styles()
     mediators = "、".join([case.lead_mediator.display_name] if case.lead_mediator else [])
-    rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
+    rows = [r for k, v in [
         ("卷号", case.number), ("承办单位", case.unit.label), ("承办人", mediators or "—"),
         ("受案时间", fmt_date(case.intake_date)),
         ("结案时间", fmt_date(case.closed_at) if case.closed_at else "—"),
@@ -111,7 +112,7 @@ def _closing_report(case, user) -> list:
         ("纠纷简要事实", case.summary),
         ("调解结果", str(OUTCOME_LABELS[case.outcome]) if case.outcome else "—"),
         ("填表人", user.display_name), ("填表时间", fmt_date(date.today())),
-    ]]
+    ] for r in _long_rows(k, v, s)]
     table = Table(rows, colWidths=[28 * mm, WIDTH - 28 * mm])
     table.setStyle(GRID)
     return [Paragraph("人民调解结案报告表", s["title"]), table]

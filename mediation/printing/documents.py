@@ -59,46 +59,62 @@ def _case_header(case, s) -> list:
     return [table, Spacer(1, 4 * mm)]
 
 
+# A table row cannot break across pages: long text is cut into rows of this many characters.
+ROW_CHARS = 600
+
+
+def _long_rows(label: str, value: str, s) -> list[list]:
+    """One row, or several when the text is long (the label only on the first)."""
+    value = value or ""
+    chunks = [value[i:i + ROW_CHARS] for i in range(0, len(value), ROW_CHARS)] or [""]
+    return [[markup(_label(label if n == 0 else "（续）"), s["label"]), para(chunk, s["cell"])]
+            for n, chunk in enumerate(chunks)]
+
+
 def _entry_rows(case, entry, s) -> list[list]:
     parties = {p.id: p for p in case.parties}
     present = "、".join(parties[i].name for i in entry.party_ids if i in parties)
 
+    rows: list[list] = []
+
     def row(label, value):
-        return [markup(_label(label), s["label"]), para(value, s["cell"])]
+        rows.extend(_long_rows(label, value, s))
+        return None
 
     when = fmt_date(entry.occurred_on)
     if entry.start_time:
         when += entry.start_time.strftime(" %H:%M")
     if entry.duration_minutes:
         when += f"（{entry.duration_minutes} 分钟）"
-    rows = [row("时间", when), row("地点", entry.place or "—")]
+    row("时间", when)
+    row("地点", entry.place or "—")
     if entry.mode:
-        rows.append(row("方式", str(MODE_LABELS[entry.mode])))
-    rows.append(row("到场当事人", present or "—"))
+        row("方式", str(MODE_LABELS[entry.mode]))
+    row("到场当事人", present or "—")
     if entry.others_present:
-        rows.append(row("其他参加人", entry.others_present))
-    rows.append(row("记录人", entry.author.display_name))
+        row("其他参加人", entry.others_present)
+    row("记录人", entry.author.display_name)
     if entry.issues:
-        rows.append(row("争议焦点", entry.issues))
+        row("争议焦点", entry.issues)
     for pid, text in entry.positions.items():
         p = parties.get(int(pid))
         if p is not None:
-            rows.append(row(f"{p.name}意见", text))
+            row(f"{p.name}意见", text)
     if entry.proposals:
-        rows.append(row("调解方案", entry.proposals))
+        row("调解方案", entry.proposals)
     if entry.result:
-        rows.append(row("结果与进展", entry.result))
+        row("结果与进展", entry.result)
     if entry.performance:
-        rows.append(row("履行情况", str(PERFORMANCE_LABELS[entry.performance])))
+        row("履行情况", str(PERFORMANCE_LABELS[entry.performance]))
     if entry.satisfaction:
-        rows.append(row("满意程度", str(SATISFACTION_LABELS[entry.satisfaction])))
+        row("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]))
     if entry.remaining_risk:
-        rows.append(row("遗留风险", entry.remaining_risk))
+        row("遗留风险", entry.remaining_risk)
     if entry.next_step or entry.next_date:
         when = f"（{fmt_date(entry.next_date)}）" if entry.next_date else ""
-        rows.append(row("下一步", (entry.next_step or "") + when))
+        row("下一步", (entry.next_step or "") + when)
     for a in entry.amendments:
-        rows.append(row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_date(a.at)}，理由：{a.reason}）"))
+        row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_date(a.at)}，理由：{a.reason}）")
     return rows
 
 
