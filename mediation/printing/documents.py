@@ -2,7 +2,7 @@
 forms are official Chinese documents, so their wording is Chinese whatever the UI language."""
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from ..diary.models import EntryKind
 from ..i18n import fmt_date
@@ -131,7 +131,7 @@ def diary_pdf(case, entries, *, author: str) -> bytes:
         head = markup(safe(heading) + mark, s["h2"])
         table = Table(_entry_rows(case, entry, s), colWidths=[28 * mm, WIDTH - 28 * mm])
         table.setStyle(GRID)
-        story += [KeepTogether([head]), table]
+        story += [head, table]
     return build(story, title=f"{case.number} 调解日记", author=author, subject="婚姻家庭纠纷调解日记")
 
 

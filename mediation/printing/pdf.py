@@ -40,7 +40,8 @@ def styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=20, leading=28, alignment=TA_CENTER,
                                 spaceAfter=4 * mm),
         "number": ParagraphStyle("number", parent=body, alignment=2, spaceAfter=4 * mm),  # right
-        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=13, leading=19, spaceBefore=4 * mm,
+        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=13, leading=19, keepWithNext=1,
+                             spaceBefore=4 * mm,
                              spaceAfter=2 * mm),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=9, leading=13),
