@@ -172,3 +172,9 @@ def test_very_long_text_splits_across_pages(demo, login):
     write_entry(case, issues=long_text, result="结果" * 2000)
     text, reader = text_of(login("med-320413109201").get(f"/cases/{case.id}/diary.pdf").data)
     assert len(reader.pages) >= 4 and text.count("双方对赡养费数额分歧较大") >= 300
+
+
+def test_intake_papers(busy_case, login):
+    text, reader = text_of(login("med-320413109201").get(f"/cases/{busy_case.id}/intake.pdf").data)
+    assert "人民调解受理登记表" in text and "当事人权利义务告知书" in text and "经当事人同意" in text
+    assert "要求调解公开进行或者不公开进行" in text and len(reader.pages) >= 2

@@ -34,7 +34,7 @@ class _Mark(Flowable):
         self.pages[self.key] = self.canv.getPageNumber()
 
 
-def _intake_register(case, committee: str) -> list:
+def intake_register(case, committee: str) -> list:
     s = styles()
     applicants = "、".join(p.name for p in case.parties if p.role.value == "applicant")
     respondents = "、".join(p.name for p in case.parties if p.role.value == "respondent")
@@ -69,7 +69,7 @@ RIGHTS = [
 ]
 
 
-def _rights_notice(case, committee: str) -> list:
+def rights_notice(case, committee: str) -> list:
     s = styles()
     story = [Paragraph("当事人权利义务告知书", s["title"]), para(case.number, s["number"]),
              para("根据有关法律、法规的要求，现将人民调解委员会的性质、调解原则和法律效果，以及当事人在调解活动中"
@@ -159,8 +159,8 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
     agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
     visits = [f for n, e in enumerate(follow_ups) for f in ([PageBreak()] if n else []) + _follow_up_record(case, e)]
     sections = [  # (name, flowables, required)
-        ("人民调解受理登记表", _intake_register(case, committee) + scans(K.APPLICATION), True),
-        ("当事人权利义务告知书", _rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
+        ("人民调解受理登记表", intake_register(case, committee) + scans(K.APPLICATION), True),
+        ("当事人权利义务告知书", rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
         ("身份证明", headed("身份证明", scans(K.ID_PROOF)), True),
         ("授权委托书", headed("授权委托书", scans(K.AUTHORISATION)), False),
         ("调查记录", records(investigations) + scans(K.INVESTIGATION), False),

@@ -77,6 +77,23 @@ def case_file_pdf(case_id: int):
     return send_pdf(case, data, "调解卷宗", "case_file", confidential_included=include)
 
 
+@bp.route("/intake.pdf")
+@require("case.view")
+def intake_pdf(case_id: int):
+    """受理登记表 and 当事人权利义务告知书: the papers handed over at intake."""
+    from reportlab.platypus import PageBreak
+
+    from .case_file import intake_register, rights_notice
+    from .pdf import build
+
+    case = access.get_case_or_404(case_id)
+    with force_locale("zh_Hans_CN"):
+        committee = committee_name(case)
+        story = [*intake_register(case, committee), PageBreak(), *rights_notice(case, committee)]
+        data = build(story, title=f"{case.number} 受理登记表", author=current_user.display_name, subject="受理登记表")
+    return send_pdf(case, data, "受理登记表", "intake")
+
+
 @bp.route("/agreement.pdf")
 @require("case.view")
 def agreement_pdf(case_id: int):
