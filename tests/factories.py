@@ -81,6 +81,13 @@ def agreement_of(case: Case):
     return of(case)
 
 
+def has_visit(case: Case) -> bool:
+    from mediation.diary.models import EntryKind
+    from mediation.diary.services import visible_entries
+
+    return any(e.kind is EntryKind.FOLLOW_UP for e in visible_entries(user("med-320413109201"), case))
+
+
 def case_diary(case: Case) -> int:
     from mediation.diary.services import entry_count
 
@@ -102,6 +109,11 @@ def advance(case: Case, *steps: str, by: str = "coord-320413109", **data) -> Cas
             extra["reason"] = "测试理由"
         if step == "close" and not case_diary(case):
             write_entry(case, by="med-320413109201")
+        if step == "close" and case.status is workflow.CaseStatus.FOLLOW_UP and not has_visit(case):
+            from mediation.diary.models import EntryKind, Performance
+
+            write_entry(case, by="med-320413109201", kind=EntryKind.FOLLOW_UP, mode=None,
+                        performance=Performance.PERFORMED)
         workflow.transition(case, step, by=actor, **extra)
         db.session.commit()
     return case

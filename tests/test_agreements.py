@@ -117,3 +117,35 @@ def test_a_follow_up_visit_must_record_performance(mediating, login):
     page = login("med-320413109201").post(f"/cases/{mediating.id}/diary/new", data={
         "kind": "follow_up", "occurred_on": local_today().isoformat()}).get_data(as_text=True)
     assert "请填写协议履行情况" in page
+
+
+def test_confirmation_dates_are_checked(mediating, login):
+    make_agreement(mediating, reached_on=local_today() - timedelta(days=10))
+    med = login("med-320413109201")
+    for data, message in (
+        ({"status": "applied", "applied_on": (local_today() + timedelta(days=1)).isoformat()}, "不能晚于今天"),
+        ({"status": "confirmed", "applied_on": local_today().isoformat(),
+          "decided_on": (local_today() - timedelta(days=2)).isoformat()}, "不能早于申请日期"),
+    ):
+        page = med.post(f"/cases/{mediating.id}/agreement/confirmation", data=data,
+                        follow_redirects=True).get_data(as_text=True)
+        assert message in page
+    assert db.session.scalar(select(Agreement.confirmation)) is Confirmation.NOT_APPLIED
+
+
+def test_plan_counts_visits_and_closing_needs_one(mediating, login):
+    from mediation.cases import workflow
+    from mediation.cases.workflow import WorkflowError
+    from mediation.diary.models import EntryKind, Performance
+
+    from .factories import user
+
+    advance(mediating, "conclude", "follow_up", by="med-320413109201")
+    write_entry(mediating)  # a session entry is not a follow-up visit
+    with pytest.raises(WorkflowError, match="回访"):
+        workflow.transition(mediating, "close", by=user("med-320413109201"))
+    db.session.rollback()
+    write_entry(mediating, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)
+    page = login("med-320413109201").get(f"/cases/{mediating.id}").get_data(as_text=True)
+    assert "已于" in page.split('id="follow-up"')[1]
+    advance(mediating, "close", by="med-320413109201")

@@ -73,3 +73,16 @@ def test_pdf_upload_and_access(case, login):
         assert c.get(f"/cases/{case.id}/attachments/{attachment.id}").status_code == 404
         assert upload(c, case, png_bytes(), "x.png").status_code == 404
     assert login("coord-320413109").get(f"/cases/{case.id}/attachments/{attachment.id}").status_code == 200
+
+
+def test_portrait_phone_photos_are_turned_upright(case, login):
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (800, 600), (10, 10, 10))
+    exif = image.getexif()
+    exif[0x0112] = 6  # the camera was held upright: rotate 90° when showing
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    med = login("med-320413109201")
+    upload(med, case, buffer.getvalue(), "IMG_1.jpg")
+    attachment = db.session.scalar(select(Attachment))
+    thumb = Image.open(io.BytesIO(med.get(f"/cases/{case.id}/attachments/{attachment.id}/thumbnail.jpg").data))
+    assert thumb.size[1] > thumb.size[0]

@@ -34,6 +34,17 @@ def act(page, label):
     page.wait_for_load_state()
 
 
+def record_visit(page):
+    """A follow-up visit through the case page's "记录回访"."""
+    url = page.url
+    page.get_by_role("link", name="记录回访").click()
+    page.select_option("select[name=performance]", value="performed")
+    page.select_option("select[name=satisfaction]", value="satisfied")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(re.compile(r".*/cases/\d+(#diary)?$"))
+    page.goto(url.split("#")[0])
+
+
 def test_case_from_intake_to_archive(live_server, as_user):
     med = as_user("med-320413109201")
     med.goto(f"{live_server}/cases/new")
@@ -95,6 +106,7 @@ def test_case_from_intake_to_archive(live_server, as_user):
     med.get_by_role("button", name="结束调解").click()
     med.wait_for_url(case_url)
     act(med, "开始回访")
+    record_visit(med)
     act(med, "结案")
     assert "结案" in med.locator("h1 + div").inner_text()
 
@@ -110,6 +122,7 @@ def test_case_from_intake_to_archive(live_server, as_user):
     med.get_by_role("button", name="结束调解").click()
     med.wait_for_url(case_url)
     act(med, "开始回访")
+    record_visit(med)
     act(med, "结案")
 
     coord.goto(case_url)

@@ -70,8 +70,8 @@ def test_same_day_edit_keeps_history_later_only_amendments(assigned_case, login)
     # The next day: no edit, only an amendment.
     entry.created_at = entry.created_at - timedelta(days=1)
     db.session.commit()
-    assert med.post(f"/cases/{assigned_case.id}/diary/{entry.id}/edit",
-                    data=entry_form(assigned_case, result="偷偷改")).status_code == 403
+    resp = med.post(f"/cases/{assigned_case.id}/diary/{entry.id}/edit", data=entry_form(assigned_case, result="偷偷改"))
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/diary/{entry.id}/amend")
     db.session.refresh(entry)
     assert entry.result == "三人都同意了"
     resp = med.post(f"/cases/{assigned_case.id}/diary/{entry.id}/amend",

@@ -120,9 +120,9 @@ def test_diary_book_groups_a_month_by_day(busy_case, login):
     month = (local_today() - timedelta(days=22)).strftime("%Y-%m")
     page = med.get(f"/diary/?month={month}").get_data(as_text=True)
     assert busy_case.number in page
-    text, reader = text_of(med.get(f"/diary/book.pdf?month={month}").data)
+    text, reader = text_of(med.get(f"/diary/book.pdf?month={month}&confidential=1").data)
     assert "婚姻家庭纠纷调解日记本" in text and "上阳村调解员" in text and busy_case.number in text
-    assert "进展8号" in text  # the mediator sees its own confidential entry
+    assert "进展8号" in text  # the mediator asked for its own confidential entry
     text, _ = text_of(login("coord-320413109").get(f"/diary/book.pdf?month={month}&scope=unit").data)
     assert "进展7号" in text and "进展8号" not in text
     text, _ = text_of(login("med-320413109202").get(f"/diary/book.pdf?month={month}&scope=unit").data)
@@ -178,3 +178,50 @@ def test_intake_papers(busy_case, login):
     text, reader = text_of(login("med-320413109201").get(f"/cases/{busy_case.id}/intake.pdf").data)
     assert "人民调解受理登记表" in text and "当事人权利义务告知书" in text and "经当事人同意" in text
     assert "要求调解公开进行或者不公开进行" in text and len(reader.pages) >= 2
+
+
+def test_case_file_with_long_terms_scans_and_amendments(busy_case, login, app, tmp_path):
+    """Regression: flowables reused between the two passes broke the layout."""
+    from PIL import Image as PILImage
+
+    from mediation.diary.services import visible_entries
+
+    from .factories import make_agreement, user
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    advance(busy_case, "start", by="med-320413109201")
+    long_term = "被申请人自2026年12月起每月支付抚养费800元，至子女年满十八周岁止，每逢节假日可探望两次。" * 6
+    make_agreement(busy_case, terms=[{"content": long_term, "method": "转账", "deadline": "每月5日前"}] * 5)
+    med = login("med-320413109201")
+    for size in ((600, 800), (4000, 1000)):
+        buffer = io.BytesIO()
+        PILImage.new("RGB", size, (240, 240, 240)).save(buffer, "JPEG")
+        med.post(f"/cases/{busy_case.id}/attachments/", data={"file": (io.BytesIO(buffer.getvalue()), "a.jpg"),
+                                                              "kind": "agreement", "title": "签字件"},
+                 content_type="multipart/form-data")
+    entry = visible_entries(user("med-320413109201"), busy_case)[0]
+    entry.created_at = entry.created_at.replace(year=entry.created_at.year - 1)
+    db.session.commit()
+    med.post(f"/cases/{busy_case.id}/diary/{entry.id}/amend", data={"text": "更正后的金额8600元", "reason": "笔误"})
+    resp = med.get(f"/cases/{busy_case.id}/file.pdf")
+    assert resp.status_code == 200
+    text, _ = text_of(resp.data)
+    assert "更正后的金额8600元" in text and text.count("签字件") == 2
+    text, _ = text_of(med.get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf").data)
+    assert "更正后的金额8600元" in text
+
+
+def test_confidential_entries_print_marked_and_only_on_purpose(busy_case, login):
+    from mediation.diary.services import visible_entries
+
+    from .factories import user
+
+    med = login("med-320413109201")
+    month = (local_today() - timedelta(days=22)).strftime("%Y-%m")
+    text, _ = text_of(med.get(f"/diary/book.pdf?month={month}").data)
+    assert "进展8号" not in text
+    text, _ = text_of(med.get(f"/diary/book.pdf?month={month}&confidential=1").data)
+    assert "进展8号" in text and "【保密】" in text
+    secret = [e for e in visible_entries(user("med-320413109201"), busy_case) if e.confidential][0]
+    text, _ = text_of(med.get(f"/cases/{busy_case.id}/diary/{secret.id}/record.pdf").data)
+    assert "【保密】" in text

@@ -10,6 +10,7 @@ from ..cases.models import Case, CaseEvent
 from ..cases.workflow import CaseStatus
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import fmt_date
 from ..timeutil import local_today, utcnow
 from .models import Agreement, AgreementKind, AgreementTerm, Confirmation
 
@@ -69,6 +70,14 @@ def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirm
         raise DomainError(_("Enter the date of the application."), field="applied_on")
     if status in (Confirmation.CONFIRMED, Confirmation.REJECTED) and decided_on is None:
         raise DomainError(_("Enter the date of the court's decision."), field="decided_on")
+    today = local_today()
+    if (applied_on and applied_on > today) or (decided_on and decided_on > today):
+        raise DomainError(_("The date is in the future."), field="applied_on")
+    if applied_on and applied_on > confirmation_deadline(agreement):
+        raise DomainError(_("The application must be made within 30 days of the agreement (by %(date)s).",
+                            date=fmt_date(confirmation_deadline(agreement))), field="applied_on")
+    if decided_on and applied_on and decided_on < applied_on:
+        raise DomainError(_("The decision cannot predate the application."), field="decided_on")
     if applied_on and applied_on < agreement.reached_on:
         raise DomainError(_("The application cannot predate the agreement."), field="applied_on")
     old = agreement.confirmation.value
@@ -113,12 +122,11 @@ def follow_up_plan(case: Case, entries) -> list[dict]:
     if case.outcome not in SETTLED or case.concluded_at is None:
         return []
     start = local_date_of(case.concluded_at)
-    visits = sorted(e.occurred_on for e in entries if e.kind is EntryKind.FOLLOW_UP)
-    plan, used = [], set()
+    # Visits fill the planned slots in order: an early visit counts for the first one.
+    visits = iter(sorted(e.occurred_on for e in entries if e.kind is EntryKind.FOLLOW_UP and e.occurred_on >= start))
+    plan = []
     for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]:
         due = start + timedelta(days=days)
-        done = next((d for d in visits if d >= due - timedelta(days=3) and d not in used), None)
-        if done:
-            used.add(done)
+        done = next(visits, None)
         plan.append({"days": days, "due": due, "done": done, "overdue": done is None and due < local_today()})
     return plan

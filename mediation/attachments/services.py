@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .. import access
 from ..cases.models import Case, CaseEvent
@@ -59,7 +59,7 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
         try:
             image = Image.open(io.BytesIO(data))
             image.verify()  # a truncated or forged image is refused here
-            image = Image.open(io.BytesIO(data))
+            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))  # phones store portrait as a flag
             image.thumbnail(THUMB_SIZE)
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, "JPEG", quality=80)
@@ -91,3 +91,12 @@ def attachments_of(case: Case) -> list[Attachment]:
     from sqlalchemy import select
 
     return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
+
+
+def upright_image(attachment: Attachment) -> io.BytesIO:
+    """The photo turned the way the camera held it, for embedding in a PDF."""
+    image = ImageOps.exif_transpose(Image.open(path_of(attachment)))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=85)
+    buffer.seek(0)
+    return buffer

@@ -132,6 +132,16 @@ def _needs_diary(case, _data):
     return None
 
 
+def _follow_up_visited(case, _data):
+    from ..diary.models import DiaryEntry, EntryKind
+
+    if case.status is CaseStatus.FOLLOW_UP and not db.session.scalar(
+        db.select(DiaryEntry.id).where(DiaryEntry.case_id == case.id, DiaryEntry.kind == EntryKind.FOLLOW_UP).limit(1)
+    ):
+        return _("Record at least one follow-up visit before closing.")
+    return None
+
+
 def _settled_only(case, _data):
     if case.outcome not in SETTLED:
         return _("Only a settled case is followed up; close it instead.")
@@ -207,7 +217,8 @@ _T = [
     Transition("follow_up", _l("Start follow-up"), frozenset({S.CONCLUDED}), S.FOLLOW_UP,
                frozenset({"mediator", "manager"}), state_guards=(_settled_only,)),
     Transition("close", _l("Close"), frozenset({S.CONCLUDED, S.FOLLOW_UP}), S.CLOSED,
-               frozenset({"mediator", "manager"}), state_guards=(_needs_diary, _settled_needs_follow_up),
+               frozenset({"mediator", "manager"}),
+               state_guards=(_needs_diary, _settled_needs_follow_up, _follow_up_visited),
                effect=_close,
                confirm=_l("Close this case? It can be reopened later with a reason.")),
     Transition("reopen", _l("Reopen"), frozenset({S.FOLLOW_UP, S.CLOSED}), S.IN_MEDIATION, frozenset({"manager"}),

@@ -35,7 +35,7 @@ def visible_entries(user, case: Case) -> list[DiaryEntry]:
     return list(db.session.scalars(stmt.order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id)))
 
 
-def book_days(user, first, end, *, mine_only: bool) -> list[tuple]:
+def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) -> list[tuple]:
     """Entries from ``first`` up to ``end`` of cases in the user's scope (only the
     user's own when ``mine_only``), grouped by day: [(date, [(case, entry), ...])].
     Confidential entries only for their cases' mediators."""
@@ -47,8 +47,8 @@ def book_days(user, first, end, *, mine_only: bool) -> list[tuple]:
         stmt = stmt.where(DiaryEntry.author_id == user.id)
     days: dict = {}
     for entry, case in db.session.execute(stmt).all():
-        if entry.confidential and not sees_confidential(user, case):
-            continue
+        if entry.confidential and not (confidential and sees_confidential(user, case)):
+            continue  # printed only on purpose, and only for the case's mediators
         days.setdefault(entry.occurred_on, []).append((case, entry))
     return sorted(days.items())
 
@@ -124,8 +124,9 @@ def amend(entry: DiaryEntry, case: Case, *, by, reason: str, text: str) -> Amend
         raise DomainError(_("Give the correction and the reason for it."), field="text")
     amendment = Amendment(entry=entry, by=by, reason=reason.strip(), text=text.strip())
     db.session.add(amendment)
+    # The timeline is read by everyone who sees the case: a confidential entry's reason stays out.
     db.session.add(CaseEvent(case=case, actor=by, kind="amended", from_status=case.status, to_status=case.status,
-                             note=reason.strip(), changes={"entry": entry.id}))
+                             note="" if entry.confidential else reason.strip(), changes={"entry": entry.id}))
     db.session.flush()
     return amendment
 

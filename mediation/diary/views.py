@@ -80,7 +80,12 @@ def edit(case_id: int, entry_id: int):
     case = access.get_case_or_404(case_id)
     entry = _entry_or_404(case, entry_id)
     if not services.can_edit(current_user, entry):
-        abort(403)
+        if entry.author_id != current_user.id:
+            abort(403)
+        # The day has turned since the page was opened: the entry is closed to edits.
+        flash(_("Only its author may edit an entry, on the day it was written; add an amendment instead."),
+              "warning")
+        return redirect(url_for("diary.amend", case_id=case.id, entry_id=entry.id))
     # Filled from the entry only on GET: on POST, absent boxes mean "unticked", not "as before".
     form = _form(case, obj=entry if request.method == "GET" else None)
     if request.method == "GET":

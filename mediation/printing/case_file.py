@@ -125,7 +125,8 @@ def _scans(attachments, kind: DocumentKind, read) -> list:
     for a in (a for a in attachments if a.kind is kind):
         out.append(para(a.title or a.filename, s["label"]))
         if a.is_image:
-            image = Image(read(a), width=WIDTH, height=200 * mm, kind="proportional")
+            # The frame is a little narrower than the text width (its padding): keep inside it.
+            image = Image(read(a), width=WIDTH - 8 * mm, height=180 * mm, kind="proportional")
             out.append(image)
         else:
             out.append(para(f"（电子文件 {a.filename}，见系统附件）", s["small"]))
@@ -140,42 +141,47 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
     investigations = [e for e in entries if e.kind is EntryKind.INVESTIGATION]
     follow_ups = [e for e in entries if e.kind is EntryKind.FOLLOW_UP]
 
-    def records(items):
-        out = []
-        for n, e in enumerate(items):
-            story, _title = session_record_story(case, e, committee=committee)
-            out += ([PageBreak()] if n else []) + story
-        return out
+    def build_sections():
+        """Fresh flowables for each pass: ReportLab flowables keep layout state."""
+        def records(items):
+            out = []
+            for n, e in enumerate(items):
+                story, _title = session_record_story(case, e, committee=committee)
+                out += ([PageBreak()] if n else []) + story
+            return out
 
-    K = DocumentKind
+        K = DocumentKind
 
-    def scans(kind):
-        return _scans(attachments, kind, read_attachment)
+        def scans(kind):
+            return _scans(attachments, kind, read_attachment)
 
-    def headed(name, flowables):
-        """A section of scans only starts with its name, as a divider would."""
-        return [Paragraph(name, s["title"]), *flowables] if flowables else []
+        def headed(name, flowables):
+            """A section of scans only starts with its name, as a divider would."""
+            return [Paragraph(name, s["title"]), *flowables] if flowables else []
 
-    agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
-    visits = [f for n, e in enumerate(follow_ups) for f in ([PageBreak()] if n else []) + _follow_up_record(case, e)]
-    sections = [  # (name, flowables, required)
-        ("人民调解受理登记表", intake_register(case, committee) + scans(K.APPLICATION), True),
-        ("当事人权利义务告知书", rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
-        ("身份证明", headed("身份证明", scans(K.ID_PROOF)), True),
-        ("授权委托书", headed("授权委托书", scans(K.AUTHORISATION)), False),
-        ("调查记录", records(investigations) + scans(K.INVESTIGATION), False),
-        ("证据材料", headed("证据材料", scans(K.EVIDENCE)), False),
-        ("人民调解记录", records(sessions) + scans(K.SESSION_RECORD), True),
-        ("人民调解协议书", agreement_pages + scans(K.AGREEMENT), True),
-        ("履行凭证", headed("履行凭证", scans(K.RECEIPT)), False),
-        ("回访记录", visits + scans(K.FOLLOW_UP), False),
-        ("司法确认材料", headed("司法确认材料", scans(K.CONFIRMATION)), False),
-        ("结案报告表", _closing_report(case, user) + scans(K.OTHER), True),
-    ]
-    present = [(name, flow) for name, flow, required in sections if flow]
-    missing = [name for name, flow, required in sections if required and not flow]
+        agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
+        visits = [f for n, e in enumerate(follow_ups)
+                  for f in ([PageBreak()] if n else []) + _follow_up_record(case, e)]
+        sections = [  # (name, flowables, required)
+            ("人民调解受理登记表", intake_register(case, committee) + scans(K.APPLICATION), True),
+            ("当事人权利义务告知书", rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
+            ("身份证明", headed("身份证明", scans(K.ID_PROOF)), True),
+            ("授权委托书", headed("授权委托书", scans(K.AUTHORISATION)), False),
+            ("调查记录", records(investigations) + scans(K.INVESTIGATION), False),
+            ("证据材料", headed("证据材料", scans(K.EVIDENCE)), False),
+            ("人民调解记录", records(sessions) + scans(K.SESSION_RECORD), True),
+            ("人民调解协议书", agreement_pages + scans(K.AGREEMENT), True),
+            ("履行凭证", headed("履行凭证", scans(K.RECEIPT)), False),
+            ("回访记录", visits + scans(K.FOLLOW_UP), False),
+            ("司法确认材料", headed("司法确认材料", scans(K.CONFIRMATION)), False),
+            ("结案报告表", _closing_report(case, user) + scans(K.OTHER), True),
+        ]
+        return sections
 
     def story(page_of: dict, marks: dict) -> list:
+        sections = build_sections()
+        present = [(name, flow) for name, flow, _required in sections if flow]
+        missing = [name for name, flow, required in sections if required and not flow]
         mediators = "、".join(([case.lead_mediator.display_name] if case.lead_mediator else [])
                              + [u.display_name for u in case.co_mediators])
         start = fmt_date(case.accepted_at or case.intake_date)

@@ -5,7 +5,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from ..diary.models import EntryKind
-from ..i18n import fmt_date
+from ..i18n import fmt_date, fmt_datetime
 from ..labels import (
     ENTRY_KIND_LABELS,
     MODE_LABELS,
@@ -114,7 +114,7 @@ def _entry_rows(case, entry, s) -> list[list]:
         when = f"（{fmt_date(entry.next_date)}）" if entry.next_date else ""
         row("下一步", (entry.next_step or "") + when)
     for a in entry.amendments:
-        row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_date(a.at)}，理由：{a.reason}）")
+        row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_datetime(a.at)}，理由：{a.reason}）")
     return rows
 
 
@@ -159,6 +159,8 @@ def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
     parties = {p.id: p for p in case.parties}
     present = [parties[i] for i in entry.party_ids if i in parties]
     story = [Paragraph(title, s["title"]), para(case.number, s["number"])]
+    if entry.confidential:
+        story.insert(1, markup("<font color='#c00000'>【保密】</font>", s["number"]))
     rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
         ("时间", fmt_date(entry.occurred_on) + (entry.start_time.strftime(" %H:%M") if entry.start_time else "")),
         ("地点", entry.place or "—"),
@@ -181,6 +183,8 @@ def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
     for line in body or ["（无）"]:
         story.append(para(line, s["body"]))
     story += [markup(_label("调解结果"), s["h2"]), para(entry.result or "—", s["body"]), Spacer(1, 4 * mm)]
+    for a in entry.amendments:
+        story.append(para(f"更正（{a.by.display_name}，{fmt_datetime(a.at)}，理由：{a.reason}）：{a.text}", s["body"]))
     story.append(para("以上记录已向当事人宣读（或经当事人阅读），确认无误。", s["body"]))
     story.append(Spacer(1, 6 * mm))
     signers = [f"当事人 {p.name}（签名）" for p in (present or case.parties)]

@@ -60,7 +60,7 @@ def record_pdf(case_id: int, entry_id: int):
 @require("case.view")
 def case_file_pdf(case_id: int):
     from ..agreements.services import agreement_of
-    from ..attachments.services import attachments_of, path_of
+    from ..attachments.services import attachments_of, upright_image
     from .case_file import case_file_pdf as make
 
     case = access.get_case_or_404(case_id)
@@ -72,7 +72,7 @@ def case_file_pdf(case_id: int):
     attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible]
     with force_locale("zh_Hans_CN"):
         data = make(case, entries=entries, agreement=agreement_of(case), attachments=attachments,
-                    read_attachment=lambda a: str(path_of(a)), user=current_user, committee=committee_name(case),
+                    read_attachment=upright_image, user=current_user, committee=committee_name(case),
                     config=current_app.config)
     return send_pdf(case, data, "调解卷宗", "case_file", confidential_included=include)
 
@@ -144,7 +144,8 @@ def index():
 def book_pdf():
     first, nxt = _month(request.args.get("month"))
     scope = "unit" if request.args.get("scope") == "unit" else "me"
-    days = diary.book_days(current_user, first, nxt, mine_only=scope == "me")
+    days = diary.book_days(current_user, first, nxt, mine_only=scope == "me",
+                           confidential=request.args.get("confidential") == "1")
     who = current_user.display_name if scope == "me" else current_user.unit.label
     with force_locale("zh_Hans_CN"):
         data = documents.diary_book_pdf(f"{who}　{first.year}年{first.month}月", days,
