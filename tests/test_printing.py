@@ -225,3 +225,10 @@ def test_confidential_entries_print_marked_and_only_on_purpose(busy_case, login)
     secret = [e for e in visible_entries(user("med-320413109201"), busy_case) if e.confidential][0]
     text, _ = text_of(med.get(f"/cases/{busy_case.id}/diary/{secret.id}/record.pdf").data)
     assert "【保密】" in text
+
+
+def test_timeline_names_the_printed_document(busy_case, login):
+    med = login("med-320413109201")
+    med.get(f"/cases/{busy_case.id}/diary.pdf")
+    timeline = med.get(f"/cases/{busy_case.id}").get_data(as_text=True).split('id="timeline"')[1]
+    assert "材料类型：打印调解日记" in timeline

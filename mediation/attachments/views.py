@@ -21,8 +21,8 @@ bp = Blueprint("attachments", __name__, url_prefix="/cases/<int:case_id>/attachm
 
 
 class UploadForm(AppForm):
-    file = FileField(_l("Photo or PDF"), render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf",
-                                                     "capture": "environment"})
+    # No "capture": phones then offer the camera *and* the gallery or files.
+    file = FileField(_l("Photo or PDF"), render_kw={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
     kind = SelectField(_l("Document"), choices=[(k.value, DOCUMENT_KIND_LABELS[k]) for k in DocumentKind])
     title = StringField(_l("Description"), validators=[Length(max=200, message=_l("At most %(max)d characters.",
                                                                                    max=200))])

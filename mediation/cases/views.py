@@ -441,9 +441,13 @@ def act(case_id: int, name: str):
 # --- timeline display ---------------------------------------------------------------------
 
 PARTY_FIELD_NAMES = services.PARTY_FIELDS
+PRINTED_DOCUMENTS = {
+    "diary": _l("Print the diary"), "session_record": _l("Print the record"), "agreement": _l("Print the agreement"),
+    "case_file": _l("Print the case file"), "intake": _l("Print the intake papers"),
+}
 # Timeline details shown as "label: value" (pairs as "old → new").
 SHOWN_CHANGES = ("outcome", "lead_mediator", "co_mediators", "terms", "confirmation", "parties", "party_fields",
-                 "due_date")
+                 "due_date", "document")
 FIELD_LABELS = {
     "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
     "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
@@ -455,6 +459,7 @@ FIELD_LABELS = {
     "lead_mediator": _l("Lead mediator"), "co_mediators": _l("Co-mediators"), "outcome": _l("Outcome"),
     "number": _l("Case number"), "due_date": _l("Due date"), "terms": _l("Agreed terms"),
     "party_fields": _l("Party details changed"), "confirmation": _l("Judicial confirmation"),
+    "document": _l("Document"),
 }
 
 
@@ -494,6 +499,8 @@ def describe_change(field: str, value) -> str:
 
         labels_of = {name: str(getattr(PartyForm, name).args[0]) for name in PARTY_FIELD_NAMES}
         return "；".join(f"{name}（{'、'.join(labels_of.get(f, f) for f in fields)}）" for name, fields in value)
+    if field == "document":
+        return str(PRINTED_DOCUMENTS.get(value, value))
     if field == "terms":
         return "；".join(f"{i}. {t}" for i, t in enumerate(value, 1))
     if field == "confirmation":
