@@ -31,7 +31,8 @@ def edit(case_id: int):
             form.kind.data = agreement.kind.value
             while form.terms.entries:
                 form.terms.pop_entry()
-            for t in agreement.terms + [None]:
+            # The recorded terms and two empty boxes for more (empty boxes are ignored).
+            for t in agreement.terms + [None, None]:
                 entry = form.terms.append_entry()
                 if t is not None:
                     entry.form.content.data, entry.form.method.data, entry.form.deadline.data = (
