@@ -2,7 +2,7 @@
 forms are official Chinese documents, so their wording is Chinese whatever the UI language."""
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from ..diary.models import EntryKind
 from ..i18n import fmt_date, fmt_datetime
@@ -136,13 +136,21 @@ def diary_pdf(case, entries, *, author: str) -> bytes:
 
 
 def _signature_block(names: list[str], s) -> Table:
-    """Ruled signature lines, two to a row, signatures last as on the paper forms."""
-    cells = [markup(safe(n) + "：＿＿＿＿＿＿＿", s["body"]) for n in names]
-    if len(cells) % 2:
+    """Signature places, two to a row: the label, then a ruled blank to sign on
+    (a drawn line, so it never wraps like typed underscores would)."""
+    cells = []
+    for n in names:
+        cells += [markup(safe(n) + "：", s["cell"]), ""]
+    while len(cells) % 4:
         cells.append("")
-    rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
-    table = Table(rows, colWidths=[WIDTH / 2, WIDTH / 2], rowHeights=12 * mm)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    rows = [cells[i:i + 4] for i in range(0, len(cells), 4)]
+    table = Table(rows, colWidths=[50 * mm, 35 * mm, 50 * mm, 35 * mm])
+    style = [("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("TOPPADDING", (0, 0), (-1, -1), 8 * mm)]
+    for r, row in enumerate(rows):
+        for c in (1, 3):
+            if row[c - 1] != "":
+                style.append(("LINEBELOW", (c, r), (c, r), 0.6, colors.black))
+    table.setStyle(TableStyle(style))
     return table
 
 
@@ -190,9 +198,8 @@ def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
     signers = [f"当事人 {p.name}（签名）" for p in (present or case.parties)]
     signers += ["被调查人（签名）", "调查人（签名）"] if investigation else ["人民调解员（签名）"]
     signers.append("记录人（签名）")
-    story.append(_signature_block(signers, s))
-    story += [Spacer(1, 8 * mm), para(f"{committee}（印）", s["number"]),
-              para("＿＿＿＿年＿＿月＿＿日", s["number"])]
+    story.append(KeepTogether([_signature_block(signers, s), Spacer(1, 8 * mm),
+                               para(f"{committee}（印）", s["number"]), para("＿＿＿＿年＿＿月＿＿日", s["number"])]))
     return story, title
 
 
@@ -255,9 +262,10 @@ def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, s
     story.append(Spacer(1, 8 * mm))
     signers = [] if oral else [f"当事人 {p.name}（签名盖章或按指印）" for p in case.parties]
     signers += ["人民调解员（签名）", "记录人（签名）"]
-    story.append(_signature_block(signers, s))
-    story += [Spacer(1, 10 * mm), para(f"{committee}（印）", s["number"]),
-              para(f"{fmt_date(agreement.reached_on)}", s["number"])]
+    # Signatures, seal and date stay on one page, as on the paper form.
+    story.append(KeepTogether([_signature_block(signers, s), Spacer(1, 10 * mm),
+                               para(f"{committee}（印）", s["number"]),
+                               para(f"{fmt_date(agreement.reached_on)}", s["number"])]))
     return story, title
 
 
