@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _configure_secret_key(app)
     _configure_database(app)
+    _configure_privacy(app)
     if app.config.get("PROXY_COUNT"):
         # Behind N trusted proxies: take the client address (login throttling) and
         # the scheme (secure cookies) from their X-Forwarded-* headers.
@@ -49,27 +50,49 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     labels.init_app(app)
 
-    from . import access, cli
+    from . import access, cli, search
     from .agreements.views import bp as agreements_bp
     from .attachments.views import bp as attachments_bp
+    from .audit.views import bp as audit_bp  # also the audit models and the commit hook that chains events
     from .cases import categories  # noqa: F401  (routes on the cases blueprint)
+    from .cases.reveal import bp as reveal_bp
     from .cases.views import bp as cases_bp
     from .diary.views import bp as diary_bp
+    from .inbox import views as inbox_views
     from .leads.views import bp as leads_bp
     from .main import nav
     from .main.views import bp as main_bp
     from .org.views import bp as org_bp
     from .printing.views import book_bp
     from .printing.views import bp as printing_bp
+    from .retention.views import bp as retention_bp
+    from .screening import views as screening_views
     from .users.auth import bp as auth_bp
     from .users.views import bp as users_bp
 
     access.init_app(app)
     nav.init_app(app)
+    inbox_views.init_app(app)
+    app.register_blueprint(inbox_views.bp)
+    screening_views.init_app(app)
+    app.register_blueprint(screening_views.bp)
+    from .cases import restricted
+
+    restricted.init_app(app)
+    app.register_blueprint(restricted.bp)
     for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp,
                book_bp, attachments_bp):
         app.register_blueprint(bp)
+    for bp in (audit_bp, reveal_bp, retention_bp):  # audit log, full-ID reveal, legal hold
+        app.register_blueprint(bp)
+    from .related.views import bp as related_bp
+    from .teaching.views import bp as teaching_bp
+    for bp in (related_bp, teaching_bp):  # related cases (/related), e家学 teaching cases (/teaching)
+        app.register_blueprint(bp)
+    from .stats.views import bp as stats_bp
+    app.register_blueprint(stats_bp)  # /stats: dashboard, monthly report, zero reports
     cli.init_app(app)
+    search.init_app(app)  # /search, `flask search reindex`
     return app
 
 
@@ -104,6 +127,21 @@ def _configure_secret_key(app: Flask) -> None:
     if not key:
         raise RuntimeError(f"{key_file} is empty; delete it and start again")
     app.config["SECRET_KEY"] = key
+
+
+def _configure_privacy(app: Flask) -> None:
+    """Secure cookies behind HTTPS, the ID-number keys, and the two settings whose
+    environment names are MEDIATION_IDLE_TIMEOUT_MINUTES and MEDIATION_RETENTION_YEARS."""
+    for short in ("IDLE_TIMEOUT_MINUTES", "RETENTION_YEARS"):
+        if short in app.config:  # from_prefixed_env took MEDIATION_ off the variable's name
+            app.config[f"MEDIATION_{short}"] = app.config[short]
+    https = app.config.get("ENV") == "production" or app.config.get("PREFERRED_URL_SCHEME") == "https"
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = https
+    from . import crypto
+
+    crypto.init_app(app)
 
 
 def _configure_database(app: Flask) -> None:

@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from .extensions import db
 from .org.models import OrgUnit
@@ -25,8 +25,14 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.MEDIATOR: frozenset(_STAFF | _CASEWORK),
     Role.VIEWER: frozenset(_STAFF),
     Role.COORDINATOR: frozenset(_STAFF | _CASEWORK | {"user.view"}),
-    Role.ADMIN: frozenset(_STAFF | _CASEWORK | {"user.view", "user.manage", "unit.manage", "category.manage"}),
+    Role.ADMIN: frozenset(_STAFF | _CASEWORK | {"user.view", "user.manage", "unit.manage", "category.manage",
+                                                "audit.view"}),
 }
+# e家学 teaching cases (mediation/teaching): every staff role browses the library; the station reviews.
+PERMISSIONS.update({r: PERMISSIONS[r] | {"teaching.view"} for r in (Role.MEDIATOR, Role.COORDINATOR, Role.VIEWER)})
+PERMISSIONS[Role.ADMIN] = PERMISSIONS[Role.ADMIN] | {"teaching.view", "teaching.review"}
+# Statistics (mediation/stats): coordinators, admins and viewers see them; village staff confirm their month.
+PERMISSIONS.update({r: PERMISSIONS[r] | a for r, a in ((Role.COORDINATOR, {"stats.view", "stats.confirm"}), (Role.ADMIN, {"stats.view", "stats.confirm"}), (Role.VIEWER, {"stats.view"}), (Role.MEDIATOR, {"stats.confirm"}))})  # noqa: E501
 
 
 def actions_of(user) -> frozenset[str]:
@@ -84,12 +90,35 @@ def get_user_or_404(user_id: int, user=None) -> User:
 # --- cases -------------------------------------------------------------------------
 
 def cases_query(user) -> Select:
-    """Every case query starts here: cases held in the user's subtree."""
+    """Every case query starts here. A user sees a case when its holder, any unit
+    it passed through, the unit it waits at (a pending transfer) or a unit given a
+    follow-up visit on it lies in the user's subtree. Only the holder's people act
+    on it (``case_roles``); the others read."""
     from .cases.models import Case
+    from .transfers.models import CaseHolding, Delegation, Transfer, TransferStatus
 
     if "case.view" not in actions_of(user):
         return select(Case).where(False)
-    return scoped(select(Case), user, Case.unit_id)
+    from .cases.models import case_access
+
+    units = visible_units(user)
+    # A restricted case: only the users named for it, whatever their scope.
+    named = or_(Case.restricted.is_(False),
+                Case.id.in_(select(case_access.c.case_id).where(case_access.c.user_id == user.id)))
+    return select(Case).where(named, or_(
+        Case.unit_id.in_(units),
+        Case.id.in_(select(CaseHolding.case_id).where(CaseHolding.unit_id.in_(units))),
+        Case.id.in_(select(Transfer.case_id).where(Transfer.status == TransferStatus.PENDING,
+                                                   Transfer.to_unit_id.in_(units))),
+        Case.id.in_(select(Delegation.case_id).where(Delegation.unit_id.in_(units))),
+    ))
+
+
+def held_cases_query(user) -> Select:
+    """Cases the user's subtree holds now: what it has to work on."""
+    from .cases.models import Case
+
+    return cases_query(user).where(Case.unit_id.in_(visible_units(user)))
 
 
 def get_case_or_404(case_id: int, user=None):
@@ -100,12 +129,12 @@ def get_case_or_404(case_id: int, user=None):
 
 
 def unit_has_coordinator(unit: OrgUnit) -> bool:
-    """An active coordinator whose own unit is this one."""
+    """An active coordinator (or, at the station, admin) whose own unit is this one."""
     from .users.models import UserRole
 
     return db.session.scalar(
         select(User.id).join(UserRole).where(
-            User.unit_id == unit.id, User.active.is_(True), UserRole.role == Role.COORDINATOR
+            User.unit_id == unit.id, User.active.is_(True), UserRole.role.in_([Role.COORDINATOR, Role.ADMIN])
         ).limit(1)
     ) is not None
 
@@ -129,21 +158,51 @@ def may_assign_others(user, unit: OrgUnit) -> bool:
 
 
 def case_roles(user, case) -> frozenset[str]:
-    """What the user is for this case: "manager" and/or "mediator" (see workflow)."""
-    if not getattr(user, "is_authenticated", False) or not in_scope(user, case.unit):
+    """What the user is for this case (see workflow): "manager" and/or "mediator"
+    of the holding unit ("supervisor": a manager who is a coordinator or admin);
+    while a transfer waits, "sender" (who sent it, or the sending unit's own
+    people) and "receiver" (who manages the receiving unit).
+    Units the case only passed through get nothing here: they read, not act."""
+    if not getattr(user, "is_authenticated", False) or "case.view" not in actions_of(user):
         return frozenset()
     out = set()
-    if is_manager_of(user, case.unit):
-        out.add("manager")
-    if user.id in case.mediator_ids:
-        out.add("mediator")
+    if in_scope(user, case.unit):
+        if is_manager_of(user, case.unit):
+            out.add("manager")
+            if user.roles & {Role.COORDINATOR, Role.ADMIN}:
+                out.add("supervisor")  # a coordinator proper (e.g. to lower a risk level)
+        if user.id in case.mediator_ids:
+            out.add("mediator")
+    pending = case.pending_transfer
+    if pending is not None:
+        if user.id == pending.created_by_id or (out and user.unit_id == pending.from_unit_id):
+            out.add("sender")
+        if user.id != pending.created_by_id and is_manager_of(user, pending.to_unit):
+            out.add("receiver")
     return frozenset(out)
+
+
+def acts_on(user, case) -> bool:
+    """May the user work on the case's record (diary, agreement, files): its holder's people."""
+    return bool(case_roles(user, case) & {"manager", "mediator"})
+
+
+def is_delegate(user, case) -> bool:
+    """Is an open follow-up visit on this case given to a unit in the user's subtree?
+    Such a user may write diary entries on the case (nothing else)."""
+    from .transfers.services import open_delegations_for
+
+    return bool(open_delegations_for(user, case))
 
 
 def can_edit_case(user, case) -> bool:
     from .cases.workflow import EDITABLE_STATUSES
+    from .screening.services import protected_party_ids
 
-    return case.status in EDITABLE_STATUSES and bool(case_roles(user, case))
+    if not (case.status in EDITABLE_STATUSES and acts_on(user, case)):
+        return False
+    # The form shows every party's address and phone: protected ones are for the case's mediators only.
+    return user.id in case.mediator_ids or not protected_party_ids(case)
 
 
 def mediator_candidates(unit: OrgUnit) -> Select:

@@ -56,6 +56,10 @@ def users_create(username, unit_code, roles, display_name, phone, password):
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
+    from . import audit
+
+    audit.record("admin.user_create", target=user, details={
+        "username": user.username, "unit": unit.code, "roles": sorted(roles), "via": "command line"})
     db.session.commit()
     click.echo(_("Account %(u)s created at %(unit)s.", u=user.username, unit=unit.label))
 
@@ -63,7 +67,7 @@ def users_create(username, unit_code, roles, display_name, phone, password):
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
 def demo_load(if_empty):
-    """Create the Jintan network and the demo accounts (password jintan-demo)."""
+    """Create the Jintan network, the demo accounts (password jintan-demo) and the demo cases."""
     from .demo import is_empty, load_demo
 
     if current_app.config.get("ENV") == "production":
@@ -71,12 +75,40 @@ def demo_load(if_empty):
     if if_empty and not is_empty():
         click.echo(_("The database is not empty: the demo was not loaded."))
         return
-    counts = load_demo()
+    counts = load_demo(scenarios=True)
     db.session.commit()
     click.echo(_("Demo loaded: %(units)d units and %(users)d accounts created.",
                  units=counts["units_created"], users=counts["users_created"]))
+    if counts["cases_created"]:
+        click.echo(_("%(n)d demo cases replayed through the workflow.", n=counts["cases_created"]))
+
+
+keys_cli = AppGroup("keys", help="The keys of the encrypted ID numbers.")
+
+
+@keys_cli.command("reencrypt-ids")
+def keys_reencrypt_ids():
+    """Re-encrypt every party's ID number with the first key and re-hash it with ID_HASH_KEY
+    (after putting a new key first in ID_ENCRYPTION_KEYS, or changing ID_HASH_KEY)."""
+    from sqlalchemy import column, table, update
+
+    from . import audit
+    from .crypto import cipher_for
+
+    # Untyped columns: the raw ciphertexts, not the model's decrypting type.
+    cipher, party = cipher_for(), table("party", column("id"), column("id_number_enc"), column("id_hash"))
+    rows = db.session.execute(select(party.c.id, party.c.id_number_enc).where(party.c.id_number_enc != "")).all()
+    for party_id, token in rows:
+        db.session.execute(update(party).where(party.c.id == party_id).values(
+            id_number_enc=cipher.rotate(token), id_hash=cipher.hash(cipher.decrypt(token))))
+    audit.record("keys.reencrypt", details={"parties": len(rows)})
+    db.session.commit()
+    click.echo(_("%(n)d ID numbers re-encrypted.", n=len(rows)))
 
 
 def init_app(app) -> None:
-    for group in (network_cli, users_cli, demo_cli):
+    from .audit.cli import audit_cli
+    from .retention.cli import retention_cli
+
+    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli):
         app.cli.add_command(group)

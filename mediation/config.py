@@ -22,6 +22,11 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # None: Secure when ENV is production or PREFERRED_URL_SCHEME is https (create_app decides).
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
+    # Logged out after this many minutes without a request (env MEDIATION_IDLE_TIMEOUT_MINUTES).
+    MEDIATION_IDLE_TIMEOUT_MINUTES = 30
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
 
@@ -55,11 +60,33 @@ class Config:
     # The committee named on printed documents; empty: "<holding unit>人民调解委员会".
     COMMITTEE_NAME = ""
 
+    # Escalation: suggest it after this many sessions without settlement at a tier
+    # (Jiangyin's "331": 3 in the village, 3 in the town); a tier left out is never advised.
+    ESCALATION_AFTER_SESSIONS = {"village": 3, "platform": 3}
+    # A transfer waiting longer than this is flagged to the receiving unit and its parent.
+    TRANSFER_DEADLINE_DAYS = 3
+    # The inbox looks for things coming due at most this often per session (seconds).
+    INBOX_SYNC_SECONDS = 300
+    # Sessions planned within this many days show in the inbox.
+    INBOX_PLANNED_DAYS = 7
+    # Where notifications go besides the in-app inbox: import paths of classes with a
+    # ``send(user, notification)`` method (e.g. an SMS gateway). Empty: in-app only.
+    NOTIFY_CHANNELS = ()
+
+    # Retention: archived cases are anonymised this many years after archiving, unless their
+    # category sets its own period or the case is on legal hold (env MEDIATION_RETENTION_YEARS).
+    MEDIATION_RETENTION_YEARS = 10
+    # Party ID numbers are encrypted with ID_ENCRYPTION_KEYS (Fernet keys, the first encrypts)
+    # and matched by an HMAC with ID_HASH_KEY. Empty: generated into instance/ in development;
+    # required in production (see README, Security and privacy).
+    ID_ENCRYPTION_KEYS = ""
+    ID_HASH_KEY = ""
+
     # Attachments: stored under instance/uploads unless UPLOAD_FOLDER names another place.
     UPLOAD_FOLDER = ""
     MAX_UPLOAD_BYTES = 10 * 2**20
     MAX_CONTENT_LENGTH = 12 * 2**20  # a larger request is refused before it is read
 
-    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MIN_LENGTH = 10
     # Werkzeug's method string; tests use a cheaper scrypt cost.
     PASSWORD_HASH_METHOD = "scrypt"

@@ -26,6 +26,8 @@ def demo_accounts() -> list[tuple[str, str, str, set[Role]]]:
     out = [
         ("admin", "金坛区管理员", STATION_CODE, {Role.ADMIN}),
         ("stats", "统计查看", STATION_CODE, {Role.VIEWER}),
+        # The district committee's own mediator takes the cases escalated to the station.
+        (f"med-{STATION_CODE}", "区调委会调解员", STATION_CODE, {Role.MEDIATOR}),
     ]
     for u in units:
         if u.tier is Tier.PLATFORM:
@@ -44,8 +46,9 @@ def is_empty() -> bool:
     return not db.session.scalar(select(func.count(User.id)))
 
 
-def load_demo() -> dict[str, int]:
-    """Import the network and create the missing demo accounts; idempotent. Flushes."""
+def load_demo(scenarios: bool = False) -> dict[str, int]:
+    """Import the network and create the missing demo accounts; with ``scenarios``, also
+    replay the 24 demo cases (``demo_scenarios``) unless they are there. Idempotent. Flushes."""
     from .cases.categories import seed_categories
 
     result = import_network(network_csv())
@@ -53,7 +56,7 @@ def load_demo() -> dict[str, int]:
     by_code = {u.code: u for u in db.session.scalars(select(OrgUnit))}
     existing = set(db.session.scalars(select(User.username)))
     # One hash for all: the accounts share a public demo password, and hashing
-    # 273 times with scrypt would take half a minute.
+    # 274 times with scrypt would take half a minute.
     shared_hash = hash_password(DEMO_PASSWORD)
     created = 0
     for username, name, code, roles in demo_accounts():
@@ -62,4 +65,10 @@ def load_demo() -> dict[str, int]:
         create_user(username=username, display_name=name, unit=by_code[code], roles=roles,
                     password="", password_hash=shared_hash)
         created += 1
-    return {"units_created": result.created, "users_created": created}
+    cases = 0
+    if scenarios:
+        from .demo_scenarios import load_scenarios
+
+        db.session.flush()
+        cases = load_scenarios()
+    return {"units_created": result.created, "users_created": created, "cases_created": cases}

@@ -17,11 +17,28 @@ def _wants_json() -> bool:
     return request.path == "/healthz" or request.accept_mimetypes.best == "application/json"
 
 
+def _way_back() -> tuple[str | None, str | None]:
+    """Where "back" leads from a refused upload: the case it was sent to, else the page
+    it came from (same site only), else nowhere (the page offers the home page)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from flask import url_for
+
+    case_id = (request.view_args or {}).get("case_id")
+    if isinstance(case_id, int):
+        return url_for("cases.detail", case_id=case_id, _anchor="attachments"), _("Back to the case")
+    ref = urlsplit(request.referrer or "")
+    if (ref.scheme in ("http", "https") and ref.netloc == request.host and ref.path.startswith("/")
+            and not ref.path.startswith(("//", "/\\"))):
+        return urlunsplit(("", "", ref.path, ref.query, "")), _("Back to the previous page")
+    return None, None
+
+
 def init_app(app) -> None:
-    def page(code: int, title: str, text: str):
+    def page(code: int, title: str, text: str, **extra):
         if _wants_json():
             return {"error": title}, code
-        return render_template("errors/error.html", code=code, title=title, text=text), code
+        return render_template("errors/error.html", code=code, title=title, text=text, **extra), code
 
     @app.errorhandler(403)
     def forbidden(_e):
@@ -37,7 +54,12 @@ def init_app(app) -> None:
 
     @app.errorhandler(413)
     def too_large(_e):
-        return page(413, _("The file is too large"), _("Files up to 10 MB can be attached. Nothing was saved."))
+        back, back_label = _way_back()
+        limit = app.config["MAX_UPLOAD_BYTES"] // 2**20
+        return page(413, _("The file is too large"),
+                    _("A file can be at most %(mb)d MB; this one is larger, and nothing was saved. Go back and "
+                      "choose a smaller file, or take the photo again at a lower resolution.", mb=limit),
+                    back=back, back_label=back_label)
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):

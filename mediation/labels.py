@@ -8,6 +8,13 @@ from .cases.workflow import CaseStatus, Outcome
 from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
 from .leads.models import LeadStatus, Urgency
 from .org.models import Tier
+from .transfers.models import (
+    DelegationStatus,
+    EscalationReason,
+    ReferralDestination,
+    TransferKind,
+    TransferStatus,
+)
 from .users.models import Role
 
 TIER_LABELS = {
@@ -30,6 +37,7 @@ STATUS_LABELS = {
     CaseStatus.DECLINED: _l("declined"),
     CaseStatus.ASSIGNED: _l("assigned"),
     CaseStatus.IN_MEDIATION: _l("in mediation"),
+    CaseStatus.PENDING: _l("pending acceptance"),
     CaseStatus.CONCLUDED: _l("mediation concluded"),
     CaseStatus.FOLLOW_UP: _l("follow-up"),
     CaseStatus.CLOSED: _l("closed"),
@@ -137,10 +145,46 @@ DOCUMENT_KIND_LABELS = {
     DocumentKind.OTHER: _l("other"),
 }
 
+ESCALATION_REASON_LABELS = {
+    EscalationReason.UNSETTLED: _l("could not be settled at this tier"),
+    EscalationReason.SAFETY: _l("domestic violence or safety risk"),
+    EscalationReason.LARGE_AMOUNT: _l("large amount in dispute"),
+    EscalationReason.CROSS_AREA: _l("parties in different villages or towns"),
+    EscalationReason.PARTY_REQUEST: _l("at a party's request"),
+    EscalationReason.LOCAL_FOLLOW_UP: _l("follow-up and performance locally"),
+    EscalationReason.OTHER: _l("other"),
+}
+TRANSFER_KIND_LABELS = {TransferKind.ESCALATE: _l("escalated"), TransferKind.HAND_DOWN: _l("handed down")}
+TRANSFER_STATUS_LABELS = {
+    TransferStatus.PENDING: _l("waiting"),
+    TransferStatus.ACCEPTED: _l("accepted"),
+    TransferStatus.RETURNED: _l("returned"),
+    TransferStatus.WITHDRAWN: _l("withdrawn"),
+}
+REFERRAL_DESTINATION_LABELS = {
+    ReferralDestination.COURT_DELEGATED: _l("court: delegated before filing (诉前委派)"),
+    ReferralDestination.COURT_ENTRUSTED: _l("court: entrusted after filing (诉中委托)"),
+    ReferralDestination.POLICE: _l("police (DV report, warning letter)"),
+    ReferralDestination.LEGAL_AID: _l("legal aid"),
+    ReferralDestination.SHELTER: _l("shelter"),
+    ReferralDestination.JUSTICE_OFFICE: _l("justice office"),
+    ReferralDestination.WOMENS_FEDERATION: _l("women's federation (rights protection)"),
+    ReferralDestination.SOCIAL_WORK: _l("social work or counselling"),
+    ReferralDestination.OTHER: _l("other"),
+}
+DELEGATION_STATUS_LABELS = {DelegationStatus.OPEN: _l("to do"), DelegationStatus.DONE: _l("done")}
+ADVICE_LABELS = {
+    "attempts": _l("Several sessions at this tier without settlement: consider escalating."),
+    "major": _l("A major dispute: consider escalating it at once."),
+    "mass": _l("A mass dispute: consider escalating it at once."),
+    "risk": _l("High safety risk: consider escalating it at once."),
+}
+
 # Bootstrap colours for chips: status by stage, risk by the familiar warning colours.
 STATUS_COLOURS = {
     CaseStatus.REGISTERED: "secondary", CaseStatus.ACCEPTED: "info", CaseStatus.DECLINED: "dark",
     CaseStatus.ASSIGNED: "info", CaseStatus.IN_MEDIATION: "primary", CaseStatus.CONCLUDED: "success",
+    CaseStatus.PENDING: "warning",
     CaseStatus.FOLLOW_UP: "success", CaseStatus.CLOSED: "light", CaseStatus.ARCHIVED: "light",
 }
 RISK_COLOURS = {RiskLevel.NONE: "light", RiskLevel.YELLOW: "warning", RiskLevel.ORANGE: "orange",
@@ -154,6 +198,9 @@ _ALL = {
     "entry_kind_label": ENTRY_KIND_LABELS, "mode_label": MODE_LABELS, "performance_label": PERFORMANCE_LABELS,
     "satisfaction_label": SATISFACTION_LABELS, "agreement_kind_label": AGREEMENT_KIND_LABELS,
     "confirmation_label": CONFIRMATION_LABELS, "document_kind_label": DOCUMENT_KIND_LABELS,
+    "escalation_reason_label": ESCALATION_REASON_LABELS, "transfer_kind_label": TRANSFER_KIND_LABELS,
+    "transfer_status_label": TRANSFER_STATUS_LABELS, "referral_destination_label": REFERRAL_DESTINATION_LABELS,
+    "delegation_status_label": DELEGATION_STATUS_LABELS,
 }
 
 

@@ -5,6 +5,9 @@ from flask import current_app
 
 from alembic import context
 
+# The search index (FTS5 table, tsvector column and its GIN index) is outside the models.
+from mediation.search.index import include_name, include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -57,7 +60,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        include_name=include_name, include_object=include_object
     )
 
     with context.begin_transaction():
@@ -92,6 +96,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=include_name, include_object=include_object,
             **conf_args
         )
 

@@ -80,7 +80,8 @@ def app(db_url):
         db.create_all()
         yield app
         db.session.remove()
-        db.drop_all()
+        if db.engine.dialect.name != "sqlite":  # a SQLite file is the test's own and goes with tmp_path
+            db.drop_all()
         db.engine.dispose()
 
 

@@ -107,6 +107,8 @@ def advance(case: Case, *steps: str, by: str = "coord-320413109", **data) -> Cas
                 make_agreement(case, by=by if by.startswith("med") else "med-320413109201")
         if step in ("decline", "reopen", "reassign") and "reason" not in extra:
             extra["reason"] = "测试理由"
+        if step == "start":
+            screen_all(case)
         if step == "close" and not case_diary(case):
             write_entry(case, by="med-320413109201")
         if step == "close" and case.status is workflow.CaseStatus.FOLLOW_UP and not has_visit(case):
@@ -117,3 +119,28 @@ def advance(case: Case, *steps: str, by: str = "coord-320413109", **data) -> Cas
         workflow.transition(case, step, by=actor, **extra)
         db.session.commit()
     return case
+
+
+def screen_all(case: Case, *, by: str = "med-320413109201") -> None:
+    """An intake screening of every party not yet screened, all answers "no" (level none)."""
+    from mediation.screening.models import Occasion
+    from mediation.screening.scoring import ITEMS
+    from mediation.screening.services import latest_by_party, record
+
+    done = latest_by_party(case)
+    author = user(by) if by in {u.username for u in _actors(case)} else _actors(case)[0]
+    for party in case.parties:
+        if party.id not in done:
+            record(case, party, occasion=Occasion.INTAKE, answers={i.number: "no" for i in ITEMS}, by=author)
+    db.session.commit()
+
+
+def _actors(case: Case) -> list[User]:
+    """Users who may screen this case: its mediators, then the holding unit's managers."""
+    from mediation import access
+    from mediation.inbox.services import unit_managers
+
+    people = ([case.lead_mediator] if case.lead_mediator else []) + list(case.co_mediators)
+    people += unit_managers(case.unit)
+    return [u for u in people if access.acts_on(u, case)]
+

@@ -88,3 +88,64 @@ def test_a_path_prefix_is_not_a_subtree(app):
     assert look_alike, "the test needs a unit whose path extends P2's digits"
     fake = User(username="x", display_name="x", unit=p2, password_hash="x")
     assert set(db.session.scalars(access.units_query(fake).with_only_columns(OrgUnit.code))) == {"P2"}
+
+
+# --- cases on the move: (case page, edit page) per viewer, written out by hand ---------------
+CASE_VIEWERS = ["admin", "stats", "med-320413", "coord-320413109", "coord-320413106", "med-320413109201",
+                "med-320413109202", "grid-320413109201"]
+H, P, T, S = "held by 上阳村", "pending at 薛埠镇", "at 薛埠镇", "at the station"
+CASE_MATRIX = {
+    # stage:            admin       stats       med-station  coord-109   coord-106   med-201     med-202     grid
+    H:                [(200, 200), (403, 403), (200, 403), (200, 200), (404, 404), (200, 200), (404, 404), (403, 403)],
+    P:                [(200, 403), (403, 403), (200, 403), (200, 403), (404, 404), (200, 403), (404, 404), (403, 403)],
+    T:                [(200, 200), (403, 403), (200, 403), (200, 200), (404, 404), (200, 403), (404, 404), (403, 403)],
+    S:                [(200, 200), (403, 403), (200, 200), (200, 403), (404, 404), (200, 403), (404, 404), (403, 403)],
+    "returned":       [(200, 200), (403, 403), (200, 403), (200, 200), (404, 404), (200, 200), (404, 404), (403, 403)],
+    "handed down":    [(200, 403), (403, 403), (200, 403), (200, 403), (404, 404), (200, 403), (404, 404), (403, 403)],
+    "taken down":     [(200, 200), (403, 403), (200, 403), (200, 200), (404, 404), (200, 200), (404, 404), (403, 403)],
+}
+
+
+def _stage(name):
+    from mediation.cases import workflow
+    from mediation.transfers.models import EscalationReason, Urgency
+
+    from .factories import advance, make_case, unit, user
+
+    def move(case, step, by, **data):
+        workflow.transition(case, step, by=user(by), **data)
+        db.session.commit()
+
+    def up(case, by, to):
+        move(case, "escalate", by, to_unit=unit(to), reason_code=EscalationReason.UNSETTLED, urgency=Urgency.NORMAL)
+
+    if name in ("handed down", "taken down"):
+        case = make_case(by="coord-320413109")
+        advance(case, "accept", "assign", "start", lead_mediator=user("coord-320413109"))
+        move(case, "hand_down", "coord-320413109", to_unit=unit("320413109201"),
+             reason_code=EscalationReason.LOCAL_FOLLOW_UP, urgency=Urgency.NORMAL)
+        if name == "taken down":
+            move(case, "receive", "med-320413109201", lead_mediator=user("med-320413109201"))
+        return case
+    case = advance(make_case(), "accept", "assign", "start")
+    if name == H:
+        return case
+    up(case, "med-320413109201", "320413109")
+    if name == "returned":
+        move(case, "return", "coord-320413109", reason="请村里继续调解")
+    elif name in (T, S):
+        move(case, "receive", "coord-320413109", lead_mediator=user("coord-320413109"))
+        if name == S:
+            up(case, "coord-320413109", "320413")
+            move(case, "receive", "admin", lead_mediator=user("med-320413"))
+    return case
+
+
+@pytest.mark.parametrize("stage", list(CASE_MATRIX))
+def test_cases_on_the_move_by_tier(demo, login, stage):
+    case = _stage(stage)
+    got = []
+    for viewer in CASE_VIEWERS:
+        c = login(viewer)
+        got.append((c.get(f"/cases/{case.id}").status_code, c.get(f"/cases/{case.id}/edit").status_code))
+    assert dict(zip(CASE_VIEWERS, got, strict=True)) == dict(zip(CASE_VIEWERS, CASE_MATRIX[stage], strict=True))

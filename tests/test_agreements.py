@@ -149,3 +149,54 @@ def test_plan_counts_visits_and_closing_needs_one(mediating, login):
     page = login("med-320413109201").get(f"/cases/{mediating.id}").get_data(as_text=True)
     assert "已于" in page.split('id="follow-up"')[1]
     advance(mediating, "close", by="med-320413109201")
+
+
+def test_add_a_term_without_javascript_keeps_everything_typed(mediating, login):
+    med = login("med-320413109201")
+    typed = {"kind": "written", "reached_on": local_today().isoformat(), "facts": "三兄弟推诿医药费。",
+             "disputed_points": "医药费分担。", "copies": "4"}
+    typed.update({f"terms-{i}-content": f"第{i + 1}条：每月各给{600 + i}元。" for i in range(5)})
+    typed.update({"terms-0-method": "转账", "terms-0-deadline": "每月5日前"})
+    page = med.post(f"/cases/{mediating.id}/agreement/", data={**typed, "add_term": "1"}).get_data(as_text=True)
+    for value in ("三兄弟推诿医药费。", "医药费分担。", 'value="4"', "第5条：每月各给604元。", 'value="转账"',
+                  "每月5日前"):
+        assert value in page, value
+    assert 'name="terms-5-content"' in page and 'name="terms-6-content"' not in page
+    assert re.search(r'<textarea[^>]*autofocus[^>]*name="terms-5-content"|<textarea[^>]*name="terms-5-content"[^>]*'
+                     r'autofocus', page)
+    assert db.session.scalar(select(Agreement)) is None  # nothing saved, no errors shown
+    assert "is-invalid" not in page
+    resp = med.post(f"/cases/{mediating.id}/agreement/", data={**typed, "terms-5-content": "第6条：医药费平摊。"})
+    assert resp.status_code == 302
+    agreement = db.session.scalar(select(Agreement))
+    assert len(agreement.terms) == 6 and agreement.terms[-1].content == "第6条：医药费平摊。"
+    # Recorded terms, two empty boxes, and the button for more.
+    page = med.get(f"/cases/{mediating.id}/agreement/").get_data(as_text=True)
+    assert 'name="terms-7-content"' in page and 'id="add-term"' in page
+    # At the most terms a form takes, no more are added and the button goes.
+    full = {**typed, **{f"terms-{i}-content": f"条{i}" for i in range(50)}, "add_term": "1"}
+    page = med.post(f"/cases/{mediating.id}/agreement/", data=full).get_data(as_text=True)
+    assert 'name="terms-49-content"' in page and 'name="terms-50-content"' not in page and 'id="add-term"' not in page
+
+
+@pytest.mark.browser
+def test_add_a_term_in_place_with_javascript(mediating, login, browser):
+    from pathlib import Path
+
+    html = login("med-320413109201").get(f"/cases/{mediating.id}/agreement/").get_data(as_text=True)
+    page = browser.new_page()
+    try:
+        page.route("**/*", lambda route: route.fulfill(status=204))  # the stylesheets and scripts it links
+        page.set_content(html)
+        page.add_script_tag(content=(Path(__file__).parents[1] / "mediation/static/app.js").read_text())
+        page.fill("textarea[name='terms-0-content']", "每月各给600元。")
+        url = page.url
+        page.click("#add-term")
+        new = page.locator("textarea[name='terms-5-content']")
+        assert new.count() == 1 and page.url == url  # added in place: nothing was submitted
+        assert new.evaluate("el => el === document.activeElement")
+        assert page.locator(".term-card").count() == 6 and page.locator(".term-no").nth(5).inner_text() == "6"
+        assert page.input_value("textarea[name='terms-0-content']") == "每月各给600元。"
+        assert page.locator("input[name='terms-5-method']").count() == 1
+    finally:
+        page.close()

@@ -28,6 +28,10 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
         create_app()
     monkeypatch.setenv("MEDIATION_SECRET_KEY", "x" * 40)
     monkeypatch.setenv("MEDIATION_DATABASE_URL", "sqlite://")
+    with pytest.raises(RuntimeError, match="ID_ENCRYPTION_KEYS"):  # and the ID-number keys (issue 6)
+        create_app()
+    monkeypatch.setenv("MEDIATION_ID_ENCRYPTION_KEYS", "kY6wZ0g8a8fS6m3oQbq1dGk9V3iA0mJc2xT5uN7pR4E=")
+    monkeypatch.setenv("MEDIATION_ID_HASH_KEY", "h" * 64)
     assert create_app().config["SECRET_KEY"] == "x" * 40
 
 

@@ -86,3 +86,21 @@ def test_portrait_phone_photos_are_turned_upright(case, login):
     attachment = db.session.scalar(select(Attachment))
     thumb = Image.open(io.BytesIO(med.get(f"/cases/{case.id}/attachments/{attachment.id}/thumbnail.jpg").data))
     assert thumb.size[1] > thumb.size[0]
+
+
+def test_a_request_too_large_for_the_server_leads_back(case, login, app):
+    app.config["MAX_CONTENT_LENGTH"] = 20_000  # the request limit, above MAX_UPLOAD_BYTES in real life
+    med = login("med-320413109201")
+    resp = upload(med, case, b"\xff\xd8\xff" + bytes(range(256)) * 200, "big.jpg")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 413 and "10 MB" in page
+    assert f'href="/cases/{case.id}#attachments"' in page  # back to the case it was sent to
+    assert db.session.scalar(select(Attachment)) is None
+    # Elsewhere: back to the page it came from when that is on this site, else home only.
+    big = {"summary": "x" * 30_000}
+    page = med.post("/cases/new", data=big, headers={"Referer": "http://localhost/cases/?status=accepted"}
+                    ).get_data(as_text=True)
+    assert 'href="/cases/?status=accepted"' in page
+    for referrer in ("https://evil.example/cases/", "http://localhost//evil.example/x"):
+        page = med.post("/cases/new", data=big, headers={"Referer": referrer}).get_data(as_text=True)
+        assert "evil.example" not in page and 'href="/"' in page

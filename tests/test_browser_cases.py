@@ -3,6 +3,7 @@ survives a closed browser."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from .browser import log_in
@@ -45,6 +46,21 @@ def record_visit(page):
     page.goto(url.split("#")[0])
 
 
+def screen_parties(page):
+    """Each party's safety screening through the form (all "no"), back to the case page."""
+    url = page.url
+    links = page.locator("#screenings").get_by_role("link", name="筛查", exact=True)
+    for i in range(links.count()):
+        page.locator("#screenings").get_by_role("link", name="筛查", exact=True).nth(i).click()
+        for n in range(1, 17):
+            page.check(f"input[name=q{n}][value=no]")
+        page.check("input[name=asked_alone]")
+        page.get_by_role("button", name="保存筛查").click()
+        page.wait_for_url(re.compile(r".*/screening/\d+$"))
+        page.goto(url)
+    assert page.locator("#screenings").get_by_text("尚未筛查").count() == 0
+
+
 def test_case_from_intake_to_archive(live_server, as_user):
     med = as_user("med-320413109201")
     med.goto(f"{live_server}/cases/new")
@@ -77,6 +93,7 @@ def test_case_from_intake_to_archive(live_server, as_user):
     assert "已指派" in coord.content()
 
     med.goto(case_url)
+    screen_parties(med)
     act(med, "开始调解")
     med.get_by_role("link", name="记一笔").click()
     med.fill("input[name=place]", "上阳村村委会")
@@ -149,8 +166,8 @@ def test_a_half_typed_intake_survives_a_closed_browser(live_server, browser, as_
     page.goto(f"{live_server}/cases/new")
     page.fill("input[name='parties-0-name']", "李秀英")
     page.fill("textarea[name=summary]", "女儿出嫁后不肯出赡养费，写到一半")
-    page.wait_for_function("document.getElementById('draft-status').textContent.includes('已自动保存')",
-                           timeout=15000)
+    # A locator assertion, not wait_for_function: the page's CSP forbids evaluating strings.
+    expect(page.locator("#draft-status")).to_contain_text("已自动保存", timeout=15000)
     context.close()  # the browser is closed without submitting
 
     again = as_user("med-320413109201")

@@ -378,13 +378,15 @@ def test_list_and_detail_run_a_bounded_number_of_queries(demo, login, app):
 
     case = make_case()
     advance(case, "accept", "assign")
+    coord.get("/")  # the inbox looks for things due once per session (tests/test_transfers.py counts that)
     few_list, few_detail = queries("/cases/"), queries(f"/cases/{case.id}")
     for i in range(15):
         c = make_case(applicant=f"甲{i}", respondent=f"乙{i}")
         advance(c, "accept", "assign")
     assert queries("/cases/") == few_list
     assert queries(f"/cases/{case.id}") == few_detail
-    assert few_list <= 15 and few_detail <= 15
+    # The case page gathers diary, agreement, files, moves, retention: a fixed set of queries.
+    assert few_list <= 15 and few_detail <= 25
 
 
 def test_party_names_are_indexed_for_search(app):

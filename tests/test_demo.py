@@ -10,7 +10,7 @@ from .conftest import make_app
 def test_demo_accounts(runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(func.count(User.id))) == 2 + 9 + 131 * 2
+    assert db.session.scalar(select(func.count(User.id))) == 3 + 9 + 131 * 2
     by_name = {u.username: u for u in db.session.scalars(select(User))}
     assert by_name["admin"].roles == {Role.ADMIN} and by_name["admin"].unit.code == "320413"
     assert by_name["stats"].roles == {Role.VIEWER}
@@ -24,7 +24,8 @@ def test_demo_accounts(runner):
 
 
 def test_demo_refuses_in_production(db_url):
-    app = make_app(db_url, ENV="production", SECRET_KEY="p" * 40)
+    app = make_app(db_url, ENV="production", SECRET_KEY="p" * 40, ID_HASH_KEY="h" * 64,
+                   ID_ENCRYPTION_KEYS="kY6wZ0g8a8fS6m3oQbq1dGk9V3iA0mJc2xT5uN7pR4E=")
     with app.app_context():
         db.create_all()
         result = app.test_cli_runner().invoke(args=["demo", "load"])

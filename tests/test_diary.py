@@ -124,3 +124,36 @@ def test_outsiders_cannot_read_or_write(assigned_case, login):
         assert c.post(f"/cases/{assigned_case.id}/diary/{entry.id}/amend",
                       data={"text": "x", "reason": "y"}).status_code == 404
     assert db.session.scalar(select(Amendment)) is None
+
+
+def test_the_same_day_edit_history_is_shown_with_the_entry(assigned_case, login):
+    from .factories import user
+
+    entry = write_entry(assigned_case, positions={str(assigned_case.parties[0].id): "三个儿子平摊"})
+    med = login("med-320413109201")
+    med.post(f"/cases/{assigned_case.id}/diary/{entry.id}/edit",
+             data=entry_form(assigned_case, result="三人都同意了", mode="separate",
+                             **{f"position-{assigned_case.parties[0].id}": "按4:3:3分摊"}))
+    med.post(f"/cases/{assigned_case.id}/diary/{entry.id}/edit",
+             data=entry_form(assigned_case, result="三人都同意了，下周签协议", mode="separate",
+                             **{f"position-{assigned_case.parties[0].id}": "按4:3:3分摊"}))
+    assert len(db.session.scalars(select(DiaryRevision)).all()) == 2
+    # Everyone who sees the entry sees how it was edited: who, when, and what changed.
+    for viewer in ("med-320413109201", "coord-320413109"):
+        page = login(viewer).get(f"/cases/{assigned_case.id}").get_data(as_text=True)
+        history = page.split(f'id="entry-{entry.id}-history"')[1].split("</details>")[0]
+        assert history.count(user("med-320413109201").display_name) == 2
+        first, second = history.split("border-start")[1:3]
+        assert "结果与进展" in first and "初步达成一致" in first and "三人都同意了" in first
+        assert "调解方式" in first and "面对面" in first and "背靠背" in first
+        assert "汤桂珍（申请人）的意见" in first and "三个儿子平摊" in first and "按4:3:3分摊" in first
+        assert "三人都同意了，下周签协议" in second and "调解方式" not in second
+
+
+def test_a_confidential_entrys_history_stays_with_it(assigned_case, login):
+    entry = write_entry(assigned_case, confidential=True, issues="背靠背：底线")
+    login("med-320413109201").post(f"/cases/{assigned_case.id}/diary/{entry.id}/edit",
+                                   data=entry_form(assigned_case, confidential="y", issues="背靠背：新的底线"))
+    assert "新的底线" in login("med-320413109201").get(f"/cases/{assigned_case.id}").get_data(as_text=True)
+    page = login("coord-320413109").get(f"/cases/{assigned_case.id}").get_data(as_text=True)
+    assert "底线" not in page and f'id="entry-{entry.id}-history"' not in page

@@ -232,3 +232,166 @@ def test_timeline_names_the_printed_document(busy_case, login):
     med.get(f"/cases/{busy_case.id}/diary.pdf")
     timeline = med.get(f"/cases/{busy_case.id}").get_data(as_text=True).split('id="timeline"')[1]
     assert "材料类型：打印调解日记" in timeline
+
+
+def scan_pdf(pages: int, *, label: str = "SCAN", landscape: bool = False, password: str | None = None) -> bytes:
+    """A PDF as a scanner makes it: one line of text per page (Helvetica: pypdf reads it
+    back), optionally landscape shown through /Rotate, optionally with a password."""
+    from pypdf import PdfWriter
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    size = (A4[1], A4[0]) if landscape else A4
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=size)
+    for n in range(pages):
+        c.setFont("Helvetica", 28)
+        c.drawString(72, size[1] - 120, f"{label} PAGE {n + 1} OF {pages}")
+        c.rect(20, 20, size[0] - 40, size[1] - 40)
+        c.showPage()
+    c.save()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buffer.getvalue())))
+    if landscape:
+        for page in writer.pages:
+            page.rotate(90)
+    if password:
+        writer.encrypt(user_password=password, algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_case_file_merges_uploaded_pdfs_in_their_place(busy_case, login, app, tmp_path):
+    from .factories import make_agreement
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    advance(busy_case, "start", by="med-320413109201")
+    make_agreement(busy_case)
+    med = login("med-320413109201")
+    for data, kind, title in ((scan_pdf(2, label="EVIDENCE"), "evidence", "银行流水"),
+                              (scan_pdf(1, label="SIGNED", landscape=True), "agreement", "协议签字件"),
+                              (scan_pdf(1, password="secret"), "receipt", "加密的收据"),
+                              (b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n%%EOF\n", "confirmation", "损坏的裁定书")):
+        med.post(f"/cases/{busy_case.id}/attachments/", data={"file": (io.BytesIO(data), f"{kind}.pdf"),
+                                                              "kind": kind, "title": title},
+                 content_type="multipart/form-data")
+    resp = med.get(f"/cases/{busy_case.id}/file.pdf")
+    assert resp.status_code == 200
+    reader = PdfReader(io.BytesIO(resp.data))
+    assert reader.metadata.title == f"{busy_case.number} 调解卷宗" and resp.data.startswith(b"%PDF-1.7")
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    total = len(pages)
+    # Every page, the merged ones too, is numbered out of the real total.
+    for n, text in enumerate(pages, 1):
+        assert f"第{n}页共{total}页" in text, n
+    raw_index = reader.pages[1].extract_text()
+
+    def start(name):
+        return int(re.search(re.escape(name) + r"\s+(\d+)", raw_index).group(1))
+
+    # The uploaded pages sit inside their section, in order, one page each.
+    evidence = [n for n, text in enumerate(pages, 1) if "EVIDENCEPAGE" in text]
+    assert len(evidence) == 2 and "EVIDENCEPAGE1OF2" in pages[evidence[0] - 1]
+    assert "EVIDENCEPAGE2OF2" in pages[evidence[1] - 1] and evidence[1] == evidence[0] + 1
+    assert start("证据材料") <= evidence[0] < evidence[1] < start("人民调解记录")
+    assert "银行流水" in pages[start("证据材料") - 1]
+    signed = [n for n, text in enumerate(pages, 1) if "SIGNEDPAGE1OF1" in text]
+    assert len(signed) == 1 and start("人民调解协议书") <= signed[0] < start("履行凭证")
+    # Unreadable uploads are listed with a visible note, and do not stop the print.
+    text = "".join(pages)
+    assert "加密的收据" in text and "损坏的裁定书" in text
+    assert text.count("无法读取") == 2 and "receipt.pdf" in text and "confirmation.pdf" in text
+
+
+def fonts_not_embedded(reader: PdfReader) -> set[str]:
+    """Names of the fonts in any page's /Font resources whose program is not embedded."""
+    missing = set()
+    for page in reader.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descendant = descendant.get_object()
+                descriptor = descendant.get("/FontDescriptor")
+                descriptor = descriptor.get_object() if descriptor is not None else {}
+                if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    missing.add(str(descendant["/BaseFont"]))
+    return missing
+
+
+def test_every_pdf_names_only_embedded_fonts(busy_case, login):
+    from mediation.diary.services import visible_entries
+
+    from .factories import make_agreement, user
+
+    advance(busy_case, "start", by="med-320413109201")
+    make_agreement(busy_case)
+    entry = visible_entries(user("med-320413109201"), busy_case)[0]
+    month = (local_today() - timedelta(days=22)).strftime("%Y-%m")
+    med = login("med-320413109201")
+    for path in (f"/cases/{busy_case.id}/diary.pdf", f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf",
+                 f"/cases/{busy_case.id}/agreement.pdf", f"/cases/{busy_case.id}/file.pdf",
+                 f"/cases/{busy_case.id}/intake.pdf", f"/diary/book.pdf?month={month}"):
+        reader = PdfReader(io.BytesIO(med.get(path).data))
+        assert fonts_not_embedded(reader) == set(), path  # no Helvetica left from the canvas
+
+
+def test_characters_beyond_the_bmp_copy_out_or_are_marked(demo, login):
+    """𬌗 (U+2C317) is in the font: it prints and copies out as itself (ReportLab wrote
+    an invalid ToUnicode entry for it). 𠮷 (U+20BB7) is not: it is visibly marked."""
+    case = make_case(applicant="王𬌗明", respondent="𠮷田䶮")
+    advance(case, "accept", "assign")
+    write_entry(case, issues="咬𬌗不正与𫓧（U+2B4E7）")
+    text, _ = text_of(login("med-320413109201").get(f"/cases/{case.id}/diary.pdf").data)
+    assert "王𬌗明" in text and "咬𬌗不正与𫓧" in text
+    assert "〔缺字U+20BB7〕田䶮" in text
+
+
+def test_lines_never_start_with_closing_nor_end_with_opening_punctuation():
+    from reportlab.platypus import Paragraph
+
+    from mediation.printing import pdf
+
+    style = pdf.styles()["cell"]
+    # At 10 points a 200-point line holds 20 characters: the 21st is a comma, and
+    # the 40th an opening bracket, so naive breaking puts "，" first and "（" last.
+    text = ("字" * 20 + "，" + "字" * 18 + "（括号）。") * 30 + "王\U000f0001明"
+
+    def lines(paragraph) -> list[str]:
+        paragraph.wrap(200, 10000)
+        bl = paragraph.blPara
+        if bl.kind == 0:
+            return ["".join(words) for _space, words in bl.lines]
+        return ["".join(w.text for w in line.words) for line in bl.lines]
+
+    naive = lines(Paragraph(pdf.safe(text), style))
+    assert any(line.startswith("，") for line in naive)  # ReportLab alone: why this exists
+    for paragraph in (pdf.para(text, style), pdf.para(text.replace("\U000f0001", ""), style)):
+        wrapped = lines(paragraph)
+        assert len(wrapped) > 30
+        assert not [line for line in wrapped[1:] if line[:1] in "，。、；：！？）》」』"]
+        assert not [line for line in wrapped[:-1] if line[-1:] in "（《「『"]
+        assert max(pdf.pdfmetrics.stringWidth(line, pdf.REGULAR, 10) for line in wrapped) <= 200
+        assert "".join(wrapped).replace("〔缺字 U+F0001〕", "") == text.replace("\U000f0001", "")
+
+
+def test_a_value_with_many_lines_breaks_across_pages(demo, login):
+    """A cell taller than a page used to stop the print (ReportLab LayoutError)."""
+    case = make_case()
+    advance(case, "accept", "assign")
+    write_entry(case, result="\n".join(f"第{n}行" for n in range(1, 201)))
+    resp = login("med-320413109201").get(f"/cases/{case.id}/diary.pdf")
+    text, reader = text_of(resp.data)
+    assert len(reader.pages) >= 3 and "第1行" in text and "第200行" in text and "结果与进展（续）" in text
+
+
+def test_ideographic_spaces_are_kept():
+    """Forms space their parts with U+3000; the markup cleaner used to squeeze it to " "."""
+    from mediation.printing import pdf
+
+    style = pdf.styles()["cell"]
+    for paragraph in (pdf.para("申请人　汤桂珍  汉族", style), pdf.para("申请人　汤桂珍  汉族\U000f0001", style),
+                      pdf.markup(pdf.safe("申请人　汤桂珍  汉族"), style)):
+        paragraph.wrap(400, 1000)
+        bl = paragraph.blPara
+        line = "".join(bl.lines[0][1]) if bl.kind == 0 else "".join(w.text for w in bl.lines[0].words)
+        assert line.startswith("申请人　汤桂珍 汉族"), line

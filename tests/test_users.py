@@ -79,12 +79,12 @@ def test_change_own_password(login, app, demo):
     page = c.post("/account/password", data={"old_password": "wrong", "password": "Qiu-2026-tea",
                                              "confirm": "Qiu-2026-tea"}).get_data(as_text=True)
     assert "当前密码不正确" in page
-    page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "12345678",
-                                             "confirm": "12345678"}).get_data(as_text=True)
+    page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "1234567890",
+                                             "confirm": "1234567890"}).get_data(as_text=True)
     assert "太容易被猜到" in page
     page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "short",
                                              "confirm": "short"}).get_data(as_text=True)
-    assert "至少需要 8 个字符" in page
+    assert "至少需要 10 个字符" in page
     resp = c.post("/account/password", data={"old_password": DEMO_PASSWORD, "password": "Qiu-2026-tea",
                                              "confirm": "Qiu-2026-tea"})
     assert resp.status_code == 302
@@ -169,7 +169,7 @@ def test_cli_users_create(runner, demo):
 def test_account_form_shows_every_error_at_once(login, demo):
     page = login("admin").post("/users/new", data={"username": "ab", "display_name": "", "phone": "123",
                                                    "unit": "1", "password": "1"}).get_data(as_text=True)
-    for message in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 8 个字符"):
+    for message in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 10 个字符"):
         assert message in page, message
 
 

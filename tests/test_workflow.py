@@ -21,7 +21,7 @@ def test_the_whole_lifecycle_with_events(demo):
     assert case.status is CaseStatus.IN_MEDIATION and case.outcome is None
     advance(case, "conclude", "follow_up", "close", by="med-320413109201")
     advance(case, "archive")
-    kinds = [e.kind for e in case.events if e.kind not in ("diary", "agreement")]
+    kinds = [e.kind for e in case.events if e.kind not in ("diary", "agreement", "screened")]
     assert kinds == ["created", "accept", "assign", "start", "conclude", "follow_up", "close", "reopen",
                      "conclude", "follow_up", "close", "archive"]
     assert all(e.actor is not None for e in case.events)
@@ -91,9 +91,12 @@ def test_who_may_do_what(demo):
     case = make_case()
     # A village without a coordinator: its mediator may accept the case itself.
     names = lambda u: {t.name for t in workflow.allowed(case, user(u))}  # noqa: E731
-    assert names("med-320413109201") == {"accept", "decline"}
-    assert names("coord-320413109") == {"accept", "decline"}
-    assert names("admin") == {"accept", "decline"}
+    # Before acceptance a case may also be escalated or referred out (e.g. it belongs to the court).
+    both = {"accept", "decline", "escalate", "refer", "raise_risk"}
+    assert names("med-320413109201") == both
+    # Coordinators proper may also restrict access to the case.
+    assert names("coord-320413109") == both | {"restrict"}
+    assert names("admin") == both | {"restrict"}
     assert names("med-320413109202") == set()  # another village
     assert names("coord-320413106") == set()  # another town
     with pytest.raises(WorkflowError):

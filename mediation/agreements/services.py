@@ -24,7 +24,7 @@ def agreement_of(case: Case) -> Agreement | None:
 
 
 def can_edit(user, case: Case) -> bool:
-    return case.status in EDITABLE and bool(access.case_roles(user, case))
+    return case.status in EDITABLE and access.acts_on(user, case)
 
 
 def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, facts: str, disputed_points: str,
@@ -62,7 +62,7 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
 def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirmation, applied_on: date | None,
                         decided_on: date | None, court: str, note: str) -> None:
     """Track the joint application for judicial confirmation."""
-    if not access.case_roles(by, case):
+    if not access.acts_on(by, case):
         raise DomainError(_("You may not do this on this case."))
     if agreement.kind is AgreementKind.ORAL and status is not Confirmation.NOT_APPLIED:
         raise DomainError(_("Only a written agreement can be submitted for judicial confirmation."), field="status")

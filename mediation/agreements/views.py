@@ -37,10 +37,17 @@ def edit(case_id: int):
                 if t is not None:
                     entry.form.content.data, entry.form.method.data, entry.form.deadline.data = (
                         t.content, t.method, t.deadline)
+    focus_term = None
     if request.method == "POST":
         if not editable:
             abort(403)
-        if form.validate():
+        if "add_term" in request.form:
+            # The no-JavaScript path of "add a term": the same form with one more empty
+            # term, everything typed kept; nothing is checked or saved yet.
+            if len(form.terms.entries) < form.terms.max_entries:
+                form.terms.append_entry()
+            focus_term = len(form.terms.entries) - 1
+        elif form.validate():
             try:
                 services.save_agreement(
                     case, by=current_user, kind=AgreementKind(form.kind.data), reached_on=form.reached_on.data,
@@ -64,7 +71,8 @@ def edit(case_id: int):
         confirmation.note.data = agreement.confirmation_note
     return render_template("agreements/edit.html", case=case, agreement=agreement, form=form, editable=editable,
                            confirmation=confirmation, reminder=services.confirmation_reminder(case, agreement),
-                           may_track=bool(access.case_roles(current_user, case)))
+                           focus_term=focus_term,
+                           may_track=access.acts_on(current_user, case))
 
 
 @bp.route("/confirmation", methods=["POST"])

@@ -43,7 +43,7 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, title: str = "",
           entry_id: int | None = None) -> Attachment:
     """:raise DomainError: not allowed, empty, too large, or not a JPEG/PNG/WebP/PDF."""
-    if not access.case_roles(by, case):
+    if not access.acts_on(by, case):
         raise DomainError(_("You may not do this on this case."))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:

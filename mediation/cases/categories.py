@@ -1,11 +1,12 @@
 """The dispute category list, kept by station admins."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .. import audit
 from ..access import require
 from ..extensions import db
 from ..forms import AppForm, flash_errors
@@ -55,6 +56,9 @@ class CategoryForm(AppForm):
                                                           Length(max=64, message=_l("At most 64 characters."))])
     sort_order = IntegerField(_l("Order"), validators=[Optional()], default=0)
     active = BooleanField(_l("In use"), default=True)
+    # Empty: the default period (MEDIATION_RETENTION_YEARS).
+    retention_years = IntegerField(_l("Retention (years after archiving)"), validators=[
+        Optional(), NumberRange(1, 100, message=_l("Between 1 and 100 years."))])
 
     def __init__(self, *args, category_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,13 +93,18 @@ def categories():
             form.code.errors.append(_("The code %(code)s is already in use.", code=form.code.data))
         else:
             order = form.sort_order.data or (db.session.scalar(select(func.max(Category.sort_order))) or 0) + 10
-            db.session.add(Category(code=form.code.data, name_zh=form.name_zh.data.strip(),
-                                    name_en=form.name_en.data.strip(), sort_order=order, active=form.active.data))
+            category = Category(code=form.code.data, name_zh=form.name_zh.data.strip(),
+                                name_en=form.name_en.data.strip(), sort_order=order, active=form.active.data,
+                                retention_years=form.retention_years.data or None)
+            db.session.add(category)
+            audit.record("admin.category_create", target=category, details={
+                "code": category.code, "name_zh": category.name_zh, "retention_years": category.retention_years})
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("cases.categories"))
     rows = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
-    return render_template("cases/categories.html", rows=rows, form=form)
+    return render_template("cases/categories.html", rows=rows, form=form,
+                           default_retention=current_app.config["MEDIATION_RETENTION_YEARS"])
 
 
 @bp.route("/categories/<int:category_id>", methods=["POST"])
@@ -105,10 +114,16 @@ def category_update(category_id: int):
     form = CategoryForm(prefix=f"c{category_id}", category_id=category_id)
     form.code.data = category.code  # the code never changes: statistics rely on it
     if form.validate_on_submit():
+        fields = ("name_zh", "name_en", "sort_order", "active", "retention_years")
+        before = {f: getattr(category, f) for f in fields}
         category.name_zh = form.name_zh.data.strip()
         category.name_en = form.name_en.data.strip()
         category.sort_order = form.sort_order.data or 0
         category.active = bool(request.form.get(f"c{category_id}-active"))
+        category.retention_years = form.retention_years.data or None
+        changes = {f: [before[f], getattr(category, f)] for f in fields if before[f] != getattr(category, f)}
+        if changes:
+            audit.record("admin.category_update", target=category, details={"code": category.code, **changes})
         db.session.commit()
         flash(_("Saved."), "success")
     else:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedId, cipher_for
 from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
@@ -58,6 +59,8 @@ class Category(db.Model):
     name_en: Mapped[str] = mapped_column(String(64))
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Years after archiving before a case is anonymised; None: MEDIATION_RETENTION_YEARS.
+    retention_years: Mapped[int | None]
 
     def __repr__(self) -> str:
         return f"<Category {self.code}>"
@@ -93,6 +96,8 @@ class Case(db.Model):
     risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel), default=RiskLevel.NONE)
     dv_flag: Mapped[bool] = mapped_column(default=False)
     consent_to_mediate: Mapped[bool] = mapped_column(default=False)
+    # Restricted (限制访问): only the users named in case_access see it (see access.cases_query).
+    restricted: Mapped[bool] = mapped_column(default=False, server_default="0")
     rights_notice_date: Mapped[date | None]
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.REGISTERED)
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
@@ -108,6 +113,9 @@ class Case(db.Model):
     concluded_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
+    # Retention (mediation/retention): a hold keeps the case from being anonymised.
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+    anonymised_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -119,10 +127,16 @@ class Case(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     co_mediators: Mapped[list[User]] = relationship(secondary="case_co_mediator", order_by="User.id")
+    named_users: Mapped[list[User]] = relationship(secondary="case_access", order_by="User.id")
     parties: Mapped[list["Party"]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
     )
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    # The hand-over waiting for the receiving unit (see transfers), if any.
+    pending_transfer: Mapped["Transfer | None"] = relationship(  # noqa: F821
+        "Transfer", primaryjoin=lambda: _pending_transfer_join(), viewonly=True, uselist=False)
+    holdings: Mapped[list["CaseHolding"]] = relationship(  # noqa: F821
+        "CaseHolding", order_by="CaseHolding.id", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Case {self.number}>"
@@ -136,6 +150,19 @@ class Case(db.Model):
 
     def parties_with(self, role: PartyRole) -> list["Party"]:
         return [p for p in self.parties if p.role is role]
+
+
+def _pending_transfer_join():
+    from ..transfers.models import Transfer, TransferStatus
+
+    return (Transfer.case_id == Case.id) & (Transfer.status == TransferStatus.PENDING)
+
+
+case_access = db.Table(
+    "case_access",
+    db.Column("case_id", ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", ForeignKey("user_account.id"), primary_key=True),
+)
 
 
 case_co_mediator = db.Table(
@@ -157,7 +184,11 @@ class Party(db.Model):
     ethnicity: Mapped[str] = mapped_column(String(16), default="")
     birth_date: Mapped[date | None]
     occupation: Mapped[str] = mapped_column(String(50), default="")
-    id_number: Mapped[str] = mapped_column(String(18), default="")
+    # Encrypted at rest (column id_number_enc), in clear in Python; in a query,
+    # ``Party.id_number == x`` compares keyed hashes (mediation/crypto.py).
+    id_number: Mapped[str] = mapped_column("id_number_enc", EncryptedId(hash_column="id_hash"), default="")
+    # HMAC of the normalised number, kept by the validator below: finds the same person elsewhere.
+    id_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     relationship: Mapped[str] = mapped_column(String(50), default="")
@@ -165,6 +196,12 @@ class Party(db.Model):
 
     # orm.relationship: the column above shadows the name inside this class body.
     case: Mapped[Case] = orm.relationship(back_populates="parties")
+
+    @orm.validates("id_number")
+    def _keep_id_hash(self, _key, value):
+        value = (value or "").strip()
+        self.id_hash = cipher_for().hash(value)
+        return value
 
     @property
     def id_masked(self) -> str:

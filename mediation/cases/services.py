@@ -168,6 +168,40 @@ def _party_key(p) -> tuple:
     return tuple(_plain(get(f)) for f in PARTY_FIELDS)
 
 
+def _update_parties(case: Case, parties: list[dict]) -> None:
+    """Change the party rows in place (screenings and other records point at them);
+    a party with safety screenings is never removed."""
+    from ..screening.models import Screening
+
+    kept = case.parties[:len(parties)]
+    for party in case.parties[len(parties):]:
+        if db.session.scalar(select(Screening.id).where(Screening.party_id == party.id).limit(1)):
+            raise DomainError(_("%(name)s has safety screenings and cannot be removed from the case.",
+                                name=party.name))
+    for i, values in enumerate(parties):
+        if i < len(kept):
+            for field, value in values.items():
+                setattr(kept[i], field, value)
+            kept[i].position = i
+        else:
+            kept.append(Party(position=i, **values))
+    case.parties = kept
+
+
+def _check_risk_change(case: Case, values: dict, by: User) -> None:
+    """The form may raise the level; lowering it needs a coordinator's step with a reason."""
+    from ..screening.scoring import rank
+    from ..screening.services import _change
+
+    new = values.get("risk_level")
+    if new is None or new is case.risk_level:
+        return
+    if rank(new) < rank(case.risk_level):
+        raise DomainError(_("Lowering the risk level needs a coordinator and a reason: use “Lower the risk "
+                            "level” on the case page."), field="risk_level")
+    _change(case, new, by=by, reason="")
+
+
 def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expected_version: int) -> CaseEvent | None:
     """Save an edit made on version ``expected_version``; record old and new values.
 
@@ -176,6 +210,7 @@ def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expe
     if case.version != expected_version:
         raise StaleCase(stale_message(case))
     _check_category(values["category_id"])
+    _check_risk_change(case, values, by)
     changes = {}
     for field in CASE_FIELDS:
         old, new = getattr(case, field), values[field]
@@ -195,7 +230,7 @@ def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expe
                    for old, new in zip(old_parties, new_parties, strict=False) if old != new]
         if changed:
             changes["party_fields"] = changed
-        case.parties = [Party(position=i, **p) for i, p in enumerate(parties)]
+        _update_parties(case, parties)
     if not changes:
         return None
     case.updated_at = utcnow()
@@ -270,7 +305,7 @@ def status_counts(stmt) -> dict[CaseStatus, int]:
 
 def home_counts(user: User) -> dict[str, int]:
     """What needs this user now, for the home page."""
-    base = access.cases_query(user)
+    base = access.held_cases_query(user)
     count = lambda stmt: db.session.scalar(  # noqa: E731
         select(func.count()).select_from(stmt.with_only_columns(Case.id).order_by(None).subquery()))
     mine = base.where((Case.lead_mediator_id == user.id) | Case.id.in_(
@@ -280,7 +315,18 @@ def home_counts(user: User) -> dict[str, int]:
         "accepted": count(base.where(Case.status == CaseStatus.ACCEPTED)),
         "mine_open": count(mine.where(Case.status.in_(WORKING_STATUSES))),
         "overdue": count(base.where(overdue_clause())),
+        "incoming": _incoming(user),
     }
+
+
+def _incoming(user: User) -> int:
+    """Transfers waiting for the user's own unit, when the user decides for it."""
+    from ..transfers.models import Transfer, TransferStatus
+
+    if not access.is_manager_of(user, user.unit):
+        return 0
+    return db.session.scalar(select(func.count(Transfer.id)).where(
+        Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)) or 0
 
 
 # --- drafts -------------------------------------------------------------------------------

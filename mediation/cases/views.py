@@ -21,7 +21,8 @@ from ..org.services import tree_order
 from ..timeutil import local_today
 from . import services, workflow
 from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm
-from .models import Case, CaseEvent, Category, Party, PartyRole, RiskLevel, Source, mask_name
+from .models import Case, CaseEvent, Category, PartyRole, RiskLevel, Source, mask_name
+from .reveal import mask_ids, unmask_ids
 from .workflow import CaseStatus, Outcome
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -246,12 +247,17 @@ def filtered_cases(args) -> tuple:
         stmt = stmt.where(services.overdue_clause())
     if args.get("open"):
         stmt = stmt.where(Case.status.in_(services.WORKING_STATUSES))
+    if args.get("incoming"):  # waiting for the user's own unit to accept
+        from ..transfers.models import Transfer, TransferStatus
+
+        stmt = stmt.where(Case.id.in_(select(Transfer.case_id).where(
+            Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == current_user.unit_id)))
     # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
     q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
-    if q:
-        like = "%" + escape_like(q) + "%"
-        stmt = stmt.where(or_(Case.number.like(like, escape="\\"),
-                              Case.id.in_(select(Party.case_id).where(Party.name.like(like, escape="\\")))))
+    if q:  # number, party names, summary, claims, diary text: the one search function
+        from ..search import search_cases
+
+        stmt = stmt.where(Case.id.in_(search_cases(current_user, q).case_ids))
     counts_stmt = stmt
     status = args.get("status")
     if status in {s.value for s in CaseStatus}:
@@ -279,6 +285,18 @@ def index():
                            categories=categories, units=units if len(units) > 1 else [], unit=unit, view=view,
                            sort=sort, args=args,
                            statuses=list(CaseStatus), risks=list(RiskLevel), is_overdue=services.is_overdue)
+
+
+@bp.route("/export.<any(xlsx, csv):fmt>")
+@require("case.view")
+def export(fmt: str):
+    """The list with its current filters and order, as XLSX or CSV (search/export.py)."""
+    from ..search.export import case_list_response
+
+    stmt, _counts_stmt, _unit, _view = filtered_cases(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
+    return case_list_response(stmt.order_by(*SORTS[sort]), fmt, user=current_user,
+                              filters={k: v for k, v in request.args.items() if k != "page"})
 
 
 # --- detail, edit ---------------------------------------------------------------------
@@ -313,8 +331,34 @@ def detail(case_id: int):
     attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible_ids]
     visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
     not_performed = bool(visits) and visits[-1].performance is Performance.NOT
+    from ..screening import services as screening
+    from ..screening.views import LEVEL_PROMPTS, PROMPTS
+    from ..transfers import services as moves
+
+    screenings = screening.screenings_of(case)
+    latest = screening.latest_by_party(case, screenings)
+    safety = {
+        "may_screen": screening.may_screen(current_user, case), "latest": latest,
+        "sees_answers": screening.sees_answers(current_user, case), "plans": screening.safety_plans(case),
+        "changes": screening.risk_changes(case), "level_prompts": LEVEL_PROMPTS.get(case.risk_level.value, []),
+        "prompts": [PROMPTS[c] for c in screening.prompts_for(case, latest)]
+        if screening.sees_answers(current_user, case) else [],
+    }
+    pending = case.pending_transfer
+    referrals = moves.referrals_of(case)
+    sessions = moves.sessions_per_tier(case)
     return render_template(
-        "cases/detail.html", case=case, actions=actions, can_edit=access.can_edit_case(current_user, case),
+        "cases/detail.html", case=case, actions=actions, safety=safety,
+        reader_only=not access.case_roles(current_user, case) and not diary.can_write(current_user, case)
+        and not access.in_scope(current_user, case.unit),
+        pending=pending, pending_late=pending is not None and moves.is_late(pending),
+        deadline_days=current_app.config["TRANSFER_DEADLINE_DAYS"],
+        advice=moves.escalation_advice(case, sessions) if access.acts_on(current_user, case) else [],
+        escalate_allowed=any(t.name == "escalate" for t in actions),
+        transfers=moves.transfers_of(case), referrals=referrals,
+        open_referrals=[r for r in referrals if r.is_open], delegations=moves.delegations_of(case),
+        tier_sessions=sorted(sessions.items(), key=lambda kv: kv[0].depth, reverse=True),
+        can_edit=access.can_edit_case(current_user, case),
         overdue=services.is_overdue(case), describe=describe_change, event_label=event_label,
         transitions=workflow.TRANSITIONS, entries=entries, agreement=agreement,
         reminder=agreements.confirmation_reminder(case, agreement), plan=agreements.follow_up_plan(case, entries),
@@ -322,7 +366,7 @@ def detail(case_id: int):
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
         attachments=attachments, upload_form=UploadForm(formdata=None),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
-        can_amend=bool(access.case_roles(current_user, case)),
+        can_amend=access.acts_on(current_user, case),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
     )
 
@@ -335,7 +379,7 @@ def edit(case_id: int):
         abort(403)
     if request.method == "POST":
         formdata, rearranged = _apply_party_buttons(request.form)
-        form = _prepare(CaseForm(formdata=formdata), case.category_id)
+        form = _prepare(CaseForm(formdata=formdata if rearranged else unmask_ids(formdata, case)), case.category_id)
         if not rearranged and form.validate():
             try:
                 version = int(form.version.data or 0)
@@ -365,6 +409,7 @@ def edit(case_id: int):
             for f in services.PARTY_FIELDS:
                 value = getattr(p, f)
                 entry.form[f].data = value.value if hasattr(value, "value") else value
+    mask_ids(form, case)  # full ID numbers only through a logged reveal
     return render_template("cases/form.html", form=form, case=case, lead=None)
 
 
@@ -396,9 +441,14 @@ def act(case_id: int, name: str):
                 who=case.updated_by.display_name if case.updated_by else "—", when=fmt_datetime(case.updated_at)),
               "warning")
         return redirect(url_for("cases.detail", case_id=case.id))
-    form = _action_form(t)
+    from ..screening import actions as risk_steps
+    from ..transfers import actions as moving_steps
+    from . import restricted
+
+    built = moving_steps.build(case, t.name) or risk_steps.build(case, t.name) or restricted.build(case, t.name)
+    form, to_data, hints = built if built else (_action_form(t), None, [])
     candidates, warnings = [], {}
-    if isinstance(form, AssignForm):
+    if built is None and isinstance(form, AssignForm):
         candidates = list(db.session.scalars(access.mediator_candidates(case.unit)))
         warnings = {u.id: services.conflict_warnings(case, u) for u in candidates}
         labels = [(u.id, f"{u.display_name}（{u.unit.name}）" + ("　⚠" if warnings[u.id] else "")) for u in candidates]
@@ -411,8 +461,8 @@ def act(case_id: int, name: str):
             form.co_mediators.data = [u.id for u in case.co_mediators]
     version = request.form.get("version", "")
     if request.method == "POST" and form.validate():
-        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
-        if isinstance(form, AssignForm):
+        data = to_data(form) if to_data else {k: v for k, v in form.data.items() if k != "csrf_token"}
+        if built is None and isinstance(form, AssignForm):
             by_id = {u.id: u for u in candidates}
             data["lead_mediator"] = by_id.get(form.lead_mediator.data)
             data["co_mediators"] = [by_id[i] for i in form.co_mediators.data if i in by_id]
@@ -435,7 +485,7 @@ def act(case_id: int, name: str):
             flash(_("%(action)s: done.", action=t.label), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
     flagged = [w for u in candidates for w in warnings.get(u.id, [])]
-    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged)
+    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged, hints=hints)
 
 
 # --- timeline display ---------------------------------------------------------------------
@@ -447,7 +497,8 @@ PRINTED_DOCUMENTS = {
 }
 # Timeline details shown as "label: value" (pairs as "old → new").
 SHOWN_CHANGES = ("outcome", "lead_mediator", "co_mediators", "terms", "confirmation", "parties", "party_fields",
-                 "due_date", "document")
+                 "due_date", "document", "to_unit", "unit", "reason", "urgency", "destination", "destination_name",
+                 "reference", "level", "risk_level", "occasion", "named_users")
 FIELD_LABELS = {
     "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
     "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
@@ -460,6 +511,9 @@ FIELD_LABELS = {
     "number": _l("Case number"), "due_date": _l("Due date"), "terms": _l("Agreed terms"),
     "party_fields": _l("Party details changed"), "confirmation": _l("Judicial confirmation"),
     "document": _l("Document"),
+    "to_unit": _l("Sent to"), "unit": _l("Holding unit"), "reason": _l("Reason"), "urgency": _l("Urgency"),
+    "destination": _l("Referred to"), "destination_name": _l("Agency"), "reference": _l("Reference number"),
+    "level": _l("Risk level"), "occasion": _l("Occasion"), "named_users": _l("Named users"),
 }
 
 
@@ -467,7 +521,8 @@ EVENT_LABELS = {
     "created": _l("Registered"), "edited": _l("Edited"), "diary": _l("Diary entry"),
     "diary_edited": _l("Diary entry edited"), "amended": _l("Amendment"), "printed": _l("Printed"),
     "agreement": _l("Agreement recorded"), "confirmation": _l("Judicial confirmation"),
-    "attached": _l("File attached"),
+    "attached": _l("File attached"), "delegation_done": _l("Delegated visit recorded"),
+    "screened": _l("Safety screening"), "safety_plan": _l("Safety plan recorded"),
 }
 
 
@@ -486,8 +541,19 @@ def describe_change(field: str, value) -> str:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    from ..transfers.models import EscalationReason, ReferralDestination, Urgency
+
     tables = {"source": (Source, labels.SOURCE_LABELS), "risk_level": (RiskLevel, labels.RISK_LABELS),
-              "outcome": (Outcome, labels.OUTCOME_LABELS)}
+              "outcome": (Outcome, labels.OUTCOME_LABELS),
+              "reason": (EscalationReason, labels.ESCALATION_REASON_LABELS),
+              "urgency": (Urgency, labels.URGENCY_LABELS),
+              "destination": (ReferralDestination, labels.REFERRAL_DESTINATION_LABELS),
+              "level": (RiskLevel, labels.RISK_LABELS)}
+    if field == "occasion":
+        from ..screening.models import Occasion
+        from ..screening.views import OCCASION_LABELS
+
+        return str(OCCASION_LABELS[Occasion(value)])
     if field in tables:
         cls, table = tables[field]
         return str(table[cls(value)])

@@ -3,7 +3,8 @@
 A transition names the statuses it leaves from, the status it leads to, who may
 take it ("manager": a coordinator whose subtree holds the case, or a mediator of
 a holding unit that has no coordinator of its own; "mediator": the case's lead or
-co-mediators; see ``access.case_roles``), the data it needs and its guards.
+co-mediators; "sender"/"receiver": the two ends of a pending transfer; see
+``access.case_roles``), the data it needs and its guards.
 ``transition()`` refuses an illegal move with a ``WorkflowError`` and changes
 nothing; a legal one updates the case and appends a ``CaseEvent``. Later features
 (escalation, referral) add rows to ``TRANSITIONS``; nothing here needs rewriting.
@@ -29,6 +30,7 @@ class CaseStatus(enum.Enum):
     DECLINED = "declined"  # 不予受理
     ASSIGNED = "assigned"  # 已指派
     IN_MEDIATION = "in_mediation"  # 调解中
+    PENDING = "pending_transfer"  # 待接收: sent up or down, waiting for the receiving unit
     CONCLUDED = "concluded"  # 调解结束 (see the outcome)
     FOLLOW_UP = "follow_up"  # 回访
     CLOSED = "closed"  # 结案
@@ -74,6 +76,8 @@ class Transition:
     confirm: str | None = None  # irreversible: the UI asks first, saying this
     style: str = "primary"
     effect: Callable | None = field(default=None, compare=False)
+    # Shown on the case page only while this returns True (e.g. hand down needs units below).
+    offered: Callable | None = field(default=None, compare=False)
 
 
 # --- guards (return a message when the move is not allowed) --------------------
@@ -103,9 +107,17 @@ def _needs_rights_notice(case, _data):
 
 
 def _needs_outcome(case, data):
+    from ..screening import services as screening
+
     outcome = data.get("outcome")
     if outcome is None:
         return _("Choose the outcome.")
+    if case.risk_level.value == "red" and outcome is not Outcome.TERMINATED:
+        return _("At red risk mediation is suspended: the case can only be referred or ended for safety.")
+    if case.risk_level.value == "orange" and outcome in SETTLED and not (
+            screening.safety_plans(case) and screening.has_safety_referral(case)):
+        return _("At orange risk a case is settled only after a safety plan and a referral (women's federation, "
+                 "legal aid or social work) are recorded.")
     if outcome in SETTLED:
         from ..agreements.services import agreement_of
 
@@ -116,6 +128,71 @@ def _needs_outcome(case, data):
         return _("Confirm that the parties were told of their other routes (arbitration, "
                  "administrative channels, the courts; PML art. 26).")
     return None
+
+
+def _parties_screened(case, _data):
+    from ..screening.services import latest_by_party
+
+    screened = latest_by_party(case)
+    if any(p.id not in screened for p in case.parties if p.role.value in ("applicant", "respondent")):
+        return _("Screen each party alone for safety (applicant and respondent) before mediation starts.")
+    return None
+
+
+def _not_red(case, _data):
+    if case.risk_level.value == "red":
+        return _("At red risk mediation is suspended: refer the case (police, court, shelter) or end it for "
+                 "safety.")
+    return None
+
+
+def _closure_screened(case, _data):
+    from ..screening.models import Occasion
+    from ..screening.services import last_screened_for
+
+    if case.risk_level.value != "none" and not last_screened_for(case, Occasion.CLOSURE):
+        return _("Screen the parties again before closing a case with a risk level.")
+    return None
+
+
+def _raise_risk(case, data, by):
+    from ..screening.services import raise_level
+
+    return raise_level(case, data["risk_level"], by=by, reason=data.get("reason") or "")
+
+
+def _lower_risk(case, data, by):
+    from ..screening.services import lower_level
+
+    return lower_level(case, data["risk_level"], by=by, reason=data.get("reason") or "")
+
+
+def _restrict(case, data, by):
+    from .restricted import restrict
+
+    return restrict(case, data, by)
+
+
+def _unrestrict(case, data, by):
+    from .restricted import unrestrict
+
+    return unrestrict(case, data, by)
+
+
+def _not_restricted(case):
+    return not case.restricted
+
+
+def _is_restricted(case):
+    return case.restricted
+
+
+def _has_risk(case):
+    return case.risk_level.value != "none"
+
+
+def _below_red(case):
+    return case.risk_level.value != "red"
 
 
 def _settled_needs_follow_up(case, _data):
@@ -197,7 +274,164 @@ def _archive(case, _data, _by):
     return {}
 
 
+# --- moving the case: escalation, hand-down, referral, delegation ----------------------
+# The records live in ``transfers``; the rules are here.
+
+def _has_parent(case):
+    return case.unit.parent_id is not None
+
+
+def _has_children(case):
+    return any(u.active for u in case.unit.children)
+
+
+def _needs_transfer_reason(_case, data):
+    from ..transfers.models import EscalationReason
+
+    reason = data.get("reason_code")
+    if reason is None:
+        return _("Choose the reason.")
+    if reason is EscalationReason.OTHER and not (data.get("reason_text") or "").strip():
+        return _("Say what the other reason is.")
+    return None
+
+
+def _needs_unit_above(case, data):
+    unit = data.get("to_unit")
+    if unit is None or not unit.active or unit.id == case.unit_id or not unit.contains(case.unit):
+        return _("Choose a unit above the one holding the case.")
+    return None
+
+
+def _needs_unit_below(case, data):
+    unit = data.get("to_unit")
+    if unit is None or not unit.active or unit.id == case.unit_id or not case.unit.contains(unit):
+        return _("Choose a unit below the one holding the case.")
+    return None
+
+
+def _receiver_assigns(case, data):
+    """Taking over a case under way names who mediates it now."""
+    pending = case.pending_transfer
+    if pending is not None and pending.from_status != CaseStatus.REGISTERED.value and data.get("lead_mediator") is None:
+        return _("Choose the lead mediator.")
+    return None
+
+
+def _needs_return_reason(_case, data):
+    if not (data.get("reason") or "").strip():
+        return _("Say why the case is returned.")
+    return None
+
+
+def _needs_referral(case, data):
+    if data.get("destination") is None:
+        return _("Choose where the case is referred to.")
+    if data.get("referred_on") is None:
+        return _("Give the date of the referral.")
+    if data["referred_on"] > local_today():
+        return _("The date is in the future.")
+    if data.get("end_case") and case.status not in OPEN_STATUSES:
+        return _("Only a case under mediation can be ended with a referral.")
+    return None
+
+
+def _has_open_referral(case):
+    from ..transfers.services import open_referrals
+
+    return bool(open_referrals(case))
+
+
+def _needs_referral_result(case, data):
+    referral = data.get("referral")
+    if referral is None or referral.case_id != case.id or not referral.is_open:
+        return _("Choose the referral whose result you record.")
+    if not (data.get("outcome_text") or "").strip():
+        return _("Record the result.")
+    if data.get("outcome_on") is None:
+        return _("Give the date of the result.")
+    if data["outcome_on"] > local_today() or data["outcome_on"] < referral.referred_on:
+        return _("The date must lie between the referral and today.")
+    return None
+
+
+def _needs_delegation(case, data):
+    from ..transfers.services import delegation_units
+
+    unit = data.get("to_unit")
+    if unit is None or unit.id not in {u.id for u in delegation_units(case)}:
+        return _("Choose a unit the case came from, or one below the holder.")
+    if not (data.get("instruction") or "").strip():
+        return _("Say what the visit is for.")
+    if data.get("due_date") is None or data["due_date"] < local_today():
+        return _("Give a due date from today on.")
+    return None
+
+
+def _delegation_possible(case):
+    from ..transfers.services import delegation_units
+
+    return bool(delegation_units(case))
+
+
+def _escalate(case, data, by):
+    from ..transfers import services
+
+    return services.send(case, data, by, up=True)
+
+
+def _hand_down(case, data, by):
+    from ..transfers import services
+
+    return services.send(case, data, by, up=False)
+
+
+def _receive(case, data, by):
+    from ..transfers import services
+
+    return services.receive(case, data, by)
+
+
+def _return(case, data, by):
+    from ..transfers import services
+
+    return services.give_back(case, data, by, returned=True)
+
+
+def _withdraw(case, data, by):
+    from ..transfers import services
+
+    return services.give_back(case, data, by, returned=False)
+
+
+def _refer(case, data, by):
+    from ..transfers import services
+
+    details = services.refer(case, data, by)
+    if data.get("end_case"):
+        case.status = CaseStatus.CONCLUDED
+        case.outcome = Outcome.TERMINATED
+        case.concluded_at = utcnow()
+        details["outcome"] = [None, Outcome.TERMINATED.value]
+    return details
+
+
+def _referral_result(case, data, by):
+    from ..transfers import services
+
+    return services.record_referral_result(case, data, by)
+
+
+def _delegate(case, data, by):
+    from ..transfers import services
+
+    return services.delegate(case, data, by)
+
+
 S = CaseStatus
+_SENDABLE_UP = frozenset({S.REGISTERED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION})
+_SENDABLE_DOWN = frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION, S.CONCLUDED, S.FOLLOW_UP})
+_REFERABLE = frozenset({S.REGISTERED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION, S.CONCLUDED, S.FOLLOW_UP})
 _T = [
     Transition("accept", _l("Accept"), frozenset({S.REGISTERED}), S.ACCEPTED, frozenset({"manager"}),
                state_guards=(_needs_consent,), effect=_accept),
@@ -210,7 +444,7 @@ _T = [
                None, frozenset({"manager"}), needs=("lead_mediator", "co_mediators", "reason"),
                guards=(_needs_mediator, _needs_reason), effect=_assign, style="outline-secondary"),
     Transition("start", _l("Start mediation"), frozenset({S.ASSIGNED}), S.IN_MEDIATION,
-               frozenset({"mediator", "manager"}), state_guards=(_needs_rights_notice,)),
+               frozenset({"mediator", "manager"}), state_guards=(_needs_rights_notice, _parties_screened, _not_red)),
     Transition("conclude", _l("Conclude mediation"), frozenset({S.IN_MEDIATION}), S.CONCLUDED,
                frozenset({"mediator", "manager"}), needs=("outcome", "told_other_routes"),
                guards=(_needs_outcome,), effect=_conclude),
@@ -218,7 +452,7 @@ _T = [
                frozenset({"mediator", "manager"}), state_guards=(_settled_only,)),
     Transition("close", _l("Close"), frozenset({S.CONCLUDED, S.FOLLOW_UP}), S.CLOSED,
                frozenset({"mediator", "manager"}),
-               state_guards=(_needs_diary, _settled_needs_follow_up, _follow_up_visited),
+               state_guards=(_needs_diary, _settled_needs_follow_up, _follow_up_visited, _closure_screened),
                effect=_close,
                confirm=_l("Close this case? It can be reopened later with a reason.")),
     Transition("reopen", _l("Reopen"), frozenset({S.FOLLOW_UP, S.CLOSED}), S.IN_MEDIATION, frozenset({"manager"}),
@@ -226,6 +460,51 @@ _T = [
     Transition("archive", _l("Archive"), frozenset({S.CLOSED, S.DECLINED}), S.ARCHIVED, frozenset({"manager"}),
                effect=_archive, style="outline-secondary",
                confirm=_l("Archive this case? An archived case can no longer be changed.")),
+    # Escalation (上报) and hand-down (下派): the case waits at the receiving unit (待接收).
+    Transition("escalate", _l("Escalate"), _SENDABLE_UP, S.PENDING, frozenset({"manager", "mediator"}),
+               needs=("to_unit", "reason_code", "reason_text", "urgency", "note"),
+               guards=(_needs_unit_above, _needs_transfer_reason), effect=_escalate, offered=_has_parent,
+               style="outline-primary"),
+    Transition("hand_down", _l("Hand down"), _SENDABLE_DOWN, S.PENDING, frozenset({"manager"}),
+               needs=("to_unit", "reason_code", "reason_text", "urgency", "note"),
+               guards=(_needs_unit_below, _needs_transfer_reason), effect=_hand_down, offered=_has_children,
+               style="outline-secondary"),
+    # The receiving unit takes the case (the status before sending comes back, with its mediators)...
+    Transition("receive", _l("Accept the case"), frozenset({S.PENDING}), None, frozenset({"receiver"}),
+               needs=("lead_mediator", "co_mediators", "note"), guards=(_receiver_assigns,), effect=_receive),
+    # ...or sends it back with a reason; the sender may withdraw it while it waits.
+    Transition("return", _l("Return"), frozenset({S.PENDING}), None, frozenset({"receiver"}),
+               needs=("reason",), guards=(_needs_return_reason,), effect=_return, style="outline-danger"),
+    Transition("withdraw", _l("Withdraw"), frozenset({S.PENDING}), None, frozenset({"sender"}),
+               effect=_withdraw, style="outline-secondary",
+               confirm=_l("Withdraw the case? It comes back to your unit.")),
+    # Referral out (移送/转介): the case stays open unless the user ends it with the referral.
+    Transition("refer", _l("Refer out"), _REFERABLE, None, frozenset({"manager", "mediator"}),
+               needs=("destination", "destination_name", "referred_on", "reference", "note", "end_case"),
+               guards=(_needs_referral,), effect=_refer, style="outline-secondary"),
+    Transition("referral_result", _l("Record a referral's result"), _REFERABLE | {S.CLOSED}, None,
+               frozenset({"manager", "mediator"}), needs=("referral", "outcome_text", "outcome_on"),
+               guards=(_needs_referral_result,), effect=_referral_result, offered=_has_open_referral,
+               style="outline-secondary"),
+    # The risk level: raised by anyone working the case; lowered only by a coordinator, with a reason.
+    Transition("raise_risk", _l("Raise the risk level"), _REFERABLE | {S.PENDING}, None,
+               frozenset({"manager", "mediator"}), needs=("risk_level", "reason"), effect=_raise_risk,
+               offered=_below_red, style="outline-danger"),
+    Transition("lower_risk", _l("Lower the risk level"), _REFERABLE | {S.PENDING}, None, frozenset({"supervisor"}),
+               needs=("risk_level", "reason"), guards=(_needs_reason,), effect=_lower_risk, offered=_has_risk,
+               style="outline-secondary"),
+    # Restricted access (限制访问): named users only; opening asks for a reason (cases/restricted.py).
+    Transition("restrict", _l("Restrict access"), _REFERABLE | {S.PENDING, S.CLOSED, S.DECLINED}, None,
+               frozenset({"supervisor", "mediator"}), needs=("named_users", "reason"), guards=(_needs_reason,),
+               effect=_restrict, offered=_not_restricted, style="outline-secondary"),
+    Transition("unrestrict", _l("Lift the restriction"), _REFERABLE | {S.PENDING, S.CLOSED, S.DECLINED}, None,
+               frozenset({"supervisor"}), needs=("reason",), guards=(_needs_reason,), effect=_unrestrict,
+               offered=_is_restricted, style="outline-secondary"),
+    # A follow-up visit given to a unit the case came from.
+    Transition("delegate", _l("Delegate a visit"), frozenset({S.ASSIGNED, S.IN_MEDIATION, S.CONCLUDED, S.FOLLOW_UP}),
+               None, frozenset({"manager", "mediator"}), needs=("to_unit", "instruction", "due_date"),
+               guards=(_needs_delegation,), effect=_delegate, offered=_delegation_possible,
+               style="outline-secondary"),
 ]
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in _T}
 del S, _T
@@ -237,7 +516,8 @@ def allowed(case, user) -> list[Transition]:
     from ..access import case_roles
 
     roles = case_roles(user, case)
-    return [t for t in TRANSITIONS.values() if case.status in t.source and roles & t.who]
+    return [t for t in TRANSITIONS.values()
+            if case.status in t.source and roles & t.who and (t.offered is None or t.offered(case))]
 
 
 def blocked_reason(case, t: Transition) -> str | None:
@@ -260,16 +540,20 @@ def transition(case, name: str, *, by, note: str = "", **data):
     t = TRANSITIONS.get(name)
     if t is None:
         raise WorkflowError(_("Unknown action."))
+    data.setdefault("note", note)  # the effects keep it on their records too (transfer, referral)
     if case.status not in t.source:
         raise WorkflowError(_("This action is not possible while the case is %(status)s.",
                               status=status_label(case.status)))
     if not case_roles(by, case) & t.who:
         raise WorkflowError(_("You may not do this on this case."))
+    if t.offered is not None and not t.offered(case):
+        raise WorkflowError(_("This action is not possible for this case."))
     for guard in (*t.state_guards, *t.guards):
         message = guard(case, data)
         if message:
             raise WorkflowError(message)
     before = case.status
+    # An effect may set the status itself when ``target`` is None (a return restores the earlier one).
     details = t.effect(case, data, by) if t.effect else {}
     if t.target is not None:
         case.status = t.target
@@ -279,6 +563,14 @@ def transition(case, name: str, *, by, note: str = "", **data):
     event = CaseEvent(case=case, actor=by, kind=t.name, from_status=before, to_status=case.status,
                       note=note, changes=details or {})
     db.session.add(event)
+    db.session.flush()
+    from ..inbox.services import after_transition
+
+    after_transition(case, t.name, event, by)
+    from .. import audit
+
+    audit.record("case.transition", target=case, actor=by, details={
+        "transition": t.name, "from": before.value, "to": case.status.value, "number": case.number})
     return event
 
 

@@ -10,9 +10,10 @@ from ..extensions import db
 from ..timeutil import local_date_of, local_today, utcnow
 from .models import Amendment, DiaryEntry, DiaryRevision, EntryKind, SessionMode
 
-# A diary is kept from acceptance until the case is closed.
+# A diary is kept from registration (enquiries before accepting or declining) until the case is closed.
 WRITABLE_STATUSES = frozenset({
-    CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION, CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP,
+    CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION, CaseStatus.CONCLUDED,
+    CaseStatus.FOLLOW_UP,
 })
 FIELDS = ("kind", "occurred_on", "start_time", "duration_minutes", "place", "mode", "party_ids", "mediator_ids",
           "others_present", "issues", "positions", "proposals", "result", "next_step", "next_date",
@@ -20,7 +21,7 @@ FIELDS = ("kind", "occurred_on", "start_time", "duration_minutes", "place", "mod
 
 
 def can_write(user, case: Case) -> bool:
-    return case.status in WRITABLE_STATUSES and bool(access.case_roles(user, case))
+    return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
 def sees_confidential(user, case: Case) -> bool:
@@ -65,6 +66,13 @@ def can_edit(user, entry: DiaryEntry) -> bool:
 def _check(case: Case, values: dict) -> None:
     if values["kind"] is EntryKind.SESSION and values.get("mode") is None:
         raise DomainError(_("Choose how the session was held."), field="mode")
+    # What the risk level allows (SCREENING.md §4): no joint session from orange, none at red.
+    if values["kind"] is EntryKind.SESSION and case.risk_level.value == "red":
+        raise DomainError(_("At red risk mediation is suspended: no session can be held."), field="kind")
+    if values["kind"] is EntryKind.SESSION and case.risk_level.value == "orange" \
+            and values.get("mode") is SessionMode.JOINT:
+        raise DomainError(_("At orange risk no joint face-to-face session: hold separate sessions (背靠背), "
+                            "shuttle or remote."), field="mode")
     if values["occurred_on"] > local_today():
         raise DomainError(_("The date is in the future."), field="occurred_on")
     if values["occurred_on"] < case.intake_date:
@@ -89,6 +97,9 @@ def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     db.session.flush()
     db.session.add(CaseEvent(case=case, actor=by, kind="diary", from_status=case.status, to_status=case.status,
                              changes={"entry": entry.id, "kind": entry.kind.value}))
+    from ..transfers.services import complete_delegations
+
+    complete_delegations(case, entry, by)  # a delegated visit is done when its unit records it
     db.session.flush()
     return entry
 
@@ -118,7 +129,7 @@ def edit_entry(entry: DiaryEntry, case: Case, *, by, values: dict) -> None:
 
 def amend(entry: DiaryEntry, case: Case, *, by, reason: str, text: str) -> Amendment:
     """Append a correction; the entry itself is unchanged."""
-    if not access.case_roles(by, case):
+    if not access.acts_on(by, case):
         raise DomainError(_("You may not do this on this case."))
     if not (reason or "").strip() or not (text or "").strip():
         raise DomainError(_("Give the correction and the reason for it."), field="text")
@@ -131,4 +142,75 @@ def amend(entry: DiaryEntry, case: Case, *, by, reason: str, text: str) -> Amend
     return amendment
 
 
-__all__ = ["SessionMode", "write_entry", "edit_entry", "amend", "visible_entries", "can_write", "can_edit"]
+def _shown(field: str, value, case: Case) -> str:
+    """A snapshot value (see ``snapshot``) as the entry page shows it."""
+    from datetime import date, time
+
+    from flask_babel import lazy_gettext as _l
+
+    from ..i18n import fmt_date, is_chinese
+    from ..labels import ENTRY_KIND_LABELS, MODE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS
+    from ..users.models import User
+    from .models import Performance, Satisfaction
+
+    if value is None or value == "" or value == []:
+        return "—"
+    enums = {"kind": (EntryKind, ENTRY_KIND_LABELS), "mode": (SessionMode, MODE_LABELS),
+             "performance": (Performance, PERFORMANCE_LABELS), "satisfaction": (Satisfaction, SATISFACTION_LABELS)}
+    if field in enums:
+        cls, labels = enums[field]
+        return str(labels[cls(value)])
+    if field in ("occurred_on", "next_date"):
+        return fmt_date(date.fromisoformat(value))
+    if field == "start_time":
+        return time.fromisoformat(value).strftime("%H:%M")
+    if field == "confidential":
+        return str(_l("yes") if value else _l("no"))
+    sep = "、" if is_chinese() else ", "
+    if field == "party_ids":
+        names = {p.id: p.name for p in case.parties}
+        return sep.join(names.get(i, "?") for i in value)
+    if field == "mediator_ids":
+        return sep.join(getattr(db.session.get(User, i), "display_name", "?") for i in value)
+    return str(value)
+
+
+def revision_history(entry: DiaryEntry, case: Case) -> list[dict]:
+    """The same-day edits of an entry, oldest first: when, by whom, and each field it
+    changed, before and after ({"at", "by", "changes": [{"label", "before", "after"}]}).
+    Each revision holds the entry as it was before that edit."""
+    from flask_babel import lazy_gettext as _l
+
+    from ..labels import PARTY_ROLE_LABELS
+
+    labels = {"kind": _l("Kind"), "occurred_on": _l("Date"), "start_time": _l("Time"),
+              "duration_minutes": _l("Duration (minutes)"), "place": _l("Place"), "mode": _l("How it was held"),
+              "party_ids": _l("Parties present"), "mediator_ids": _l("Mediators present"),
+              "others_present": _l("Others present"), "issues": _l("Issues discussed"), "proposals": _l("Proposals"),
+              "result": _l("Result and progress"), "next_step": _l("Next step"), "next_date": _l("Next date"),
+              "confidential": _l("Confidential"), "performance": _l("Agreement performed"),
+              "satisfaction": _l("Satisfaction"), "remaining_risk": _l("Remaining risk")}
+    parties = {str(p.id): p for p in case.parties}
+    states = [r.data for r in entry.revisions] + [snapshot(entry)]
+    history = []
+    for revision, before, after in zip(entry.revisions, states, states[1:], strict=False):
+        changes = []
+        for field in FIELDS:
+            old, new = before.get(field), after.get(field)
+            if field == "positions":
+                for pid in sorted(set(old or {}) | set(new or {}), key=int):
+                    if (old or {}).get(pid, "") != (new or {}).get(pid, ""):
+                        p = parties.get(pid)
+                        label = (_("Position of %(name)s (%(role)s)", name=p.name, role=PARTY_ROLE_LABELS[p.role])
+                                 if p else _("Position"))
+                        changes.append({"label": label, "before": (old or {}).get(pid) or "—",
+                                        "after": (new or {}).get(pid) or "—"})
+            elif old != new and not (old in (None, "", []) and new in (None, "", [])):
+                changes.append({"label": str(labels[field]), "before": _shown(field, old, case),
+                                "after": _shown(field, new, case)})
+        history.append({"at": revision.at, "by": revision.by, "changes": changes})
+    return history
+
+
+__all__ = ["SessionMode", "write_entry", "edit_entry", "amend", "visible_entries", "can_write", "can_edit",
+           "revision_history"]

@@ -50,6 +50,13 @@ def _entry_or_404(case: Case, entry_id: int) -> DiaryEntry:
     return entry
 
 
+@bp.app_template_global("entry_history")
+def entry_history(entry: DiaryEntry, case: Case) -> list[dict]:
+    """The same-day edits of an entry, for diary/_entry.html: whoever sees the entry
+    sees how it was edited (who, when, what changed)."""
+    return services.revision_history(entry, case) if entry.revisions else []
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.view")
 def new(case_id: int):
@@ -111,7 +118,7 @@ def edit(case_id: int, entry_id: int):
 def amend(case_id: int, entry_id: int):
     case = access.get_case_or_404(case_id)
     entry = _entry_or_404(case, entry_id)
-    if not access.case_roles(current_user, case):
+    if not access.acts_on(current_user, case):
         abort(403)
     form = AmendForm()
     if form.validate_on_submit():

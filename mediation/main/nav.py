@@ -3,6 +3,8 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..audit.services import is_station_admin
+from ..stats.services import is_village_staff
 from ..users.models import Role
 
 M, C, A, G, V = Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN, Role.GRID_WORKER, Role.VIEWER
@@ -13,14 +15,25 @@ NAV_ITEMS = (
     (_l("New case"), "cases.new", {}, {M}),
     (_l("My cases"), "cases.index", {"view": "mine"}, {M}),
     (_l("Cases"), "cases.index", {}, {C, A}),
+    (_l("Search cases"), "search.index", {}, {M, C, A}),
     (_l("Report a lead"), "leads.new", {}, {G}),
     (_l("Leads"), "leads.index", {}, {M, C, A}),
     (_l("Diary book"), "diary_book.index", {}, {M, C, A}),
     (_l("My leads"), "leads.index", {}, {G}),
     (_l("People"), "users.index", {}, {C, A}),
+    (_l("Statistics"), "stats.index", {}, {C, A, V}),
+    (_l("Monthly confirmation"), "stats.confirm", {}, {M}),  # 零报告: village staff only (NAV_CHECKS)
     (_l("Network"), "org.index", {}, {C, A, V}),
     (_l("Settings"), "cases.categories", {}, {A}),
+    (_l("Audit log"), "audit.index", {}, {A}),
+    (_l("Teaching cases"), "teaching.index", {}, {M, C, A, V}),  # 以案释法 (e家学)
 )
+
+# Entries shown only when a further check on the user passes.
+NAV_CHECKS = {
+    "audit.index": is_station_admin,
+    "stats.confirm": is_village_staff,
+}
 
 
 def nav_items() -> list[tuple[str, str, str]]:
@@ -28,7 +41,7 @@ def nav_items() -> list[tuple[str, str, str]]:
     roles = current_user.roles
     seen, out = set(), []
     for label, endpoint, args, who in NAV_ITEMS:
-        if roles & who and endpoint not in seen:
+        if roles & who and endpoint not in seen and NAV_CHECKS.get(endpoint, bool)(current_user):
             seen.add(endpoint)
             out.append((label, url_for(endpoint, **args), endpoint))
     return out

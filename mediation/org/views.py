@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import access
+from .. import access, audit
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
@@ -95,6 +95,8 @@ def add_child(code: str):
     if form.validate_on_submit():
         try:
             child = services.add_unit(parent, form.code.data, form.name.data)
+            audit.record("admin.unit_create", target=child, details={"code": child.code, "name": child.name,
+                                                                     "parent": parent.code})
         except DomainError as exc:
             db.session.rollback()
             getattr(form, exc.field or "code").errors.append(exc.message)
@@ -112,7 +114,9 @@ def rename(code: str):
     form = UnitRenameForm(prefix="rename")
     if form.validate_on_submit():
         try:
+            old_name = unit.name
             services.rename_unit(unit, form.name.data)
+            audit.record("admin.unit_update", target=unit, details={"code": unit.code, "name": [old_name, unit.name]})
         except DomainError as exc:
             db.session.rollback()
             form.name.errors.append(exc.message)
@@ -129,6 +133,7 @@ def set_active(code: str):
     unit = _managed_unit(code)
     active = request.form.get("active") == "1"
     done = _("Unit reactivated.") if active else _("Unit deactivated.")
+    audit.record("admin.unit_update", target=unit, details={"code": unit.code, "active": active})
     return _apply(unit, lambda: services.set_unit_active(unit, active, actor=current_user), done)
 
 
@@ -145,4 +150,6 @@ def move(code: str):
         return redirect(url_for("org.detail", code=unit.code))
     new_parent = db.session.get(OrgUnit, form.parent.data)
     done = _("Moved to %(name)s.", name=new_parent.name)
+    audit.record("admin.unit_update", target=unit, details={
+        "code": unit.code, "parent": [unit.parent.code if unit.parent else None, new_parent.code]})
     return _apply(unit, lambda: services.move_village(unit, new_parent), done)

@@ -1,9 +1,12 @@
 """The case file (卷宗, DOCUMENTS.md §4): cover, index with page numbers, then every
 document in the prescribed order, uploaded scans in their place."""
+import io
+import logging
 from datetime import date
 
+from pypdf import PdfReader, PdfWriter, Transformation
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, PageBreak, Spacer, Table, TableStyle
 
 from ..attachments.models import DocumentKind
 from ..diary.models import EntryKind
@@ -12,14 +15,17 @@ from ..labels import OUTCOME_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS, SO
 from .documents import (
     GRID,
     WIDTH,
+    _grid,
     _label,
-    _long_rows,
     _party_line,
     _signature_block,
     agreement_story,
+    printed_contacts,
     session_record_story,
 )
-from .pdf import build, markup, para, safe, styles
+from .pdf import PAGE, REGULAR, build, markup, para, safe, styles
+
+log = logging.getLogger(__name__)
 
 
 class _Mark(Flowable):
@@ -39,7 +45,7 @@ def intake_register(case, committee: str) -> list:
     applicants = "、".join(p.name for p in case.parties if p.role.value == "applicant")
     respondents = "、".join(p.name for p in case.parties if p.role.value == "respondent")
     return [
-        Paragraph("人民调解受理登记表", s["title"]), para(case.number, s["number"]),
+        markup("人民调解受理登记表", s["title"]), para(case.number, s["number"]),
         para(f"{fmt_date(case.intake_date)}，本人民调解委员会依"
              f"{'当事人申请' if case.source.value == 'party' else '职权（主动调解）'}，经当事人同意，调解"
              f"{applicants}与{respondents}之间的纠纷。", s["body"]),
@@ -71,7 +77,7 @@ RIGHTS = [
 
 def rights_notice(case, committee: str) -> list:
     s = styles()
-    story = [Paragraph("当事人权利义务告知书", s["title"]), para(case.number, s["number"]),
+    story = [markup("当事人权利义务告知书", s["title"]), para(case.number, s["number"]),
              para("根据有关法律、法规的要求，现将人民调解委员会的性质、调解原则和法律效果，以及当事人在调解活动中"
                   "享有的权利和承担的义务告知如下：", s["body"])]
     for head, lines in RIGHTS:
@@ -85,7 +91,7 @@ def rights_notice(case, committee: str) -> list:
 
 def _follow_up_record(case, entry) -> list:
     s = styles()
-    rows = [r for k, v in [
+    rows = [(k, para(v, s["cell"])) for k, v in [
         ("当事人", "、".join(p.name for p in case.parties if p.id in entry.party_ids) or "—"),
         ("调解协议编号", case.number), ("回访事由", f"{case.category.name_zh}纠纷调解协议履行情况"),
         ("回访方式", "电话" if entry.mode and entry.mode.value == "phone" else "走访"),
@@ -93,33 +99,105 @@ def _follow_up_record(case, entry) -> list:
         ("履行情况", str(PERFORMANCE_LABELS[entry.performance]) if entry.performance else "—"),
         ("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]) if entry.satisfaction else "—"),
         ("回访情况", "\n".join(x for x in (entry.result, entry.remaining_risk) if x) or "—"),
-    ] for r in _long_rows(k, v, s)]
-    table = Table(rows, colWidths=[28 * mm, WIDTH - 28 * mm])
-    table.setStyle(GRID)
-    return [Paragraph("人民调解回访记录", s["title"]), table, Spacer(1, 8 * mm),
+    ]]
+    return [markup("人民调解回访记录", s["title"]), _grid(rows), Spacer(1, 8 * mm),
             _signature_block([f"回访人 {entry.author.display_name}（签名）"], s)]
 
 
 def _closing_report(case, user) -> list:
     s = styles()
     mediators = "、".join([case.lead_mediator.display_name] if case.lead_mediator else [])
-    rows = [r for k, v in [
+    rows = [(k, para(v, s["cell"])) for k, v in [
         ("卷号", case.number), ("承办单位", case.unit.label), ("承办人", mediators or "—"),
         ("受案时间", fmt_date(case.intake_date)),
         ("结案时间", fmt_date(case.closed_at) if case.closed_at else "—"),
-        ("当事人", "\n".join(f"{p.name}　{p.address or ''}" for p in case.parties)),
+        ("当事人", "\n".join(f"{p.name}　{printed_contacts(p)[1] or ''}" for p in case.parties)),
         ("案件来源", str(SOURCE_LABELS[case.source])),
         ("纠纷简要事实", case.summary),
         ("调解结果", str(OUTCOME_LABELS[case.outcome]) if case.outcome else "—"),
         ("填表人", user.display_name), ("填表时间", fmt_date(date.today())),
-    ] for r in _long_rows(k, v, s)]
-    table = Table(rows, colWidths=[28 * mm, WIDTH - 28 * mm])
-    table.setStyle(GRID)
-    return [Paragraph("人民调解结案报告表", s["title"]), table]
+    ]]
+    return [markup("人民调解结案报告表", s["title"]), _grid(rows)]
 
 
-def _scans(attachments, kind: DocumentKind, read) -> list:
-    """Uploaded photos of this kind as pages; other files are listed."""
+class _PdfSlot(Flowable):
+    """Room for one page of an uploaded PDF: the rest of the frame (a fresh page when
+    less than MIN_HEIGHT is left). Notes its page and box; the page is merged into
+    that box once the layout is done, so page numbers and the index count it."""
+
+    MIN_HEIGHT = 120 * mm
+
+    def __init__(self, key, slots: dict):
+        super().__init__()
+        self.key, self.slots = key, slots
+        self.width = self.height = 0
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        self.width = availWidth
+        # Less room than that: too tall, so the frame moves it to the next page.
+        self.height = availHeight - 1 if availHeight >= self.MIN_HEIGHT else self.MIN_HEIGHT
+        return self.width, self.height
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803
+        self.slots[self.key] = (canvas.getPageNumber(), x, y, self.width, self.height)
+
+
+def _fit(page, box) -> Transformation:
+    """Place a page (its crop box, turned by its /Rotate) in ``box`` (x, y, width,
+    height): as large as fits, centred, at the top."""
+    x, y, w, h = box
+    crop = page.cropbox
+    width, height = float(crop.width), float(crop.height)
+    fit = Transformation().translate(-float(crop.left), -float(crop.bottom))
+    turn = (page.rotation or 0) % 360  # clockwise, as viewers show the page
+    if turn == 90:
+        fit, width, height = fit.rotate(-90).translate(0, width), height, width
+    elif turn == 180:
+        fit = fit.rotate(180).translate(width, height)
+    elif turn == 270:
+        fit, width, height = fit.rotate(90).translate(height, 0), height, width
+    scale = min(w / width, h / height)
+    return fit.scale(scale, scale).translate(x + (w - width * scale) / 2, y + h - height * scale)
+
+
+def pdf_pages(data: bytes) -> list | None:
+    """The pages of an uploaded PDF, ready to merge, or None when it cannot be read
+    (damaged, or encrypted with a password): the case file then says so instead."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None
+        pages = list(reader.pages)
+        trial = PdfWriter()
+        for page in pages:
+            # A dry run of what the merge will do, so that a broken page shows here.
+            trial.add_blank_page(PAGE[0], PAGE[1]).merge_transformed_page(page, _fit(page, (0, 0, *PAGE)))
+        return pages or None
+    except Exception:  # noqa: BLE001 - any damage to an upload must not stop the print
+        log.warning("case file: an uploaded PDF cannot be read", exc_info=True)
+        return None
+
+
+def _merge_uploads(data: bytes, slots: dict, uploads: dict) -> bytes:
+    """Draw each uploaded PDF page into the slot the layout kept for it."""
+    if not slots:
+        return data
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.pdf_header = "%PDF-1.7"  # what the uploads use may be newer than ReportLab's 1.3 header says
+    for (attachment_id, n), (page_number, *box) in slots.items():
+        target = writer.pages[page_number - 1]
+        source = uploads[attachment_id][n]
+        target.merge_transformed_page(source, _fit(source, box))
+        target.compress_content_streams()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _scans(attachments, kind: DocumentKind, read, uploads: dict, slots: dict) -> list:
+    """Uploaded photos and PDFs of this kind, each under its title: photos fitted to
+    the page, every page of a PDF in a page-sized slot (see _PdfSlot); a PDF that
+    cannot be read is listed with a visible note."""
     s = styles()
     out = []
     for a in (a for a in attachments if a.kind is kind):
@@ -128,20 +206,31 @@ def _scans(attachments, kind: DocumentKind, read) -> list:
             # The frame is a little narrower than the text width (its padding): keep inside it.
             image = Image(read(a), width=WIDTH - 8 * mm, height=180 * mm, kind="proportional")
             out.append(image)
+        elif uploads.get(a.id):
+            pages = uploads[a.id]
+            out.append(para(f"（电子文件 {a.filename}，共 {len(pages)} 页）", s["small"]))
+            out += [_PdfSlot((a.id, n), slots) for n in range(len(pages))]
+            continue  # the last page is full: a spacer would start an empty one
         else:
-            out.append(para(f"（电子文件 {a.filename}，见系统附件）", s["small"]))
+            out.append(markup('<font color="#c00000">' + safe(f"（电子文件 {a.filename} 无法读取（已损坏或有密码），"
+                                                              "未能并入卷宗，请查看系统中的原件）") + "</font>",
+                              s["small"]))
         out.append(Spacer(1, 4 * mm))
     return out
 
 
-def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, user, committee: str, config) -> bytes:
-    """The bound file in the order of DOCUMENTS.md §4."""
+def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, user, committee: str, config,
+                  read_pdf=None) -> bytes:
+    """The bound file in the order of DOCUMENTS.md §4. ``read_attachment`` gives a
+    photo as a file object, ``read_pdf`` an uploaded PDF's bytes."""
     s = styles()
+    uploads = {a.id: pdf_pages(read_pdf(a)) for a in attachments
+               if read_pdf is not None and a.content_type == "application/pdf"}
     sessions = [e for e in entries if e.kind is not EntryKind.FOLLOW_UP and e.kind is not EntryKind.INVESTIGATION]
     investigations = [e for e in entries if e.kind is EntryKind.INVESTIGATION]
     follow_ups = [e for e in entries if e.kind is EntryKind.FOLLOW_UP]
 
-    def build_sections():
+    def build_sections(slots: dict):
         """Fresh flowables for each pass: ReportLab flowables keep layout state."""
         def records(items):
             out = []
@@ -153,11 +242,11 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         K = DocumentKind
 
         def scans(kind):
-            return _scans(attachments, kind, read_attachment)
+            return _scans(attachments, kind, read_attachment, uploads, slots)
 
         def headed(name, flowables):
             """A section of scans only starts with its name, as a divider would."""
-            return [Paragraph(name, s["title"]), *flowables] if flowables else []
+            return [markup(name, s["title"]), *flowables] if flowables else []
 
         agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
         visits = [f for n, e in enumerate(follow_ups)
@@ -178,8 +267,8 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         ]
         return sections
 
-    def story(page_of: dict, marks: dict) -> list:
-        sections = build_sections()
+    def story(page_of: dict, marks: dict, slots: dict) -> list:
+        sections = build_sections(slots)
         present = [(name, flow) for name, flow, _required in sections if flow]
         missing = [name for name, flow, required in sections if required and not flow]
         mediators = "、".join(([case.lead_mediator.display_name] if case.lead_mediator else [])
@@ -188,16 +277,16 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         end = fmt_date(case.closed_at) if case.closed_at else "　"
         parties = "与".join(p.name for p in case.parties if p.role.value in ("applicant", "respondent"))
         cover = [Spacer(1, 20 * mm), para(committee, s["title"]), Spacer(1, 10 * mm),
-                 Paragraph('<font size="32">调 解 卷 宗</font>', s["title"]), Spacer(1, 25 * mm)]
+                 markup('<font size="32">调 解 卷 宗</font>', s["title"]), Spacer(1, 25 * mm)]
         rows = [[markup(_label(k), s["label"]), para(v, s["body"])] for k, v in [
             ("卷名", f"{parties}{case.category.name_zh}纠纷"), ("卷号", case.number), ("人民调解员", mediators or "—"),
             ("调解日期", f"{start} 至 {end}"), ("立卷人", user.display_name), ("立卷日期", fmt_date(date.today())),
             ("保管期限", config["CASE_FILE_RETENTION"]), ("备注", ""),
         ]]
         table = Table(rows, colWidths=[35 * mm, 110 * mm], rowHeights=12 * mm)
-        table.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.5, "black"),
+        table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), REGULAR), ("LINEBELOW", (1, 0), (1, -1), 0.5, "black"),
                                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
-        out = cover + [table, PageBreak(), Paragraph("卷内目录", s["title"])]
+        out = cover + [table, PageBreak(), markup("卷内目录", s["title"])]
         index = [[markup(_label(h), s["label"]) for h in ("序号", "文书名称", "页号", "备注")]]
         for n, (name, _flow) in enumerate(present, 1):
             index.append([para(str(n), s["cell"]), para(name, s["cell"]), para(str(page_of.get(n, "")), s["cell"]), ""])
@@ -208,7 +297,7 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         out.append(table)
         for n, (_name, flow) in enumerate(present, 1):
             out += [PageBreak(), _Mark(n, marks), *flow]
-        out += [PageBreak(), Paragraph("封底", s["title"]), Spacer(1, 10 * mm),
+        out += [PageBreak(), markup("封底", s["title"]), Spacer(1, 10 * mm),
                 _signature_block(["立卷人", "检查人"], s), Spacer(1, 4 * mm),
                 para("立卷日期：＿＿＿＿年＿＿月＿＿日　　检查日期：＿＿＿＿年＿＿月＿＿日", s["body"])]
         return out
@@ -216,9 +305,12 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
     # Two passes: the first finds the page each document starts on, the second prints
     # the index with those numbers (the index has the same length both times).
     first: dict = {}
-    build(story({}, first), title="", author="")
+    build(story({}, first, {}), title="", author="")
     second: dict = {}
-    return build(story(first, second), title=f"{case.number} 调解卷宗", author=user.display_name, subject="调解卷宗")
+    slots: dict = {}
+    data = build(story(first, second, slots), title=f"{case.number} 调解卷宗", author=user.display_name,
+                 subject="调解卷宗")
+    return _merge_uploads(data, slots, uploads)
 
 
 __all__ = ["case_file_pdf", "safe"]

@@ -2,7 +2,7 @@
 forms are official Chinese documents, so their wording is Chinese whatever the UI language."""
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from ..diary.models import EntryKind
 from ..i18n import fmt_date, fmt_datetime
@@ -14,9 +14,10 @@ from ..labels import (
     SATISFACTION_LABELS,
     SEX_LABELS,
 )
-from .pdf import build, markup, para, safe, styles
+from .pdf import REGULAR, FieldGrid, build, markup, para, safe, styles
 
 GRID = TableStyle([
+    ("FONT", (0, 0), (-1, -1), REGULAR),  # empty cells too: else the page names Helvetica
     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LEFTPADDING", (0, 0), (-1, -1), 4),
@@ -59,27 +60,23 @@ def _case_header(case, s) -> list:
     return [table, Spacer(1, 4 * mm)]
 
 
-# A table row cannot break across pages: long text is cut into rows of this many characters.
-ROW_CHARS = 600
+LABEL_WIDTH = 28 * mm
 
 
-def _long_rows(label: str, value: str, s) -> list[list]:
-    """One row, or several when the text is long (the label only on the first)."""
-    value = value or ""
-    chunks = [value[i:i + ROW_CHARS] for i in range(0, len(value), ROW_CHARS)] or [""]
-    return [[markup(_label(label if n == 0 else "（续）"), s["label"]), para(chunk, s["cell"])]
-            for n, chunk in enumerate(chunks)]
+def _grid(rows, label_width: float = LABEL_WIDTH) -> FieldGrid:
+    """Label | value rows in a ruled grid; a long value breaks across pages."""
+    return FieldGrid(rows, label_width=label_width, width=WIDTH)
 
 
-def _entry_rows(case, entry, s) -> list[list]:
+def _entry_rows(case, entry, s) -> list[tuple]:
+    """Every field of an entry as (label, value paragraph) rows."""
     parties = {p.id: p for p in case.parties}
     present = "、".join(parties[i].name for i in entry.party_ids if i in parties)
 
-    rows: list[list] = []
+    rows: list[tuple] = []
 
     def row(label, value):
-        rows.extend(_long_rows(label, value, s))
-        return None
+        rows.append((label, para(value, s["cell"])))
 
     when = fmt_date(entry.occurred_on)
     if entry.start_time:
@@ -121,7 +118,7 @@ def _entry_rows(case, entry, s) -> list[list]:
 def diary_pdf(case, entries, *, author: str) -> bytes:
     """调解日记: the case header, then every entry given, in order, with all its fields."""
     s = styles()
-    story = [Paragraph("婚姻家庭纠纷调解日记", s["title"]), para(case.number, s["number"])]
+    story = [markup("婚姻家庭纠纷调解日记", s["title"]), para(case.number, s["number"])]
     story += _case_header(case, s)
     if not entries:
         story.append(para("（暂无记录）", s["body"]))
@@ -129,9 +126,7 @@ def diary_pdf(case, entries, *, author: str) -> bytes:
         heading = f"{n}. {fmt_date(entry.occurred_on)}　{ENTRY_KIND_LABELS[entry.kind]}"
         mark = "　<font color='#c00000'>【保密】</font>" if entry.confidential else ""
         head = markup(safe(heading) + mark, s["h2"])
-        table = Table(_entry_rows(case, entry, s), colWidths=[28 * mm, WIDTH - 28 * mm])
-        table.setStyle(GRID)
-        story += [head, table]
+        story += [head, _grid(_entry_rows(case, entry, s))]
     return build(story, title=f"{case.number} 调解日记", author=author, subject="婚姻家庭纠纷调解日记")
 
 
@@ -145,7 +140,8 @@ def _signature_block(names: list[str], s) -> Table:
         cells.append("")
     rows = [cells[i:i + 4] for i in range(0, len(cells), 4)]
     table = Table(rows, colWidths=[50 * mm, 35 * mm, 50 * mm, 35 * mm])
-    style = [("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("TOPPADDING", (0, 0), (-1, -1), 8 * mm)]
+    style = [("FONT", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+             ("TOPPADDING", (0, 0), (-1, -1), 8 * mm)]
     for r, row in enumerate(rows):
         for c in (1, 3):
             if row[c - 1] != "":
@@ -166,19 +162,17 @@ def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
     title = "人民调解调查记录" if investigation else "人民调解记录"
     parties = {p.id: p for p in case.parties}
     present = [parties[i] for i in entry.party_ids if i in parties]
-    story = [Paragraph(title, s["title"]), para(case.number, s["number"])]
+    story = [markup(title, s["title"]), para(case.number, s["number"])]
     if entry.confidential:
         story.insert(1, markup("<font color='#c00000'>【保密】</font>", s["number"]))
-    rows = [[markup(_label(k), s["label"]), para(v, s["cell"])] for k, v in [
+    rows = [(k, para(v, s["cell"])) for k, v in [
         ("时间", fmt_date(entry.occurred_on) + (entry.start_time.strftime(" %H:%M") if entry.start_time else "")),
         ("地点", entry.place or "—"),
         ("当事人", "\n".join(_party_line(p) for p in (present or case.parties))),
         ("参加人", entry.others_present or "—"),
         ("事由", f"{case.category.name_zh}纠纷"),
     ]]
-    table = Table(rows, colWidths=[22 * mm, WIDTH - 22 * mm])
-    table.setStyle(GRID)
-    story += [table, Spacer(1, 3 * mm), markup(_label("记录"), s["h2"])]
+    story += [_grid(rows, 22 * mm), Spacer(1, 3 * mm), markup(_label("记录"), s["h2"])]
     body = []
     if entry.issues:
         body.append(f"争议焦点：{entry.issues}")
@@ -215,13 +209,27 @@ def _numeral(n: int) -> str:
     return CHINESE_NUMERALS[tens - 1] + "十" + (CHINESE_NUMERALS[ones - 1] if ones else "")
 
 
+PROTECTED = "（已保护，不予显示）"
+
+
+def printed_contacts(p) -> tuple[str, str]:
+    """(phone, address) as printed: a protected party's are never printed, since any
+    print may reach the other side (see screening.services.protected_party_ids)."""
+    from ..screening.services import protected_party_ids
+
+    if p.id in protected_party_ids(p.case):
+        return PROTECTED, PROTECTED
+    return p.phone, p.address
+
+
 def _party_block(p, s) -> list:
     """Three lines per party as on the 2010 form: 姓名 性别 民族 出生 / 职业 联系方式 / 住址 (+ 身份证号)."""
     role = PARTY_ROLE_LABELS[p.role]
     line1 = f"{role}：{p.name}　性别：{SEX_LABELS[p.sex] if p.sex else '＿＿'}　民族：{p.ethnicity or '＿＿'}　" \
             f"出生日期：{fmt_date(p.birth_date) if p.birth_date else '＿＿＿＿'}"
-    line2 = f"职业或职务：{p.occupation or '＿＿＿＿'}　联系方式：{p.phone or '＿＿＿＿'}"
-    line3 = f"单位或住址：{p.address or '＿＿＿＿＿＿＿＿'}　身份证号：{p.id_masked or '＿＿＿＿＿＿＿＿'}"
+    phone, address = printed_contacts(p)
+    line2 = f"职业或职务：{p.occupation or '＿＿＿＿'}　联系方式：{phone or '＿＿＿＿'}"
+    line3 = f"单位或住址：{address or '＿＿＿＿＿＿＿＿'}　身份证号：{p.id_masked or '＿＿＿＿＿＿＿＿'}"
     return [para(line1, s["body"]), para(line2, s["body"]), para(line3, s["body"]), Spacer(1, 2 * mm)]
 
 
@@ -237,7 +245,7 @@ def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, s
     s = styles()
     oral = agreement.kind is AgreementKind.ORAL
     title = "人民调解口头协议登记表" if oral else "人民调解协议书"
-    story = [Paragraph(title, s["title"]), para(f"编号：{case.number}", s["number"])]
+    story = [markup(title, s["title"]), para(f"编号：{case.number}", s["number"])]
     for p in case.parties:
         story += _party_block(p, s)
     story += [markup(_label("纠纷主要事实、争议事项："), s["h2"]), para(agreement.facts or "—", s["body"])]
@@ -273,7 +281,7 @@ def diary_book_pdf(title: str, days: list[tuple], *, author: str) -> bytes:
     """调解日记本: entries of one mediator or one unit over a month, grouped by day.
     ``days`` is [(date, [(case, entry), ...]), ...]."""
     s = styles()
-    story = [Paragraph("婚姻家庭纠纷调解日记本", s["title"]), para(title, s["number"])]
+    story = [markup("婚姻家庭纠纷调解日记本", s["title"]), para(title, s["number"])]
     if not days:
         story.append(para("本月没有记录。", s["body"]))
     for day, items in days:
@@ -283,7 +291,5 @@ def diary_book_pdf(title: str, days: list[tuple], *, author: str) -> bytes:
                 entry.start_time.strftime("　%H:%M") if entry.start_time else "")
             story.append(markup(safe(head) + ("　<font color='#c00000'>【保密】</font>" if entry.confidential else ""),
                                 s["label"]))
-            table = Table(_entry_rows(case, entry, s), colWidths=[28 * mm, WIDTH - 28 * mm])
-            table.setStyle(GRID)
-            story += [table, Spacer(1, 3 * mm)]
+            story += [_grid(_entry_rows(case, entry, s)), Spacer(1, 3 * mm)]
     return build(story, title=f"调解日记本 {title}", author=author, subject="调解日记本")

@@ -1,19 +1,25 @@
 """ReportLab plumbing shared by every printed document: embedded Chinese fonts,
-safe paragraphs, visible markers for characters no font has, 第 N 页 共 M 页."""
+safe paragraphs, Chinese line breaking, visible markers for characters no font has,
+ruled label/value grids, 第 N 页 共 M 页."""
 import logging
+import re
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.textsplit import ALL_CANNOT_END, ALL_CANNOT_START
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
+from reportlab.platypus.paragraph import ParaLines, _handleBulletWidth, makeCJKParaLine
+from reportlab.platypus.paraparser import ParaParser
 
 log = logging.getLogger(__name__)
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -22,10 +28,32 @@ PAGE = A4
 MARGIN = 20 * mm
 
 
+def _to_unicode_cmap(fontname, subset):
+    """ReportLab's ToUnicode CMap for a font subset, with characters beyond the BMP
+    written as UTF-16 surrogate pairs as the PDF reference requires. ReportLab 4.5
+    writes them as five hex digits (``<2C317>``), an invalid string: viewers then
+    copy and search such a character (e.g. 𬌗) as garbage or nothing."""
+    def utf16(cp: int) -> str:
+        if cp <= 0xFFFF:
+            return f"{cp:04X}"
+        cp -= 0x10000
+        return f"{0xD800 + (cp >> 10):04X}{0xDC00 + (cp & 0x3FF):04X}"
+
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def", "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>",
+        "endcodespacerange", f"{len(subset)} beginbfchar",
+        *(f"<{i:02X}> <{utf16(cp)}>" for i, cp in enumerate(subset)),
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ])
+
+
 @cache
 def register_fonts() -> frozenset[int]:
     """Register Noto Sans SC Regular and Bold (embedded, subset by ReportLab) once;
     returns the code points the font can draw."""
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # see _to_unicode_cmap
     regular = TTFont(REGULAR, str(FONT_DIR / "NotoSansSC-Regular.ttf"))
     pdfmetrics.registerFont(regular)
     pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "NotoSansSC-Bold.ttf")))
@@ -33,7 +61,15 @@ def register_fonts() -> frozenset[int]:
     return frozenset(regular.face.charToGlyph)
 
 
+@cache
+def _known_chars() -> frozenset[str]:
+    """The characters printed as they are (everything else goes through ``safe``)."""
+    return frozenset(chr(cp) for cp in register_fonts() if cp >= 32) | {"\n"}
+
+
+@cache
 def styles() -> dict[str, ParagraphStyle]:
+    """The documents' paragraph styles (shared: do not change them)."""
     register_fonts()
     body = ParagraphStyle("body", fontName=REGULAR, fontSize=11, leading=17, wordWrap="CJK")
     return {
@@ -65,6 +101,8 @@ def safe(text) -> str:
         cp = ord(ch)
         if ch == "\n":
             out.append("<br/>")
+        elif ch == "\u3000":
+            out.append("&#12288;")  # a character reference: the markup cleaner would collapse it
         elif cp < 32 or ch.isspace() or cp in known:
             out.append(escape(ch) if cp >= 32 or ch == " " else " ")
         else:
@@ -73,14 +111,299 @@ def safe(text) -> str:
     return "".join(out)
 
 
+# --- Chinese line breaking ----------------------------------------------------------
+# Kinsoku (避头尾, GB/T 15834 and the W3C "Requirements for Chinese Text Layout"): a
+# line does not start with closing punctuation nor end with opening punctuation.
+# ReportLab's CJK wrap knows only part of this: its list of characters that cannot
+# start a line lacks the full-width ，；：！？》〉 (so a line could start with "，"),
+# it never looks at characters that cannot end a line, and it lets a closing mark hang
+# past the right edge, across the rule of a ruled cell. Here the break moves back
+# instead: the last character of the line goes down with the punctuation.
+NO_START = frozenset(ALL_CANNOT_START) | frozenset(
+    "，。、；：！？）》」』】〕〉］｝〗〙〛”’…‥·・～％‰℃°′″!%),.:;?]}")
+NO_END = frozenset(ALL_CANNOT_END) | frozenset("（《「『【〔〈［｛〖〘〚“‘([{")
+UNSPLIT = frozenset("—…")  # ——　……　are not cut in two
+_FUZZ = 1e-6
+
+
+def _wordish(ch: str) -> bool:
+    """Part of a run of Latin letters, digits and their punctuation (not cut inside)."""
+    return ch != "" and ord(ch) < 0x2000 and not ch.isspace()
+
+
+def _against_kinsoku(chars, b: int) -> bool:
+    before, after = chars[b - 1], chars[b]
+    return after in NO_START or before in NO_END or (before == after and before in UNSPLIT)
+
+
+def _bad_break(chars, b: int) -> bool:
+    return _against_kinsoku(chars, b) or (_wordish(chars[b - 1]) and _wordish(chars[b]))
+
+
+def _break_before(chars, start: int, end: int) -> int:
+    """Where to end a line that is full before ``end``: the nearest good place within
+    half a line back, else one that at least obeys kinsoku (cutting a long Latin word),
+    else ``end`` itself."""
+    limit = max(1, (end - start) // 2)
+    for bad in (_bad_break, _against_kinsoku):
+        b = end
+        while b > start + 1 and end - b < limit and bad(chars, b):
+            b -= 1
+        if not bad(chars, b):
+            return b
+    return end
+
+
+def break_lines(chars, widths, max_widths, hard=frozenset()) -> list[tuple[int, int, float, bool]]:
+    """Cut a sequence of characters (with their widths) into lines no wider than
+    ``max_widths`` (the first line's, then the others'; the last repeats), obeying
+    the kinsoku rules and keeping Latin words and numbers whole where it can.
+    ``hard`` holds the indices of forced line breaks (their element ends the line).
+    Returns (start, end, width used, forced) per line."""
+    lines: list[tuple[int, int, float, bool]] = []
+    n = len(chars)
+    start = i = 0
+    used = 0.0
+    max_width = max_widths[0]
+    while i < n:
+        if i in hard:
+            lines.append((start, i + 1, used, True))
+            start = i = i + 1
+            used = 0.0
+            max_width = max_widths[min(len(lines), len(max_widths) - 1)]
+            continue
+        w = widths[i]
+        if used + w > max_width + _FUZZ and i > start:
+            b = _break_before(chars, start, i)
+            lines.append((start, b, sum(widths[start:b]), False))
+            while b < i and chars[b] == " ":  # no space at the start of a line
+                b += 1
+            start = b
+            used = sum(widths[start:i])
+            max_width = max_widths[min(len(lines), len(max_widths) - 1)]
+            continue
+        used += w
+        i += 1
+    if start < n or not lines:
+        lines.append((start, n, used, False))
+    return lines
+
+
+_WIDTHS: dict[tuple[str, float], dict[str, float]] = {}
+
+
+def char_widths(text: str, font_name: str, font_size: float) -> list[float]:
+    """The width of each character, measured once per font and size (ReportLab's CJK
+    wrap measures every character of every paragraph at every wrap)."""
+    table = _WIDTHS.setdefault((font_name, font_size), {})
+    try:
+        return [table[ch] for ch in text]
+    except KeyError:
+        for ch in set(text).difference(table):
+            table[ch] = pdfmetrics.stringWidth(ch, font_name, font_size)
+        return [table[ch] for ch in text]
+
+
+class _Glyph(str):
+    """One character of a styled paragraph, as ReportLab's CJK line maker wants it
+    (attributes ``frag`` and ``width``)."""
+
+
+class CJKParagraph(Paragraph):
+    """A paragraph wrapped by ``break_lines``: the kinsoku rules, and character widths
+    measured once. Plain user text (``CJKParagraph.plain``) skips the markup parser."""
+
+    _templates: dict[int, tuple] = {}
+
+    @classmethod
+    def plain(cls, text: str, style: ParagraphStyle) -> "CJKParagraph":
+        """A paragraph of text that needs no markup: every character is in the font."""
+        key = id(style)
+        if key not in cls._templates:
+            _style, frags, _bullet = ParaParser().parse("x", style)
+            cls._templates[key] = (style, frags[0])  # keeps the style alive with its id
+        frag = cls._templates[key][1]
+        frags = []
+        for n, line in enumerate(text.split("\n")):
+            if n:
+                frags.append(frag.clone(text="", lineBreak=True))
+            line = _SPACES.sub(" ", line).strip(" ")  # as the markup cleaner does, keeping U+3000
+            if line:
+                frags.append(frag.clone(text=line))
+        return cls(None, style, frags=frags)
+
+    def breakLinesCJK(self, maxWidths):  # noqa: N802, N803 - ReportLab's names
+        if getattr(self, "_splitpara", 0) and hasattr(self, "blPara"):
+            return super().breakLinesCJK(maxWidths)  # the first part of a split keeps its lines
+        if not isinstance(maxWidths, (list, tuple)):
+            maxWidths = [maxWidths]
+        maxWidths = list(maxWidths)
+        style = self.style
+        self.height = 0
+        _handleBulletWidth(self.bulletText, style, maxWidths)
+        frags = self.frags
+        if not frags:
+            return super().breakLinesCJK(maxWidths)
+        if len(frags) == 1 and not hasattr(frags[0], "cbDefn") and not hasattr(frags[0], "lineBreak") \
+                and not style.endDots:
+            f = frags[0]
+            text = f.text if hasattr(f, "text") else "".join(getattr(f, "words", []))
+            widths = char_widths(text, f.fontName, f.fontSize)
+            lines = []
+            for n, (start, end, used, _forced) in enumerate(break_lines(text, widths, maxWidths)):
+                width = maxWidths[min(n, len(maxWidths) - 1)]
+                lines.append((width - used, [text[start:end].strip()]))
+            return f.clone(kind=0, lines=lines, ascent=f.fontSize, descent=-0.2 * f.fontSize)
+        glyphs: list[_Glyph] = []
+        hard = set()
+        for f in frags:
+            text = f.text or ""
+            if hasattr(f, "cbDefn") or not text:
+                g = _Glyph("")
+                g.frag, g.width = f, getattr(getattr(f, "cbDefn", None), "width", 0)
+                if hasattr(f, "lineBreak"):
+                    hard.add(len(glyphs))
+                glyphs.append(g)
+                continue
+            for ch, w in zip(text, char_widths(text, f.fontName, f.fontSize), strict=True):
+                g = _Glyph(ch)
+                g.frag, g.width = f, w
+                glyphs.append(g)
+        auto = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
+        lines = []
+        for n, (start, end, used, forced) in enumerate(break_lines(glyphs, [g.width for g in glyphs], maxWidths,
+                                                                    hard)):
+            width = maxWidths[min(n, len(maxWidths) - 1)]
+            lines.append(makeCJKParaLine(glyphs[start:end], width, used, width - used, forced,
+                                         auto not in ("", "off")))
+        return ParaLines(kind=1, lines=lines)
+
+
+    def draw_plain(self, canv, x: float, top: float) -> bool:
+        """Draw a wrapped paragraph of one plain left-aligned style as a single text
+        object, its top left at (x, top), as ``drawOn`` would but without its per-line
+        state changes. False (nothing drawn) when it needs ReportLab's full drawing."""
+        bl, style = getattr(self, "blPara", None), self.style
+        auto = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
+        if (bl is None or bl.kind != 0 or self.bulletText or style.alignment != TA_LEFT or style.leftIndent
+                or style.firstLineIndent or style.backColor or style.borderWidth or getattr(bl, "us_lines", None)
+                or getattr(bl, "link", None) or auto not in ("", "off")):
+            return False
+        canv.setFillColor(bl.textColor)
+        text = canv.beginText(x, top - bl.fontSize)
+        text.setFont(bl.fontName, bl.fontSize, style.leading)
+        for _space, words in bl.lines:
+            text.textLine(" ".join(words))
+        canv.drawText(text)
+        return True
+
+
 def para(text, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of user text."""
-    return Paragraph(safe(text), style)
+    """A paragraph of user text (escaped, with markers for characters the font lacks)."""
+    text = "" if text is None else str(text)
+    text = text.translate(_CONTROLS)
+    if _known_chars().issuperset(text):
+        return CJKParagraph.plain(text, style)
+    return CJKParagraph(safe(text), style)
+
+
+_CONTROLS = {cp: " " for cp in range(32) if cp != 10}
+_SPACES = re.compile(r"[^\S\u3000]+")  # runs of white space other than the ideographic space
 
 
 def markup(fixed: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of our own markup (labels, bold); user parts must go through ``safe``."""
-    return Paragraph(fixed, style)
+    return CJKParagraph(fixed, style)
+
+
+# --- label | value grids ----------------------------------------------------------
+class _Row:
+    """One label | value row of a FieldGrid, measured once per width."""
+
+    def __init__(self, label: str, value: Paragraph, label_para: Paragraph | None = None):
+        self.label, self.value = label, value
+        self.label_para = label_para or para(label, styles()["label"])
+        self.measured: tuple | None = None
+
+    def measure(self, label_width: float, value_width: float, pad: tuple) -> float:
+        if self.measured is None or self.measured[:2] != (label_width, value_width):
+            top, bottom, left, right = pad
+            _w, lh = self.label_para.wrap(label_width - left - right, 1e6)
+            _w, vh = self.value.wrap(value_width - left - right, 1e6)
+            self.measured = (label_width, value_width, max(lh, vh) + top + bottom)
+        return self.measured[2]
+
+
+class FieldGrid(Flowable):
+    """Label | value rows in a ruled grid, as a two-column Table with GRID would draw
+    them, but each cell is wrapped once, and a long row breaks across pages (the part
+    on the next page is labelled "…（续）")."""
+
+    PAD = (3, 3, 4, 4)  # top, bottom, left, right: Table's defaults with 4-point sides
+
+    def __init__(self, rows, *, label_width: float, width: float | None = None, line_width: float = 0.5):
+        """``width``: fixed (centred, as a Table with column widths), or the frame's."""
+        super().__init__()
+        self.rows = [r if isinstance(r, _Row) else _Row(*r) for r in rows]
+        self.label_width, self.fixed_width, self.line_width = label_width, width, line_width
+        self.hAlign = "CENTER"
+        self._measured_for = None
+
+    def _copy(self, rows) -> "FieldGrid":
+        return FieldGrid(rows, label_width=self.label_width, width=self.fixed_width, line_width=self.line_width)
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        width = self.fixed_width or availWidth
+        if self._measured_for != width:
+            value_width = width - self.label_width
+            self.heights = [r.measure(self.label_width, value_width, self.PAD) for r in self.rows]
+            self.width, self.height = width, sum(self.heights)
+            self._measured_for = width
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        self.wrap(availWidth, availHeight)
+        if self.height <= availHeight:
+            return [self]
+        top, bottom, left, right = self.PAD
+        used, k = 0.0, 0  # rows[:k] fit whole
+        for h in self.heights:
+            if used + h > availHeight:
+                break
+            used, k = used + h, k + 1
+        room = availHeight - used - top - bottom
+        head, tail = self.rows[:k], self.rows[k:]
+        row = self.rows[k]
+        if room > 0 and row.label_para.wrap(self.label_width - left - right, 1e6)[1] <= room:
+            parts = row.value.split(self.width - self.label_width - left - right, room)
+            if len(parts) == 2:
+                head = self.rows[:k] + [_Row(row.label, parts[0], row.label_para)]
+                tail = [_Row(f"{row.label}（续）", parts[1])] + self.rows[k + 1:]
+        if not head:
+            return []
+        return [self._copy(head), self._copy(tail)]
+
+    def draw(self):
+        c = self.canv
+        top, _bottom, left, _right = self.PAD
+        y = self.height
+        path = c.beginPath()
+        c.saveState()
+        for row, h in zip(self.rows, self.heights, strict=True):
+            for p, x in ((row.label_para, left), (row.value, self.label_width + left)):
+                if not (isinstance(p, CJKParagraph) and p.draw_plain(c, x, y - top)):
+                    p.drawOn(c, x, y - top - p.height)
+            y -= h
+            if y > 0.01:
+                path.moveTo(0, y)
+                path.lineTo(self.width, y)
+        path.rect(0, 0, self.width, self.height)
+        path.moveTo(self.label_width, 0)
+        path.lineTo(self.label_width, self.height)
+        c.setLineWidth(self.line_width)
+        c.setStrokeColor(colors.black)
+        c.drawPath(path, stroke=1, fill=0)
+        c.restoreState()
 
 
 class _NumberedCanvas(canvas.Canvas):
@@ -105,11 +428,13 @@ class _NumberedCanvas(canvas.Canvas):
 
 
 def build(flowables, *, title: str, author: str, subject: str = "") -> bytes:
-    """Render to PDF bytes: A4, metadata, page numbers."""
+    """Render to PDF bytes: A4, metadata, page numbers. The canvas starts in the
+    embedded Noto face, so no page names a font that is not embedded (Helvetica)."""
     register_fonts()
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
                             bottomMargin=MARGIN + 4 * mm, title=title, author=author, subject=subject,
-                            creator="mediation")
+                            creator="mediation", initialFontName=REGULAR, initialFontSize=11,
+                            initialLeading=17)
     doc.build(list(flowables), canvasmaker=_NumberedCanvas)
     return buffer.getvalue()

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, request, send_file
 from flask_babel import force_locale
 from flask_login import current_user
 
-from .. import access
+from .. import access, audit
 from ..access import require
 from ..cases.models import CaseEvent
 from ..diary import services as diary
@@ -20,6 +20,7 @@ bp = Blueprint("printing", __name__, url_prefix="/cases/<int:case_id>")
 def send_pdf(case, data: bytes, name: str, document: str, **details):
     db.session.add(CaseEvent(case=case, actor=current_user, kind="printed", from_status=case.status,
                              to_status=case.status, changes={"document": document, **details}))
+    audit.record("print", target=case, details={"number": case.number, "document": document, **details})
     db.session.commit()
     # A Chinese file name: Werkzeug adds the RFC 5987 filename* form for it.
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
@@ -60,7 +61,7 @@ def record_pdf(case_id: int, entry_id: int):
 @require("case.view")
 def case_file_pdf(case_id: int):
     from ..agreements.services import agreement_of
-    from ..attachments.services import attachments_of, upright_image
+    from ..attachments.services import attachments_of, path_of, upright_image
     from .case_file import case_file_pdf as make
 
     case = access.get_case_or_404(case_id)
@@ -72,8 +73,8 @@ def case_file_pdf(case_id: int):
     attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible]
     with force_locale("zh_Hans_CN"):
         data = make(case, entries=entries, agreement=agreement_of(case), attachments=attachments,
-                    read_attachment=upright_image, user=current_user, committee=committee_name(case),
-                    config=current_app.config)
+                    read_attachment=upright_image, read_pdf=lambda a: path_of(a).read_bytes(), user=current_user,
+                    committee=committee_name(case), config=current_app.config)
     return send_pdf(case, data, "调解卷宗", "case_file", confidential_included=include)
 
 

@@ -84,20 +84,32 @@
     if (!dirty || saving || submitting) { return; }
     saving = true;
     dirty = false;
-    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                 headers: { "Accept": "application/json" } })
       .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
+        if (response.ok) { return response.json(); }
+        // The session ended (401) or the form's token is stale (400): the server says why.
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          var error = new Error(String(response.status));
+          error.message = data && data.error ? data.error : "";
+          throw error;
+        });
       })
       .then(function (data) {
         draftInput.value = String(data.id);
         failed = false;
+        status.classList.remove("text-danger");
         status.textContent = i18n.getAttribute("data-saved").replace("__t__", data.saved_at);
       })
-      .catch(function () {
+      .catch(function (error) {
         dirty = true;
         failed = true;
-        status.textContent = i18n.getAttribute("data-offline");
+        if (error && error.message && !/^\d+$/.test(error.message)) {
+          status.classList.add("text-danger");
+          status.textContent = error.message;
+        } else {
+          status.textContent = i18n.getAttribute("data-offline");
+        }
       })
       .finally(function () { saving = false; });
   }
@@ -120,4 +132,83 @@
       event.returnValue = "";
     }
   });
+})();
+
+// Agreement form: "add a term" adds an empty term in place. Without JavaScript the
+// button submits and the server draws the form again with one more term.
+(function () {
+  "use strict";
+
+  var button = document.getElementById("add-term");
+  var terms = document.getElementById("terms");
+  var template = document.getElementById("term-template");
+  if (!button || !terms || !template) { return; }
+  var max = parseInt(terms.getAttribute("data-max"), 10) || 50;
+
+  button.addEventListener("click", function (event) {
+    var count = terms.querySelectorAll(".term-card").length;
+    if (count >= max) { return; }
+    event.preventDefault();
+    var holder = document.createElement("div");
+    holder.innerHTML = template.innerHTML.split("__i__").join(String(count))
+      .split("__n__").join(String(count + 1)).trim();
+    var card = holder.firstElementChild;
+    terms.appendChild(card);
+    if (count + 1 >= max) { button.hidden = true; }
+    var box = card.querySelector("textarea");
+    if (box) { box.focus(); }
+  });
+})();
+
+// Related cases at intake: when a party's ID number, name with birth date, or name
+// with phone is filled, ask the server whether the same person is in other cases of
+// the network, and show its notice under the parties (see mediation/related).
+(function () {
+  "use strict";
+
+  var notice = document.getElementById("related-notice");
+  var form = document.getElementById("case-form");
+  if (!notice || !form) { return; }
+  var timer = null;
+  var last = "";
+
+  function partyData() {
+    var data = new FormData();
+    var any = false;
+    form.querySelectorAll(".party-card").forEach(function (card) {
+      ["name", "birth_date", "phone", "id_number"].forEach(function (key) {
+        var input = card.querySelector("[name$='-" + key + "']");
+        if (input && input.value.trim()) {
+          data.append(input.name, input.value.trim());
+          if (key !== "name") { any = true; }
+        }
+      });
+    });
+    return any ? data : null;
+  }
+
+  function check() {
+    var data = partyData();
+    if (!data) { notice.innerHTML = ""; last = ""; return; }
+    data.append("exclude", notice.getAttribute("data-exclude") || "");
+    var key = JSON.stringify(Array.from(data.entries()));
+    if (key === last) { return; }
+    last = key;
+    var token = form.querySelector("input[name=csrf_token]");
+    fetch(notice.getAttribute("data-url"), {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (result) { if (result) { notice.innerHTML = result.html || ""; } })
+      .catch(function () { last = ""; });
+  }
+
+  form.addEventListener("change", function (event) {
+    var name = event.target && event.target.name;
+    if (!name || !/^parties-\d+-(name|birth_date|phone|id_number)$/.test(name)) { return; }
+    window.clearTimeout(timer);
+    timer = window.setTimeout(check, 300);
+  });
+  check();
 })();

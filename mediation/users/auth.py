@@ -1,10 +1,12 @@
-"""Logging in and out, one's own password and language."""
+"""Logging in and out, the idle timeout, one's own password and language."""
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -12,8 +14,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 
+from .. import audit
 from ..errors import DomainError
 from ..extensions import db, login_manager
 from . import services
@@ -26,6 +29,15 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page says what to do; no extra flash
 login_manager.session_protection = "basic"
+
+# Called by scripts in the page (fetch, sendBeacon), not by people: when the session is gone
+# they get 401 JSON, which app.js can explain, instead of the login page's HTML.
+JSON_ENDPOINTS = {"cases.autosave"}
+# Intake posts whose typed data is kept as a draft when they arrive after the idle timeout.
+DRAFT_ENDPOINTS = {"cases.new", "cases.autosave"}
+# Requests that neither need a session nor count as activity.
+_PASSIVE_ENDPOINTS = {"static", "bootstrap.static", "main.healthz", "main.favicon"}
+_SEEN = "_seen"  # when this session last made a request (epoch seconds)
 
 
 @login_manager.user_loader
@@ -67,6 +79,7 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
+            session[_SEEN] = int(time.time())
             if user.must_change_password:
                 flash(_("Please choose a new password."), "warning")
                 return redirect(url_for("auth.change_password"))
@@ -76,6 +89,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        audit.record("logout")
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -126,3 +142,91 @@ def _force_password_change():
         return redirect(url_for("auth.change_password"))
     return None
 
+
+# --- session end: idle timeout, and answers for scripts ------------------------------
+
+def _wants_json() -> bool:
+    return request.endpoint in JSON_ENDPOINTS or request.accept_mimetypes.best == "application/json"
+
+
+def _session_gone():
+    return jsonify(error=_("Your session has ended: log in again to go on saving. What was saved "
+                           "before is kept in your drafts."), login_url=url_for("auth.login")), 401
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if _wants_json():
+        return _session_gone()
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+def _back_here() -> str | None:
+    """Where to return after logging in again: this page, or for a form post the page it came from."""
+    if request.endpoint in {"auth.login", "auth.logout"}:
+        return None
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    ref = urlsplit(request.referrer or "")
+    if ref.netloc == request.host and ref.path.startswith("/"):
+        return ref.path + (f"?{ref.query}" if ref.query else "")
+    return None
+
+
+def _keep_draft():
+    """An intake form posted (or autosaved) after the timeout is kept as the user's draft,
+    when its CSRF token is good; returns the draft or None."""
+    if request.method != "POST" or request.endpoint not in DRAFT_ENDPOINTS:
+        return None
+    from flask_wtf.csrf import validate_csrf
+    from wtforms.validators import ValidationError
+
+    from ..cases.services import save_draft
+
+    try:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            validate_csrf(request.form.get("csrf_token"))
+        draft_id = request.form.get("draft_id", "")
+        return save_draft(current_user, request.form, int(draft_id) if draft_id.isdigit() else None)
+    except (ValidationError, DomainError):
+        db.session.rollback()
+        return None
+
+
+def _idle_timeout():
+    """Log out a session idle for MEDIATION_IDLE_TIMEOUT_MINUTES; runs before anything else
+    (CSRF included), so a stale script call gets 401 JSON and a stale page the login form."""
+    if request.endpoint in _PASSIVE_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return _session_gone() if request.endpoint in JSON_ENDPOINTS else None
+    limit = int(current_app.config.get("MEDIATION_IDLE_TIMEOUT_MINUTES") or 0)
+    now = int(time.time())
+    seen = session.get(_SEEN)
+    if limit and isinstance(seen, int) and now - seen > limit * 60:
+        back = _back_here()
+        draft = _keep_draft()
+        if draft is not None:
+            back = url_for("cases.new", draft=draft.id)
+        audit.record("logout", details={"reason": "idle", "minutes": limit})
+        db.session.commit()
+        lang = session.get("lang")
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        if _wants_json():
+            return _session_gone()
+        flash(_("You were logged out after %(n)d minutes without activity. Please log in again.", n=limit),
+              "warning")
+        if draft is not None:
+            flash(_("What you typed has been kept in your drafts."), "info")
+        return redirect(url_for("auth.login", next=back) if back else url_for("auth.login"))
+    if not isinstance(seen, int) or now - seen >= 15:  # rewrite the cookie at most every 15 s
+        session[_SEEN] = now
+    return None
+
+
+@bp.record_once
+def _first_before_request(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _idle_timeout)

@@ -1,14 +1,17 @@
 """Accounts: login with throttling, creation, passwords. Services flush; the caller commits."""
+import json
 import re
 import secrets
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from .. import audit
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
@@ -17,12 +20,14 @@ from .models import LoginAttempt, User, hash_password
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-COMMON_PASSWORDS = frozenset(
-    """12345678 123456789 1234567890 password password1 11111111 88888888 66666666
-    00000000 12341234 87654321 qwertyui qwerty123 abc12345 abcd1234 a1234567 1q2w3e4r
-    iloveyou admin123 admin888 woaini1314 5201314520 147258369 123123123 jintan-demo
-    passw0rd letmein1 11223344 asdfghjk zxcvbnm1""".split()
-)
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.json"
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 10,000 most common passwords plus ones common in China, in lower case
+    (mediation/data/common_passwords.json says where they come from)."""
+    return frozenset(json.loads(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8"))["passwords"])
 
 
 class LoginRefused(DomainError):
@@ -55,17 +60,22 @@ def authenticate(username: str, password: str, address: str) -> User:
         _failures_since(LoginAttempt.username, username, since) >= cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]
         or _failures_since(LoginAttempt.address, address, since) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     ):
+        audit.record("login_failed", actor_name=username, details={"reason": "throttled"})
         raise LoginRefused(
             _("Too many failed logins. Please wait %(minutes)d minutes and try again.", minutes=window)
         )
     user = db.session.scalar(select(User).where(User.username == username))
     # An unknown username costs as much time as a wrong password.
-    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
-    ok = ok and user is not None and user.active
+    password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    ok = password_ok and user is not None and user.active
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     if not ok:
+        # The log says why; the user is told the same either way.
+        reason = "unknown_user" if user is None else "inactive" if password_ok else "wrong_password"
+        audit.record("login_failed", actor=user, actor_name=username, details={"reason": reason})
         db.session.flush()
         raise LoginRefused(_("Wrong username or password."))
+    audit.record("login", actor=user)
     user.last_login_at = utcnow()
     db.session.flush()
     return user
@@ -84,7 +94,9 @@ def check_password_policy(password: str, username: str = "") -> None:
     if len(password) > 128:
         raise DomainError(_("The password may have at most 128 characters."), field="password")
     low = password.lower()
-    if low in COMMON_PASSWORDS or (username and username.lower() in low) or len(set(password)) < 4:
+    if username and username.strip().lower() in low:
+        raise DomainError(_("The password must not contain the username."), field="password")
+    if low in common_passwords() or len(set(password)) < 4:
         raise DomainError(_("This password is too easy to guess; choose another."), field="password")
 
 
@@ -165,6 +177,7 @@ def change_password(user: User, old: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     user.auth_version += 1
+    audit.record("password_change", actor=user, target=user)
     db.session.flush()
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import access
+from .. import access, audit
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
@@ -33,6 +33,12 @@ def _scoped_unit(unit_id: int) -> OrgUnit:
     if unit is None:
         abort(404)
     return unit
+
+
+def _account_facts(user: User) -> dict:
+    """What the audit log keeps of an account (no password, no hash)."""
+    return {"username": user.username, "display_name": user.display_name, "phone": user.phone,
+            "unit": user.unit.code if user.unit else None, "roles": sorted(r.value for r in user.roles)}
 
 
 @bp.route("/")
@@ -80,6 +86,7 @@ def new():
             db.session.rollback()
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
+            audit.record("admin.user_create", target=user, details=_account_facts(user))
             db.session.commit()
             flash(_("Account %(u)s created.", u=user.username), "success")
             return redirect(url_for("users.detail", user_id=user.id))
@@ -103,6 +110,7 @@ def edit(user_id: int):
         form.unit.data = user.unit_id
         form.roles.data = [r.value for r in user.roles]
     if form.validate_on_submit():
+        before = _account_facts(user)
         try:
             services.update_user(
                 user, display_name=form.display_name.data, phone=form.phone.data,
@@ -112,6 +120,10 @@ def edit(user_id: int):
             db.session.rollback()
             getattr(form, exc.field or "display_name").errors.append(exc.message)
         else:
+            after = _account_facts(user)
+            changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+            if changes:
+                audit.record("admin.user_update", target=user, details={"username": user.username, **changes})
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("users.detail", user_id=user.id))
@@ -129,6 +141,7 @@ def set_active(user_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
     else:
+        audit.record("admin.user_active", target=user, details={"username": user.username, "active": active})
         db.session.commit()
         flash(_("Account activated.") if active else _("Account deactivated."), "success")
     return redirect(url_for("users.detail", user_id=user.id))
@@ -139,6 +152,7 @@ def set_active(user_id: int):
 def reset(user_id: int):
     user = access.get_user_or_404(user_id)
     temporary = services.reset_password(user)
+    audit.record("admin.user_reset", target=user, details={"username": user.username})
     db.session.commit()
     # Shown once on this page, never flashed or stored in clear.
     return render_template("users/reset_done.html", user=user, temporary=temporary)

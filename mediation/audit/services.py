@@ -1,0 +1,268 @@
+"""Recording audit events, chaining them, and verifying the chain.
+
+``record()`` only queues the event on the session. When the session commits, a
+``before_commit`` hook takes the chain head (an UPDATE of its one row, so a second
+writer, in this process or on another server, waits until this transaction ends),
+numbers and hashes the queued events and inserts them, all in the committing
+transaction. The lock is held only from that moment to the commit, and the holder
+never waits for another row, so appends cannot deadlock with case work. A rollback
+drops the queue with everything else.
+"""
+import decimal
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import has_request_context, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+_PENDING = "audit_pending"
+
+# Every action with its label (the viewer's filter lists them). Add yours here.
+ACTIONS = {
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "logout": _l("Logged out"),
+    "password_change": _l("Changed own password"),
+    "reveal": _l("Full ID number shown"),
+    "print": _l("Printed"),
+    "export": _l("Exported"),
+    "case.transition": _l("Case step"),
+    "case.open_restricted": _l("Restricted case opened"),
+    "case.legal_hold": _l("Legal hold changed"),
+    "admin.user_create": _l("Account created"),
+    "admin.user_update": _l("Account changed"),
+    "admin.user_active": _l("Account activated or deactivated"),
+    "admin.user_reset": _l("Password reset"),
+    "admin.unit_create": _l("Unit added"),
+    "admin.unit_update": _l("Unit changed"),
+    "admin.category_create": _l("Category added"),
+    "admin.category_update": _l("Category changed"),
+    "retention.anonymise": _l("Case anonymised (retention)"),
+    "keys.reencrypt": _l("ID numbers re-encrypted"),
+}
+
+# Target kinds by model class name; anything else is named by its table.
+_TARGET_TYPES = {
+    "Case": "case", "Party": "party", "User": "user", "OrgUnit": "unit", "Category": "category",
+    "DiaryEntry": "diary_entry", "Agreement": "agreement", "Attachment": "attachment", "Lead": "lead",
+}
+# How the viewer names the usual details (others show their key).
+DETAIL_LABELS = {
+    "number": _l("Case number"), "transition": _l("Step"), "from": _l("From status"), "to": _l("To status"),
+    "field": _l("Field"), "reason": _l("Reason"), "document": _l("Printed document"), "username": _l("Username"),
+    "display_name": _l("Full name"),
+    "unit": _l("Unit"), "roles": _l("Roles"), "active": _l("Active"), "hold": _l("Legal hold"),
+    "name": _l("Name"), "code": _l("Code"), "parent": _l("Parent unit"), "retention_years": _l("Retention (years)"),
+    "format": _l("Format"), "count": _l("Count"), "minutes": _l("Minutes"), "case": _l("Case"), "phone": _l("Phone"),
+}
+TARGET_TYPES = {
+    "case": _l("Case"), "party": _l("Party"), "user": _l("Account"), "unit": _l("Unit"),
+    "category": _l("Category"),
+}
+
+
+# --- recording -------------------------------------------------------------------
+
+def record(action: str, *, target=None, details: dict | None = None, actor=None,
+           actor_name: str | None = None) -> None:
+    """Queue an audit event; it is chained and written when the session commits.
+
+    :param action: a key of ``ACTIONS`` (e.g. ``"reveal"``, ``"case.transition"``).
+    :param target: the object acted on (a model instance; its id may still be unset),
+        or a ``(type, id)`` pair.
+    :param details: JSON-able facts (no ID numbers, phones or addresses: the log is never
+        anonymised). Dates, enums and decimals are turned into strings.
+    :param actor: who acted; by default the logged-in user, else nobody (the system, a command).
+    :param actor_name: the name to keep when there is no account (e.g. a failed login's username).
+    """
+    if actor is None and has_request_context():
+        from flask_login import current_user
+
+        if getattr(current_user, "is_authenticated", False):
+            actor = current_user._get_current_object()
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still drops the event
+    session.info.setdefault(_PENDING, []).append({
+        "action": action,
+        "target": target,
+        "details": details or {},
+        "actor_id": getattr(actor, "id", None),
+        "actor_name": actor_name if actor_name is not None else getattr(actor, "username", "") or "",
+        "ip": (request.remote_addr or "") if has_request_context() else "",
+    })
+
+
+def _target_of(target) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, tuple):
+        kind, ident = target
+        return str(kind), "" if ident is None else str(ident)
+    kind = _TARGET_TYPES.get(type(target).__name__) or getattr(target, "__tablename__", type(target).__name__)
+    ident = getattr(target, "id", None)
+    return kind, "" if ident is None else str(ident)
+
+
+def _clean(text, limit: int) -> str:
+    return str(text or "").replace("\x00", "")[:limit]
+
+
+def jsonable(value):
+    """``value`` as plain JSON types, the same before and after a trip through the database."""
+    if isinstance(value, dict):
+        return {_clean(k, 200): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return _clean(value, 10_000)
+
+
+def canonical(row: dict) -> bytes:
+    """The bytes that are hashed: every field but ``hash``, as sorted compact JSON."""
+    at = row["at"]
+    data = {
+        "id": int(row["id"]),
+        "at": at.isoformat(timespec="microseconds") if isinstance(at, datetime) else str(at),
+        "actor_id": row["actor_id"],
+        "actor_name": row["actor_name"] or "",
+        "ip": row["ip"] or "",
+        "action": row["action"],
+        "target_type": row["target_type"] or "",
+        "target_id": row["target_id"] or "",
+        "details": row["details"] if row["details"] is not None else {},
+        "prev_hash": row["prev_hash"],
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def hash_of(row: dict) -> str:
+    return hashlib.sha256(canonical(row)).hexdigest()
+
+
+def _append(session: Session, pending: list[dict]) -> None:
+    head = AuditChainHead.__table__
+    conn = session.connection()
+    n = len(pending)
+    # Write first: this takes the lock (PostgreSQL row lock, SQLite write lock) before reading.
+    bump = update(head).where(head.c.id == 1).values(last_id=head.c.last_id + n)
+    if conn.execute(bump).rowcount == 0:  # a database made without the head row
+        conn.execute(insert(head).values(id=1, last_id=0, last_hash=GENESIS_HASH))
+        conn.execute(bump)
+    last_id, prev = conn.execute(select(head.c.last_id, head.c.last_hash).where(head.c.id == 1)).one()
+    now = utcnow()
+    rows = []
+    for position, ev in enumerate(pending, start=last_id - n + 1):
+        target_type, target_id = _target_of(ev["target"])
+        row = {
+            "id": position, "at": now, "actor_id": ev["actor_id"],
+            "actor_name": _clean(ev["actor_name"], 64), "ip": _clean(ev["ip"], 64),
+            "action": _clean(ev["action"], 64), "target_type": _clean(target_type, 32),
+            "target_id": _clean(target_id, 64), "details": jsonable(ev["details"]), "prev_hash": prev,
+        }
+        row["hash"] = prev = hash_of(row)
+        rows.append(row)
+    conn.execute(insert(AuditEvent.__table__), rows)
+    conn.execute(update(head).where(head.c.id == 1).values(last_hash=prev))
+
+
+@event.listens_for(Session, "before_commit")
+def _seal(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.flush()  # new targets get their ids
+        _append(session, pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+# --- verifying --------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    ok: bool
+    count: int
+    bad_id: int | None = None
+    problem: str = ""
+    head_hash: str = GENESIS_HASH
+
+
+def verify(batch: int = 2000) -> Verification:
+    """Walk the chain in order: every id follows the one before, every ``prev_hash`` is the
+    hash of the row before, every ``hash`` matches its row, and the last row is the one the
+    chain head recorded. Reports the first row where one of these fails."""
+    table = AuditEvent.__table__
+    head = db.session.execute(
+        select(AuditChainHead.last_id, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+    ).first()
+    head_id, head_hash = (head.last_id, head.last_hash) if head else (0, GENESIS_HASH)
+    expected, prev, count = 1, GENESIS_HASH, 0
+
+    def bad(row_id: int, problem: str) -> Verification:
+        return Verification(False, count, row_id, problem, head_hash)
+
+    after = None
+    while True:
+        stmt = select(table).order_by(table.c.id).limit(batch)
+        if after is not None:
+            stmt = stmt.where(table.c.id > after)
+        rows = db.session.execute(stmt).mappings().all()
+        if not rows:
+            break
+        for row in rows:
+            if row["id"] > expected:
+                return bad(expected, _("Event %(id)d is missing: it was deleted.", id=expected))
+            if row["id"] < expected:
+                return bad(row["id"], _("Event %(id)d is out of place: it was inserted.", id=row["id"]))
+            if row["prev_hash"] != prev:
+                return bad(row["id"], _("Event %(id)d does not follow the event before it: an event was "
+                                        "changed, inserted or deleted.", id=row["id"]))
+            if hash_of(dict(row)) != row["hash"]:
+                return bad(row["id"], _("Event %(id)d was changed after it was written.", id=row["id"]))
+            prev = row["hash"]
+            expected += 1
+            count += 1
+        after = rows[-1]["id"]
+    last = expected - 1
+    if head_id > last:
+        return bad(last + 1, _("Event %(id)d is missing: the events from it to %(last)d were deleted.",
+                               id=last + 1, last=head_id))
+    if head_id < last:
+        return bad(head_id + 1, _("Event %(id)d was inserted outside the audit log.", id=head_id + 1))
+    if head_hash != prev:
+        return bad(last or None, _("Event %(id)d is not the last event that was written.", id=last))
+    return Verification(True, count, head_hash=head_hash)
+
+
+# --- who reads the log -------------------------------------------------------------
+
+def is_station_admin(user) -> bool:
+    """An administrator of a station (the top of the network): reads the whole log,
+    sets legal holds."""
+    from ..access import can
+
+    return bool(can(user, "audit.view") and user.unit.parent_id is None)

@@ -1,0 +1,102 @@
+"""The audit-log viewer for station administrators (/audit/)."""
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ..access import require
+from ..extensions import db
+from .models import AuditEvent
+from .services import ACTIONS, DETAIL_LABELS, TARGET_TYPES, is_station_admin
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PER_PAGE = 50
+
+
+@bp.app_template_filter("audit_items")
+def audit_items(details: dict) -> list:
+    """The details in a steady order: the labelled ones as listed, then the rest by key."""
+    order = {k: i for i, k in enumerate(DETAIL_LABELS)}
+    return sorted(details.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+
+
+@bp.app_template_filter("audit_key")
+def audit_key(key: str) -> str:
+    return str(DETAIL_LABELS.get(key, key))
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value, key: str = "", action: str = "") -> str:
+    """A detail as the viewer shows it: statuses and steps by name, yes/no, an update's
+    [old, new] as old → new, lists joined, anything else as JSON (Chinese kept readable)."""
+    from ..cases.workflow import TRANSITIONS, CaseStatus, status_label
+
+    if key in ("from", "to") and value in {s.value for s in CaseStatus}:
+        return status_label(CaseStatus(value))
+    if key == "transition" and value in TRANSITIONS:
+        return str(TRANSITIONS[value].label)
+    if key == "field" and value == "id_number":
+        return _("ID number")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list) and len(value) == 2 and action.endswith("_update"):
+        return f"{audit_value(value[0], key)} → {audit_value(value[1], key)}"
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return "、".join(str(v) for v in value) or "—"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _utc_start_of(day: date) -> datetime:
+    """The stored (naive UTC) time at which ``day`` begins in the configured zone."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
+
+
+@bp.route("/")
+@require("audit.view")
+def index():
+    if not is_station_admin(current_user):
+        abort(403)
+    args = request.args
+    action = args.get("action", "")
+    user = (args.get("user") or "").strip()[:64]
+    target_type = args.get("target_type", "")
+    target_id = (args.get("target_id") or "").strip()[:64]
+    start, end = _day(args.get("from")), _day(args.get("to"))
+    stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if user:
+        conditions = [AuditEvent.actor_name.ilike(f"%{user}%".replace("\\", "\\\\"), escape="\\")]
+        if user.isdigit():
+            conditions.append(AuditEvent.actor_id == int(user))
+        stmt = stmt.where(or_(*conditions))
+    if target_type:
+        stmt = stmt.where(AuditEvent.target_type == target_type)
+    if target_id:
+        stmt = stmt.where(AuditEvent.target_id == target_id)
+    if start:
+        stmt = stmt.where(AuditEvent.at >= _utc_start_of(start))
+    if end:
+        stmt = stmt.where(AuditEvent.at < _utc_start_of(end + timedelta(days=1)))
+    page_no = min(max(args.get("page", 1, type=int), 1), 1_000_000)
+    page = db.paginate(stmt.order_by(AuditEvent.id.desc()), page=page_no, per_page=PER_PAGE, error_out=False)
+    filters = {"action": action, "user": user, "target_type": target_type, "target_id": target_id,
+               "from": args.get("from", "") if start else "", "to": args.get("to", "") if end else ""}
+    return render_template("audit/index.html", page=page, filters=filters, actions=ACTIONS,
+                           target_types=TARGET_TYPES)

@@ -1,0 +1,114 @@
+"""Restricted cases (限制访问): only named users see them, and opening one asks for a
+reason that goes to the audit log (once per case per login session). The visibility
+rule itself is in ``access.cases_query``; the steps are workflow transitions."""
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .. import access, audit
+from ..access import require
+from ..extensions import db
+from ..forms import AppForm, MultiSelect
+from ..users.models import User
+from .models import Case
+
+bp = Blueprint("restricted", __name__, url_prefix="/cases/<int:case_id>")
+OPENED = "opened_restricted"
+
+
+class OpenForm(AppForm):
+    reason = TextAreaField(_l("Why do you open this restricted case?"),
+                           validators=[DataRequired(_l("Please give a reason.")),
+                                       Length(max=200, message=_l("At most 200 characters."))],
+                           render_kw={"rows": 2})
+
+
+class RestrictForm(AppForm):
+    named_users = MultiSelect(_l("Who may see the case besides its mediators"), coerce=int, validate_choice=True)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Please give a reason.")),
+                                                     Length(max=2000)], render_kw={"rows": 2})
+
+
+# --- workflow effects ---------------------------------------------------------------------
+
+def restrict(case: Case, data: dict, by) -> dict:
+    """Name who may see the case: the chosen users, its mediators and whoever restricts it."""
+    people = {u.id: u for u in [*data.get("named_users", []), by, *([case.lead_mediator] if case.lead_mediator
+                                                                    else []), *case.co_mediators]}
+    case.named_users = sorted(people.values(), key=lambda u: u.id)
+    case.restricted = True
+    return {"named_users": [u.display_name for u in case.named_users]}
+
+
+def unrestrict(case: Case, _data: dict, _by) -> dict:
+    case.restricted = False
+    case.named_users = []
+    return {}
+
+
+def candidates(case: Case) -> list[User]:
+    """Who can be named: active staff who could see the case by its units."""
+    from ..users.models import Role, UserRole
+
+    staff = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN]))
+    users = db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(staff))
+                               .order_by(User.unit_id, User.display_name)).all()
+    return [u for u in users if u.unit.contains(case.unit) or case.unit.contains(u.unit)]
+
+
+def build(case: Case, name: str):
+    """(form, to_data, hints) for the generic action page."""
+    if name != "restrict":
+        return None
+    form = RestrictForm()
+    people = candidates(case)
+    form.named_users.choices = [(u.id, f"{u.display_name}（{u.unit.name}）") for u in people]
+    by_id = {u.id: u for u in people}
+    return form, lambda f: {"named_users": [by_id[i] for i in f.named_users.data or [] if i in by_id],
+                            "reason": f.reason.data}, [
+        _("Only the users named here, the case's mediators and you will see the case; each opening asks "
+          "for a reason and is recorded in the audit log.")]
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+def _needs_reason(case_id: int) -> bool:
+    case = db.session.get(Case, case_id)
+    return bool(case and case.restricted and case_id not in session.get(OPENED, []))
+
+
+@bp.route("/open", methods=["GET", "POST"])
+@require("case.view")
+def open_case(case_id: int):
+    case = access.get_case_or_404(case_id)
+    form = OpenForm()
+    if form.validate_on_submit():
+        audit.record("case.open_restricted", target=case, details={"number": case.number,
+                                                                    "reason": form.reason.data.strip()})
+        db.session.commit()
+        session[OPENED] = [*session.get(OPENED, []), case.id][-50:]
+        target = request.args.get("next") or ""
+        if not target.startswith(f"/cases/{case.id}"):
+            target = url_for("cases.detail", case_id=case.id)
+        return redirect(target)
+    return render_template("cases/open_restricted.html", case=case, form=form)
+
+
+def init_app(app) -> None:
+    @app.before_request
+    def _ask_for_a_reason():
+        """Any page of a restricted case asks first why it is opened (404 stays 404 for others)."""
+        case_id = (request.view_args or {}).get("case_id")
+        if case_id is None or request.endpoint == "restricted.open_case" or not current_user.is_authenticated:
+            return None
+        if not _needs_reason(case_id):
+            return None
+        access.get_case_or_404(case_id)  # not named: 404 as if it did not exist
+        if request.method != "GET":
+            abort(403)
+        return redirect(url_for("restricted.open_case", case_id=case_id, next=request.full_path))
+

@@ -1,0 +1,317 @@
+"""What needs whom. Two sources fill the inbox: events (a case arrives, is returned,
+assigned, settled...) through ``notify``, and things coming due (overdue cases,
+planned sessions, follow-ups, judicial-confirmation deadlines, late transfers,
+escalation advice) found by ``sync_due``. Delivery beyond the inbox goes through
+the channels in ``NOTIFY_CHANNELS`` (one interface: ``send(user, notification)``),
+after the transaction commits; none is configured by default."""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.utils import import_string
+
+from ..extensions import db
+from ..org.models import OrgUnit
+from ..timeutil import local_today, utcnow
+from ..users.models import Role, User, UserRole
+from .models import Notification
+
+log = logging.getLogger(__name__)
+
+
+# --- who -----------------------------------------------------------------------------------
+
+def unit_managers(unit) -> list[User]:
+    """Who decides for a unit: its own active coordinators (or admins); where it has
+    none, its mediators (see ``access.is_manager_of``)."""
+    def with_roles(roles):
+        return list(db.session.scalars(
+            select(User).join(UserRole).where(User.unit_id == unit.id, User.active.is_(True),
+                                              UserRole.role.in_(roles)).distinct().order_by(User.id)))
+
+    return with_roles([Role.COORDINATOR, Role.ADMIN]) or with_roles([Role.MEDIATOR])
+
+
+def case_people(case) -> list[User]:
+    people = [case.lead_mediator] if case.lead_mediator else []
+    return people + [u for u in case.co_mediators if u not in people]
+
+
+# --- events --------------------------------------------------------------------------------
+
+def notify(users, kind: str, case=None, *, key: str | None = None, **params) -> list[Notification]:
+    """Put one item in each user's inbox (once per ``key``) and queue its delivery."""
+    out = []
+    seen = set()
+    for user in users:
+        if user is None or user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        item_key = key or f"{kind}:{case.id if case else 0}:{utcnow().timestamp()}"
+        if db.session.scalar(select(Notification.id).where(Notification.user_id == user.id,
+                                                           Notification.key == item_key)):
+            continue
+        n = Notification(user_id=user.id, kind=kind, key=item_key, case_id=case.id if case else None,
+                         params=params)
+        db.session.add(n)
+        out.append(n)
+        db.session.info.setdefault("outbox", []).append((user.id, n))
+    return out
+
+
+def after_transition(case, name: str, event_row, by) -> None:
+    """Tell the people a workflow step concerns (called by ``workflow.transition``)."""
+    from ..transfers.models import Transfer
+
+    key = f"{name}:{event_row.id}"
+    changes = event_row.changes or {}
+    transfer = db.session.get(Transfer, changes["transfer"]) if "transfer" in changes else None
+    others = [] if by is None else [by.id]
+
+    def tell(users, kind, **params):
+        notify([u for u in users if u.id not in others], kind, case, key=key, **params)
+
+    if name in ("receive", "return", "withdraw"):
+        # Decided: the "accept or return it" items of every receiver are done.
+        db.session.execute(update(Notification).where(
+            Notification.case_id == case.id, Notification.kind == "transfer_in", Notification.read_at.is_(None))
+            .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    if name in ("escalate", "hand_down"):
+        tell(unit_managers(transfer.to_unit), "transfer_in", from_unit=transfer.from_unit.label,
+             reason=transfer.reason.value, urgency=transfer.urgency.value, direction=name)
+    elif name == "withdraw":
+        tell(unit_managers(transfer.to_unit), "transfer_withdrawn", from_unit=transfer.from_unit.label)
+    elif name == "return":
+        tell([transfer.created_by], "transfer_returned", to_unit=transfer.to_unit.label,
+             reason=transfer.decision_note)
+    elif name == "receive":
+        tell([transfer.created_by], "transfer_accepted", to_unit=transfer.to_unit.label)
+        if case.lead_mediator:
+            tell(case_people(case), "assigned", unit=case.unit.label)
+    elif name in ("assign", "reassign"):
+        tell(case_people(case), "assigned", unit=case.unit.label)
+    elif name == "delegate":
+        from ..transfers.models import Delegation
+
+        delegation = db.session.get(Delegation, changes["delegation"])
+        tell(unit_managers(delegation.unit) + _unit_mediators(delegation.unit), "delegated",
+             instruction=delegation.instruction, due=delegation.due_date.isoformat(), unit=case.unit.label)
+    if name in ("conclude", "refer") and case.outcome is not None and event_row.to_status != event_row.from_status:
+        tell(_earlier_people(case), "outcome", outcome=case.outcome.value, unit=case.unit.label)
+
+
+def _unit_mediators(unit) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(UserRole).where(User.unit_id == unit.id, User.active.is_(True),
+                                          UserRole.role == Role.MEDIATOR).distinct().order_by(User.id)))
+
+
+def _earlier_people(case) -> list[User]:
+    """Those who passed the case up or down: the senders and the earlier units' managers."""
+    from ..transfers.models import CaseHolding, Transfer, TransferStatus
+
+    senders = db.session.scalars(select(User).join(Transfer, Transfer.created_by_id == User.id).where(
+        Transfer.case_id == case.id, Transfer.status == TransferStatus.ACCEPTED)).all()
+    units = db.session.scalars(select(CaseHolding).where(CaseHolding.case_id == case.id,
+                                                         CaseHolding.unit_id != case.unit_id)).all()
+    people = list(senders)
+    for holding in units:
+        people += unit_managers(holding.unit)
+    return people
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a channel is given: a plain copy of the inbox item (the transaction is over)."""
+
+    id: int
+    kind: str
+    case_id: int | None
+    params: dict
+
+
+def deliver_outbox(items: list[tuple[int, Message]]) -> None:
+    """After a commit: hand each new item to the configured channels."""
+    paths = current_app.config.get("NOTIFY_CHANNELS") or ()
+    if not paths or not items:
+        return
+    channels = [import_string(p)() for p in paths]
+    with Session(db.engine) as session:  # the request's session has just committed
+        for user_id, message in items:
+            user = session.get(User, user_id)
+            for channel in channels:
+                try:
+                    channel.send(user, message)
+                except Exception:  # a failing gateway must not break the user's request
+                    log.exception("notification channel %r failed", channel)
+
+
+# Registered once per process (not per app): every app shares the Session class.
+@event.listens_for(Session, "before_commit")
+def _before_commit(session):
+    pending = session.info.pop("outbox", None)
+    if pending:
+        session.flush()
+        session.info["deliver"] = [(uid, Message(n.id, n.kind, n.case_id, dict(n.params or {})))
+                                   for uid, n in pending]
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    items = session.info.pop("deliver", None)
+    if items:
+        deliver_outbox(items)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop("outbox", None)
+    session.info.pop("deliver", None)
+
+
+# --- things coming due -----------------------------------------------------------------------
+
+def _my_cases(user):
+    from .. import access
+    from ..cases.models import Case, case_co_mediator
+
+    return access.held_cases_query(user).where(
+        (Case.lead_mediator_id == user.id)
+        | Case.id.in_(select(case_co_mediator.c.case_id).where(case_co_mediator.c.user_id == user.id)))
+
+
+def _managed_cases(user):
+    """Cases held by units the user manages: a coordinator's subtree; an admin's own
+    unit (the whole district would drown the station's inbox); a village mediator's
+    own unit when it has no coordinator."""
+    from .. import access
+    from ..cases.models import Case
+
+    if Role.COORDINATOR in user.roles:
+        return access.held_cases_query(user)
+    if Role.ADMIN in user.roles or (Role.MEDIATOR in user.roles and access.is_manager_of(user, user.unit)):
+        return access.held_cases_query(user).where(Case.unit_id == user.unit_id)
+    return None
+
+
+def sync_due(user) -> int:
+    """Add what has come due for this user since the last look; returns how many."""
+    from .. import access
+    from ..agreements import services as agreements
+    from ..cases.models import Case
+    from ..cases.services import overdue_clause
+    from ..cases.workflow import SETTLED, CaseStatus
+    from ..diary.models import DiaryEntry
+    from ..transfers import services as transfers
+    from ..transfers.models import Transfer, TransferStatus
+
+    if "case.view" not in access.actions_of(user):
+        return 0
+    today = local_today()
+    items: list[tuple] = []  # (kind, case, key, params)
+    mine = db.session.scalars(_my_cases(user)).all()
+    managed_stmt = _managed_cases(user)
+    managed = db.session.scalars(managed_stmt.where(overdue_clause())).all() if managed_stmt is not None else []
+    for case in {c.id: c for c in [*[c for c in mine if _is_overdue(c)], *managed]}.values():
+        items.append(("overdue", case, f"overdue:{case.id}:{case.due_date}", {"due": case.due_date.isoformat()}))
+    horizon = today + timedelta(days=current_app.config["INBOX_PLANNED_DAYS"])
+    open_mine = [c for c in mine if c.status in (CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION,
+                                                  CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)]
+    if open_mine:
+        latest = (select(DiaryEntry.case_id, func.max(DiaryEntry.id).label("id"))
+                  .where(DiaryEntry.case_id.in_([c.id for c in open_mine])).group_by(DiaryEntry.case_id).subquery())
+        planned = db.session.scalars(select(DiaryEntry).join(latest, DiaryEntry.id == latest.c.id).where(
+            DiaryEntry.next_date >= today, DiaryEntry.next_date < horizon)).all()
+        by_id = {c.id: c for c in open_mine}
+        for entry in planned:
+            items.append(("planned", by_id[entry.case_id], f"planned:{entry.id}:{entry.next_date}",
+                          {"date": entry.next_date.isoformat(), "step": entry.next_step[:100]}))
+    # Settled cases: judicial-confirmation deadlines and follow-up visits (a few queries in all).
+    settled = [c for c in mine if c.status in (CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP) and c.outcome in SETTLED]
+    if settled:
+        from ..agreements.models import Agreement
+        from ..diary.models import EntryKind
+
+        ids = [c.id for c in settled]
+        by_case = {a.case_id: a for a in db.session.scalars(select(Agreement).where(Agreement.case_id.in_(ids)))}
+        visits: dict[int, list] = {}
+        for entry in db.session.scalars(select(DiaryEntry).where(DiaryEntry.case_id.in_(ids),
+                                                                 DiaryEntry.kind == EntryKind.FOLLOW_UP)):
+            visits.setdefault(entry.case_id, []).append(entry)
+        for case in settled:
+            reminder = agreements.confirmation_reminder(case, by_case.get(case.id))
+            if reminder and reminder["due"]:
+                items.append(("confirmation_due", case, f"confirmation:{case.id}",
+                              {"deadline": reminder["deadline"].isoformat()}))
+            for slot in agreements.follow_up_plan(case, visits.get(case.id, [])):
+                if slot["done"] is None and slot["due"] <= today + timedelta(days=3):
+                    items.append(("follow_up_due", case, f"follow_up:{case.id}:{slot['due']}",
+                                  {"due": slot["due"].isoformat(), "days": slot["days"]}))
+    sessions = transfers.sessions_per_tier_of([c.id for c in mine])
+    for case in mine:
+        for advice in transfers.escalation_advice(case, sessions.get(case.id, {})):
+            items.append(("escalation_advised", case, f"advice:{case.id}:{advice.reason}:{case.unit_id}",
+                          {"reason": advice.reason}))
+    if access.is_manager_of(user, user.unit):
+        # Transfers waiting too long at the user's unit or at a unit right below it.
+        late = db.session.scalars(select(Transfer).join(OrgUnit, OrgUnit.id == Transfer.to_unit_id).where(
+            Transfer.status == TransferStatus.PENDING,
+            (Transfer.to_unit_id == user.unit_id) | (OrgUnit.parent_id == user.unit_id),
+        )).all()
+        for transfer in late:
+            if transfers.is_late(transfer):
+                case = db.session.get(Case, transfer.case_id)
+                items.append(("transfer_late", case, f"late:{transfer.id}",
+                              {"to_unit": transfer.to_unit.label,
+                               "since": transfer.created_at.isoformat()}))
+    if not items:
+        return 0
+    known = set(db.session.scalars(select(Notification.key).where(
+        Notification.user_id == user.id, Notification.key.in_([key for _k, _c, key, _p in items]))))
+    added = 0
+    for kind, case, key, params in items:
+        if key not in known:
+            known.add(key)
+            added += len(notify([user], kind, case, key=key, **params))
+    return added
+
+
+def _is_overdue(case) -> bool:
+    from ..cases.services import is_overdue
+
+    return is_overdue(case)
+
+
+def maybe_sync(user, session: dict) -> None:
+    """Sync at most every INBOX_SYNC_SECONDS per browser session; commit it alone."""
+    now = utcnow().timestamp()
+    if now - session.get("inbox_synced", 0) < current_app.config["INBOX_SYNC_SECONDS"]:
+        return
+    session["inbox_synced"] = now
+    try:
+        if sync_due(user):
+            db.session.commit()
+    except IntegrityError:  # two tabs syncing at once: the other one added them
+        db.session.rollback()
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def inbox_of(user, *, unread_only: bool = False, limit: int = 50, offset: int = 0) -> list[Notification]:
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return list(db.session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+                                   .limit(limit).offset(offset)))
+
+
+def mark_read(n: Notification) -> None:
+    if n.read_at is None:
+        n.read_at = utcnow()

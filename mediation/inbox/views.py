@@ -1,0 +1,122 @@
+"""The inbox: newest first; opening an item marks it read and goes to its case."""
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select, update
+
+from .. import labels
+from ..extensions import db
+from ..i18n import fmt_date
+from ..timeutil import utcnow
+from . import services
+from .models import Notification
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+PER_PAGE = 50
+
+
+def describe(n: Notification) -> str:
+    """The item worded in the user's language."""
+    from datetime import date
+
+    from ..cases.workflow import Outcome
+    from ..transfers.models import EscalationReason, Urgency
+
+    p = n.params or {}
+
+    def day(key):
+        return fmt_date(date.fromisoformat(p[key])) if p.get(key) else "—"
+
+    if n.kind == "transfer_in":
+        reason = labels.ESCALATION_REASON_LABELS[EscalationReason(p["reason"])]
+        urgency = labels.URGENCY_LABELS[Urgency(p["urgency"])]
+        if p.get("direction") == "hand_down":
+            return _("Handed down by %(unit)s to your unit (%(reason)s, %(urgency)s): accept or return it.",
+                     unit=p["from_unit"], reason=reason, urgency=urgency)
+        return _("Escalated by %(unit)s to your unit (%(reason)s, %(urgency)s): accept or return it.",
+                 unit=p["from_unit"], reason=reason, urgency=urgency)
+    if n.kind == "transfer_withdrawn":
+        return _("%(unit)s withdrew the case it had sent you.", unit=p["from_unit"])
+    if n.kind == "transfer_returned":
+        return _("%(unit)s returned the case: %(reason)s", unit=p["to_unit"], reason=p.get("reason", ""))
+    if n.kind == "transfer_accepted":
+        return _("%(unit)s accepted the case you sent.", unit=p["to_unit"])
+    if n.kind == "assigned":
+        return _("You were assigned to mediate this case (%(unit)s).", unit=p["unit"])
+    if n.kind == "outcome":
+        return _("Outcome of a case your unit passed on: %(outcome)s (%(unit)s).",
+                 outcome=labels.OUTCOME_LABELS[Outcome(p["outcome"])], unit=p["unit"])
+    if n.kind == "delegated":
+        return _("%(unit)s asks your unit for a follow-up visit by %(date)s: %(text)s",
+                 unit=p["unit"], date=day("due"), text=p["instruction"])
+    if n.kind == "delegation_done":
+        return _("%(unit)s recorded the follow-up visit you asked for.", unit=p["unit"])
+    if n.kind == "overdue":
+        return _("Overdue: the time limit ended on %(date)s.", date=day("due"))
+    if n.kind == "planned":
+        return _("Planned for %(date)s: %(step)s", date=day("date"), step=p.get("step") or _("next session"))
+    if n.kind == "follow_up_due":
+        return _("Follow-up visit due on %(date)s (%(days)d days after settlement).", date=day("due"),
+                 days=p["days"])
+    if n.kind == "confirmation_due":
+        return _("Judicial confirmation can be applied for until %(date)s.", date=day("deadline"))
+    if n.kind == "transfer_late":
+        return _("Waiting to be accepted at %(unit)s for more than %(n)d days.", unit=p["to_unit"],
+                 n=_deadline_days())
+    if n.kind == "escalation_advised":
+        return str(labels.ADVICE_LABELS.get(p.get("reason"), p.get("reason")))
+    return n.kind
+
+
+def _deadline_days() -> int:
+    from flask import current_app
+
+    return current_app.config["TRANSFER_DEADLINE_DAYS"]
+
+
+@bp.route("/")
+@login_required
+def index():
+    services.sync_due(current_user)
+    db.session.commit()
+    session["inbox_synced"] = utcnow().timestamp()
+    unread_only = request.args.get("unread") == "1"
+    page = max(request.args.get("page", 1, type=int), 1)
+    items = services.inbox_of(current_user, unread_only=unread_only, limit=PER_PAGE + 1,
+                              offset=(page - 1) * PER_PAGE)
+    return render_template("inbox/index.html", items=items[:PER_PAGE], more=len(items) > PER_PAGE, page=page,
+                           unread_only=unread_only, describe=describe,
+                           unread=services.unread_count(current_user))
+
+
+@bp.route("/<int:item_id>")
+@login_required
+def open_item(item_id: int):
+    n = db.first_or_404(select(Notification).where(Notification.id == item_id,
+                                                   Notification.user_id == current_user.id))
+    services.mark_read(n)
+    db.session.commit()
+    if n.case_id is None:
+        return redirect(url_for("inbox.index"))
+    return redirect(url_for("cases.detail", case_id=n.case_id))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all():
+    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
+                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return redirect(url_for("inbox.index"))
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def _inject():
+        def inbox_unread() -> int:
+            if not current_user.is_authenticated:
+                return 0
+            services.maybe_sync(current_user, session)
+            return services.unread_count(current_user)
+
+        return {"inbox_unread": inbox_unread}

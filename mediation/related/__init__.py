@@ -1,0 +1,1 @@
+"""Related cases: the same people in other cases of the network (see ``services``)."""

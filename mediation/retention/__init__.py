@@ -1,0 +1,1 @@
+"""Retention periods, legal holds and the anonymisation of expired archived cases."""

@@ -1,0 +1,46 @@
+"""The search page (/search) and the ``flask --app mediation search`` commands."""
+import click
+from flask import Blueprint, render_template, request
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..access import require
+from ..extensions import db
+from .services import search_cases
+
+bp = Blueprint("search", __name__)
+PER_PAGE = 20
+
+KIND_LABELS = {
+    "number": _l("Case no."),
+    "party": _l("Party"),
+    "summary": _l("Summary"),
+    "claims": _l("Claims"),
+    "diary": _l("Mediation diary"),
+}
+
+
+@bp.route("/search")
+@require("case.view")
+def index():
+    q = request.args.get("q", "")
+    page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+    results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS)
+
+
+search_cli = AppGroup("search", help="The full-text search index.")
+
+
+@search_cli.command("reindex")
+def reindex():
+    """Rebuild the search index from every case, party and diary entry."""
+    from .index import ensure_search_index, rebuild
+
+    connection = db.session.connection()
+    ensure_search_index(connection)
+    cases, docs = rebuild(connection)
+    db.session.commit()
+    click.echo(_("Search index rebuilt: %(cases)d cases, %(docs)d documents.", cases=cases, docs=docs))

@@ -1,0 +1,52 @@
+"""Zero reports (零报告): each village confirms its month, even with no disputes, so that
+the monthly report tells "none" from "not reported"."""
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..org.models import OrgUnit
+from ..timeutil import utcnow
+from ..users.models import User
+
+
+class MonthlyConfirmation(db.Model):
+    """A village's confirmation of one month: "本月已报" or "本月无纠纷". Never changed."""
+
+    __tablename__ = "monthly_confirmation"
+    __table_args__ = (UniqueConstraint("unit_id", "month", name="uq_monthly_confirmation_unit_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    month: Mapped[date] = mapped_column(index=True)  # the first day of the month
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether the village registered any case in the month when it confirmed.
+    had_cases: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    unit: Mapped[OrgUnit] = relationship()
+    confirmed_by: Mapped[User] = relationship()
+
+
+# Indexes for the statistics' GROUP BY queries (one per kind of date; see services.compute).
+# Declared here, on the other modules' tables, so that those models stay as they are.
+def _indexes():
+    from sqlalchemy import Index
+
+    from ..cases.models import Case
+    from ..transfers.models import Referral, Transfer
+
+    c = Case.__table__.c
+    return (
+        Index("ix_case_record_unit_intake", c.unit_id, c.intake_date),
+        Index("ix_case_record_accepted_at", c.accepted_at),
+        Index("ix_case_record_concluded_at", c.concluded_at),
+        Index("ix_case_record_closed_at", c.closed_at),
+        Index("ix_case_transfer_decided_at", Transfer.__table__.c.decided_at),
+        Index("ix_case_referral_referred_on", Referral.__table__.c.referred_on),
+    )
+
+
+STATS_INDEXES = _indexes()

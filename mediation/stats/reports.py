@@ -1,0 +1,226 @@
+"""The monthly report in the customary upward layout (DOMAIN.md §6) and its exports.
+
+Rows: each category × found (受理/排查数: registered in the month), handled (调处数:
+mediation concluded with an outcome), and of those settled (调解成功), partly settled
+(部分成功), not settled (调解不成) and ended (调解终止); then the totals. Columns: the
+tier of the unit holding the case — district (县市区: the station), town (乡镇街道:
+platforms), village (村居) — the subtotal for the month, and the year to date (1 January
+to the end of the month, all tiers). Where a case counts: see ``services`` (the unit
+holding it when the report is made). Then the indicators (rates, amounts, satisfaction
+from follow-up visits, people involved in bands, major and mass disputes, DV-flagged,
+escalations, referrals) in the same columns, and which villages have confirmed the month
+(零报告) and which have not.
+
+Exports (PDF, XLSX, CSV) carry no name, ID number or case number. With ``suppress``,
+every count of 1 or 2 is shown as "<3", and a rate, average or amount resting on fewer
+than 3 cases as "—" (totals are shown as they are: this is a simple small-count rule,
+not a full disclosure control).
+"""
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+
+from ..org.models import OrgUnit, Tier
+from . import services
+from .services import PEOPLE_BAND_LABELS, PEOPLE_BANDS, Figures, Period, shown, shown_rate
+
+CATEGORY_MEASURES = ("registered", "handled", "success", "partial", "failed", "terminated")
+TIERS = (Tier.STATION, Tier.PLATFORM, Tier.VILLAGE)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def measure_label(m: str) -> str:
+    return {
+        "registered": _("Found (registered)"),
+        "handled": _("Handled"),
+        "success": _("Settled"),
+        "partial": _("Partly settled"),
+        "failed": _("Not settled"),
+        "terminated": _("Ended"),
+    }[m]
+
+
+def column_labels() -> list[str]:
+    return [_("District"), _("Town/street"), _("Village/community"), _("Subtotal"), _("Year to date")]
+
+
+@dataclass
+class MonthlyReport:
+    unit: OrgUnit
+    period: Period
+    fig: Figures
+    ytd: Figures
+    status: dict
+    suppress: bool = False
+
+    @classmethod
+    def build(cls, unit: OrgUnit, month: date, *, suppress: bool = False) -> "MonthlyReport":
+        period = Period.month(month.year, month.month)
+        fig = services.compute(unit, period, current=False)
+        ytd = services.compute(unit, period.year_to_date(), current=False)
+        status = services.reporting_status(unit, period.start, list(fig.units.values()))
+        return cls(unit, period, fig, ytd, status, suppress)
+
+    def _columns(self, cat=None) -> list[dict]:
+        """The five column summaries (district, town, village, subtotal, year to date)."""
+        f, y = self.fig, self.ytd
+
+        def key(u, c, mi):
+            if cat is not None and c != cat:
+                return None
+            return f.tier_of(u)
+        by_tier = f.rollup(key)
+        month_total = f.rollup(lambda u, c, mi: True if cat is None or c == cat else None)[True]
+        year_total = y.rollup(lambda u, c, mi: True if cat is None or c == cat else None)[True]
+        return [by_tier[t] for t in TIERS] + [month_total, year_total]
+
+    def category_rows(self) -> list[tuple[str, str, list]]:
+        """(category, measure label, five values) — categories with figures this year, and every active one."""
+        rows = []
+        for c in self.fig.categories:
+            cols = self._columns(cat=c.id)
+            if not (c.active or cols[-1]["registered"] or cols[-1]["handled"]):
+                continue
+            for m in CATEGORY_MEASURES:
+                rows.append((c.name_zh, measure_label(m), [shown(col[m], self.suppress) for col in cols]))
+        cols = self._columns()
+        for m in CATEGORY_MEASURES:
+            rows.append((_("Total"), measure_label(m), [shown(col[m], self.suppress) for col in cols]))
+        return rows
+
+    def totals(self) -> list[dict]:
+        return self._columns()
+
+    def indicator_rows(self) -> list[tuple[str, list]]:
+        cols, sup = self._columns(), self.suppress
+
+        def counts(key):
+            return [shown(c[key], sup) for c in cols]
+
+        def rate(key, base):
+            return [shown_rate(c[key], c[base], sup) for c in cols]
+
+        def money(key, base):
+            return ["—" if sup and c[base] < services.SMALL else f"{c[key]:.2f}" for c in cols]
+
+        rows = [
+            (_("Handling rate (percent)"), rate("handling_rate", "registered")),
+            (_("Success rate (percent)"), rate("success_rate", "handled")),
+            (_("Amount in dispute (yuan)"), money("amount_disputed", "registered")),
+            (_("Amount agreed (yuan; in dispute in settled cases)"), money("amount_agreed", "settled")),
+            (_("Accepted"), counts("accepted")),
+            (_("Escalated up"), counts("escalated_out")),
+            (_("Received from below"), counts("escalated_in")),
+            (_("Referred out"), counts("referred")),
+            (_("DV-flagged or orange/red risk"), counts("dv")),
+            (_("Major disputes"), counts("major")),
+            (_("Mass disputes"), counts("mass")),
+        ]
+        for key, _lo, _hi in PEOPLE_BANDS:
+            rows.append((_("People involved: %(band)s", band=PEOPLE_BAND_LABELS[key]), counts(key)))
+        rows += [
+            (_("Follow-up visits"), counts("follow_ups")),
+            (_("Satisfied"), counts("sat_satisfied")),
+            (_("Basically satisfied"), counts("sat_basically")),
+            (_("Not satisfied"), counts("sat_unsatisfied")),
+            (_("Satisfaction rate (percent)"), rate("satisfaction_rate", "rated")),
+            (_("Average days from acceptance to close"), rate("avg_days", "closed_with_acceptance")),
+        ]
+        return rows
+
+    def reporting_rows(self) -> list[tuple[str, str]]:
+        """(village, state) for every village of the subtree: with disputes, none, or not reported."""
+        st = self.status
+        state = {u.id: _("Reported") for u, _c in st["with_cases"] if u}
+        state.update({u.id: _("No disputes") for u, _c in st["none"] if u})
+        villages = sorted((u for u in self.fig.units.values() if u.tier is Tier.VILLAGE and u.active),
+                          key=lambda u: u.code)
+        return [(u.label if u.parent_id else u.name, state.get(u.id, _("Not reported"))) for u in villages]
+
+    @property
+    def title(self) -> str:
+        return _("%(unit)s marriage and family disputes, %(period)s", unit=self.unit.name, period=self.period.label)
+
+    @property
+    def file_stem(self) -> str:
+        return f"{_('Monthly report')}-{self.unit.name}-{self.period.slug}"
+
+    # --- exports -----------------------------------------------------------------------------
+
+    def table_rows(self) -> list[list]:
+        """The whole report as rows of cells (for CSV and XLSX)."""
+        heads = column_labels()
+        out = [[self.title], [_("Counting rule: a case counts at the unit holding it when the report is made.")]]
+        if self.suppress:
+            out.append([_("Counts under 3 are shown as <3.")])
+        out += [[], [_("Category"), _("Figure"), *heads]]
+        out += [[cat, label, *vals] for cat, label, vals in self.category_rows()]
+        out += [[], [_("Indicator"), "", *heads]]
+        out += [[label, "", *vals] for label, vals in self.indicator_rows()]
+        st = self.status
+        out += [[], [_("Monthly confirmations (zero reports)")],
+                [_("Villages"), st["villages"]],
+                [_("Reported"), len(st["with_cases"])],
+                [_("No disputes"), len(st["none"])],
+                [_("Not reported"), len(st["missing"])]]
+        out += [[name, state] for name, state in self.reporting_rows()]
+        return out
+
+    def csv_bytes(self) -> bytes:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        for row in self.table_rows():
+            writer.writerow([_defuse(v) for v in row])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+    def xlsx_bytes(self) -> bytes:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = _("Monthly report")[:31]
+        bold = Font(bold=True)
+        for row in self.table_rows():
+            ws.append([_cell(v) for v in row])
+        ws["A1"].font = Font(bold=True, size=14)
+        for r in ws.iter_rows():
+            if r and r[0].value in (_("Category"), _("Indicator")):
+                for cell in r:
+                    cell.font = bold
+                    cell.alignment = Alignment(horizontal="center")
+        for i, width in enumerate((24, 18, 12, 12, 14, 10, 12), start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "C6" if self.suppress else "C5"
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    def pdf_bytes(self, author: str) -> bytes:
+        from .pdf import report_pdf
+
+        return report_pdf(self, author=author)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value):
+    """A cell no spreadsheet runs as a formula ("<3" and numbers are safe as they are)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value):
+    """XLSX: numbers as numbers (so totals can be checked), text as text, never a formula."""
+    if isinstance(value, str):
+        try:
+            return float(value) if "." in value and value.replace(".", "", 1).isdigit() else _defuse(value)
+        except ValueError:
+            return _defuse(value)
+    return value

@@ -1,0 +1,557 @@
+"""Counting cases for the dashboard and the monthly report (issue 7, points 1, 2 and 7).
+
+Counting rules (also in README, "Statistics and reports"):
+
+* **Where a case counts.** Every figure about a case counts at the unit that *holds it
+  when the figures are made* (``Case.unit_id``), and so in that unit's tier: a case a
+  village escalated to its town counts at the town (乡镇街道 column) for every figure;
+  the village's escalation shows in "escalated up". One rule, so the figures of a
+  unit are exactly the sum of its own (本级) figures and those of its children, and no
+  case is counted twice. Escalations are the exception by nature: "escalated up" counts
+  the accepted escalations *sent* by units of the subtree, "received from below" those
+  *received* by units of the subtree (both by the date the receiver accepted them).
+* **When a case counts** (the period is a range of local calendar days, inclusive):
+  registered (受理/排查数) by intake date; accepted by the acceptance time; handled
+  (调处数 = mediation concluded with an outcome) and its outcomes — settled
+  (调解成功), partly settled (部分成功), not settled (调解不成), ended (调解终止) — by
+  the conclusion time, as the case stands now (a reopened case loses its outcome until
+  it is concluded again); referred out by the referral date; follow-up satisfaction by
+  the date of the follow-up visit; average days from acceptance to close over cases
+  closed in the period. "Settled" in the success rate means 调解成功 + 部分成功 over all
+  handled cases.
+* **In progress and overdue are now**, not in the period: cases held now that are
+  accepted, assigned, in mediation or waiting at a receiving unit (in progress), and the
+  case list's overdue rule (``cases.services.overdue_clause``).
+* **Amounts**: in dispute, over cases registered in the period; agreed, the amounts in
+  dispute of the cases settled (fully or partly) in the period — the agreement records
+  no amount of its own.
+* **DV-flagged**: registered in the period with the DV flag or an orange/red risk.
+* **People involved** bands (registered in the period): 1–4, 5–9, 10–29, 30 and more.
+  Major (重大) and mass (群体性) disputes by their flags, registered in the period.
+
+No figure carries a name, an ID number or a case number. Every page runs a fixed
+number of GROUP BY queries (one per kind of date) over indexed columns, whatever the
+number of cases: the rows that come back are per unit × category × month, bounded by
+the network and the period.
+"""
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from ..cases.models import Case, Category, RiskLevel
+from ..cases.services import overdue_clause
+from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
+from ..diary.models import DiaryEntry, EntryKind, Satisfaction
+from ..extensions import db
+from ..org.models import OrgUnit, Tier
+from ..timeutil import local_today, utcnow
+from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
+
+# People-involved bands: (key, lowest, highest or None).
+PEOPLE_BANDS = (("band_1_4", 0, 4), ("band_5_9", 5, 9), ("band_10_29", 10, 29), ("band_30", 30, None))
+PEOPLE_BAND_LABELS = {"band_1_4": "1–4", "band_5_9": "5–9", "band_10_29": "10–29", "band_30": "≥30"}
+OUTCOME_MEASURES = {Outcome.SUCCESS: "success", Outcome.PARTIAL: "partial", Outcome.FAILED: "failed",
+                    Outcome.TERMINATED: "terminated"}
+SATISFACTION_MEASURES = {Satisfaction.SATISFIED: "sat_satisfied", Satisfaction.BASICALLY: "sat_basically",
+                         Satisfaction.UNSATISFIED: "sat_unsatisfied"}
+IN_PROGRESS = OPEN_STATUSES | {CaseStatus.PENDING}
+MAX_MONTHS = 60  # a custom range is cut to five years
+
+MEASURE_LABELS = {
+    "registered": _l("Registered"),
+    "accepted": _l("Accepted"),
+    "handled": _l("Handled (concluded)"),
+    "settled": _l("Settled (fully or partly)"),
+    "success": _l("Settled"),
+    "partial": _l("Partly settled"),
+    "failed": _l("Not settled"),
+    "terminated": _l("Ended"),
+    "in_progress": _l("In progress now"),
+    "overdue": _l("Overdue now"),
+    "escalated_out": _l("Escalated up"),
+    "escalated_in": _l("Received from below"),
+    "referred": _l("Referred out"),
+    "dv": _l("DV-flagged or orange/red risk"),
+    "major": _l("Major disputes"),
+    "mass": _l("Mass disputes"),
+    "people": _l("People involved"),
+    "closed": _l("Closed"),
+}
+
+
+# --- periods -------------------------------------------------------------------------
+
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def add_months(d: date, n: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return date(y, m + 1, 1)
+
+
+def month_end(d: date) -> date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of local calendar days, both ends included."""
+
+    start: date
+    end: date
+    kind: str = "custom"  # month, quarter, year or custom
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        first = date(year, month, 1)
+        return cls(first, month_end(first), "month")
+
+    @classmethod
+    def quarter(cls, year: int, q: int) -> Period:
+        first = date(year, 3 * (q - 1) + 1, 1)
+        return cls(first, month_end(add_months(first, 2)), "quarter")
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31), "year")
+
+    @classmethod
+    def custom(cls, start: date, end: date) -> Period:
+        if end < start:
+            start, end = end, start
+        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+            end = month_end(add_months(start, MAX_MONTHS - 1))
+        return cls(start, end, "custom")
+
+    def year_to_date(self) -> Period:
+        """From 1 January of the end's year to the end (the report's 年度累计)."""
+        return Period(date(self.end.year, 1, 1), self.end, "custom")
+
+    @property
+    def months(self) -> list[date]:
+        """The first day of each calendar month the period touches."""
+        out, m = [], month_start(self.start)
+        while m <= self.end:
+            out.append(m)
+            m = add_months(m, 1)
+        return out
+
+    @property
+    def label(self) -> str:
+        s, e = self.start, self.end
+        if self.kind == "month":
+            return f"{s.year}年{s.month}月"
+        if self.kind == "quarter":
+            return f"{s.year}年第{(s.month - 1) // 3 + 1}季度"
+        if self.kind == "year":
+            return f"{s.year}年"
+        return f"{s.isoformat()} — {e.isoformat()}"
+
+    @property
+    def slug(self) -> str:
+        if self.kind == "month":
+            return self.start.strftime("%Y-%m")
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        if self.kind == "year":
+            return str(self.start.year)
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+    def query_args(self) -> dict:
+        """The URL arguments that choose this period again (see ``period_from_args``)."""
+        if self.kind == "month":
+            return {"period": "month", "month": self.start.strftime("%Y-%m")}
+        if self.kind == "quarter":
+            return {"period": "quarter", "quarter": self.slug}
+        if self.kind == "year":
+            return {"period": "year", "year": self.start.year}
+        return {"period": "custom", "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def parse_month(value: str | None) -> date | None:
+    try:
+        y, m = (value or "").split("-")
+        return date(int(y), int(m), 1)
+    except ValueError:
+        return None
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def period_from_args(args, default: str = "month") -> Period:
+    """The period chosen by URL arguments; the current month (or year, with ``default``)
+    when they say nothing usable."""
+    today = local_today()
+    kind = args.get("period", default)
+    if kind == "year":
+        try:
+            y = int(args.get("year", today.year))
+            if 2000 <= y <= 2100:
+                return Period.year(y)
+        except ValueError:
+            pass
+        return Period.year(today.year)
+    if kind == "quarter":
+        try:
+            y, q = (args.get("quarter") or "").split("-Q")
+            if 2000 <= int(y) <= 2100 and 1 <= int(q) <= 4:
+                return Period.quarter(int(y), int(q))
+        except ValueError:
+            pass
+        return Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    if kind == "custom":
+        start, end = _parse_date(args.get("start")), _parse_date(args.get("end"))
+        if start and end and date(2000, 1, 1) <= min(start, end) and max(start, end) <= date(2100, 12, 31):
+            return Period.custom(start, end)
+    first = parse_month(args.get("month"))
+    if first is None or not date(2000, 1, 1) <= first <= date(2100, 12, 1):
+        first = month_start(today)
+    return Period.month(first.year, first.month)
+
+
+def _utc_bound(day: date) -> datetime:
+    """Local midnight at the start of ``day`` as a stored (naive UTC) time."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+# --- the network ------------------------------------------------------------------------
+
+def subtree_units(unit: OrgUnit) -> list[OrgUnit]:
+    """The unit and everything under it, in one query (ordered by path and code)."""
+    return list(db.session.scalars(
+        select(OrgUnit).where(OrgUnit.path.startswith(unit.path, autoescape=True)).order_by(OrgUnit.code)))
+
+
+def _subtree_ids(unit: OrgUnit):
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True)).scalar_subquery()
+
+
+def child_of(root: OrgUnit, units: list[OrgUnit]) -> dict[int, int]:
+    """unit id -> the id of the child of ``root`` whose subtree holds it (root itself for root)."""
+    depth = root.path.count("/")
+    out = {}
+    for u in units:
+        parts = [p for p in u.path.split("/") if p]
+        out[u.id] = int(parts[depth - 1]) if len(parts) >= depth else root.id
+    return out
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    """Counted cells: (measure, holder unit id, category id or None, month index or None) -> value."""
+
+    root: OrgUnit
+    period: Period
+    units: dict[int, OrgUnit]
+    categories: list[Category]
+    cells: dict = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, measure: str, unit_id, cat_id, month, value) -> None:
+        if value:
+            self.cells[(measure, unit_id, cat_id, month)] += value
+
+    def rollup(self, key) -> dict:
+        """{group: summary} in one pass: ``key(unit_id, cat_id, month_index)`` names the group
+        of a cell (None leaves the cell out). Cells without a category or month (escalations,
+        the "now" figures) reach a key as None there."""
+        groups: dict = defaultdict(lambda: defaultdict(int))
+        for (m, u, c, mi), v in self.cells.items():
+            k = key(u, c, mi)
+            if k is not None:
+                groups[k][m] += v
+        return defaultdict(lambda: summarise({}), {k: summarise(v) for k, v in groups.items()})
+
+    def summary(self, *, units=None, cat=None, month=None, tier: Tier | None = None) -> dict:
+        """Every figure, for the cells of a set of holder units, a category, a month index, a tier."""
+        def key(u, c, mi):
+            if units is not None and u not in units:
+                return None
+            if cat is not None and c != cat:
+                return None
+            if month is not None and mi != month:
+                return None
+            if tier is not None and (u not in self.units or self.units[u].tier is not tier):
+                return None
+            return True
+        return self.rollup(key)[True]
+
+    def tier_of(self, unit_id) -> Tier | None:
+        unit = self.units.get(unit_id)
+        return unit.tier if unit is not None else None
+
+    # Break-downs --------------------------------------------------------------------
+
+    def child_rows(self) -> list[tuple[OrgUnit | None, dict]]:
+        """(None, the root's own figures), then (child, its subtree's figures) for each child: they add up."""
+        mapping = child_of(self.root, list(self.units.values()))
+        sums = self.rollup(lambda u, c, mi: mapping.get(u))
+        children = sorted((u for u in self.units.values() if u.parent_id == self.root.id), key=lambda u: u.code)
+        return [(None, sums[self.root.id])] + [(c, sums[c.id]) for c in children]
+
+    def month_rows(self) -> list[tuple[date, dict]]:
+        sums = self.rollup(lambda u, c, mi: mi)
+        return [(m, sums[i]) for i, m in enumerate(self.period.months)]
+
+    def category_rows(self) -> list[tuple[Category, dict]]:
+        """Every active category, and any inactive one with figures."""
+        sums = self.rollup(lambda u, c, mi: c)
+        return [(c, sums[c.id]) for c in self.categories
+                if c.active or sums[c.id]["registered"] or sums[c.id]["handled"] or sums[c.id]["in_progress"]]
+
+
+SUMMED = ("registered", "accepted", "success", "partial", "failed", "terminated", "in_progress", "overdue",
+          "escalated_out", "escalated_in", "referred", "dv", "major", "mass", "people", "closed",
+          "closed_with_acceptance", "sat_satisfied", "sat_basically", "sat_unsatisfied", "follow_ups",
+          *(key for key, _lo, _hi in PEOPLE_BANDS))
+
+
+def summarise(v: dict) -> dict:
+    """The figures and the rates derived from summed cells."""
+    s = {m: int(v.get(m, 0)) for m in SUMMED}
+    s["settled"] = s["success"] + s["partial"]
+    s["handled"] = s["settled"] + s["failed"] + s["terminated"]
+    s["success_rate"] = round(100 * s["settled"] / s["handled"], 1) if s["handled"] else None
+    s["handling_rate"] = round(100 * s["handled"] / s["registered"], 1) if s["registered"] else None
+    s["amount_disputed"] = Decimal(v.get("amount_disputed") or 0).quantize(Decimal("0.01"))
+    s["amount_agreed"] = Decimal(v.get("amount_agreed") or 0).quantize(Decimal("0.01"))
+    n = s["closed_with_acceptance"]
+    s["avg_days"] = round(float(v.get("closed_days") or 0) / n, 1) if n else None
+    rated = s["sat_satisfied"] + s["sat_basically"] + s["sat_unsatisfied"]
+    s["rated"] = rated
+    s["satisfaction_rate"] = round(100 * (s["sat_satisfied"] + s["sat_basically"]) / rated, 1) if rated else None
+    return s
+
+
+def _month_bucket(col, bounds: list):
+    """0, 1, ... : which month of the period a value falls in (the period's months' starts)."""
+    if len(bounds) == 1:
+        return db.literal(0)
+    return case(*[(col < b, i) for i, b in enumerate(bounds[1:])], else_=len(bounds) - 1)
+
+
+def _days_between(later, earlier):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def _grouped(inner_cols: dict, where, group: tuple[str, ...], sums: dict, frm=None):
+    """SELECT group..., aggregates FROM (SELECT inner_cols FROM frm WHERE where) GROUP BY group.
+
+    The inner select names every expression, so the outer GROUP BY names plain columns
+    (PostgreSQL does not match a CASE with bound parameters in GROUP BY to the select list)."""
+    inner = select(*[expr.label(name) for name, expr in inner_cols.items()])
+    if frm is not None:
+        inner = inner.select_from(frm)
+    sub = inner.where(where).subquery()
+    cols = [sub.c[g] for g in group]
+    aggs = [(name, fn(sub.c)) for name, fn in sums.items()]
+    stmt = select(*cols, *[a.label(n) for n, a in aggs]).group_by(*cols)
+    yield from db.session.execute(stmt)
+
+
+def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
+    """All figures for the subtree of ``root`` over ``period``: a fixed number of queries.
+
+    ``current``: also count the figures that are "now" (in progress, overdue)."""
+    units = {u.id: u for u in subtree_units(root)}
+    categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
+    fig = Figures(root=root, period=period, units=units, categories=categories)
+    in_tree = Case.unit_id.in_(_subtree_ids(root))
+    months = period.months
+    date_bounds = [max(m, period.start) for m in months]
+    dt_bounds = [_utc_bound(d) for d in date_bounds]
+    t0, t1 = _utc_bound(period.start), _utc_bound(period.end + timedelta(days=1))
+    one = lambda cond: case((cond, 1), else_=0)  # noqa: E731
+
+    # 1. Registered in the period (intake date).
+    band_cols = {}
+    for key, lo, hi in PEOPLE_BANDS:
+        cond = Case.people_involved >= lo if hi is None else Case.people_involved.between(lo, hi)
+        band_cols[key] = one(cond)
+    inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.intake_date, date_bounds),
+             "amount": Case.amount_in_dispute, "people": Case.people_involved,
+             "dv": one(or_(Case.dv_flag.is_(True), Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))),
+             "major": one(Case.is_major.is_(True)), "mass": one(Case.is_mass.is_(True)), **band_cols}
+    sums = {"registered": lambda c: func.count(), "amount_disputed": lambda c: func.sum(c.amount),
+            "people": lambda c: func.sum(c.people), "dv": lambda c: func.sum(c.dv),
+            "major": lambda c: func.sum(c.major), "mass": lambda c: func.sum(c.mass)}
+    sums.update({key: (lambda c, k=key: func.sum(c[k])) for key in band_cols})
+    for row in _grouped(inner, and_(in_tree, Case.intake_date.between(period.start, period.end)),
+                        ("u", "c", "m"), sums):
+        for name in sums:
+            fig.add(name, row.u, row.c, row.m, getattr(row, name) or 0)
+
+    # 2. Accepted in the period.
+    for row in _grouped({"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.accepted_at, dt_bounds)},
+                        and_(in_tree, Case.accepted_at >= t0, Case.accepted_at < t1), ("u", "c", "m"),
+                        {"n": lambda c: func.count()}):
+        fig.add("accepted", row.u, row.c, row.m, row.n)
+
+    # 3. Concluded in the period, by outcome (as the case stands now).
+    settled = Case.outcome.in_([Outcome.SUCCESS, Outcome.PARTIAL])
+    inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.concluded_at, dt_bounds),
+             "o": Case.outcome, "agreed": case((settled, Case.amount_in_dispute), else_=None)}
+    for row in _grouped(inner, and_(in_tree, Case.outcome.is_not(None), Case.concluded_at >= t0,
+                                    Case.concluded_at < t1), ("u", "c", "m", "o"),
+                        {"n": lambda c: func.count(), "agreed": lambda c: func.sum(c.agreed)}):
+        outcome = row.o if isinstance(row.o, Outcome) else Outcome(row.o)
+        fig.add(OUTCOME_MEASURES[outcome], row.u, row.c, row.m, row.n)
+        fig.add("amount_agreed", row.u, row.c, row.m, row.agreed or 0)
+
+    # 4. Closed in the period: days from acceptance to close.
+    inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.closed_at, dt_bounds),
+             "acc": one(Case.accepted_at.is_not(None)),
+             "days": case((Case.accepted_at.is_not(None), _days_between(Case.closed_at, Case.accepted_at)),
+                          else_=None)}
+    for row in _grouped(inner, and_(in_tree, Case.closed_at >= t0, Case.closed_at < t1), ("u", "c", "m"),
+                        {"n": lambda c: func.count(), "acc": lambda c: func.sum(c.acc),
+                         "days": lambda c: func.sum(c.days)}):
+        fig.add("closed", row.u, row.c, row.m, row.n)
+        fig.add("closed_with_acceptance", row.u, row.c, row.m, row.acc or 0)
+        fig.add("closed_days", row.u, row.c, row.m, float(row.days or 0))
+
+    # 5. Now: in progress and overdue.
+    if current:
+        for row in _grouped({"u": Case.unit_id, "c": Case.category_id, "late": one(overdue_clause())},
+                            and_(in_tree, Case.status.in_(IN_PROGRESS)), ("u", "c"),
+                            {"n": lambda c: func.count(), "late": lambda c: func.sum(c.late)}):
+            fig.add("in_progress", row.u, row.c, None, row.n)
+            fig.add("overdue", row.u, row.c, None, row.late or 0)
+
+    # 6. Escalations accepted in the period: sent by / received by units of the subtree.
+    ids = _subtree_ids(root)
+    inner = {"src": Transfer.from_unit_id, "dst": Transfer.to_unit_id,
+             "m": _month_bucket(Transfer.decided_at, dt_bounds)}
+    where = and_(Transfer.kind == TransferKind.ESCALATE, Transfer.status == TransferStatus.ACCEPTED,
+                 Transfer.decided_at >= t0, Transfer.decided_at < t1,
+                 or_(Transfer.from_unit_id.in_(ids), Transfer.to_unit_id.in_(ids)))
+    for row in _grouped(inner, where, ("src", "dst", "m"), {"n": lambda c: func.count()}):
+        if row.src in units:
+            fig.add("escalated_out", row.src, None, row.m, row.n)
+        if row.dst in units:
+            fig.add("escalated_in", row.dst, None, row.m, row.n)
+
+    # 7. Referred out in the period (at the case's holder).
+    for row in _grouped({"u": Case.unit_id, "c": Case.category_id,
+                         "m": _month_bucket(Referral.referred_on, date_bounds)},
+                        and_(in_tree, Referral.referred_on.between(period.start, period.end)), ("u", "c", "m"),
+                        {"n": lambda c: func.count()},
+                        frm=Referral.__table__.join(Case.__table__, Case.id == Referral.case_id)):
+        fig.add("referred", row.u, row.c, row.m, row.n)
+
+    # 8. Follow-up visits in the period, and the satisfaction they recorded.
+    for row in _grouped({"u": Case.unit_id, "c": Case.category_id,
+                         "m": _month_bucket(DiaryEntry.occurred_on, date_bounds), "s": DiaryEntry.satisfaction},
+                        and_(in_tree, DiaryEntry.kind == EntryKind.FOLLOW_UP,
+                             DiaryEntry.occurred_on.between(period.start, period.end)), ("u", "c", "m", "s"),
+                        {"n": lambda c: func.count()},
+                        frm=DiaryEntry.__table__.join(Case.__table__, Case.id == DiaryEntry.case_id)):
+        fig.add("follow_ups", row.u, row.c, row.m, row.n)
+        if row.s is not None:
+            sat = row.s if isinstance(row.s, Satisfaction) else Satisfaction(row.s)
+            fig.add(SATISFACTION_MEASURES[sat], row.u, row.c, row.m, row.n)
+    return fig
+
+
+# --- zero reports (零报告) -------------------------------------------------------------------
+
+def confirmations(root: OrgUnit, month: date) -> dict[int, object]:
+    """village id -> its MonthlyConfirmation for ``month``, for the villages of the subtree."""
+    from .models import MonthlyConfirmation
+
+    rows = db.session.scalars(select(MonthlyConfirmation).where(
+        MonthlyConfirmation.month == month, MonthlyConfirmation.unit_id.in_(_subtree_ids(root))))
+    return {c.unit_id: c for c in rows}
+
+
+def reporting_status(root: OrgUnit, month: date, units: list[OrgUnit] | None = None) -> dict:
+    """Which villages of the subtree confirmed ``month`` (with or without disputes) and which did not."""
+    units = units if units is not None else subtree_units(root)
+    villages = [u for u in units if u.tier is Tier.VILLAGE and u.active]
+    confirmed = confirmations(root, month)
+    by_id = {u.id: u for u in units}
+    missing = [v for v in villages if v.id not in confirmed]
+    return {
+        "villages": len(villages),
+        "with_cases": [(by_id.get(c.unit_id), c) for c in confirmed.values() if c.had_cases],
+        "none": [(by_id.get(c.unit_id), c) for c in confirmed.values() if not c.had_cases],
+        "missing": missing,
+    }
+
+
+def village_had_cases(unit: OrgUnit, month: date) -> int:
+    """Cases registered by the village in the month (wherever they are held now)."""
+    return db.session.scalar(select(func.count(Case.id)).where(
+        Case.origin_unit_id == unit.id, Case.intake_date.between(month, month_end(month)))) or 0
+
+
+def may_confirm(user, unit: OrgUnit | None = None) -> bool:
+    """Village staff confirm their own village's month: a mediator, coordinator or admin of it."""
+    from ..access import can
+
+    unit = unit or getattr(user, "unit", None)
+    return (getattr(user, "is_authenticated", False) and unit is not None and unit.tier is Tier.VILLAGE
+            and user.unit_id == unit.id and can(user, "stats.confirm"))
+
+
+def is_village_staff(user) -> bool:
+    """For the navigation: the "monthly confirmation" entry."""
+    return may_confirm(user)
+
+
+def confirm_month(unit: OrgUnit, month: date, by, note: str = ""):
+    """Record the village's confirmation of ``month``; a second one changes nothing and returns the first."""
+    from .models import MonthlyConfirmation
+
+    existing = db.session.scalar(select(MonthlyConfirmation).where(
+        MonthlyConfirmation.unit_id == unit.id, MonthlyConfirmation.month == month))
+    if existing is not None:
+        return existing
+    row = MonthlyConfirmation(unit_id=unit.id, month=month, confirmed_by_id=by.id, confirmed_at=utcnow(),
+                              had_cases=village_had_cases(unit, month) > 0, note=(note or "").strip()[:500])
+    db.session.add(row)
+    return row
+
+
+def confirmable_months(today: date, n: int = 6) -> list[date]:
+    """The current month and the ``n - 1`` before it."""
+    first = month_start(today)
+    return [add_months(first, -i) for i in range(n)]
+
+
+# --- suppression (for anything that leaves the unit) -------------------------------------------
+
+SMALL = 3
+
+
+def shown(value, suppress: bool):
+    """A count as it leaves the unit: 1 and 2 become "<3" when suppressing (0 stays 0)."""
+    if suppress and isinstance(value, int) and 0 < value < SMALL:
+        return f"<{SMALL}"
+    return value
+
+
+def shown_rate(rate, base: int, suppress: bool):
+    """A percentage (or average) over ``base`` cases: hidden ("—") when suppressing and base < 3."""
+    if rate is None or (suppress and base < SMALL):
+        return "—"
+    return rate

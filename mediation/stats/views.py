@@ -1,0 +1,141 @@
+"""/stats/: the dashboard, its charts, the monthly report and its exports, and the
+villages' monthly confirmations (零报告). A unit outside the user's subtree answers 404
+(``access.get_unit_or_404``); a role without "stats.view" gets 403."""
+from io import BytesIO
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import access
+from ..access import require
+from ..extensions import db
+from ..org.models import OrgUnit
+from ..timeutil import local_today
+from . import charts, services
+from .models import MonthlyConfirmation  # noqa: F401  (the table, for create_all)
+from .reports import XLSX_TYPE, MonthlyReport, column_labels
+
+bp = Blueprint("stats", __name__, url_prefix="/stats")
+
+
+def _unit() -> OrgUnit:
+    code = request.args.get("unit")
+    if not code:
+        return current_user.unit
+    return access.get_unit_or_404(code)
+
+
+def _picker_units() -> list[OrgUnit]:
+    """The units the user may choose: its subtree, station first, villages under their town."""
+    return list(db.session.scalars(access.units_query(current_user).order_by(OrgUnit.path)))
+
+
+def _suppress() -> bool:
+    return request.args.get("suppress") == "1"
+
+
+@bp.route("/")
+@require("stats.view")
+def index():
+    unit = _unit()
+    period = services.period_from_args(request.args, default="year")  # the shape of the year first
+    fig = services.compute(unit, period)
+    month = period.end if period.kind == "month" else None
+    status = services.reporting_status(unit, services.month_start(month), list(fig.units.values())) \
+        if month is not None else None
+    chart_args = {"unit": unit.code, **period.query_args()}
+    tables = {name: charts.chart_data(name, fig) for name in charts.CHARTS}
+    return render_template(
+        "stats/index.html", unit=unit, period=period, fig=fig, s=fig.summary(), units=_picker_units(),
+        tables=tables, chart_args=chart_args, status=status, today=local_today(),
+        may_confirm=services.may_confirm(current_user, unit),
+        # Labels whose Chinese has a "%": given from Python, where no formatting runs on them.
+        rate_labels={"success_rate": _("Success rate (percent)"),
+                     "satisfaction_rate": _("Satisfaction rate (percent)")},
+    )
+
+
+@bp.route("/chart/<name>.svg")
+@require("stats.view")
+def chart(name: str):
+    if name not in charts.CHARTS:
+        abort(404)
+    unit = _unit()
+    period = services.period_from_args(request.args)
+    fig = services.compute(unit, period, current=False)
+    resp = Response(charts.svg(name, fig), mimetype="image/svg+xml")
+    resp.headers["Cache-Control"] = "private, max-age=60"
+    return resp
+
+
+def _report() -> MonthlyReport:
+    unit = _unit()
+    month = services.parse_month(request.args.get("month")) or services.month_start(local_today())
+    return MonthlyReport.build(unit, month, suppress=_suppress())
+
+
+@bp.route("/report")
+@require("stats.view")
+def report():
+    rep = _report()
+    return render_template("stats/report.html", rep=rep, unit=rep.unit, units=_picker_units(),
+                           heads=column_labels(), today=local_today(),
+                           may_confirm=services.may_confirm(current_user, rep.unit))
+
+
+@bp.route("/report.<fmt>")
+@require("stats.view")
+def export(fmt: str):
+    if fmt not in ("pdf", "xlsx", "csv"):
+        abort(404)
+    unit = _unit()
+    month = services.parse_month(request.args.get("month")) or services.month_start(local_today())
+    with force_locale("zh_Hans_CN"):  # the forms go upward in Chinese, whatever the user's language
+        rep = MonthlyReport.build(unit, month, suppress=_suppress())
+        if fmt == "pdf":
+            data, mimetype = rep.pdf_bytes(author=current_user.display_name), "application/pdf"
+        elif fmt == "xlsx":
+            data, mimetype = rep.xlsx_bytes(), XLSX_TYPE
+        else:
+            data, mimetype = rep.csv_bytes(), "text/csv; charset=utf-8"
+        name = f"{rep.file_stem}.{fmt}"
+    _log_export(unit, fmt, rep)
+    # A Chinese file name: Werkzeug adds the RFC 5987 filename* form for it.
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+
+
+def _log_export(unit: OrgUnit, fmt: str, rep: MonthlyReport) -> None:
+    from ..audit.services import record
+
+    record("export", target=unit, details={"what": "monthly_report", "format": fmt,
+                                           "month": rep.period.slug, "suppress": rep.suppress})
+    db.session.commit()
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+def confirm():
+    """A village's staff confirm a month: "本月已报" or, with no disputes, "本月无纠纷"."""
+    unit = current_user.unit
+    if not services.may_confirm(current_user, unit):
+        abort(403)
+    today = local_today()
+    months = services.confirmable_months(today)
+    if request.method == "POST":
+        month = services.parse_month(request.form.get("month"))
+        if month not in months:
+            flash(_("Choose one of the months shown."), "danger")
+        else:
+            row = services.confirm_month(unit, month, current_user, request.form.get("note", ""))
+            db.session.commit()
+            flash(_("%(month)s confirmed: %(state)s.", month=f"{month.year}-{month.month:02d}",
+                    state=_("reported") if row.had_cases else _("no disputes")), "success")
+        return redirect(request.form.get("next") if request.form.get("next", "").startswith("/stats/")
+                        else url_for("stats.confirm"))
+    done = {c.month: c for c in db.session.scalars(select(MonthlyConfirmation).where(
+        MonthlyConfirmation.unit_id == unit.id, MonthlyConfirmation.month.in_(months)))}
+    rows = [(m, done.get(m), services.village_had_cases(unit, m) if m not in done else None) for m in months]
+    return render_template("stats/confirm.html", unit=unit, rows=rows)

@@ -1,0 +1,315 @@
+"""The records behind escalation, hand-down, referral and delegation, and the
+advice the case page and the inbox give (suggested unit, attempts per tier).
+Called from the effects in ``cases.workflow``, which hold the rules. Services flush."""
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..errors import DomainError
+from ..extensions import db
+from ..org.models import OrgUnit, Tier
+from ..timeutil import utcnow
+from .models import (
+    CaseHolding,
+    Delegation,
+    DelegationStatus,
+    Referral,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+    Urgency,
+)
+
+# --- transfers -----------------------------------------------------------------------
+
+def send(case, data: dict, by, *, up: bool) -> dict:
+    """Record the hand-over; the workflow sets the case to pending."""
+    transfer = Transfer(
+        case_id=case.id, kind=TransferKind.ESCALATE if up else TransferKind.HAND_DOWN,
+        from_unit_id=case.unit_id, to_unit=data["to_unit"], from_status=case.status.value,
+        reason=data["reason_code"], reason_text=(data.get("reason_text") or "").strip(),
+        urgency=data.get("urgency") or Urgency.NORMAL, note=(data.get("note") or "").strip(), created_by=by,
+    )
+    db.session.add(transfer)
+    db.session.flush()
+    return {"transfer": transfer.id, "to_unit": data["to_unit"].label, "reason": transfer.reason.value,
+            "urgency": transfer.urgency.value}
+
+
+def _claim(case, by, status: TransferStatus, note: str = "") -> Transfer:
+    """Decide the pending transfer exactly once: of two people deciding at the same
+    moment, the second finds it no longer pending and changes nothing."""
+    from ..cases.workflow import WorkflowError
+
+    transfer = case.pending_transfer
+    if transfer is None:
+        raise WorkflowError(_("Nothing is waiting to be accepted for this case."))
+    result = db.session.execute(
+        update(Transfer).where(Transfer.id == transfer.id, Transfer.status == TransferStatus.PENDING)
+        .values(status=status, decided_by_id=by.id, decided_at=utcnow(), decision_note=note)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise WorkflowError(_("Someone else has already decided on this case."))
+    db.session.refresh(transfer)
+    return transfer
+
+
+def _restore(case, transfer: Transfer):
+    from ..cases.workflow import CaseStatus
+
+    case.status = CaseStatus(transfer.from_status)
+
+
+def receive(case, data: dict, by) -> dict:
+    """The receiving unit becomes the holder; the case goes on where it was, with
+    the mediators the receiver names."""
+    from ..cases.workflow import CaseStatus
+
+    transfer = _claim(case, by, TransferStatus.ACCEPTED, (data.get("note") or "").strip())
+    now = utcnow()
+    current = db.session.scalar(select(CaseHolding).where(CaseHolding.case_id == case.id,
+                                                          CaseHolding.until.is_(None)))
+    if current is None:  # the first move: the registering unit's period starts the history
+        db.session.add(CaseHolding(case_id=case.id, unit_id=transfer.from_unit_id, since=case.created_at, until=now))
+    else:
+        current.until = now
+    db.session.add(CaseHolding(case_id=case.id, unit_id=transfer.to_unit_id, since=now, transfer_id=transfer.id))
+    old_unit = case.unit.label
+    old_lead = case.lead_mediator.display_name if case.lead_mediator else None
+    case.unit = transfer.to_unit
+    _restore(case, transfer)
+    details = {"transfer": transfer.id, "unit": [old_unit, transfer.to_unit.label]}
+    lead = data.get("lead_mediator")
+    if lead is not None:
+        case.lead_mediator = lead
+        case.co_mediators = [u for u in data.get("co_mediators", []) if u.id != lead.id]
+        details["lead_mediator"] = [old_lead, lead.display_name]
+        if case.status is CaseStatus.ACCEPTED:
+            case.status = CaseStatus.ASSIGNED
+    elif case.status is not CaseStatus.REGISTERED:
+        case.lead_mediator = None
+        case.co_mediators = []
+    db.session.flush()
+    return details
+
+
+def give_back(case, data: dict, by, *, returned: bool) -> dict:
+    """A return (by the receiver, with its reason) or a withdrawal (by the sender)."""
+    reason = (data.get("reason") or "").strip()
+    transfer = _claim(case, by, TransferStatus.RETURNED if returned else TransferStatus.WITHDRAWN, reason)
+    _restore(case, transfer)
+    return {"transfer": transfer.id, "to_unit": transfer.to_unit.label}
+
+
+def transfers_of(case) -> list[Transfer]:
+    return list(db.session.scalars(select(Transfer).where(Transfer.case_id == case.id).order_by(Transfer.id)))
+
+
+def escalation_targets(case) -> list[OrgUnit]:
+    """The units above the holder, nearest first."""
+    return [u for u in reversed(case.unit.ancestors()) if u.active]
+
+
+def hand_down_targets(case) -> list[OrgUnit]:
+    from ..org.services import tree_order
+
+    below = db.session.scalars(select(OrgUnit).where(
+        OrgUnit.path.startswith(case.unit.path, autoescape=True), OrgUnit.id != case.unit_id,
+        OrgUnit.active.is_(True)))
+    return tree_order(list(below))
+
+
+def home_units(case) -> list[OrgUnit]:
+    """Where the parties live, as far as their addresses name a village or town of
+    the network: the deepest unit whose name the address contains."""
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))).all()
+    found = []
+    for party in case.parties:
+        address = party.address or ""
+        matches = [u for u in units if u.name and u.name in address]
+        if not matches:
+            continue
+        # A village whose town is named too wins over a namesake elsewhere.
+        found.append(max(matches, key=lambda u, a=address: (u.tier.depth, bool(u.parent and u.parent.name in a))))
+    return found
+
+
+def lowest_common_unit(units: list[OrgUnit]) -> OrgUnit | None:
+    if not units:
+        return None
+    common = units[0]
+    for unit in units[1:]:
+        while not common.contains(unit):
+            common = common.parent
+    return common
+
+
+def suggested_target(case) -> OrgUnit | None:
+    """For parties in different villages or towns: the lowest unit above the holder
+    that covers where they all live (else None: the parent is the usual target)."""
+    homes = home_units(case)
+    if len({u.id for u in homes}) < 2:
+        return None
+    common = lowest_common_unit([case.unit, *homes])
+    if common is None or common.id == case.unit_id:
+        return None
+    return common
+
+
+# --- attempts per tier and the escalation advice ----------------------------------------
+
+def sessions_per_tier(case) -> dict[Tier, int]:
+    """Mediation sessions recorded while a unit of each tier held the case."""
+    return sessions_per_tier_of([case.id]).get(case.id, {})
+
+
+def sessions_per_tier_of(case_ids: list[int]) -> dict[int, dict[Tier, int]]:
+    """The same for many cases in one query: {case id: {tier: sessions}}."""
+    from sqlalchemy import func
+
+    from ..diary.models import DiaryEntry, EntryKind
+
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(DiaryEntry.case_id, OrgUnit.tier, func.count(DiaryEntry.id))
+        .join(OrgUnit, OrgUnit.id == DiaryEntry.unit_id)
+        .where(DiaryEntry.case_id.in_(case_ids), DiaryEntry.kind == EntryKind.SESSION)
+        .group_by(DiaryEntry.case_id, OrgUnit.tier)
+    ).all()
+    out: dict[int, dict[Tier, int]] = {}
+    for case_id, tier, n in rows:
+        out.setdefault(case_id, {})[tier] = n
+    return out
+
+
+@dataclass(frozen=True)
+class Advice:
+    reason: str  # "attempts", "major", "mass", "risk"
+    message: str
+
+
+def escalation_advice(case, sessions: dict[Tier, int] | None = None) -> list[Advice]:
+    """Why the case should go up now (empty: no advice). Only while the holder is
+    working on it and has a unit above. ``sessions``: from ``sessions_per_tier_of``."""
+    from ..cases.models import RiskLevel
+    from ..cases.workflow import OPEN_STATUSES, CaseStatus
+
+    if case.unit.parent_id is None or (case.status not in OPEN_STATUSES and case.status is not CaseStatus.REGISTERED):
+        return []
+    out = []
+    limits = current_app.config["ESCALATION_AFTER_SESSIONS"]
+    limit = limits.get(case.unit.tier.value)
+    done = (sessions_per_tier(case) if sessions is None else sessions).get(case.unit.tier, 0)
+    if limit and done >= limit:
+        out.append(Advice("attempts", _("%(n)d sessions at this tier without settlement: consider escalating.",
+                                        n=done)))
+    if case.is_major:
+        out.append(Advice("major", _("A major dispute: consider escalating it at once.")))
+    if case.is_mass:
+        out.append(Advice("mass", _("A mass dispute: consider escalating it at once.")))
+    if case.risk_level in (RiskLevel.ORANGE, RiskLevel.RED):
+        out.append(Advice("risk", _("High safety risk: consider escalating it at once.")))
+    return out
+
+
+def is_late(transfer: Transfer) -> bool:
+    """Pending longer than the configured number of days."""
+    days = current_app.config["TRANSFER_DEADLINE_DAYS"]
+    return transfer.status is TransferStatus.PENDING and (utcnow() - transfer.created_at).days >= days
+
+
+# --- referrals ----------------------------------------------------------------------------
+
+def refer(case, data: dict, by) -> dict:
+    referral = Referral(
+        case_id=case.id, destination=data["destination"],
+        destination_name=(data.get("destination_name") or "").strip(), referred_on=data["referred_on"],
+        reference=(data.get("reference") or "").strip(), note=(data.get("note") or "").strip(), created_by=by,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    return {"referral": referral.id, "destination": referral.destination.value,
+            "destination_name": referral.destination_name, "reference": referral.reference}
+
+
+def referrals_of(case) -> list[Referral]:
+    return list(db.session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)))
+
+
+def open_referrals(case) -> list[Referral]:
+    return [r for r in referrals_of(case) if r.is_open]
+
+
+def record_referral_result(case, data: dict, by) -> dict:
+    referral = data["referral"]
+    referral.outcome = data["outcome_text"].strip()
+    referral.outcome_on = data["outcome_on"]
+    db.session.flush()
+    return {"referral": referral.id, "destination": referral.destination.value}
+
+
+# --- delegated follow-up visits ---------------------------------------------------------------
+
+def delegation_units(case) -> list[OrgUnit]:
+    """Units a visit can be given to: those the case came from, and those below the holder."""
+    earlier = db.session.scalars(
+        select(OrgUnit).join(CaseHolding, CaseHolding.unit_id == OrgUnit.id)
+        .where(CaseHolding.case_id == case.id, OrgUnit.id != case.unit_id, OrgUnit.active.is_(True))
+    ).all()
+    seen, out = set(), []
+    for unit in [*earlier, *hand_down_targets(case)]:
+        if unit.id not in seen:
+            seen.add(unit.id)
+            out.append(unit)
+    return out
+
+
+def delegate(case, data: dict, by) -> dict:
+    delegation = Delegation(case_id=case.id, unit=data["to_unit"], instruction=data["instruction"].strip(),
+                            due_date=data["due_date"], created_by=by)
+    db.session.add(delegation)
+    db.session.flush()
+    return {"delegation": delegation.id, "to_unit": delegation.unit.label, "due_date": delegation.due_date.isoformat()}
+
+
+def delegations_of(case) -> list[Delegation]:
+    return list(db.session.scalars(select(Delegation).where(Delegation.case_id == case.id).order_by(Delegation.id)))
+
+
+def open_delegations_for(user, case) -> list[Delegation]:
+    """Open visits on this case given to a unit in the user's subtree."""
+    from .. import access
+
+    if not getattr(user, "is_authenticated", False) or "case.create" not in access.actions_of(user):
+        return []
+    return [d for d in delegations_of(case) if d.status is DelegationStatus.OPEN and user.unit.contains(d.unit)]
+
+
+def complete_delegations(case, entry, by) -> None:
+    """A diary entry written by the delegated unit completes its open visits."""
+    from ..cases.models import CaseEvent
+    from ..inbox.services import notify
+
+    for delegation in open_delegations_for(by, case):
+        if by.unit_id == case.unit_id:
+            continue  # the holder's own entries do not do a delegated unit's visit
+        delegation.status = DelegationStatus.DONE
+        delegation.entry_id = entry.id
+        delegation.done_at = utcnow()
+        db.session.add(CaseEvent(case=case, actor=by, kind="delegation_done", from_status=case.status,
+                                 to_status=case.status, changes={"delegation": delegation.id,
+                                                                 "to_unit": delegation.unit.label}))
+        notify([delegation.created_by], "delegation_done", case, unit=delegation.unit.label)
+
+
+def check_unit(unit_id, choices: list[OrgUnit]) -> OrgUnit | None:
+    """The chosen unit if it is one of the offered ones."""
+    by_id = {u.id: u for u in choices}
+    unit = by_id.get(unit_id)
+    if unit_id and unit is None:
+        raise DomainError(_("Choose one of the units offered."), field="to_unit")
+    return unit

@@ -1,0 +1,249 @@
+"""The audit log: append-only, hash-chained, verified by `flask audit verify`, hooked into
+logins, admin changes, prints, reveals and case steps, read by station administrators."""
+import threading
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select, text
+
+from mediation import audit
+from mediation.audit.models import AuditChainHead, AuditEvent
+from mediation.extensions import db
+from mediation.timeutil import utcnow
+
+from .conftest import DEMO_PASSWORD
+from .factories import advance, make_case, unit, user
+
+
+def zh(app, msgid: str, **values) -> str:
+    """The Chinese UI's text for ``msgid`` (the msgid itself until its translation is merged)."""
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        return gettext(msgid, **values)
+
+
+def events(action=None) -> list[AuditEvent]:
+    stmt = select(AuditEvent).order_by(AuditEvent.id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    return list(db.session.scalars(stmt))
+
+
+def some_events(n=5):
+    for i in range(n):
+        audit.record("export", target=("case", i + 1), details={"i": i, "note": "导出统计表"})
+    db.session.commit()
+
+
+def verify(runner):
+    return runner.invoke(args=["audit", "verify"])
+
+
+# --- the chain --------------------------------------------------------------------
+
+def test_record_chains_events_and_verify_passes(app, runner):
+    result = verify(runner)
+    assert result.exit_code == 0 and "0" in result.output  # an empty log is intact
+    some_events(5)
+    rows = events()
+    assert [e.id for e in rows] == [1, 2, 3, 4, 5]
+    assert rows[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert rows[0].details == {"i": 0, "note": "导出统计表"} and rows[0].target_type == "case"
+    head = db.session.get(AuditChainHead, 1)
+    assert head.last_id == 5 and head.last_hash == rows[-1].hash
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert zh(app, "The audit log is intact: %(n)d events.", n=5) in result.output
+
+
+def test_events_are_written_only_with_the_transaction(app):
+    audit.record("export", details={"kept": False})
+    db.session.rollback()
+    audit.record("export", details={"kept": True})
+    db.session.commit()
+    assert [e.details for e in events()] == [{"kept": True}]
+
+
+def test_orm_refuses_to_change_or_delete_an_event(app):
+    some_events(1)
+    event = events()[0]
+    event.action = "login"
+    with pytest.raises(RuntimeError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, 1))
+    with pytest.raises(RuntimeError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("tamper, bad_id", [
+    ("UPDATE audit_event SET details = '{\"i\": 99, \"note\": \"x\"}' WHERE id = 3", 3),
+    ("UPDATE audit_event SET actor_name = 'someone' WHERE id = 1", 1),
+    ("UPDATE audit_event SET at = at + INTERVAL '1 second' WHERE id = 2", 2),
+    ("DELETE FROM audit_event WHERE id = 2", 2),
+    ("DELETE FROM audit_event WHERE id = 5", 5),
+    ("INSERT INTO audit_event (id, at, actor_id, actor_name, ip, action, target_type, target_id, details, "
+     "prev_hash, hash) SELECT 6, at, NULL, 'x', '', 'login', '', '', '{}', hash, hash "
+     "FROM audit_event WHERE id = 5", 6),
+    ("UPDATE audit_event SET prev_hash = hash WHERE id = 4", 4),
+])
+def test_verify_names_the_first_bad_event_after_raw_sql_tampering(app, runner, tamper, bad_id):
+    some_events(5)
+    if db.engine.dialect.name == "sqlite":
+        tamper = tamper.replace("at + INTERVAL '1 second'", "datetime(at, '+1 second')")
+    db.session.execute(text(tamper))
+    db.session.commit()
+    result = verify(runner)
+    assert result.exit_code == 1, result.output
+    checked = audit.verify()
+    assert checked.bad_id == bad_id and not checked.ok
+    assert checked.problem in result.output and str(bad_id) in checked.problem, result.output
+
+
+def test_a_rewritten_hash_breaks_the_link_to_the_next_event(app, runner):
+    """Someone who recomputes the hash of the row they edited is caught at the next row."""
+    from mediation.audit.services import hash_of
+
+    some_events(4)
+    row = db.session.execute(select(AuditEvent.__table__).where(AuditEvent.id == 2)).mappings().one()
+    forged = dict(row, actor_name="forger")
+    db.session.execute(text("UPDATE audit_event SET actor_name = 'forger', hash = :h WHERE id = 2"),
+                       {"h": hash_of(forged)})
+    db.session.commit()
+    result = audit.verify()
+    assert not result.ok and result.bad_id == 3
+
+
+def test_concurrent_appends_keep_one_unbroken_chain(app):
+    """Several app servers (threads with their own connections) append at once."""
+    errors = []
+
+    def writer(n):
+        try:
+            with app.app_context():
+                for i in range(15):
+                    audit.record("export", details={"writer": n, "i": i})
+                    db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    result = audit.verify()
+    assert result.ok and result.count == 60, result
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 60
+
+
+# --- what is recorded --------------------------------------------------------------
+
+def test_logins_and_failed_logins_are_recorded(app, demo, client):
+    client.post("/login", data={"username": "nobody-here", "password": "x"})
+    client.post("/login", data={"username": "admin", "password": "wrong-password"})
+    client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
+    failed = events("login_failed")
+    assert [(e.actor_name, e.details["reason"]) for e in failed] == [
+        ("nobody-here", "unknown_user"), ("admin", "wrong_password")]
+    assert failed[0].actor_id is None and failed[1].actor_id == user("admin").id
+    (login,) = events("login")
+    assert login.actor_id == user("admin").id and login.actor_name == "admin" and login.ip == "127.0.0.1"
+    client.post("/logout")
+    assert len(events("logout")) == 1
+    assert audit.verify().ok
+
+
+def test_admin_changes_are_recorded(app, demo, login):
+    admin = login("admin")
+    target = user("med-320413109201")
+    admin.post(f"/users/{target.id}/edit", data={"display_name": "王芳芳", "phone": "", "unit": str(target.unit_id),
+                                                  "roles": ["mediator"]})
+    (update,) = events("admin.user_update")
+    assert update.target_type == "user" and update.target_id == str(target.id)
+    assert update.details["display_name"][1] == "王芳芳" and update.actor_name == "admin"
+    admin.post(f"/users/{target.id}/reset")
+    admin.post(f"/users/{target.id}/active", data={"active": "0"})
+    assert len(events("admin.user_reset")) == 1 and events("admin.user_active")[0].details["active"] is False
+    admin.post("/users/new", data={"username": "new.person", "display_name": "新人", "phone": "",
+                                   "unit": str(target.unit_id), "roles": ["mediator"], "password": "Lotus-pond-77"})
+    (created,) = events("admin.user_create")
+    assert created.details["username"] == "new.person" and "password" not in str(created.details)
+    admin.post("/units/320413109201/rename", data={"rename-name": "上阳社区"})
+    assert events("admin.unit_update")[0].details["name"] == ["上阳村", "上阳社区"]
+    from mediation.cases.models import Category
+
+    cat = db.session.scalar(select(Category).where(Category.code == "neighbour"))
+    admin.post(f"/cases/categories/{cat.id}", data={f"c{cat.id}-code": cat.code, f"c{cat.id}-name_zh": cat.name_zh,
+                                                    f"c{cat.id}-name_en": cat.name_en, f"c{cat.id}-sort_order": "5",
+                                                    f"c{cat.id}-retention_years": "15", f"c{cat.id}-active": "y"})
+    (changed,) = events("admin.category_update")
+    assert changed.details["retention_years"] == [None, 15]
+    assert audit.verify().ok
+
+
+def test_every_case_step_and_print_is_recorded(app, demo, login):
+    case = make_case()
+    advance(case, "accept", "assign")
+    steps = events("case.transition")
+    assert [(e.details["transition"], e.details["from"], e.details["to"]) for e in steps] == [
+        ("accept", "registered", "accepted"), ("assign", "accepted", "assigned")]
+    assert steps[0].actor_name == "coord-320413109" and steps[0].target_id == str(case.id)
+    med = login("med-320413109201")
+    assert med.get(f"/cases/{case.id}/intake.pdf").status_code == 200
+    (printed,) = events("print")
+    assert printed.target_type == "case" and printed.details["number"] == case.number
+    assert audit.verify().ok
+
+
+# --- the viewer ---------------------------------------------------------------------
+
+def test_station_admin_reads_and_filters_the_log(app, demo, login, client):
+    client.post("/login", data={"username": "nobody-here", "password": "x"})
+    case = make_case()
+    advance(case, "accept")
+    admin = login("admin")
+    failed, step = zh(app, "Failed login"), zh(app, "Case step")
+    page = admin.get("/audit/").get_data(as_text=True)
+    assert zh(app, "Audit log") in page and failed in page and step in page and "nobody-here" in page
+    assert 'href="/audit/"' in admin.get("/").get_data(as_text=True)  # in the navigation
+    only_failed = admin.get("/audit/?action=login_failed").get_data(as_text=True)
+    assert "nobody-here" in only_failed and f"<strong>{step}</strong>" not in only_failed
+    by_user = admin.get("/audit/?user=coord-320413109").get_data(as_text=True)
+    assert f"<strong>{step}</strong>" in by_user and "nobody-here" not in by_user
+    by_target = admin.get(f"/audit/?target_type=case&target_id={case.id}").get_data(as_text=True)
+    assert f"<strong>{step}</strong>" in by_target and f"<strong>{failed}</strong>" not in by_target
+    today = utcnow().date()
+    future = admin.get(f"/audit/?from={today + timedelta(days=2)}").get_data(as_text=True)
+    assert zh(app, "No events match.") in future
+    past = admin.get(f"/audit/?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}")
+    assert "nobody-here" in past.get_data(as_text=True)
+    assert admin.get("/audit/?from=garbage&page=999").status_code == 200
+
+
+def test_the_log_is_paginated(app, demo, login):
+    some_events(120)
+    page = login("admin").get("/audit/").get_data(as_text=True)
+    assert page.count('class="border-bottom py-2"') == 50
+    page3 = login("admin").get("/audit/?page=3").get_data(as_text=True)
+    assert "#1<" in page3 and "#120<" not in page3
+
+
+def test_only_station_admins_read_the_log(app, demo, login):
+    from mediation.users.models import Role
+    from mediation.users.services import create_user
+
+    for name in ("coord-320413109", "med-320413109201", "stats"):
+        c = login(name)
+        assert c.get("/audit/").status_code == 403
+        assert 'href="/audit/"' not in c.get("/").get_data(as_text=True)
+    create_user(username="town-admin", display_name="镇管理员", unit=unit("320413109"), roles=[Role.ADMIN],
+                password="Willow-bank-2026")
+    db.session.commit()
+    town = login("town-admin", "Willow-bank-2026")
+    assert town.get("/audit/").status_code == 403
+    assert 'href="/audit/"' not in town.get("/").get_data(as_text=True)

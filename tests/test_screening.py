@@ -1,0 +1,246 @@
+"""DV safety screening: the scoring of SCREENING.md §4, what each level allows (through
+the UI and through crafted POSTs), answers kept from the other side, protected contacts."""
+import io
+import json
+from importlib import resources
+
+import pytest
+from pypdf import PdfReader
+
+from mediation.cases import workflow
+from mediation.cases.models import Party, RiskLevel
+from mediation.cases.workflow import CaseStatus, Outcome, WorkflowError
+from mediation.diary.models import EntryKind, SessionMode
+from mediation.errors import DomainError
+from mediation.extensions import db
+from mediation.screening import services
+from mediation.screening.models import Occasion, RiskChange
+from mediation.screening.scoring import ITEMS, MAX_SCORE, score
+from mediation.timeutil import local_today
+
+from .factories import advance, make_agreement, make_case, user, write_entry
+
+MED, COORD = "med-320413109201", "coord-320413109"
+
+
+def answers(yes=(), unsure=()):
+    return {i.number: "yes" if i.number in yes else "unsure" if i.number in unsure else "no" for i in ITEMS}
+
+
+@pytest.mark.parametrize("given, level", [
+    ({}, "none"),
+    ({"yes": (15,)}, "yellow"),
+    ({"yes": (6, 9)}, "yellow"),  # 5
+    ({"yes": (5, 9)}, "orange"),  # 6
+    ({"yes": (6, 16)}, "orange"),  # violence and fear
+    ({"yes": (1,)}, "red"),  # red on its own
+    ({"unsure": (3,)}, "yellow"),  # unsure counts half; an unsure R item is not red on its own
+    ({"yes": (5, 7, 9, 13)}, "red"),  # 12
+    ({"yes": (10, 11, 6)}, "red"),  # control + separation + violence
+    ({"yes": (10, 11)}, "yellow"),
+])
+def test_scoring_rules(given, level):
+    assert score(answers(**given)).level.value == level
+    assert MAX_SCORE == 47
+
+
+def test_follow_ups_raise_the_level():
+    assert score(answers(), breach=True).level is RiskLevel.ORANGE
+    assert score(answers(), unsafe_tonight=True).level is RiskLevel.RED
+
+
+def test_the_demo_scenarios_score_as_expected():
+    data = json.loads(resources.files("mediation").joinpath("data/demo_scenarios.json").read_text("utf-8"))
+    assert len(data) == 24
+    for scenario in data:
+        given = {int(k): "yes" if v is True else "no" if v is False else "unsure"
+                 for k, v in scenario["screening"]["answers"].items()}
+        assert score(given).level.value == scenario["screening"]["expected_level"], scenario["id"]
+
+
+def post_screening(client, case, party, yes=(), **extra):
+    data = {"party": party.id, "occasion": "intake", "asked_alone": "y"}
+    data.update({f"q{i.number}": "yes" if i.number in yes else "no" for i in ITEMS})
+    data.update(extra)
+    return client.post(f"/cases/{case.id}/screening/new", data=data)
+
+
+def screened(case, level_yes, party=0, by=MED, occasion=Occasion.INTAKE):
+    s = services.record(case, case.parties[party], occasion=occasion, answers=answers(yes=level_yes), by=user(by))
+    db.session.commit()
+    return s
+
+
+def test_screening_through_the_form_sets_the_level_and_never_lowers_it(demo, login):
+    case = advance(make_case(), "accept", "assign")
+    med = login(MED)
+    resp = post_screening(med, case, case.parties[0], yes=(5, 9), asked_alone="")
+    assert resp.status_code == 200 and "单独询问" in resp.get_data(as_text=True)  # asked alone, or nothing saved
+    assert not services.screenings_of(case)
+    resp = post_screening(med, case, case.parties[0], yes=(5, 9))
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.risk_level is RiskLevel.ORANGE and case.dv_flag
+    # The other party's lower result does not lower the case; a later lower screening neither.
+    post_screening(med, case, case.parties[1], yes=())
+    post_screening(med, case, case.parties[0], yes=(15,))
+    db.session.refresh(case)
+    assert case.risk_level is RiskLevel.ORANGE
+    # Lowering: not by the mediator; by the coordinator only with a reason.
+    med.post(f"/cases/{case.id}/do/lower_risk", data={"version": str(case.version), "risk_level": "yellow",
+                                                      "reason": "x"})
+    db.session.refresh(case)
+    assert case.risk_level is RiskLevel.ORANGE
+    with pytest.raises(WorkflowError):
+        workflow.transition(case, "lower_risk", by=user(MED), risk_level=RiskLevel.YELLOW, reason="x")
+    db.session.rollback()
+    coord = login(COORD)
+    coord.post(f"/cases/{case.id}/do/lower_risk", data={"version": str(case.version), "risk_level": "yellow"})
+    db.session.refresh(case)
+    assert case.risk_level is RiskLevel.ORANGE
+    coord.post(f"/cases/{case.id}/do/lower_risk", data={"version": str(case.version), "risk_level": "yellow",
+                                                        "reason": "复筛：已分居半年，无新事件"})
+    db.session.refresh(case)
+    assert case.risk_level is RiskLevel.YELLOW
+    change = db.session.scalars(db.select(RiskChange).where(RiskChange.case_id == case.id)
+                                .order_by(RiskChange.id.desc())).first()
+    assert change.reason == "复筛：已分居半年，无新事件" and change.by.username == COORD
+    # The edit form cannot lower it either.
+    with pytest.raises(DomainError):
+        from mediation.cases.services import _check_risk_change
+
+        _check_risk_change(case, {"risk_level": RiskLevel.NONE}, user(MED))
+    # A mediator may raise it.
+    med.post(f"/cases/{case.id}/do/raise_risk", data={"version": str(case.version), "risk_level": "red",
+                                                      "reason": "对方扬言报复"})
+    db.session.refresh(case)
+    assert case.risk_level is RiskLevel.RED
+
+
+def test_answers_are_for_the_case_mediators_only(demo, login):
+    case = advance(make_case(), "accept", "assign")
+    s = screened(case, (5, 9, 12))
+    coord = login(COORD)
+    assert coord.get(f"/cases/{case.id}/screening/{s.id}").status_code == 403
+    page = coord.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "危机干预" not in page  # per-answer prompts reveal answers: mediators only
+    med = login(MED)
+    assert "危机干预" in med.get(f"/cases/{case.id}").get_data(as_text=True)
+    shown = med.get(f"/cases/{case.id}/screening/{s.id}").get_data(as_text=True)
+    assert "对方威胁过或尝试过自杀吗" in shown
+    assert login("med-320413109202").get(f"/cases/{case.id}/screening/{s.id}").status_code == 404
+    with pytest.raises(RuntimeError):  # kept as written
+        s.note = "改"
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_orange_no_joint_session_and_no_settlement_without_plan_and_referral(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    screened(case, (5, 9))
+    assert case.risk_level is RiskLevel.ORANGE
+    with pytest.raises(DomainError):
+        write_entry(case, mode=SessionMode.JOINT)
+    db.session.rollback()
+    write_entry(case, mode=SessionMode.SEPARATE)
+    make_agreement(case)
+    med = login(MED)
+    # A crafted POST is refused just like the form.
+    resp = med.post(f"/cases/{case.id}/do/conclude", data={"version": str(case.version), "outcome": "success"})
+    assert "安全计划" in resp.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.status is CaseStatus.IN_MEDIATION
+    med.post(f"/cases/{case.id}/screening/safety-plan", data={"measures": "暂住娘家；每周电话联系；遇险拨110"})
+    with pytest.raises(WorkflowError):
+        workflow.transition(case, "conclude", by=user(MED), outcome=Outcome.SUCCESS)
+    db.session.rollback()
+    workflow.transition(case, "refer", by=user(MED), destination=__import__(
+        "mediation.transfers.models", fromlist=["x"]).ReferralDestination.WOMENS_FEDERATION,
+        referred_on=local_today())
+    db.session.commit()
+    workflow.transition(case, "conclude", by=user(MED), outcome=Outcome.SUCCESS)
+    db.session.commit()
+    assert case.status is CaseStatus.CONCLUDED
+
+
+def test_red_suspends_mediation(demo, login):
+    case = advance(make_case(), "accept", "assign")
+    screened(case, (2,))
+    assert case.risk_level is RiskLevel.RED
+    med = login(MED)
+    page = med.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "110" in page and "保护令" in page
+    med.post(f"/cases/{case.id}/do/start", data={"version": str(case.version)})
+    db.session.refresh(case)
+    assert case.status is CaseStatus.ASSIGNED
+    case.status = CaseStatus.IN_MEDIATION  # as if it had started before the screening
+    db.session.commit()
+    with pytest.raises(DomainError):
+        write_entry(case, kind=EntryKind.SESSION, mode=SessionMode.SEPARATE)
+    db.session.rollback()
+    for outcome in (Outcome.SUCCESS, Outcome.FAILED):
+        with pytest.raises(WorkflowError):
+            workflow.transition(case, "conclude", by=user(MED), outcome=outcome, told_other_routes=True)
+        db.session.rollback()
+    workflow.transition(case, "conclude", by=user(MED), outcome=Outcome.TERMINATED, told_other_routes=True)
+    db.session.commit()
+    assert case.outcome is Outcome.TERMINATED
+
+
+def test_protected_contacts_reach_no_one_but_the_mediators(demo, login):
+    case = make_case()
+    victim = db.session.scalar(db.select(Party).where(Party.case_id == case.id, Party.position == 0))
+    victim.phone, victim.address = "13800000199", "上阳村9组99号"
+    db.session.commit()
+    advance(case, "accept", "assign", "start")
+    screened(case, (5, 9))
+    make_agreement(case)
+    med, coord = login(MED), login(COORD)
+    assert "13800000199" in med.get(f"/cases/{case.id}").get_data(as_text=True)
+    page = coord.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "13800000199" not in page and "上阳村9组99号" not in page and "已保护" in page
+    assert coord.get(f"/cases/{case.id}/edit").status_code == 403
+    for client in (med, coord):
+        for path in ("agreement.pdf", "intake.pdf", "file.pdf"):
+            resp = client.get(f"/cases/{case.id}/{path}")
+            assert resp.status_code == 200, path
+            text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages).replace(" ", "")
+            assert "13800000199" not in text and "上阳村9组99号" not in text, path
+
+
+def test_a_restricted_case_is_for_named_users_and_opening_it_is_logged(demo, login):
+    from mediation.audit.models import AuditEvent
+
+    case = advance(make_case(), "accept", "assign")
+    coord = login(COORD)
+    resp = coord.post(f"/cases/{case.id}/do/restrict", data={
+        "version": str(case.version), "named_users": [user("admin").id], "reason": "当事人系村干部亲属"})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.restricted and {u.username for u in case.named_users} == {COORD, "admin", MED}
+    # Not named: as if it did not exist, in lists and pages alike.
+    other = login("med-320413")
+    assert other.get(f"/cases/{case.id}").status_code == 404
+    assert case.number not in other.get("/cases/").get_data(as_text=True)
+    # Named: asked for a reason first; the opening is in the audit log.
+    admin = login("admin")
+    resp = admin.get(f"/cases/{case.id}/diary.pdf")
+    assert resp.status_code == 302 and "/open" in resp.headers["Location"]
+    assert admin.post(f"/cases/{case.id}/do/conclude", data={}).status_code == 403
+    resp = admin.post(f"/cases/{case.id}/open?next=/cases/{case.id}", data={"reason": "督办"})
+    assert resp.status_code == 302
+    assert admin.get(f"/cases/{case.id}").status_code == 200
+    logged = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "case.open_restricted")).all()
+    assert [e.details.get("reason") for e in logged] == ["督办"]
+    # Only a coordinator lifts it.
+    med = login(MED)
+    med.get(f"/cases/{case.id}/open")
+    med.post(f"/cases/{case.id}/open", data={"reason": "调解"})
+    med.post(f"/cases/{case.id}/do/unrestrict", data={"version": str(case.version), "reason": "x"})
+    db.session.refresh(case)
+    assert case.restricted
+    coord.post(f"/cases/{case.id}/open", data={"reason": "解除"})
+    coord.post(f"/cases/{case.id}/do/unrestrict", data={"version": str(case.version), "reason": "风险已解除"})
+    db.session.refresh(case)
+    assert not case.restricted
+    assert other.get(f"/cases/{case.id}").status_code == 200

@@ -1,0 +1,296 @@
+"""Full-text search (issue 7, point 3): one- and two-character queries find exactly
+what a LIKE scan finds, within the user's access, confidential diary entries only for
+the case's mediators, FTS syntax in a query is only text, and matches are marked in
+escaped snippets. Every DB test runs on SQLite and on PostgreSQL."""
+import random
+import re
+from datetime import date
+from html import unescape
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, func, or_, select
+
+from mediation.cases.models import Case, Party
+from mediation.diary.models import DiaryEntry, EntryKind
+from mediation.extensions import db
+from mediation.search import search_cases
+from mediation.search.models import SearchDoc
+from mediation.search.text import CHUNK, chunks, fold, highlight, highlight_masked, spaced
+
+from .factories import advance, make_case, user, write_entry
+
+ALPHABET = "王伟李娜汤桂珍周国民上阳村01"
+
+
+# --- text: no database ----------------------------------------------------------------
+
+def test_every_character_is_one_token_and_syntax_is_only_text():
+    assert spaced("汤桂珍") == "汤 桂 珍"
+    assert spaced("（2026）第0012号") == "x28 2 0 2 6 x29 第 0 0 1 2 号"  # full-width folded
+    assert spaced('"AND" NEAR(*)-') == "x22 a n d x22 x20 n e a r x28 x2a x29 x2d"
+    for text in ("汤桂珍", "a-b (c) \"d\"", "𰻞𰻞面 é〇", "x22"):
+        tokens = spaced(text).split(" ")
+        assert len(tokens) == len(text)
+        assert all(re.fullmatch(r"[0-9a-z\u3400-\u4db5\u4e00-\u9fcc]|x[0-9a-f]+", t) for t in tokens)
+    assert spaced("x22") != spaced('"')  # a typed placeholder is three one-letter tokens
+
+
+def test_highlight_escapes_first_then_marks():
+    html = str(highlight("<b>王伟</b> & 王", "王"))
+    assert html == "&lt;b&gt;<mark>王</mark>伟&lt;/b&gt; &amp; <mark>王</mark>"
+    assert highlight("李娜", "王") is None
+    assert str(highlight("x" * 200 + "王伟" + "y" * 200, "王伟")).count("<mark>王伟</mark>") == 1
+    assert str(highlight_masked("汤桂珍", "桂")) == "汤<mark>桂</mark>*"
+    assert str(highlight_masked("欧阳桂珍", "珍")) == "欧**<mark>珍</mark>"
+    assert str(highlight("<i>ABC</i>", "b")) == "&lt;i&gt;A<mark>B</mark>C&lt;/i&gt;"
+
+
+@given(st.text(alphabet=ALPHABET + "<>&\" ", max_size=80), st.text(alphabet=ALPHABET + "<&", min_size=1, max_size=3))
+def test_highlight_marks_exactly_the_occurrences(text, query):
+    html = highlight(text, query, width=1000)
+    assert (html is None) == (query not in text)
+    if html is not None:
+        assert unescape(re.sub(r"</?mark>", "", str(html))) == text
+        assert all(unescape(m) == query for m in re.findall(r"<mark>(.*?)</mark>", str(html)))
+
+
+def test_long_text_is_chunked_with_overlap():
+    text = "".join(random.Random(1).choice(ALPHABET) for _ in range(CHUNK * 3 + 17))
+    parts = chunks(text)
+    assert len(parts) == 4 and all(len(p) <= CHUNK for p in parts)
+    for i in range(len(text) - 50):  # every window of 50 characters lies inside one chunk
+        if i % 97 == 0:
+            assert any(text[i:i + 50] in p for p in parts)
+
+
+# --- the corpus and the LIKE oracle -------------------------------------------------------
+
+def _random_text(rng, lo, hi):
+    return "".join(rng.choice(ALPHABET + "，。") for _ in range(rng.randint(lo, hi)))
+
+
+@pytest.fixture
+def corpus(demo):
+    """40 cases with names, summaries, claims and diary entries drawn from a small
+    alphabet (so that one- and two-character queries match often), some entries
+    confidential."""
+    rng = random.Random(7)
+    med = user("med-320413109201")
+    cases = []
+    for _i in range(40):
+        name = lambda: "".join(rng.choice(ALPHABET[:-2]) for _ in range(rng.randint(2, 3)))  # noqa: E731
+        case = make_case(applicant=name(), respondent=name(), summary=_random_text(rng, 3, 30),
+                         claims=_random_text(rng, 0, 12), commit=False)
+        cases.append(case)
+        for _j in range(rng.randint(0, 2)):
+            db.session.add(DiaryEntry(case_id=case.id, author_id=med.id, unit_id=case.unit_id, kind=EntryKind.VISIT,
+                                      occurred_on=date(2026, 11, 3), issues=_random_text(rng, 0, 20),
+                                      result=_random_text(rng, 0, 20), positions={"1": _random_text(rng, 0, 8)},
+                                      confidential=rng.random() < 0.3))
+    db.session.commit()
+    return cases
+
+
+def like_oracle(query: str) -> set[int]:
+    """Cases whose number, party names, summary, claims or non-confidential diary text
+    contain ``query``: a plain LIKE scan (the corpus has no % or _)."""
+    like = f"%{query}%"
+    by_case = select(Case.id).where(or_(Case.number.like(like), Case.summary.like(like), Case.claims.like(like)))
+    by_party = select(Party.case_id).where(Party.name.like(like))
+    text_cols = [DiaryEntry.issues, DiaryEntry.result, DiaryEntry.place, DiaryEntry.proposals,
+                 DiaryEntry.next_step, DiaryEntry.others_present, DiaryEntry.remaining_risk]
+    by_entry = select(DiaryEntry.case_id).where(DiaryEntry.confidential.is_(False),
+                                                or_(*[c.like(like) for c in text_cols]))
+    found = set(db.session.scalars(by_case.union(by_party, by_entry)))
+    # positions are JSON: compared in Python
+    for case_id, positions in db.session.execute(
+            select(DiaryEntry.case_id, DiaryEntry.positions).where(DiaryEntry.confidential.is_(False))):
+        if any(query in str(v) for v in (positions or {}).values()):
+            found.add(case_id)
+    return found
+
+
+def found(username: str, query: str) -> set[int]:
+    return set(db.session.scalars(search_cases(user(username), query).case_ids))
+
+
+def test_one_and_two_characters_find_exactly_what_like_finds(corpus):
+    queries = list(ALPHABET) + [a + b for a in ALPHABET for b in ALPHABET]
+    admin = user("admin")
+    hits = 0
+    for q in queries:
+        expected = like_oracle(q)
+        got = set(db.session.scalars(search_cases(admin, q).case_ids))
+        assert got == expected, q
+        hits += bool(expected)
+    assert hits > 100  # the corpus is dense enough to mean something
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(alphabet=ALPHABET, min_size=1, max_size=4))
+def test_random_queries_match_the_like_scan(corpus, query):
+    assert found("admin", query) == like_oracle(query)
+
+
+def test_results_page_total_and_snippets(corpus):
+    results = search_cases(user("admin"), "王", limit=7, offset=0)
+    assert results.total == len(like_oracle("王")) > 7
+    assert len(results.hits) == 7
+    page2 = search_cases(user("admin"), "王", limit=7, offset=7)
+    assert not {h.case.id for h in results.hits} & {h.case.id for h in page2.hits}
+    for hit in results.hits:
+        assert hit.snippets and all("<mark>王</mark>" in str(s.html) for s in hit.snippets)
+        assert not any(s.confidential for s in hit.snippets)  # admin is no mediator of these cases
+
+
+# --- chunks, updates, rollback, reindex --------------------------------------------------
+
+def test_long_diary_text_is_found_across_chunks_and_far_into_the_text(demo):
+    case = make_case()
+    advance(case, "accept", "assign")
+    filler = "调" * (CHUNK - 1)
+    text = filler + "甲乙" + "解" * 20000 + "丙丁"  # 甲乙 across the first boundary; 丙丁 past 16,383
+    write_entry(case, issues=text)
+    assert found("med-320413109201", "甲乙") == {case.id}
+    assert found("med-320413109201", "丙丁") == {case.id}
+    assert found("med-320413109201", "乙解") == {case.id}
+
+
+def test_the_index_follows_edits_parties_amendments_and_rollbacks(demo):
+    from mediation.cases import services
+    from mediation.diary import services as diary
+
+    case = make_case(applicant="汤桂珍", respondent="周国民", summary="老宅归属争议")
+    assert found("admin", "老宅") == {case.id} and found("admin", "桂珍") == {case.id}
+    values = {f: getattr(case, f) for f in services.CASE_FIELDS}
+    values["summary"] = "赡养费分担争议"
+    parties = [{f: getattr(p, f) for f in services.PARTY_FIELDS} for p in case.parties]
+    parties[0]["name"] = "汤秀英"
+    services.update_case(case, values=values, parties=parties, by=user("med-320413109201"),
+                         expected_version=case.version)
+    db.session.commit()
+    assert found("admin", "老宅") == set() and found("admin", "赡养费") == {case.id}
+    assert found("admin", "桂珍") == set() and found("admin", "秀英") == {case.id}
+    assert found("admin", "周国民") == {case.id}
+
+    advance(case, "accept", "assign")
+    entry = write_entry(case, issues="第一次谈话")
+    assert found("admin", "谈话") == {case.id}
+    diary.amend(entry, case, by=user("med-320413109201"), reason="补记", text="补充了宅基地的情况")
+    db.session.commit()
+    assert found("admin", "宅基地") == {case.id}
+
+    # A rolled-back registration leaves nothing in the index.
+    make_case(applicant="回滚人", commit=False)
+    db.session.rollback()
+    assert found("admin", "回滚人") == set()
+    assert db.session.scalar(select(func.count()).select_from(SearchDoc).where(SearchDoc.content == "回滚人")) == 0
+
+
+def test_reindex_rebuilds_a_lost_index(demo, runner):
+    case = make_case(applicant="欧阳娜", summary="重建索引的案件")
+    db.session.execute(SearchDoc.__table__.delete())
+    db.session.commit()
+    assert found("admin", "欧阳") == set()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert found("admin", "欧阳") == {case.id} and found("admin", "重建") == {case.id}
+    assert found("admin", case.number[-5:-1]) >= {case.id}
+
+
+# --- access and confidentiality ----------------------------------------------------------
+
+def test_search_stays_within_the_users_access(demo, login):
+    here = make_case(summary="上阳村两兄弟为老宅争执")
+    there = make_case(by="med-320413106005", summary="邻镇也有人提到上阳")
+    assert found("coord-320413109", "上阳") == {here.id}
+    assert found("med-320413109201", "上阳") == {here.id}
+    assert found("coord-320413106", "上阳") == {there.id}
+    assert found("admin", "上阳") == {here.id, there.id}
+    assert found("med-320413109202", "上阳") == set()  # another village of the same town
+    assert found("grid-320413109201", "上阳") == set()  # no case files
+    page = login("coord-320413109").get("/search?q=上阳").get_data(as_text=True)
+    assert here.number in page and there.number not in page
+    assert there.number not in login("coord-320413109").get("/cases/?q=上阳").get_data(as_text=True)
+
+
+def test_confidential_entries_match_only_for_the_cases_mediators(demo, login):
+    case = make_case()
+    advance(case, "accept", "assign")  # lead: med-320413109201
+    write_entry(case, issues="背靠背谈到的隐情", confidential=True)
+    write_entry(case, issues="公开记录")
+    assert found("med-320413109201", "隐情") == {case.id}
+    assert found("coord-320413109", "隐情") == set()
+    assert found("admin", "隐情") == set()
+    assert found("coord-320413109", "公开") == {case.id}
+    coord = login("coord-320413109")
+    assert case.number not in coord.get("/search?q=隐情").get_data(as_text=True)
+    assert case.number not in coord.get("/cases/?q=隐情").get_data(as_text=True)
+    page = login("med-320413109201").get("/search?q=隐情").get_data(as_text=True)
+    assert case.number in page and "<mark>隐情</mark>" in page and "保密" in page
+
+
+# --- the page ------------------------------------------------------------------------------
+
+SYNTAX = ['"', "AND", "OR", "NOT", "*", "NEAR(", "(", ")", "-", "-王", "王*", '"王', "'", "\\", "%", "_", "a:b",
+          "^王", "{王}", "王 OR 李", "   ", "x22", "🙂", '"AND"', "(NEAR)-"]
+
+
+def test_fts_syntax_in_a_query_is_only_text(demo, login):
+    case = make_case(summary='他说"AND"与(NEAR)-都是*字')
+    c = login("med-320413109201")
+    for query in SYNTAX:
+        assert c.get("/search", query_string={"q": query}).status_code == 200, query
+        assert c.get("/cases/", query_string={"q": query}).status_code == 200, query
+        expected = {case.id} if query.strip() and fold(query.strip()) in fold(case.summary) else set()
+        assert found("med-320413109201", query) == expected, query
+    assert found("med-320413109201", '"AND"') == {case.id}
+
+
+def test_page_marks_matches_masks_names_and_escapes(demo, login):
+    case = make_case(applicant="汤桂珍", respondent="周国民", summary="<script>alert(1)</script>桂花树")
+    page = login("med-320413109201").get("/search?q=桂").get_data(as_text=True)
+    assert case.number in page
+    assert "汤<mark>桂</mark>*" in page  # the name, masked but for what was typed
+    assert "汤桂珍" not in page and "周**" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<mark>桂</mark>花树" in page
+    assert "<script>alert" not in page
+    assert "<mark>0001</mark>" in login("admin").get("/search?q=0001").get_data(as_text=True)
+    assert case.number in login("admin").get("/search?q=(2026)").get_data(as_text=True)  # half-width brackets
+
+
+def test_page_is_paginated_and_its_query_count_does_not_grow(demo, login, app):
+    coord = login("coord-320413109")
+
+    def queries(path):
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert coord.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    make_case(applicant="林一")
+    queries("/search?q=林")  # the first request of a session may do once-a-session work
+    few = queries("/search?q=林")
+    for i in range(24):
+        make_case(applicant=f"林{i}", summary=f"林家的第{i}件事")
+    assert queries("/search?q=林") == few <= 12
+    page1 = coord.get("/search?q=林").get_data(as_text=True)
+    assert page1.count('class="list-group-item list-group-item-action search-hit"') == 20
+    page2 = coord.get("/search?q=林&page=2").get_data(as_text=True)
+    assert page2.count('class="list-group-item list-group-item-action search-hit"') == 5
+
+
+def test_search_page_and_nav_are_for_caseworkers(demo, login):
+    for username in ("med-320413109201", "coord-320413109", "admin"):
+        c = login(username)
+        assert 'href="/search"' in c.get("/cases/").get_data(as_text=True)
+        assert c.get("/search").status_code == 200
+    for username in ("grid-320413109201", "stats"):
+        assert login(username).get("/search?q=王").status_code == 403

@@ -1,0 +1,341 @@
+"""Statistics (issue 7, points 1, 2 and 7): the dashboard's figures against a hand count
+and against the cases in the database, the monthly report and its exports, zero
+reports, access, and a bounded number of queries per page."""
+import csv
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import event, select
+
+from mediation.cases import workflow
+from mediation.cases.models import Case, RiskLevel
+from mediation.cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
+from mediation.diary.models import EntryKind, Performance, Satisfaction
+from mediation.extensions import db
+from mediation.leads.models import Urgency
+from mediation.org.models import OrgUnit, Tier
+from mediation.stats import services
+from mediation.stats.models import MonthlyConfirmation
+from mediation.timeutil import local_today
+from mediation.transfers.models import EscalationReason, ReferralDestination
+
+from .factories import advance, category, make_case, unit, user, write_entry
+
+V1, V2 = "med-320413109201", "med-320413109202"  # 上阳村, 薛埠村 (薛埠镇)
+TOWN = "coord-320413109"
+
+
+def _other_town_mediator() -> str:
+    town = unit("320413106")  # 直溪镇
+    village = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id == town.id).order_by(OrgUnit.code))
+    return f"med-{village.code}"
+
+
+def build_cases():
+    """Cases in various states, units and categories, all registered today (a hand count follows)."""
+    today = local_today()
+    base = {"intake_date": today}
+    made = {}
+    made["registered"] = make_case(**base, amount_in_dispute=Decimal("1000"), people_involved=4)
+    made["assigned_dv"] = advance(make_case(**base, dv_flag=True, category_id=category("divorce").id),
+                                  "accept", "assign")
+    made["settled"] = advance(make_case(**base, amount_in_dispute=Decimal("5000")),
+                              "accept", "assign", "start", "conclude")
+    made["failed"] = advance(make_case(**base, risk_level=RiskLevel.ORANGE, people_involved=12, is_mass=True),
+                             "accept", "assign", "start")
+    advance(made["failed"], "conclude", outcome=Outcome.FAILED, told_other_routes=True)
+    made["declined"] = make_case(by=V2, **base, people_involved=35, is_major=True,
+                                 category_id=category("neighbour").id)
+    advance(made["declined"], "decline")
+    # Escalated by 上阳村 and received by 薛埠镇: it counts at the town from then on.
+    esc = advance(make_case(**base), "accept", "assign")
+    workflow.transition(esc, "escalate", by=user(V1), to_unit=unit("320413109"),
+                        reason_code=EscalationReason.UNSETTLED, reason_text="", urgency=Urgency.NORMAL, note="")
+    db.session.commit()
+    workflow.transition(esc, "receive", by=user(TOWN), lead_mediator=user(TOWN), co_mediators=[], note="")
+    db.session.commit()
+    made["escalated"] = esc
+    # Referred out (stays open).
+    ref = advance(make_case(**base), "accept", "assign")
+    workflow.transition(ref, "refer", by=user(V1), destination=ReferralDestination.LEGAL_AID,
+                        destination_name="", referred_on=today, reference="", note="", end_case=False)
+    db.session.commit()
+    made["referred"] = ref
+    # Settled, followed up (satisfied) and closed.
+    closed = advance(make_case(**base, amount_in_dispute=Decimal("200.50")),
+                     "accept", "assign", "start", "conclude", "follow_up")
+    write_entry(closed, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED,
+                satisfaction=Satisfaction.SATISFIED)
+    advance(closed, "close")
+    made["closed"] = closed
+    # Overdue: accepted with a due date in the past.
+    late = advance(make_case(**base), "accept", "assign")
+    late.due_date = today - timedelta(days=3)
+    db.session.commit()
+    made["overdue"] = late
+    # Elsewhere: another town's village (in the district, not in 薛埠镇).
+    made["elsewhere"] = make_case(by=_other_town_mediator(), **base)
+    return made
+
+
+# Hand count of ``build_cases`` (today's period), for 薛埠镇 and for the district.
+TOWN_HAND = {"registered": 9, "accepted": 7, "settled": 2, "success": 2, "partial": 0, "failed": 1,
+             "terminated": 0, "handled": 3, "in_progress": 4, "overdue": 1, "escalated_out": 1,
+             "escalated_in": 1, "referred": 1, "dv": 2, "major": 1, "mass": 1, "closed": 1,
+             "sat_satisfied": 1, "band_1_4": 7, "band_10_29": 1, "band_30": 1}
+DISTRICT_HAND = dict(TOWN_HAND, registered=10, band_1_4=8)
+
+
+def python_count(root: OrgUnit, period: services.Period) -> dict:
+    """The same figures, counted case by case in Python (an independent implementation)."""
+    from mediation.timeutil import local_date_of
+
+    ids = {u.id for u in db.session.scalars(select(OrgUnit)) if root.contains(u)}
+    cases = [c for c in db.session.scalars(select(Case)) if c.unit_id in ids]
+    inside = lambda d: d is not None and period.start <= d <= period.end  # noqa: E731
+    local = lambda t: local_date_of(t) if t else None  # noqa: E731
+    return {
+        "registered": sum(inside(c.intake_date) for c in cases),
+        "accepted": sum(inside(local(c.accepted_at)) for c in cases),
+        "handled": sum(c.outcome is not None and inside(local(c.concluded_at)) for c in cases),
+        "settled": sum(c.outcome in workflow.SETTLED and inside(local(c.concluded_at)) for c in cases),
+        "in_progress": sum(c.status in OPEN_STATUSES | {CaseStatus.PENDING} for c in cases),
+        "overdue": sum(c.status in OPEN_STATUSES and c.due_date < local_today() for c in cases if c.due_date),
+        "dv": sum(inside(c.intake_date) and (c.dv_flag or c.risk_level in (RiskLevel.ORANGE, RiskLevel.RED))
+                  for c in cases),
+        "amount_disputed": sum((c.amount_in_dispute or 0) for c in cases if inside(c.intake_date)),
+    }
+
+
+def test_figures_match_a_hand_count_and_the_database(demo, app):
+    today = local_today()
+    period = services.Period.year(today.year)
+    town, district = unit("320413109"), unit("320413")
+    before_town = services.compute(town, period).summary()
+    before_district = services.compute(district, period).summary()
+    build_cases()
+    fig_town, fig_district = services.compute(town, period), services.compute(district, period)
+    s_town, s_district = fig_town.summary(), fig_district.summary()
+    for key, n in TOWN_HAND.items():
+        assert s_town[key] - before_town[key] == n, key
+    for key, n in DISTRICT_HAND.items():
+        assert s_district[key] - before_district[key] == n, key
+    assert s_town["amount_disputed"] - before_town["amount_disputed"] == Decimal("6200.50")
+    assert s_town["amount_agreed"] - before_town["amount_agreed"] == Decimal("5200.50")
+    # Against every case in the database, counted one by one.
+    for root, s in ((town, s_town), (district, s_district)):
+        counted = python_count(root, period)
+        for key, n in counted.items():
+            assert s[key] == n, (root.name, key)
+    # The town's figures are its own plus its villages', exactly; the escalated case is the town's own.
+    rows = fig_town.child_rows()
+    own, villages = rows[0][1], [r for _u, r in rows[1:]]
+    for key in ("registered", "accepted", "handled", "settled", "in_progress", "overdue", "referred", "dv",
+                "escalated_out", "escalated_in"):
+        assert s_town[key] == own[key] + sum(v[key] for v in villages), key
+    assert own["registered"] - before_town["registered"] <= 1 and own["escalated_in"] >= 1
+    # The district's rows are its platforms.
+    assert {u.tier for u, _r in fig_district.child_rows()[1:]} == {Tier.PLATFORM}
+    assert sum(r["registered"] for _u, r in fig_district.child_rows()) == s_district["registered"]
+    assert s_town["success_rate"] == round(100 * s_town["settled"] / s_town["handled"], 1)
+    assert s_town["sat_satisfied"] >= 1 and s_town["avg_days"] is not None
+
+
+def _figure(page: str, key: str) -> str:
+    m = re.search(rf'id="fig-{key}".*?data-value="([^"]*)"', page, re.S)
+    assert m, key
+    return m.group(1)
+
+
+def test_dashboards_for_admin_and_coordinator(demo, login, app):
+    build_cases()
+    year = local_today().year
+    period = services.Period.year(year)
+    admin, coord = login("admin"), login(TOWN)
+    page = admin.get(f"/stats/?period=year&year={year}").get_data(as_text=True)
+    s = services.compute(unit("320413"), period).summary()
+    assert _figure(page, "registered") == str(s["registered"]) and _figure(page, "overdue") == str(s["overdue"])
+    assert 'data-unit="320413109"' in page  # the by-unit table lists the platforms
+    page = coord.get(f"/stats/?period=year&year={year}").get_data(as_text=True)
+    s = services.compute(unit("320413109"), period).summary()
+    for key in ("registered", "accepted", "settled", "handled", "in_progress", "escalated_out", "referred", "dv"):
+        assert _figure(page, key) == str(s[key]), key
+    assert 'data-unit="320413109201"' in page and "/stats/chart/month.svg" in page
+    main = page.split("<main", 1)[-1].split("</main>", 1)[0]
+    assert "<script" not in main and 'style="' not in main
+    # A village of the town, chosen by the coordinator.
+    assert coord.get(f"/stats/?unit=320413109201&period=year&year={year}").status_code == 200
+    # Month, quarter and range periods.
+    for q in ("period=month&month=2026-11", f"period=quarter&quarter={year}-Q4",
+              "period=custom&start=2026-01-01&end=2026-12-31", "period=bogus"):
+        assert coord.get(f"/stats/?{q}").status_code == 200, q
+
+
+def test_access_404_outside_the_subtree_and_403_without_the_action(demo, login):
+    coord = login(TOWN)
+    for path in ("/stats/?unit=320413106", "/stats/report?unit=320413106", "/stats/report.xlsx?unit=320413106",
+                 "/stats/chart/month.svg?unit=320413", "/stats/?unit=nonexistent"):
+        assert coord.get(path).status_code == 404, path
+    for who in ("grid-320413109201", V1):
+        c = login(who)
+        for path in ("/stats/", "/stats/report", "/stats/report.csv", "/stats/chart/unit.svg"):
+            assert c.get(path).status_code == 403, (who, path)
+    assert login("stats").get("/stats/").status_code == 200
+    assert login("stats").get("/stats/report").status_code == 200
+    # The navigation offers the dashboard to those who may see it.
+    assert 'href="/stats/"' in login("stats").get("/").get_data(as_text=True)
+    assert 'href="/stats/"' not in login(V1).get("/").get_data(as_text=True)
+    assert 'href="/stats/confirm"' in login(V1).get("/").get_data(as_text=True)
+    assert 'href="/stats/confirm"' not in login(TOWN).get("/").get_data(as_text=True)
+
+
+def test_chart_svg_has_chinese_labels(demo, login):
+    build_cases()
+    coord = login(TOWN)
+    year = local_today().year
+    resp = coord.get(f"/stats/chart/category.svg?period=year&year={year}")
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    svg = resp.get_data(as_text=True)
+    assert "赡养" in svg and "Noto Sans SC" in svg and "<script" not in svg
+    svg = coord.get(f"/stats/chart/unit.svg?period=year&year={year}").get_data(as_text=True)
+    assert "上阳村" in svg
+    assert coord.get("/stats/chart/nothing.svg").status_code == 404
+
+
+def _month_arg():
+    return local_today().strftime("%Y-%m")
+
+
+def test_monthly_xlsx_csv_and_pdf(demo, login, app):
+    import openpyxl
+    from pypdf import PdfReader
+
+    from mediation.audit.models import AuditEvent
+    from mediation.stats.reports import measure_label
+
+    build_cases()
+    coord = login(TOWN)
+    month = _month_arg()
+    html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
+    assert 'id="report-categories"' in html and "赡养" in html
+    s = services.compute(unit("320413109"), services.Period.month(*map(int, month.split("-")))).summary()
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        found, settled_label = measure_label("registered"), measure_label("success")
+        from flask_babel import gettext as _
+
+        total = _("Total")
+    resp = coord.get(f"/stats/report.xlsx?month={month}")
+    assert resp.status_code == 200
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(resp.data))
+    rows = [[c.value for c in r] for r in wb.active.iter_rows()]
+    total_found = next(r for r in rows if r[0] == total and r[1] == found)
+    # district, town, village, subtotal, year to date
+    town_fig = services.compute(unit("320413109"), services.Period.month(*map(int, month.split("-"))))
+    by_tier = [town_fig.summary(tier=t)["registered"] for t in (Tier.STATION, Tier.PLATFORM, Tier.VILLAGE)]
+    assert total_found[2:5] == by_tier and total_found[5] == s["registered"] == sum(by_tier)
+    assert total_found[6] >= s["registered"]
+    total_settled = next(r for r in rows if r[0] == total and r[1] == settled_label)
+    assert total_settled[5] == s["success"]
+    elder = next(r for r in rows if r[0] == "赡养" and r[1] == found)
+    assert elder[5] == town_fig.summary(cat=category().id)["registered"]
+    # No personal data: no party name, no case number.
+    flat = " ".join(str(v) for r in rows for v in r if v is not None)
+    assert "汤桂珍" not in flat and "婚调字" not in flat
+    # CSV: UTF-8 with a BOM, the same table.
+    resp = coord.get(f"/stats/report.csv?month={month}")
+    assert resp.data.startswith("\ufeff".encode())
+    table = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    assert next(r for r in table if r[:2] == [total, found])[5] == str(s["registered"])
+    # Suppression: 1 and 2 become <3.
+    table = list(csv.reader(io.StringIO(coord.get(f"/stats/report.csv?month={month}&suppress=1")
+                                        .data.decode("utf-8-sig"))))
+    cells = [c for r in table for c in r]
+    assert "<3" in cells and "1" not in [r[2] for r in table if len(r) > 2 and r[0] == "赡养"]
+    # PDF: charts and tables in Chinese, the fonts embedded, no Helvetica.
+    resp = coord.get(f"/stats/report.pdf?month={month}")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(resp.data))
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "赡养" in text and "薛埠镇" in text and "上阳村" in text and "第 1 页" in text
+    assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
+    fonts = set()
+    for page in reader.pages:
+        for f in (page.get("/Resources", {}).get("/Font") or {}).values():
+            f = f.get_object()
+            fonts.add(str(f.get("/BaseFont")))
+            for d in f.get("/DescendantFonts") or []:
+                assert "/FontFile2" in d.get_object()["/FontDescriptor"].get_object()
+    assert fonts and all("NotoSansSC" in f for f in fonts), fonts
+    # Every export is in the audit trail.
+    db.session.rollback()
+    exports = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert len(exports) >= 4
+
+
+def test_zero_reports(demo, login, app):
+    month = _month_arg()
+    coord = login(TOWN)
+    villages = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit("320413109").id,
+                                                        OrgUnit.active.is_(True))).all()
+    html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
+    assert f'data-missing="{len(villages)}"' in html and 'data-unit="320413109201"' in html
+    # 上阳村 has a case this month: "reported"; 薛埠村 has none: "no disputes".
+    make_case(intake_date=local_today())
+    v1 = login(V1)
+    assert "/stats/confirm" in v1.get("/").get_data(as_text=True)
+    page = v1.get("/stats/confirm").get_data(as_text=True)
+    assert f'data-month="{month}"' in page
+    assert v1.post("/stats/confirm", data={"month": month}).status_code == 302
+    assert v1.post("/stats/confirm", data={"month": month, "note": "again"}).status_code == 302  # no second row
+    assert login(V2).post("/stats/confirm", data={"month": month, "note": "本月无纠纷"}).status_code == 302
+    assert login(V2).post("/stats/confirm", data={"month": "2001-01"}).status_code == 302  # not offered: ignored
+    rows = db.session.scalars(select(MonthlyConfirmation)).all()
+    assert {(r.unit.code, r.had_cases) for r in rows} == {("320413109201", True), ("320413109202", False)}
+    html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
+    assert f'data-missing="{len(villages) - 2}"' in html and 'data-none="1"' in html and 'data-reported="1"' in html
+    missing = html.split('id="report-missing"', 1)[1].split("</ul>", 1)[0]
+    assert "320413109201" not in missing and "320413109202" not in missing and "320413109203" in missing
+    # The station sees the whole district's villages; another town's coordinator not these.
+    html = login("admin").get(f"/stats/report?month={month}").get_data(as_text=True)
+    assert 'data-villages="131"' in html
+    # Only a village's own staff confirm.
+    for who in (TOWN, "admin", "grid-320413109201", "stats"):
+        assert login(who).post("/stats/confirm", data={"month": month}).status_code == 403, who
+
+
+def test_pages_run_a_bounded_number_of_queries(demo, login, app):
+    coord, admin = login(TOWN), login("admin")
+    month = _month_arg()
+    paths = ["/stats/", f"/stats/report?month={month}", "/stats/chart/unit.svg", f"/stats/report.xlsx?month={month}"]
+
+    def queries(client, path):
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    make_case(intake_date=local_today())
+    coord.get("/"), admin.get("/")  # the inbox's once-per-session look for things due
+    few = {(who, p): queries(c, p) for who, c in (("c", coord), ("a", admin)) for p in paths}
+    build_cases()
+    for i in range(10):
+        c = make_case(by=V2 if i % 2 else V1, applicant=f"甲{i}", respondent=f"乙{i}", intake_date=local_today(),
+                      category_id=category("divorce" if i % 3 else "inheritance").id)
+        advance(c, "accept")
+    many = {(who, p): queries(c, p) for who, c in (("c", coord), ("a", admin)) for p in paths}
+    assert many == few
+    assert max(few.values()) <= 30, few
+
+
+@pytest.mark.parametrize("args", ["", "?period=year&year=2026", "?period=custom&start=2024-01-01&end=2026-12-31"])
+def test_dashboard_with_no_cases(demo, login, args):
+    assert login("stats").get(f"/stats/{args}").status_code == 200

@@ -1,0 +1,412 @@
+"""Escalation between tiers, hand-down, referral out, delegated visits and the inbox."""
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from mediation.cases import workflow
+from mediation.cases.models import Case
+from mediation.cases.workflow import CaseStatus, Outcome, WorkflowError
+from mediation.extensions import db
+from mediation.inbox.models import Notification
+from mediation.timeutil import local_today, utcnow
+from mediation.transfers.models import (
+    Delegation,
+    DelegationStatus,
+    EscalationReason,
+    ReferralDestination,
+    Transfer,
+    TransferStatus,
+    Urgency,
+)
+
+from .factories import advance, make_agreement, make_case, unit, user, write_entry
+
+VILLAGE_MED, TOWN, STATION = "med-320413109201", "coord-320413109", "admin"
+OUTSIDERS = ("med-320413109202", "coord-320413106")
+
+
+def escalate(case, by=VILLAGE_MED, to="320413109", reason=EscalationReason.SAFETY, **extra):
+    data = {"to_unit": unit(to), "reason_code": reason, "reason_text": "", "urgency": Urgency.URGENT,
+            "note": "对方有暴力倾向"}
+    data.update(extra)
+    workflow.transition(case, "escalate", by=user(by), **data)
+    db.session.commit()
+    return case
+
+
+def receive(case, by, lead):
+    workflow.transition(case, "receive", by=user(by), lead_mediator=user(lead), co_mediators=[], note="")
+    db.session.commit()
+    return case
+
+
+def inbox_kinds(username):
+    return [n.kind for n in db.session.scalars(select(Notification).where(
+        Notification.user_id == user(username).id).order_by(Notification.id))]
+
+
+def assert_outsiders_get_404(login, case):
+    for outsider in OUTSIDERS:
+        c = login(outsider)
+        assert c.get(f"/cases/{case.id}").status_code == 404, outsider
+        assert c.get(f"/cases/{case.id}/diary.pdf").status_code == 404, outsider
+        assert c.post(f"/cases/{case.id}/do/receive", data={"version": str(case.version)}).status_code == 404
+        assert case.number not in c.get("/cases/").get_data(as_text=True)
+
+
+def test_escalate_village_town_station_and_the_village_keeps_reading(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    write_entry(case)
+    assert_outsiders_get_404(login, case)
+
+    # The village escalates with a DV-risk reason: the case waits at the town.
+    page = login(VILLAGE_MED).get(f"/cases/{case.id}/do/escalate").get_data(as_text=True)
+    assert "薛埠镇" in page and "家暴或安全风险" in page
+    resp = login(VILLAGE_MED).post(f"/cases/{case.id}/do/escalate", data={
+        "version": str(case.version), "to_unit": unit("320413109").id, "reason_code": "safety",
+        "urgency": "urgent", "note": "对方有暴力倾向"})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.status is CaseStatus.PENDING and case.unit.code == "320413109201"
+    assert "transfer_in" in inbox_kinds(TOWN)
+    assert_outsiders_get_404(login, case)
+
+    # The town coordinator sees it in the inbox, accepts it and assigns a mediator.
+    town = login(TOWN)
+    inbox = town.get("/inbox/").get_data(as_text=True)
+    assert case.number in inbox and "家暴或安全风险" in inbox
+    assert "待接收" in town.get(f"/cases/{case.id}").get_data(as_text=True)
+    resp = town.post(f"/cases/{case.id}/do/receive", data={
+        "version": str(case.version), "lead_mediator": user(TOWN).id})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.unit.code == "320413109" and case.status is CaseStatus.IN_MEDIATION
+    assert case.lead_mediator.username == TOWN
+    assert "transfer_accepted" in inbox_kinds(VILLAGE_MED)
+
+    # The village mediator reads, but every change is refused by the server.
+    village = login(VILLAGE_MED)
+    page = village.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="read-only"' in page and 'id="actions"' not in page
+    assert village.get(f"/cases/{case.id}/edit").status_code == 403
+    assert village.post(f"/cases/{case.id}/do/conclude", data={"version": str(case.version)}).status_code == 403
+    assert village.get(f"/cases/{case.id}/diary/new").status_code in (403, 404)
+    with pytest.raises(WorkflowError):
+        workflow.transition(case, "conclude", by=user(VILLAGE_MED), outcome=Outcome.FAILED, told_other_routes=True)
+    db.session.rollback()
+    assert_outsiders_get_404(login, case)
+
+    # The town escalates to the station; the admin accepts it.
+    escalate(case, by=TOWN, to="320413", reason=EscalationReason.UNSETTLED)
+    assert "transfer_in" in inbox_kinds(STATION)
+    receive(case, STATION, STATION)
+    make_agreement(case, by=STATION)
+    assert case.unit.code == "320413"
+    assert [h.unit.code for h in case.holdings] == ["320413109201", "320413109", "320413"]
+    assert village.get(f"/cases/{case.id}").status_code == 200
+    assert login(TOWN).get(f"/cases/{case.id}").status_code == 200
+    assert_outsiders_get_404(login, case)
+
+    # Settled at the station: the units it came from hear the outcome.
+    advance(case, "conclude", by=STATION)
+    assert "outcome" in inbox_kinds(VILLAGE_MED) and "outcome" in inbox_kinds(TOWN)
+    page = village.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "调解成功" in page
+    assert_outsiders_get_404(login, case)
+
+
+def test_return_goes_back_to_the_sender_with_the_reason(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    escalate(case)
+    resp = login(TOWN).post(f"/cases/{case.id}/do/return", data={"version": str(case.version), "reason": ""})
+    assert resp.status_code == 200 and "理由" in resp.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.status is CaseStatus.PENDING
+    resp = login(TOWN).post(f"/cases/{case.id}/do/return",
+                            data={"version": str(case.version), "reason": "请先在村里再调解一次"})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.status is CaseStatus.IN_MEDIATION and case.unit.code == "320413109201"
+    assert case.lead_mediator.username == VILLAGE_MED
+    transfer = db.session.scalar(select(Transfer).where(Transfer.case_id == case.id))
+    assert transfer.status is TransferStatus.RETURNED and transfer.decision_note == "请先在村里再调解一次"
+    village = login(VILLAGE_MED)
+    inbox = village.get("/inbox/").get_data(as_text=True)
+    assert "请先在村里再调解一次" in inbox
+    page = village.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "请先在村里再调解一次" in page and 'id="actions"' in page
+    assert_outsiders_get_404(login, case)
+
+
+def test_withdraw_while_pending_and_not_after(demo, login):
+    case = advance(make_case(), "accept")
+    escalate(case)
+    assert login(TOWN).post(f"/cases/{case.id}/do/withdraw", data={"version": str(case.version)}).status_code == 302
+    db.session.refresh(case)
+    assert case.status is CaseStatus.PENDING  # the receiver cannot withdraw it
+    resp = login(VILLAGE_MED).post(f"/cases/{case.id}/do/withdraw", data={"version": str(case.version)})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.status is CaseStatus.ACCEPTED and case.pending_transfer is None
+    assert "transfer_withdrawn" in inbox_kinds(TOWN)
+    with pytest.raises(WorkflowError):
+        workflow.transition(case, "receive", by=user(TOWN), lead_mediator=user(TOWN))
+    db.session.rollback()
+
+
+def test_hand_down_accept_and_delegated_visit(demo, login):
+    case = make_case(by=TOWN, summary="镇里受理后下派村里回访")
+    advance(case, "accept", "assign", "start", lead_mediator=user(TOWN))
+    page = login(TOWN).get(f"/cases/{case.id}/do/hand_down").get_data(as_text=True)
+    assert "上阳村" in page
+    workflow.transition(case, "hand_down", by=user(TOWN), to_unit=unit("320413109201"),
+                        reason_code=EscalationReason.LOCAL_FOLLOW_UP, urgency=Urgency.NORMAL)
+    db.session.commit()
+    # The village decides (it has no coordinator of its own): it sees and accepts.
+    assert "transfer_in" in inbox_kinds(VILLAGE_MED)
+    village = login(VILLAGE_MED)
+    assert village.get(f"/cases/{case.id}").status_code == 200
+    assert login("med-320413109202").get(f"/cases/{case.id}").status_code == 404
+    resp = village.post(f"/cases/{case.id}/do/receive", data={"version": str(case.version),
+                                                              "lead_mediator": user(VILLAGE_MED).id})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.unit.code == "320413109201" and case.status is CaseStatus.IN_MEDIATION
+
+
+def test_delegated_follow_up_recorded_by_the_unit_the_case_came_from(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    escalate(case)
+    receive(case, TOWN, TOWN)
+    make_agreement(case, by=TOWN)
+    advance(case, "conclude", "follow_up", by=TOWN)
+    with pytest.raises(WorkflowError):  # a village of another town: neither passed through nor below
+        workflow.transition(case, "delegate", by=user(TOWN), to_unit=unit("320413106005"), instruction="x",
+                            due_date=local_today())
+    db.session.rollback()
+    resp = login(TOWN).post(f"/cases/{case.id}/do/delegate", data={
+        "version": str(case.version), "to_unit": unit("320413109201").id,
+        "instruction": "7日内走访上阳村汤家，了解协议履行",
+        "due_date": (local_today() + timedelta(days=7)).isoformat()})
+    assert resp.status_code == 302
+    assert "delegated" in inbox_kinds(VILLAGE_MED)
+    village = login(VILLAGE_MED)
+    page = village.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "7日内走访上阳村汤家" in page and "diary/new" in page
+    from mediation.diary.models import EntryKind, Performance
+
+    write_entry(case, by=VILLAGE_MED, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)
+    delegation = db.session.scalar(select(Delegation).where(Delegation.case_id == case.id))
+    assert delegation.status is DelegationStatus.DONE
+    assert "delegation_done" in inbox_kinds(TOWN)
+    # The visit done, the village reads again without writing.
+    assert "diary/new" not in village.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_referral_keeps_the_case_open_unless_ended(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    c = login(VILLAGE_MED)
+    resp = c.post(f"/cases/{case.id}/do/refer", data={
+        "version": str(case.version), "destination": "legal_aid", "destination_name": "金坛区法律援助中心",
+        "referred_on": local_today().isoformat(), "reference": "金法援〔2026〕12号"})
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.status is CaseStatus.IN_MEDIATION
+    page = c.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="referred-chip"' in page and "金法援〔2026〕12号" in page
+    from mediation.transfers.services import open_referrals
+
+    referral = open_referrals(case)[0]
+    resp = c.post(f"/cases/{case.id}/do/referral_result", data={
+        "version": str(case.version), "referral": referral.id, "outcome_text": "已指派律师",
+        "outcome_on": local_today().isoformat()})
+    assert resp.status_code == 302
+    assert 'id="referred-chip"' not in c.get(f"/cases/{case.id}").get_data(as_text=True)
+    # Referred to the court and ended with it.
+    db.session.refresh(case)
+    resp = c.post(f"/cases/{case.id}/do/refer", data={
+        "version": str(case.version), "destination": "court_delegated", "referred_on": local_today().isoformat(),
+        "end_case": "y"})
+    db.session.refresh(case)
+    assert case.status is CaseStatus.CONCLUDED and case.outcome is Outcome.TERMINATED, resp.get_data(as_text=True)
+    assert ReferralDestination.COURT_DELEGATED.value in [e.changes.get("destination") for e in case.events]
+
+
+def test_two_coordinators_accept_at_once_exactly_one_succeeds(app, demo):
+    from mediation.users.models import Role, UserRole
+
+    case = advance(make_case(), "accept")
+    escalate(case)
+    second = db.session.scalar(select(UserRole).where(UserRole.user_id == user("admin").id))
+    assert second.role is Role.ADMIN  # the station admin manages the town too
+    case_id = case.id
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def accept(username):
+        with app.test_request_context("/"):
+            c = db.session.get(Case, case_id)
+            by = user(username)
+            c.pending_transfer  # load before the race, as a page would  # noqa: B018
+            barrier.wait()
+            try:
+                workflow.transition(c, "receive", by=by, lead_mediator=by, co_mediators=[])
+                db.session.commit()
+                results.append("ok")
+            except Exception as exc:  # noqa: BLE001 - collected below
+                db.session.rollback()
+                results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=accept, args=(u,)) for u in (TOWN, STATION)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results)[-1] == "ok" and results.count("ok") == 1, results
+    db.session.remove()
+    transfers = db.session.scalars(select(Transfer).where(Transfer.case_id == case_id)).all()
+    assert [t.status for t in transfers] == [TransferStatus.ACCEPTED]
+    case = db.session.get(Case, case_id)
+    assert case.status is CaseStatus.ASSIGNED
+    assert len([e for e in case.events if e.kind == "receive"]) == 1
+
+
+def test_attempts_per_tier_and_major_cases_suggest_escalation(demo, login, app):
+    case = advance(make_case(), "accept", "assign", "start")
+    for _ in range(2):
+        write_entry(case)
+    c = login(VILLAGE_MED)
+    assert 'id="escalation-advice"' not in c.get(f"/cases/{case.id}").get_data(as_text=True)
+    write_entry(case)
+    page = c.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="escalation-advice"' in page and "3" in page
+    assert "escalation_advised" in [n for n in _synced_kinds(VILLAGE_MED)]
+    app.config["ESCALATION_AFTER_SESSIONS"] = {"village": 5}
+    assert 'id="escalation-advice"' not in c.get(f"/cases/{case.id}").get_data(as_text=True)
+    major = advance(make_case(is_major=True), "accept", "assign")
+    assert 'id="escalation-advice"' in c.get(f"/cases/{major.id}").get_data(as_text=True)
+
+
+def _synced_kinds(username):
+    from mediation.inbox.services import sync_due
+
+    sync_due(user(username))
+    db.session.commit()
+    return inbox_kinds(username)
+
+
+def test_late_pending_transfer_is_flagged_to_receiver_and_parent(demo, login):
+    case = advance(make_case(), "accept")
+    escalate(case)
+    transfer = case.pending_transfer
+    transfer.created_at = utcnow() - timedelta(days=4)
+    db.session.commit()
+    assert "transfer_late" in _synced_kinds(TOWN)
+    assert "transfer_late" in _synced_kinds(STATION)
+    assert "transfer_late" not in _synced_kinds("coord-320413106")
+    assert "等待超过" in login(TOWN).get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_inbox_unread_count_open_marks_read_and_channels(demo, login, app):
+    sent = []
+
+    class Recorder:
+        def send(self, user, notification):
+            sent.append((user.username, notification.kind))
+
+    import sys
+    import types
+
+    module = types.ModuleType("recording_channel")
+    module.Recorder = Recorder
+    sys.modules["recording_channel"] = module
+    app.config["NOTIFY_CHANNELS"] = ("recording_channel.Recorder",)
+    case = advance(make_case(), "accept")
+    escalate(case)
+    assert (TOWN, "transfer_in") in sent
+    town = login(TOWN)
+    page = town.get("/").get_data(as_text=True)
+    assert 'id="nav-unread"' in page
+    item = db.session.scalar(select(Notification).where(Notification.user_id == user(TOWN).id,
+                                                       Notification.kind == "transfer_in"))
+    resp = town.get(f"/inbox/{item.id}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/cases/{case.id}")
+    db.session.refresh(item)
+    assert item.read_at is not None
+    # Someone else's item is not found.
+    assert login(VILLAGE_MED).get(f"/inbox/{item.id}").status_code == 404
+    town.post("/inbox/read-all")
+    assert 'id="nav-unread"' not in town.get("/inbox/").get_data(as_text=True)
+
+
+def test_planned_sessions_overdue_and_assignment_reach_the_inbox(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    write_entry(case, next_date=local_today() + timedelta(days=2), next_step="再次背靠背调解")
+    assert "assigned" in inbox_kinds(VILLAGE_MED)
+    case.due_date = local_today() - timedelta(days=1)
+    db.session.commit()
+    kinds = _synced_kinds(VILLAGE_MED)
+    assert "planned" in kinds and "overdue" in kinds
+    page = login(VILLAGE_MED).get("/inbox/").get_data(as_text=True)
+    assert "再次背靠背调解" in page
+
+
+def test_suggests_the_lowest_unit_covering_parties_in_different_towns(demo, login):
+    from mediation.cases.models import Party
+
+    case = advance(make_case(), "accept")
+    parties = db.session.scalars(select(Party).where(Party.case_id == case.id)).all()
+    parties[0].address = "薛埠镇上阳村3组"
+    parties[1].address = "直溪镇汀湘村"
+    db.session.commit()
+    page = login(VILLAGE_MED).get(f"/cases/{case.id}/do/escalate").get_data(as_text=True)
+    assert "金坛区" in page and "当事人住在不同地方" in page
+    parties[1].address = "薛埠镇薛埠村"
+    db.session.commit()
+    page = login(VILLAGE_MED).get(f"/cases/{case.id}/do/escalate").get_data(as_text=True)
+    assert "当事人住在不同地方：薛埠镇" in page
+
+
+def test_escalation_is_refused_to_a_unit_not_above(demo):
+    case = advance(make_case(), "accept")
+    for target in ("320413106", "320413109202", "320413109201"):
+        with pytest.raises(WorkflowError):
+            escalate(case, to=target)
+        db.session.rollback()
+    with pytest.raises(WorkflowError):
+        escalate(case, reason=EscalationReason.OTHER)  # other needs its text
+    db.session.rollback()
+    assert case.status is CaseStatus.ACCEPTED
+
+
+def test_inbox_sync_runs_a_bounded_number_of_queries(demo, login, app):
+    from sqlalchemy import event
+
+    from mediation.inbox.services import sync_due
+
+    def queries():
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            sync_due(user(VILLAGE_MED))
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    def one_of_each():
+        busy = advance(make_case(), "accept", "assign", "start")
+        write_entry(busy, next_date=local_today() + timedelta(days=1))
+        advance(make_case(), "accept", "assign", "start", "conclude")
+
+    one_of_each()
+    queries()
+    few = queries()
+    for _ in range(6):
+        one_of_each()
+    queries()
+    assert queries() <= few + 2
