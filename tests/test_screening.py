@@ -244,3 +244,30 @@ def test_a_restricted_case_is_for_named_users_and_opening_it_is_logged(demo, log
     db.session.refresh(case)
     assert not case.restricted
     assert other.get(f"/cases/{case.id}").status_code == 200
+
+
+def test_retention_removes_screening_and_transfer_text_but_keeps_levels(demo, login, app):
+    from datetime import timedelta
+
+    from mediation.retention.services import anonymise_case
+    from mediation.screening.models import SafetyPlan, Screening
+    from mediation.timeutil import utcnow
+    from mediation.transfers.models import EscalationReason, Transfer, Urgency
+
+    from .factories import unit
+
+    case = advance(make_case(), "accept", "assign")
+    s = services.record(case, case.parties[0], occasion=Occasion.INTAKE, answers=answers(yes=(5, 9)),
+                        by=user(MED), note="她说丈夫周某昨晚又动手")
+    services.add_safety_plan(case, measures="暂住娘家汤家村", by=user(MED))
+    workflow.transition(case, "escalate", by=user(MED), to_unit=unit("320413109"),
+                        reason_code=EscalationReason.SAFETY, urgency=Urgency.URGENT, note="周某扬言报复")
+    db.session.commit()
+    case.archived_at = utcnow() - timedelta(days=1)
+    anonymise_case(case)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Screening, s.id).note != "她说丈夫周某昨晚又动手"
+    assert db.session.get(Screening, s.id).level is RiskLevel.ORANGE
+    assert "汤家村" not in db.session.scalar(db.select(SafetyPlan.measures).where(SafetyPlan.case_id == case.id))
+    assert db.session.scalar(db.select(Transfer.note).where(Transfer.case_id == case.id)) != "周某扬言报复"

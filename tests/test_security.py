@@ -468,3 +468,35 @@ def test_the_edit_form_shows_numbers_masked_and_keeps_them(app, demo, login):
     assert page.status_code == 200
     db.session.expire_all()
     assert case.parties[0].id_number == new_id
+
+
+@pytest.mark.browser
+def test_in_a_browser_pages_keep_the_csp_and_autosave_tells_of_an_ended_session(live_server, browser):
+    from playwright.sync_api import expect
+
+    from .browser import log_in
+
+    problems = []
+    for username, paths in (("admin", ("/", "/audit/", "/cases/categories/", "/users/", "/units/")),
+                            ("med-320413109201", ("/", "/cases/", "/cases/drafts/", "/leads/", "/account/password"))):
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+        log_in(page, live_server, username)
+        for path in paths:
+            page.goto(live_server + path)
+        if username == "admin":
+            context.close()
+            continue
+        page.goto(f"{live_server}/cases/new")
+        page.click("#add-party")  # app.js runs under the CSP
+        page.fill("input[name='parties-0-name']", "赵敏")
+        page.fill("textarea[name=summary]", "会话结束前写的")
+        expect(page.locator("#draft-status")).to_contain_text("已自动保存", timeout=15000)
+        context.clear_cookies()  # the session is gone (expired, or logged out elsewhere)
+        page.fill("textarea[name=summary]", "会话结束后写的")
+        status = page.locator("#draft-status")
+        expect(status).to_have_class(re.compile("text-danger"), timeout=15000)
+        assert "401" not in status.inner_text() and status.inner_text().strip()
+        context.close()
+    assert problems == []

@@ -110,3 +110,4 @@ ZH = {
 }
 ZH.update({"unread": "未读"})
 ZH.update({"Send to": "移交至", "Sent to": "移交至"})
+ZH.update({"Details no longer kept.": "详情已按保存期限删除。"})

@@ -16,7 +16,14 @@ PER_PAGE = 50
 
 
 def describe(n: Notification) -> str:
-    """The item worded in the user's language."""
+    """The item worded in the user's language (details removed by retention: a plain note)."""
+    try:
+        return _describe(n)
+    except (KeyError, ValueError, TypeError):
+        return _("Details no longer kept.")
+
+
+def _describe(n: Notification) -> str:
     from datetime import date
 
     from ..cases.workflow import Outcome

@@ -176,3 +176,26 @@ def prompts_for(case: Case, latest: dict[int, Screening]) -> list[str]:
 def last_screened_for(case: Case, occasion: Occasion) -> bool:
     return db.session.scalar(select(Screening.id).where(Screening.case_id == case.id,
                                                         Screening.occasion == occasion).limit(1)) is not None
+
+
+def _anonymise(case: Case) -> None:
+    """Retention: screening notes, safety plans and reasons go; levels and dates stay for statistics.
+    (Core UPDATEs: the rows are otherwise kept as written.)"""
+    from sqlalchemy import update
+
+    from ..retention.services import PLACEHOLDER
+
+    db.session.execute(update(Screening).where(Screening.case_id == case.id, Screening.note != "")
+                       .values(note=PLACEHOLDER))
+    db.session.execute(update(SafetyPlan).where(SafetyPlan.case_id == case.id).values(measures=PLACEHOLDER))
+    db.session.execute(update(RiskChange).where(RiskChange.case_id == case.id, RiskChange.reason != "")
+                       .values(reason=PLACEHOLDER))
+
+
+def _register_retention() -> None:
+    from ..retention.services import anonymiser
+
+    anonymiser(_anonymise)
+
+
+_register_retention()

@@ -313,3 +313,25 @@ def check_unit(unit_id, choices: list[OrgUnit]) -> OrgUnit | None:
     if unit_id and unit is None:
         raise DomainError(_("Choose one of the units offered."), field="to_unit")
     return unit
+
+
+def _anonymise(case) -> None:
+    """Retention: free text on moves may name people; units, kinds and dates stay for statistics."""
+    from ..inbox.models import Notification
+    from ..retention.services import PLACEHOLDER
+
+    db.session.execute(update(Transfer).where(Transfer.case_id == case.id)
+                       .values(reason_text=PLACEHOLDER, note=PLACEHOLDER, decision_note=PLACEHOLDER))
+    db.session.execute(update(Referral).where(Referral.case_id == case.id)
+                       .values(note=PLACEHOLDER, outcome=PLACEHOLDER, reference=""))
+    db.session.execute(update(Delegation).where(Delegation.case_id == case.id).values(instruction=PLACEHOLDER))
+    db.session.execute(update(Notification).where(Notification.case_id == case.id).values(params={}))
+
+
+def _register_retention() -> None:
+    from ..retention.services import anonymiser
+
+    anonymiser(_anonymise)
+
+
+_register_retention()
