@@ -114,13 +114,17 @@ def test_drafts_are_kept_resumed_and_discarded(demo, login):
                                                     "parties-0-role": "applicant"})
     draft_id = resp.get_json()["id"]
     resp = med.post("/cases/drafts/autosave", data={"draft_id": str(draft_id), "summary": "写了一半的登记表",
-                                                    "parties-0-name": "李某某", "parties-0-role": "applicant"})
+                                                    "parties-0-name": "李某某", "parties-0-role": "applicant",
+                                                    "parties-0-id_number": "320482198503151227"})
     assert resp.get_json()["id"] == draft_id
+    # The ID number typed into a draft is kept encrypted, like a case's.
+    stored = db.session.get(CaseDraft, draft_id).data
+    assert "320482198503151227" not in str(stored) and stored["parties-0-id_number"][0].startswith("sealed:")
     assert db.session.scalar(select(func.count(CaseDraft.id))) == 1
     listing = med.get("/cases/drafts/").get_data(as_text=True)
     assert "李某某" in listing and "写了一半的登记表" in listing
     page = med.get(f"/cases/new?draft={draft_id}").get_data(as_text=True)
-    assert "写了一半的登记表" in page and 'value="李某某"' in page
+    assert "写了一半的登记表" in page and 'value="李某某"' in page and "320482198503151227" in page
     # Someone else's draft is not reachable.
     assert login("med-320413109202").get(f"/cases/new?draft={draft_id}").status_code == 404
     # Submitting the resumed form removes the draft.

@@ -334,6 +334,27 @@ def _incoming(user: User) -> int:
 DRAFT_MAX_BYTES = 200_000
 
 
+# Draft fields kept encrypted like the case's own ID numbers (a draft is not yet a case).
+SEALED_SUFFIXES = ("-id_number",)
+SEAL = "sealed:"
+
+
+def seal_draft(data: dict) -> dict:
+    from ..crypto import cipher_for
+
+    cipher = cipher_for()
+    return {k: [SEAL + cipher.encrypt(v) if v and k.endswith(SEALED_SUFFIXES) else v for v in vals]
+            for k, vals in data.items()}
+
+
+def unseal_draft(data: dict) -> dict:
+    from ..crypto import cipher_for
+
+    cipher = cipher_for()
+    return {k: [cipher.decrypt(v[len(SEAL):]) if isinstance(v, str) and v.startswith(SEAL) else v for v in vals]
+            for k, vals in data.items()}
+
+
 def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
     """Keep every typed field of the intake form; returns the draft (created if needed)."""
     # NUL cannot be stored by PostgreSQL; a draft keeps everything else as typed.
@@ -350,7 +371,7 @@ def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
         db.session.add(draft)
     lead = (data.get("lead_id") or [""])[0]
     draft.lead_id = int(lead) if lead.isdigit() else None
-    draft.data = data
+    draft.data = seal_draft(data)
     names = [v for k, vals in sorted(data.items()) if k.endswith("-name") for v in vals if v.strip()]
     summary = (data.get("summary") or [""])[0].strip()
     draft.title = ("、".join(names[:3]) + (" · " if names and summary else "") + summary)[:100]

@@ -147,7 +147,8 @@ def new():
         _keep_draft(form)
     elif request.args.get("draft", "").isdigit():
         draft = services.get_draft_or_404(current_user, int(request.args["draft"]))
-        form = _prepare(CaseForm(formdata=MultiDict([(k, v) for k, vals in draft.data.items() for v in vals])))
+        data = services.unseal_draft(draft.data)
+        form = _prepare(CaseForm(formdata=MultiDict([(k, v) for k, vals in data.items() for v in vals])))
         form.draft_id.data = str(draft.id)
         if draft.lead_id:
             lead = db.session.get(Lead, draft.lead_id)
