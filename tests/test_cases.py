@@ -3,7 +3,7 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mediation.cases.idnumber import check_digit, is_valid
 from mediation.cases.models import Case, CaseDraft, Party
@@ -11,6 +11,7 @@ from mediation.cases.workflow import CaseStatus
 from mediation.extensions import db
 
 from .factories import advance, category, make_case, user
+from .support import assert_ok, count_queries
 
 GOOD_ID = "320482194203181227"  # valid check digit, born 1942-03-18
 
@@ -371,14 +372,7 @@ def test_list_and_detail_run_a_bounded_number_of_queries(demo, login, app):
     coord = login("coord-320413109")
 
     def queries(path):
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert coord.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_queries(lambda: assert_ok(coord.get(path)))
 
     case = make_case()
     advance(case, "accept", "assign")

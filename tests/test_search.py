@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import func, or_, select
 
 from mediation.cases.models import Case, Party
 from mediation.diary.models import DiaryEntry, EntryKind
@@ -20,6 +20,7 @@ from mediation.search.models import SearchDoc
 from mediation.search.text import CHUNK, chunks, fold, highlight, highlight_masked, spaced
 
 from .factories import advance, make_case, user, write_entry
+from .support import assert_ok, count_queries
 
 ALPHABET = "王伟李娜汤桂珍周国民上阳村01"
 
@@ -266,14 +267,7 @@ def test_page_is_paginated_and_its_query_count_does_not_grow(demo, login, app):
     coord = login("coord-320413109")
 
     def queries(path):
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert coord.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_queries(lambda: assert_ok(coord.get(path)))
 
     make_case(applicant="林一")
     queries("/search?q=林")  # the first request of a session may do once-a-session work

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from mediation.cases import workflow
 from mediation.cases.models import Case, RiskLevel
@@ -24,6 +24,7 @@ from mediation.timeutil import local_today
 from mediation.transfers.models import EscalationReason, ReferralDestination
 
 from .factories import advance, category, make_case, unit, user, write_entry
+from .support import assert_ok, count_queries
 
 V1, V2 = "med-320413109201", "med-320413109202"  # 上阳村, 薛埠村 (薛埠镇)
 TOWN = "coord-320413109"
@@ -314,14 +315,7 @@ def test_pages_run_a_bounded_number_of_queries(demo, login, app):
     paths = ["/stats/", f"/stats/report?month={month}", "/stats/chart/unit.svg", f"/stats/report.xlsx?month={month}"]
 
     def queries(client, path):
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_queries(lambda: assert_ok(client.get(path)))
 
     make_case(intake_date=local_today())
     coord.get("/"), admin.get("/")  # the inbox's once-per-session look for things due

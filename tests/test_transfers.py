@@ -22,6 +22,7 @@ from mediation.transfers.models import (
 )
 
 from .factories import advance, make_agreement, make_case, unit, user, write_entry
+from .support import count_queries
 
 VILLAGE_MED, TOWN, STATION = "med-320413109201", "coord-320413109", "admin"
 OUTSIDERS = ("med-320413109202", "coord-320413106")
@@ -383,20 +384,11 @@ def test_escalation_is_refused_to_a_unit_not_above(demo):
 
 
 def test_inbox_sync_runs_a_bounded_number_of_queries(demo, login, app):
-    from sqlalchemy import event
 
     from mediation.inbox.services import sync_due
 
     def queries():
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            sync_due(user(VILLAGE_MED))
-            db.session.commit()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_queries(lambda: (sync_due(user(VILLAGE_MED)), db.session.commit()))
 
     def one_of_each():
         busy = advance(make_case(), "accept", "assign", "start")
