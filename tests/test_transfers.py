@@ -402,3 +402,12 @@ def test_inbox_sync_runs_a_bounded_number_of_queries(demo, login, app):
         one_of_each()
     queries()
     assert queries() <= few + 2
+
+
+def test_no_escalation_advice_once_an_agreement_is_recorded(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    for _ in range(3):
+        write_entry(case)
+    assert 'id="escalation-advice"' in login(VILLAGE_MED).get(f"/cases/{case.id}").get_data(as_text=True)
+    make_agreement(case)
+    assert 'id="escalation-advice"' not in login(VILLAGE_MED).get(f"/cases/{case.id}").get_data(as_text=True)

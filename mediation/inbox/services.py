@@ -252,8 +252,11 @@ def sync_due(user) -> int:
                     items.append(("follow_up_due", case, f"follow_up:{case.id}:{slot['due']}",
                                   {"due": slot["due"].isoformat(), "days": slot["days"]}))
     sessions = transfers.sessions_per_tier_of([c.id for c in mine])
+    from ..agreements.models import Agreement
+
+    agreed = set(db.session.scalars(select(Agreement.case_id).where(Agreement.case_id.in_([c.id for c in mine]))))
     for case in mine:
-        for advice in transfers.escalation_advice(case, sessions.get(case.id, {})):
+        for advice in transfers.escalation_advice(case, sessions.get(case.id, {}), case.id in agreed):
             items.append(("escalation_advised", case, f"advice:{case.id}:{advice.reason}:{case.unit_id}",
                           {"reason": advice.reason}))
     if access.is_manager_of(user, user.unit):

@@ -192,7 +192,7 @@ class Advice:
     message: str
 
 
-def escalation_advice(case, sessions: dict[Tier, int] | None = None) -> list[Advice]:
+def escalation_advice(case, sessions: dict[Tier, int] | None = None, agreed: bool | None = None) -> list[Advice]:
     """Why the case should go up now (empty: no advice). Only while the holder is
     working on it and has a unit above. ``sessions``: from ``sessions_per_tier_of``."""
     from ..cases.models import RiskLevel
@@ -200,11 +200,16 @@ def escalation_advice(case, sessions: dict[Tier, int] | None = None) -> list[Adv
 
     if case.unit.parent_id is None or (case.status not in OPEN_STATUSES and case.status is not CaseStatus.REGISTERED):
         return []
+    from ..agreements.services import agreement_of
+
     out = []
     limits = current_app.config["ESCALATION_AFTER_SESSIONS"]
     limit = limits.get(case.unit.tier.value)
     done = (sessions_per_tier(case) if sessions is None else sessions).get(case.unit.tier, 0)
-    if limit and done >= limit:
+    # Sessions that reached an agreement are not failed attempts.
+    if agreed is None:
+        agreed = agreement_of(case) is not None
+    if limit and done >= limit and not agreed:
         out.append(Advice("attempts", _("%(n)d sessions at this tier without settlement: consider escalating.",
                                         n=done)))
     if case.is_major:
