@@ -502,7 +502,7 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
         def refer(i=i, ref=ref, on=r.d(on_file), end_case=end_case):
             dest, name = _destination(ref)
             event = r.go("refer", destination=dest, destination_name=name, referred_on=on, reference="",
-                         note=ref.get("note") or "", end_case=end_case)
+                         note=ref.get("note") or "", end_case=end_case, told_other_routes=end_case)
             r.referrals[i] = event.changes["referral"]
 
         r.add(at, refer)

@@ -157,7 +157,7 @@ ESCALATION_REASON_LABELS = {
 TRANSFER_KIND_LABELS = {TransferKind.ESCALATE: _l("escalated"), TransferKind.HAND_DOWN: _l("handed down")}
 TRANSFER_STATUS_LABELS = {
     TransferStatus.PENDING: _l("waiting"),
-    TransferStatus.ACCEPTED: _l("accepted"),
+    TransferStatus.ACCEPTED: _l("taken over"),
     TransferStatus.RETURNED: _l("returned"),
     TransferStatus.WITHDRAWN: _l("withdrawn"),
 }

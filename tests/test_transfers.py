@@ -231,6 +231,11 @@ def test_referral_keeps_the_case_open_unless_ended(demo, login):
         "version": str(case.version), "destination": "court_delegated", "referred_on": local_today().isoformat(),
         "end_case": "y"})
     db.session.refresh(case)
+    assert case.status is CaseStatus.IN_MEDIATION  # not without confirming the parties were told of other routes
+    resp = c.post(f"/cases/{case.id}/do/refer", data={
+        "version": str(case.version), "destination": "court_delegated", "referred_on": local_today().isoformat(),
+        "end_case": "y", "told_other_routes": "y"})
+    db.session.refresh(case)
     assert case.status is CaseStatus.CONCLUDED and case.outcome is Outcome.TERMINATED, resp.get_data(as_text=True)
     assert ReferralDestination.COURT_DELEGATED.value in [e.changes.get("destination") for e in case.events]
 
@@ -411,3 +416,33 @@ def test_no_escalation_advice_once_an_agreement_is_recorded(demo, login):
     assert 'id="escalation-advice"' in login(VILLAGE_MED).get(f"/cases/{case.id}").get_data(as_text=True)
     make_agreement(case)
     assert 'id="escalation-advice"' not in login(VILLAGE_MED).get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_a_unit_that_passed_the_case_on_cannot_edit_its_entries(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    entry = write_entry(case)
+    village = login(VILLAGE_MED)
+    assert village.get(f"/cases/{case.id}/diary/{entry.id}/edit").status_code == 200
+    escalate(case)
+    receive(case, TOWN, TOWN)
+    resp = village.post(f"/cases/{case.id}/diary/{entry.id}/edit", data={"kind": "session", "mode": "joint",
+                                                                        "occurred_on": local_today().isoformat(),
+                                                                        "issues": "改过"})
+    assert resp.status_code in (302, 403)
+    db.session.refresh(entry)
+    assert entry.issues != "改过"
+    assert f"/diary/{entry.id}/edit" not in village.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_receiving_a_registered_case_names_no_mediator_and_a_stranger_is_told_plainly(demo, login):
+    case = make_case()
+    escalate(case)
+    page = login(TOWN).get(f"/cases/{case.id}/do/receive").get_data(as_text=True)
+    assert 'name="lead_mediator"' not in page and "尚未受理" in page
+    assert login(TOWN).post(f"/cases/{case.id}/do/receive", data={"version": str(case.version)}).status_code == 302
+    db.session.refresh(case)
+    assert case.status is CaseStatus.REGISTERED and case.unit.code == "320413109"
+    # A case sent to the station: the town coordinator sees it but is told the step is not his.
+    escalate(case, by=TOWN, to="320413")
+    resp = login(TOWN).get(f"/cases/{case.id}/do/receive", follow_redirects=True)
+    assert "您不能对此案件进行" in resp.get_data(as_text=True)

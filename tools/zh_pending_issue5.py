@@ -111,3 +111,8 @@ ZH = {
 ZH.update({"unread": "未读"})
 ZH.update({"Send to": "移交至", "Sent to": "移交至"})
 ZH.update({"Details no longer kept.": "详情已按保存期限删除。"})
+ZH.update({
+    "taken over": "已接收",
+    "“%(action)s” is not yours to take on this case.": "您不能对此案件进行“%(action)s”。",
+    "The case has not been accepted (受理) yet: after taking it over, accept and assign it as usual.": "此案尚未受理：接收后请按常规受理并指派调解员。",
+})

@@ -436,6 +436,9 @@ def act(case_id: int, name: str):
     if t not in workflow.allowed(case, current_user):
         if not access.case_roles(current_user, case):
             abort(403)
+        if case.status in t.source:  # the step exists now, but not for this user (e.g. sent to another unit)
+            flash(_("“%(action)s” is not yours to take on this case.", action=t.label), "warning")
+            return redirect(url_for("cases.detail", case_id=case.id))
         # Usually a page left open while someone else moved the case on.
         flash(_("“%(action)s” is not possible now: the case is %(status)s (last changed by %(who)s at %(when)s).",
                 action=t.label, status=workflow.status_label(case.status),
@@ -478,7 +481,9 @@ def act(case_id: int, name: str):
             db.session.rollback()
             message = exc.message if isinstance(exc, DomainError) else services.stale_message(
                 db.session.get(Case, case_id))
-            if request.form.get("from_detail"):
+            moved_on = db.session.get(Case, case_id)
+            if request.form.get("from_detail") or moved_on.status not in t.source:
+                # Decided by someone else meanwhile (e.g. the other coordinator accepted first): back to the case.
                 flash(message, "danger")
                 return redirect(url_for("cases.detail", case_id=case_id))
             form.form_errors.append(message)
@@ -499,7 +504,7 @@ PRINTED_DOCUMENTS = {
 # Timeline details shown as "label: value" (pairs as "old → new").
 SHOWN_CHANGES = ("outcome", "lead_mediator", "co_mediators", "terms", "confirmation", "parties", "party_fields",
                  "due_date", "document", "to_unit", "unit", "reason", "urgency", "destination", "destination_name",
-                 "reference", "level", "risk_level", "occasion", "named_users")
+                 "reference", "level", "risk_level", "occasion", "named_users", "referral_result", "result_date")
 FIELD_LABELS = {
     "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
     "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
@@ -515,6 +520,7 @@ FIELD_LABELS = {
     "to_unit": _l("Sent to"), "unit": _l("Holding unit"), "reason": _l("Reason"), "urgency": _l("Urgency"),
     "destination": _l("Referred to"), "destination_name": _l("Agency"), "reference": _l("Reference number"),
     "level": _l("Risk level"), "occasion": _l("Occasion"), "named_users": _l("Named users"),
+    "referral_result": _l("Result"), "result_date": _l("Date of the result"),
 }
 
 
@@ -569,7 +575,14 @@ def describe_change(field: str, value) -> str:
     if field == "document":
         return str(PRINTED_DOCUMENTS.get(value, value))
     if field == "terms":
-        return "；".join(f"{i}. {t}" for i, t in enumerate(value, 1))
+        return "；".join(f"{i}. {str(t).rstrip('。；;. ')}" for i, t in enumerate(value, 1))
+    if field in ("due_date", "result_date") and isinstance(value, str):
+        from ..i18n import fmt_date
+
+        try:
+            return fmt_date(date.fromisoformat(value))
+        except ValueError:
+            return value
     if field == "confirmation":
         from .. import labels
         from ..agreements.models import Confirmation

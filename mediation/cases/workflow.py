@@ -333,6 +333,9 @@ def _needs_referral(case, data):
         return _("The date is in the future.")
     if data.get("end_case") and case.status not in OPEN_STATUSES:
         return _("Only a case under mediation can be ended with a referral.")
+    if data.get("end_case") and not data.get("told_other_routes"):
+        return _("Confirm that the parties were told of their other routes (arbitration, "
+                 "administrative channels, the courts; PML art. 26).")
     return None
 
 
@@ -430,7 +433,7 @@ def _delegate(case, data, by):
 
 S = CaseStatus
 _SENDABLE_UP = frozenset({S.REGISTERED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION})
-_SENDABLE_DOWN = frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION, S.CONCLUDED, S.FOLLOW_UP})
+_SENDABLE_DOWN = frozenset({S.REGISTERED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION, S.CONCLUDED, S.FOLLOW_UP})
 _REFERABLE = frozenset({S.REGISTERED, S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION, S.CONCLUDED, S.FOLLOW_UP})
 _T = [
     Transition("accept", _l("Accept"), frozenset({S.REGISTERED}), S.ACCEPTED, frozenset({"manager"}),

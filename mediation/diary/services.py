@@ -59,8 +59,12 @@ def entry_count(case: Case) -> int:
 
 
 def can_edit(user, entry: DiaryEntry) -> bool:
-    """The author, on the (local) day the entry was written."""
-    return entry.author_id == user.id and local_date_of(entry.created_at) == local_today()
+    """The author, on the (local) day the entry was written, while still working the case
+    (a unit that passed the case on reads it; a delegated visitor keeps its own entry)."""
+    if entry.author_id != user.id or local_date_of(entry.created_at) != local_today():
+        return False
+    case = db.session.get(Case, entry.case_id)
+    return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
 def _check(case: Case, values: dict) -> None:

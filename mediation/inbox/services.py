@@ -75,10 +75,12 @@ def after_transition(case, name: str, event_row, by) -> None:
     def tell(users, kind, **params):
         notify([u for u in users if u.id not in others], kind, case, key=key, **params)
 
-    if name in ("receive", "return", "withdraw"):
-        # Decided: the "accept or return it" items of every receiver are done.
+    done_kinds = {"receive": ("transfer_in",), "return": ("transfer_in",), "withdraw": ("transfer_in",),
+                  "escalate": ("escalation_advised",)}.get(name)
+    if done_kinds:
+        # Dealt with: "accept or return it" items of every receiver; "consider escalating" once escalated.
         db.session.execute(update(Notification).where(
-            Notification.case_id == case.id, Notification.kind == "transfer_in", Notification.read_at.is_(None))
+            Notification.case_id == case.id, Notification.kind.in_(done_kinds), Notification.read_at.is_(None))
             .values(read_at=utcnow()).execution_options(synchronize_session=False))
     if name in ("escalate", "hand_down"):
         tell(unit_managers(transfer.to_unit), "transfer_in", from_unit=transfer.from_unit.label,
@@ -251,6 +253,16 @@ def sync_due(user) -> int:
                 if slot["done"] is None and slot["due"] <= today + timedelta(days=3):
                     items.append(("follow_up_due", case, f"follow_up:{case.id}:{slot['due']}",
                                   {"due": slot["due"].isoformat(), "days": slot["days"]}))
+    # Cases the user decides for that should go up at once (major, mass, orange/red), even before assignment.
+    if managed_stmt is not None:
+        from ..cases.models import RiskLevel
+
+        urgent = db.session.scalars(managed_stmt.where(
+            Case.status.in_([CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED,
+                             CaseStatus.IN_MEDIATION]),
+            Case.is_major.is_(True) | Case.is_mass.is_(True)
+            | Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))).all()
+        mine = list({c.id: c for c in [*mine, *urgent]}.values())
     sessions = transfers.sessions_per_tier_of([c.id for c in mine])
     from ..agreements.models import Agreement
 

@@ -11,10 +11,13 @@ from follow-up visits, people involved in bands, major and mass disputes, DV-fla
 escalations, referrals) in the same columns, and which villages have confirmed the month
 (零报告) and which have not.
 
-Exports (PDF, XLSX, CSV) carry no name, ID number or case number. With ``suppress``,
-every count of 1 or 2 is shown as "<3", and a rate, average or amount resting on fewer
-than 3 cases as "—" (totals are shown as they are: this is a simple small-count rule,
-not a full disclosure control).
+Exports (PDF, XLSX, CSV) carry no name, ID number or case number. With ``suppress``
+(for anything that leaves the unit), every count of 1 or 2 is shown as "<3" — totals
+(合计) and subtotals (小计) too, since a total of 1 or 2 identifies as much as a cell —,
+a rate, average or amount resting on fewer than 3 cases as "—", the charts draw no
+exact small value (``charts``), and the villages' notes on their zero reports are left
+out (free text that may name someone). This is a simple small-count rule, not a full
+disclosure control.
 """
 import csv
 import io
@@ -131,14 +134,26 @@ class MonthlyReport:
         ]
         return rows
 
-    def reporting_rows(self) -> list[tuple[str, str]]:
-        """(village, state) for every village of the subtree: with disputes, none, or not reported."""
+    @property
+    def show_notes(self) -> bool:
+        """The villages' notes on their confirmations: free text, which may name someone —
+        shown on the page and in exports kept in the unit, never when suppressing (for
+        what leaves the unit)."""
+        return not self.suppress
+
+    def reporting_rows(self) -> list[tuple[str, str, str]]:
+        """(village with its town, state, note) for every village of the subtree: reported
+        (with disputes), none, or not reported. The note is empty when suppressing."""
         st = self.status
-        state = {u.id: _("Reported") for u, _c in st["with_cases"] if u}
-        state.update({u.id: _("No disputes") for u, _c in st["none"] if u})
+        state = {u.id: (_("Reported"), c.note) for u, c in st["with_cases"] if u}
+        state.update({u.id: (_("No disputes"), c.note) for u, c in st["none"] if u})
         villages = sorted((u for u in self.fig.units.values() if u.tier is Tier.VILLAGE and u.active),
                           key=lambda u: u.code)
-        return [(u.label if u.parent_id else u.name, state.get(u.id, _("Not reported"))) for u in villages]
+        out = []
+        for u in villages:
+            label, note = state.get(u.id, (_("Not reported"), ""))
+            out.append((u.label, label, (note or "") if self.show_notes else ""))
+        return out
 
     @property
     def title(self) -> str:
@@ -147,6 +162,11 @@ class MonthlyReport:
     @property
     def file_stem(self) -> str:
         return f"{_('Monthly report')}-{self.unit.name}-{self.period.slug}"
+
+    @property
+    def ascii_file_stem(self) -> str:
+        """The file name for clients without RFC 5987: monthly-report-320413109-2026-11."""
+        return f"monthly-report-{self.unit.code}-{self.period.slug}"
 
     # --- exports -----------------------------------------------------------------------------
 
@@ -166,7 +186,10 @@ class MonthlyReport:
                 [_("Reported"), len(st["with_cases"])],
                 [_("No disputes"), len(st["none"])],
                 [_("Not reported"), len(st["missing"])]]
-        out += [[name, state] for name, state in self.reporting_rows()]
+        if self.show_notes:
+            out += [[_("Village"), _("State"), _("Note")]]
+        out += [[name, state, note] if self.show_notes else [name, state]
+                for name, state, note in self.reporting_rows()]
         return out
 
     def csv_bytes(self) -> bytes:

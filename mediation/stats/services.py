@@ -64,7 +64,7 @@ OUTCOME_MEASURES = {Outcome.SUCCESS: "success", Outcome.PARTIAL: "partial", Outc
 SATISFACTION_MEASURES = {Satisfaction.SATISFIED: "sat_satisfied", Satisfaction.BASICALLY: "sat_basically",
                          Satisfaction.UNSATISFIED: "sat_unsatisfied"}
 IN_PROGRESS = OPEN_STATUSES | {CaseStatus.PENDING}
-MAX_MONTHS = 60  # a custom range is cut to five years
+BY_YEAR_AFTER = 36  # a range of more months than this is broken down by year, not by month
 
 MEASURE_LABELS = {
     "registered": _l("Registered"),
@@ -129,9 +129,7 @@ class Period:
     def custom(cls, start: date, end: date) -> Period:
         if end < start:
             start, end = end, start
-        if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
-            end = month_end(add_months(start, MAX_MONTHS - 1))
-        return cls(start, end, "custom")
+        return cls(start, end, "custom")  # the whole range: a long one is broken down by year
 
     def year_to_date(self) -> Period:
         """From 1 January of the end's year to the end (the report's 年度累计)."""
@@ -145,6 +143,32 @@ class Period:
             out.append(m)
             m = add_months(m, 1)
         return out
+
+    @property
+    def by_year(self) -> bool:
+        """A long range (more than ``BY_YEAR_AFTER`` months) is broken down by year."""
+        return len(self.months) > BY_YEAR_AFTER
+
+    @property
+    def buckets(self) -> list[date]:
+        """The first day of each row of the per-month break-down: the months, or for a
+        long range the years (the first one from the period's start)."""
+        if not self.by_year:
+            return self.months
+        return [max(date(y, 1, 1), self.start) for y in range(self.start.year, self.end.year + 1)]
+
+    @property
+    def multi_year(self) -> bool:
+        return self.start.year != self.end.year
+
+    def bucket_label(self, first: date) -> str:
+        """A row of the per-month break-down: 2026年 (by year), 2025年12月 (a range over
+        several years, or the first month), 3月 (later months of a one-year period)."""
+        if self.by_year:
+            return f"{first.year}年"
+        if self.multi_year or first == month_start(self.start):
+            return f"{first.year}年{first.month}月"
+        return f"{first.month}月"
 
     @property
     def label(self) -> str:
@@ -193,35 +217,74 @@ def _parse_date(value: str | None) -> date | None:
         return None
 
 
-def period_from_args(args, default: str = "month") -> Period:
+def _year(value) -> int | None:
+    try:
+        y = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return y if 2000 <= y <= 2100 else None
+
+
+def period_from_args(args, default: str = "month", notes: list | None = None) -> Period:
     """The period chosen by URL arguments; the current month (or year, with ``default``)
-    when they say nothing usable."""
+    when they say nothing usable — and then, in ``notes``, a message saying so (a period
+    is never changed silently).
+
+    A quarter takes its year from the year box when one is given (the form sends both),
+    else from its own value (``2026-Q2``, as in links)."""
     today = local_today()
+    notes = notes if notes is not None else []
     kind = args.get("period", default)
+    if kind not in ("month", "quarter", "year", "custom"):
+        notes.append(_l("Unknown period: the current month is shown."))
+        kind = "month"
     if kind == "year":
-        try:
-            y = int(args.get("year", today.year))
-            if 2000 <= y <= 2100:
-                return Period.year(y)
-        except ValueError:
-            pass
-        return Period.year(today.year)
+        y = _year(args.get("year", today.year))
+        if y is None:
+            notes.append(_l("The year is not valid (2000–2100): the current year is shown."))
+            y = today.year
+        return Period.year(y)
     if kind == "quarter":
-        try:
-            y, q = (args.get("quarter") or "").split("-Q")
-            if 2000 <= int(y) <= 2100 and 1 <= int(q) <= 4:
-                return Period.quarter(int(y), int(q))
-        except ValueError:
-            pass
-        return Period.quarter(today.year, (today.month - 1) // 3 + 1)
+        raw = (args.get("quarter") or "").strip().upper()
+        y_part, _sep, q_part = raw.rpartition("Q")
+        y = _year(args.get("year")) if args.get("year") else _year(y_part.rstrip("-"))
+        q = int(q_part) if q_part.isdigit() and 1 <= int(q_part) <= 4 else None
+        if y is None or q is None:
+            notes.append(_l("The quarter is not valid: the current quarter is shown."))
+            return Period.quarter(today.year, (today.month - 1) // 3 + 1)
+        return Period.quarter(y, q)
     if kind == "custom":
         start, end = _parse_date(args.get("start")), _parse_date(args.get("end"))
         if start and end and date(2000, 1, 1) <= min(start, end) and max(start, end) <= date(2100, 12, 31):
-            return Period.custom(start, end)
-    first = parse_month(args.get("month"))
+            period = Period.custom(start, end)
+            if period.by_year:
+                notes.append(_l("A range of more than three years is broken down by year."))
+            return period
+        notes.append(_l("The date range is not valid (two dates from 2000 to 2100): the current month is shown."))
+        first = month_start(today)
+        return Period.month(first.year, first.month)
+    first = parse_month(args.get("month")) if args.get("month") else month_start(today)
     if first is None or not date(2000, 1, 1) <= first <= date(2100, 12, 1):
+        notes.append(_l("The month is not valid: the current month is shown."))
         first = month_start(today)
     return Period.month(first.year, first.month)
+
+
+def report_month(value: str | None, notes: list) -> date:
+    """The monthly report's month: the current one when none is given; an invalid or a
+    future month is refused with a message in ``notes`` (the current month is shown)."""
+    current = month_start(local_today())
+    if not value:
+        return current
+    first = parse_month(value)
+    if first is None or first < date(2000, 1, 1):
+        notes.append(_l("“%(value)s” is not a valid month (YYYY-MM): the current month is shown.", value=value))
+        return current
+    if first > current:
+        notes.append(_l("%(month)s has not begun yet: the current month is shown.",
+                        month=f"{first.year}年{first.month}月"))
+        return current
+    return first
 
 
 def _utc_bound(day: date) -> datetime:
@@ -307,8 +370,9 @@ class Figures:
         return [(None, sums[self.root.id])] + [(c, sums[c.id]) for c in children]
 
     def month_rows(self) -> list[tuple[date, dict]]:
+        """Per month of the period (per year for a long range: ``Period.buckets``)."""
         sums = self.rollup(lambda u, c, mi: mi)
-        return [(m, sums[i]) for i, m in enumerate(self.period.months)]
+        return [(m, sums[i]) for i, m in enumerate(self.period.buckets)]
 
     def category_rows(self) -> list[tuple[Category, dict]]:
         """Every active category, and any inactive one with figures."""
@@ -376,7 +440,7 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
     fig = Figures(root=root, period=period, units=units, categories=categories)
     in_tree = Case.unit_id.in_(_subtree_ids(root))
-    months = period.months
+    months = period.buckets
     date_bounds = [max(m, period.start) for m in months]
     dt_bounds = [_utc_bound(d) for d in date_bounds]
     t0, t1 = _utc_bound(period.start), _utc_bound(period.end + timedelta(days=1))
@@ -484,16 +548,28 @@ def confirmations(root: OrgUnit, month: date) -> dict[int, object]:
 
 
 def reporting_status(root: OrgUnit, month: date, units: list[OrgUnit] | None = None) -> dict:
-    """Which villages of the subtree confirmed ``month`` (with or without disputes) and which did not."""
+    """Which villages of the subtree confirmed ``month`` (with or without disputes) and which did not.
+
+    A village that confirmed "no disputes" but has cases registered in the month (one
+    registered after it confirmed) is listed as reported: the report never says "none"
+    next to a count of cases. ``with_cases`` and ``none`` are (village, confirmation)
+    pairs, sorted by the village's code."""
     units = units if units is not None else subtree_units(root)
     villages = [u for u in units if u.tier is Tier.VILLAGE and u.active]
     confirmed = confirmations(root, month)
     by_id = {u.id: u for u in units}
     missing = [v for v in villages if v.id not in confirmed]
+    said_none = [c.unit_id for c in confirmed.values() if not c.had_cases]
+    since = set()
+    if said_none:  # one query: which of them have registered cases in the month after all
+        since = set(db.session.scalars(select(Case.origin_unit_id).where(
+            Case.origin_unit_id.in_(said_none), Case.intake_date.between(month, month_end(month))).distinct()))
+    pairs = sorted(((by_id.get(c.unit_id), c) for c in confirmed.values() if by_id.get(c.unit_id) is not None),
+                   key=lambda pair: pair[0].code)
     return {
         "villages": len(villages),
-        "with_cases": [(by_id.get(c.unit_id), c) for c in confirmed.values() if c.had_cases],
-        "none": [(by_id.get(c.unit_id), c) for c in confirmed.values() if not c.had_cases],
+        "with_cases": [(u, c) for u, c in pairs if c.had_cases or u.id in since],
+        "none": [(u, c) for u, c in pairs if not (c.had_cases or u.id in since)],
         "missing": missing,
     }
 
@@ -518,16 +594,27 @@ def is_village_staff(user) -> bool:
     return may_confirm(user)
 
 
+def may_confirm_none(month: date, today: date | None = None) -> bool:
+    """"No disputes" can be confirmed only for a month that has ended: a running month
+    may still get cases (it can be confirmed as reported once it has some)."""
+    today = today or local_today()
+    return month_end(month) < today
+
+
 def confirm_month(unit: OrgUnit, month: date, by, note: str = ""):
-    """Record the village's confirmation of ``month``; a second one changes nothing and returns the first."""
+    """Record the village's confirmation of ``month``; a second one changes nothing and returns the first.
+    Returns None when the month has no cases and has not ended yet (nothing is recorded)."""
     from .models import MonthlyConfirmation
 
     existing = db.session.scalar(select(MonthlyConfirmation).where(
         MonthlyConfirmation.unit_id == unit.id, MonthlyConfirmation.month == month))
     if existing is not None:
         return existing
+    had_cases = village_had_cases(unit, month) > 0
+    if not had_cases and not may_confirm_none(month):
+        return None
     row = MonthlyConfirmation(unit_id=unit.id, month=month, confirmed_by_id=by.id, confirmed_at=utcnow(),
-                              had_cases=village_had_cases(unit, month) > 0, note=(note or "").strip()[:500])
+                              had_cases=had_cases, note=(note or "").strip()[:500])
     db.session.add(row)
     return row
 
@@ -543,8 +630,14 @@ def confirmable_months(today: date, n: int = 6) -> list[date]:
 SMALL = 3
 
 
+def is_small(value) -> bool:
+    """A count of 1 or 2 (what suppression hides)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < SMALL
+
+
 def shown(value, suppress: bool):
-    """A count as it leaves the unit: 1 and 2 become "<3" when suppressing (0 stays 0)."""
+    """A count as it leaves the unit: 1 and 2 become "<3" when suppressing (0 stays 0).
+    Totals and subtotals too: a total of 1 or 2 identifies as much as a cell does."""
     if suppress and isinstance(value, int) and 0 < value < SMALL:
         return f"<{SMALL}"
     return value

@@ -2,6 +2,7 @@
 villages' monthly confirmations (零报告). A unit outside the user's subtree answers 404
 (``access.get_unit_or_404``); a role without "stats.view" gets 403."""
 from io import BytesIO
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
@@ -41,7 +42,8 @@ def _suppress() -> bool:
 @require("stats.view")
 def index():
     unit = _unit()
-    period = services.period_from_args(request.args, default="year")  # the shape of the year first
+    notes: list = []
+    period = services.period_from_args(request.args, default="year", notes=notes)  # the year's shape first
     fig = services.compute(unit, period)
     month = period.end if period.kind == "month" else None
     status = services.reporting_status(unit, services.month_start(month), list(fig.units.values())) \
@@ -50,7 +52,7 @@ def index():
     tables = {name: charts.chart_data(name, fig) for name in charts.CHARTS}
     return render_template(
         "stats/index.html", unit=unit, period=period, fig=fig, s=fig.summary(), units=_picker_units(),
-        tables=tables, chart_args=chart_args, status=status, today=local_today(),
+        tables=tables, chart_args=chart_args, status=status, today=local_today(), notes=notes,
         may_confirm=services.may_confirm(current_user, unit),
         # Labels whose Chinese has a "%": given from Python, where no formatting runs on them.
         rate_labels={"success_rate": _("Success rate (percent)"),
@@ -71,18 +73,18 @@ def chart(name: str):
     return resp
 
 
-def _report() -> MonthlyReport:
-    unit = _unit()
-    month = services.parse_month(request.args.get("month")) or services.month_start(local_today())
-    return MonthlyReport.build(unit, month, suppress=_suppress())
-
-
 @bp.route("/report")
 @require("stats.view")
 def report():
-    rep = _report()
+    unit = _unit()
+    notes: list = []
+    month = services.report_month(request.args.get("month"), notes)
+    rep = MonthlyReport.build(unit, month, suppress=_suppress())
+    export_args = {"unit": unit.code, "month": rep.period.start.strftime("%Y-%m")}
+    if rep.suppress:
+        export_args["suppress"] = "1"
     return render_template("stats/report.html", rep=rep, unit=rep.unit, units=_picker_units(),
-                           heads=column_labels(), today=local_today(),
+                           heads=column_labels(), today=local_today(), notes=notes, export_args=export_args,
                            may_confirm=services.may_confirm(current_user, rep.unit))
 
 
@@ -92,7 +94,11 @@ def export(fmt: str):
     if fmt not in ("pdf", "xlsx", "csv"):
         abort(404)
     unit = _unit()
-    month = services.parse_month(request.args.get("month")) or services.month_start(local_today())
+    notes: list = []
+    month = services.report_month(request.args.get("month"), notes)
+    if notes:  # an export is made for the month asked for, or not at all
+        flash(str(notes[0]), "danger")
+        return redirect(url_for("stats.report", unit=unit.code, suppress="1" if _suppress() else None))
     with force_locale("zh_Hans_CN"):  # the forms go upward in Chinese, whatever the user's language
         rep = MonthlyReport.build(unit, month, suppress=_suppress())
         if fmt == "pdf":
@@ -100,17 +106,22 @@ def export(fmt: str):
         elif fmt == "xlsx":
             data, mimetype = rep.xlsx_bytes(), XLSX_TYPE
         else:
-            data, mimetype = rep.csv_bytes(), "text/csv; charset=utf-8"
+            data, mimetype = rep.csv_bytes(), "text/csv"  # Flask adds "; charset=utf-8" once
         name = f"{rep.file_stem}.{fmt}"
     _log_export(unit, fmt, rep)
-    # A Chinese file name: Werkzeug adds the RFC 5987 filename* form for it.
-    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    resp = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    # The Chinese name in filename* (RFC 5987), and a meaningful ASCII one for old clients
+    # (Werkzeug's own fallback drops the Chinese and leaves "--2026-11.pdf").
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="{rep.ascii_file_stem}.{fmt}"; filename*=UTF-8\'\'{quote(name, safe="")}')
+    return resp
 
 
 def _log_export(unit: OrgUnit, fmt: str, rep: MonthlyReport) -> None:
     from ..audit.services import record
 
-    record("export", target=unit, details={"what": "monthly_report", "format": fmt,
+    # The unit by name as well: the log is read long after, and ids mean nothing to a reader.
+    record("export", target=unit, details={"what": "monthly_report", "format": fmt, "unit": unit.label,
                                            "month": rep.period.slug, "suppress": rep.suppress})
     db.session.commit()
 
@@ -130,12 +141,16 @@ def confirm():
             flash(_("Choose one of the months shown."), "danger")
         else:
             row = services.confirm_month(unit, month, current_user, request.form.get("note", ""))
-            db.session.commit()
-            flash(_("%(month)s confirmed: %(state)s.", month=f"{month.year}-{month.month:02d}",
-                    state=_("reported") if row.had_cases else _("no disputes")), "success")
+            if row is None:
+                flash(_("“No disputes” can be confirmed once the month has ended."), "danger")
+            else:
+                db.session.commit()
+                flash(_("%(month)s confirmed: %(state)s.", month=f"{month.year}-{month.month:02d}",
+                        state=_("reported") if row.had_cases else _("no disputes")), "success")
         return redirect(request.form.get("next") if request.form.get("next", "").startswith("/stats/")
                         else url_for("stats.confirm"))
     done = {c.month: c for c in db.session.scalars(select(MonthlyConfirmation).where(
         MonthlyConfirmation.unit_id == unit.id, MonthlyConfirmation.month.in_(months)))}
-    rows = [(m, done.get(m), services.village_had_cases(unit, m) if m not in done else None) for m in months]
+    rows = [(m, done.get(m), services.village_had_cases(unit, m) if m not in done else None,
+             services.may_confirm_none(m, today)) for m in months]
     return render_template("stats/confirm.html", unit=unit, rows=rows)

@@ -30,8 +30,13 @@ def _send_form(case, up: bool):
             hints.append(_("The parties live in different places: %(unit)s covers them all.", unit=suggested.label))
         if not form.is_submitted():
             form.to_unit.data = (suggested or case.unit.parent).id
+            advice = {a.reason for a in services.escalation_advice(case)}
             if suggested is not None:
                 form.reason_code.data = EscalationReason.CROSS_AREA.value
+            elif "risk" in advice:
+                form.reason_code.data = EscalationReason.SAFETY.value
+            elif "attempts" in advice:
+                form.reason_code.data = EscalationReason.UNSETTLED.value
     return form, targets, hints
 
 
@@ -55,19 +60,23 @@ def build(case, name: str):
         candidates = list(db.session.scalars(access.mediator_candidates(unit)))
         labels = [(u.id, f"{u.display_name}（{u.unit.name}）") for u in candidates]
         needed = transfer is not None and transfer.from_status != "registered"
-        form.lead_mediator.choices = ([] if needed else [(0, "—")]) + (
-            labels if access.may_assign_others(current_user, unit) else
-            [c for c in labels if c[0] == current_user.id])
+        form.lead_mediator.choices = labels if access.may_assign_others(current_user, unit) else [
+            c for c in labels if c[0] == current_user.id]
         form.co_mediators.choices = labels
-        if not needed:
-            form.lead_mediator.validators = []
+        hints = []
+        if not needed:  # not yet accepted (受理): the unit accepts and assigns it in the usual steps
+            del form.lead_mediator
+            del form.co_mediators
+            hints.append(_("The case has not been accepted (受理) yet: after taking it over, accept and assign it "
+                           "as usual."))
         by_id = {u.id: u for u in candidates}
 
         def data(f):
+            if not needed:
+                return {"note": f.note.data}
             return {"lead_mediator": by_id.get(f.lead_mediator.data),
                     "co_mediators": [by_id[i] for i in f.co_mediators.data or [] if i in by_id],
                     "note": f.note.data}
-        hints = []
         if transfer is not None:
             hints.append(_("From %(unit)s: %(reason)s.", unit=transfer.from_unit.label,
                            reason=_reason_text(transfer)))
@@ -84,7 +93,8 @@ def build(case, name: str):
         def data(f):
             return {"destination": ReferralDestination(f.destination.data) if f.destination.data else None,
                     "destination_name": f.destination_name.data, "referred_on": f.referred_on.data,
-                    "reference": f.reference.data, "note": f.note.data, "end_case": bool(f.end_case.data)}
+                    "reference": f.reference.data, "note": f.note.data, "end_case": bool(f.end_case.data),
+                    "told_other_routes": bool(f.told_other_routes.data)}
         return form, data, []
     if name == "referral_result":
         form = ReferralResultForm()
@@ -97,6 +107,12 @@ def build(case, name: str):
                                 "outcome_on": f.outcome_on.data}, []
     if name == "delegate":
         form = DelegateForm()
+        if not form.is_submitted():
+            from datetime import timedelta
+
+            from ..timeutil import local_today
+
+            form.due_date.data = local_today() + timedelta(days=7)
         units = services.delegation_units(case)
         form.to_unit.choices = [(u.id, u.label) for u in units]
         by_id = {u.id: u for u in units}

@@ -45,6 +45,8 @@ class ReferForm(AppForm):
     reference = StringField(_l("Reference number (their case or document number)"), validators=[_len(64)])
     note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})
     end_case = BooleanField(_l("End the mediation with this referral (调解终止)"))
+    told_other_routes = BooleanField(
+        _l("The parties were told they may turn to arbitration, administrative channels or the courts"))
 
 
 class ReferralResultForm(AppForm):

@@ -101,7 +101,7 @@ def give_back(case, data: dict, by, *, returned: bool) -> dict:
     reason = (data.get("reason") or "").strip()
     transfer = _claim(case, by, TransferStatus.RETURNED if returned else TransferStatus.WITHDRAWN, reason)
     _restore(case, transfer)
-    return {"transfer": transfer.id, "to_unit": transfer.to_unit.label}
+    return {"transfer": transfer.id}
 
 
 def transfers_of(case) -> list[Transfer]:
@@ -254,19 +254,21 @@ def record_referral_result(case, data: dict, by) -> dict:
     referral.outcome = data["outcome_text"].strip()
     referral.outcome_on = data["outcome_on"]
     db.session.flush()
-    return {"referral": referral.id, "destination": referral.destination.value}
+    return {"referral": referral.id, "destination": referral.destination.value,
+            "referral_result": referral.outcome, "result_date": referral.outcome_on.isoformat()}
 
 
 # --- delegated follow-up visits ---------------------------------------------------------------
 
 def delegation_units(case) -> list[OrgUnit]:
-    """Units a visit can be given to: those the case came from, and those below the holder."""
+    """Units a visit can be given to: those the case came from, and those right below the holder."""
     earlier = db.session.scalars(
         select(OrgUnit).join(CaseHolding, CaseHolding.unit_id == OrgUnit.id)
         .where(CaseHolding.case_id == case.id, OrgUnit.id != case.unit_id, OrgUnit.active.is_(True))
     ).all()
+    below = [u for u in case.unit.children if u.active]
     seen, out = set(), []
-    for unit in [*earlier, *hand_down_targets(case)]:
+    for unit in [*earlier, *below]:
         if unit.id not in seen:
             seen.add(unit.id)
             out.append(unit)
