@@ -34,7 +34,18 @@ def _way_back() -> tuple[str | None, str | None]:
     return None, None
 
 
+MAX_ID = 2**31 - 1  # the database's integer ids end here
+
+
 def init_app(app) -> None:
+    @app.before_request
+    def _ids_in_range():
+        """An id no row can have is not found (instead of an integer overflow in the database)."""
+        from flask import abort, request
+
+        if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in (request.view_args or {}).values()):
+            abort(404)
+
     def page(code: int, title: str, text: str, **extra):
         if _wants_json():
             return {"error": title}, code

@@ -56,7 +56,7 @@ def test_agreement_pdf_follows_the_paper_form(mediating, login):
     text = pdf_text(resp.data)
     for expected in ("人民调解协议书", mediating.number, "申请人：张<三>&", "被申请人：周国民", "3204**********1227",
                      "纠纷主要事实、争议事项", "经调解，自愿达成如下协议", "一、三个儿子每月各给母亲生活费600元。",
-                     "二、已垫付医药费8600元三人平摊。", "履行方式、时限", "一、转账；每月5日前", "本协议一式3份",
+                     "二、已垫付医药费8600元三人平摊。", "履行方式、时限", "一、转账；每月5日前", "本协议一式三份",
                      "三十日内共同向人民法院申请司法确认", "当事人张<三>&（签名盖章或按指印）", "人民调解员（签名）",
                      "记录人（签名）", "上阳村人民调解委员会（印）"):
         assert expected in text, expected
@@ -200,3 +200,47 @@ def test_add_a_term_in_place_with_javascript(mediating, login, browser):
         assert page.locator("input[name='terms-5-method']").count() == 1
     finally:
         page.close()
+
+
+def test_the_agreement_date_cannot_predate_the_case(mediating, login):
+    med = login("med-320413109201")
+    page = med.post(f"/cases/{mediating.id}/agreement/", data={
+        "kind": "written", "reached_on": (mediating.intake_date - timedelta(days=1)).isoformat(),
+        "terms-0-content": "每月各给600元。"}).get_data(as_text=True)
+    assert "日期早于案件登记日期" in page
+    assert db.session.scalar(select(Agreement)) is None
+
+
+def test_changing_the_agreement_date_or_kind_is_on_the_timeline(mediating):
+    from mediation.cases.models import CaseEvent
+
+    first = local_today() - timedelta(days=3)
+    make_agreement(mediating, reached_on=first)
+    make_agreement(mediating, reached_on=local_today(), kind=AgreementKind.ORAL)
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == mediating.id,
+                                                        CaseEvent.kind == "agreement").order_by(CaseEvent.id)).all()
+    assert events[0].changes["reached_on"] == first.isoformat() and events[0].changes["kind"] == "written"
+    assert "reached_on_before" not in events[0].changes
+    assert events[1].changes["reached_on"] == local_today().isoformat()
+    assert events[1].changes["reached_on_before"] == first.isoformat()
+    assert events[1].changes["kind"] == "oral" and events[1].changes["kind_before"] == "written"
+
+
+def test_saving_judicial_confirmation_unchanged_adds_no_event(mediating, login):
+    from mediation.cases.models import CaseEvent
+
+    make_agreement(mediating, reached_on=local_today() - timedelta(days=5))
+    med = login("med-320413109201")
+
+    def confirmations():
+        return db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == mediating.id,
+                                                          CaseEvent.kind == "confirmation")).all()
+
+    med.post(f"/cases/{mediating.id}/agreement/confirmation", data={"status": "not_applied"})
+    assert confirmations() == []
+    applied = {"status": "applied", "applied_on": local_today().isoformat(), "court": "金坛区人民法院"}
+    med.post(f"/cases/{mediating.id}/agreement/confirmation", data=applied)
+    med.post(f"/cases/{mediating.id}/agreement/confirmation", data=applied)
+    events = confirmations()
+    assert len(events) == 1 and events[0].changes["confirmation"] == ["not_applied", "applied"]
+    assert events[0].changes["court"] == ["", "金坛区人民法院"]

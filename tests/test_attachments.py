@@ -104,3 +104,65 @@ def test_a_request_too_large_for_the_server_leads_back(case, login, app):
     for referrer in ("https://evil.example/cases/", "http://localhost//evil.example/x"):
         page = med.post("/cases/new", data=big, headers={"Referer": referrer}).get_data(as_text=True)
         assert "evil.example" not in page and 'href="/"' in page
+
+
+def jpeg_bytes(size=(600, 800)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_a_file_can_be_attached_to_a_diary_entry_from_its_card(case, login):
+    from .factories import write_entry
+
+    entry = write_entry(case)
+    med = login("med-320413109201")
+    page = med.get(f"/cases/{case.id}").get_data(as_text=True)
+    card = page.split(f'id="entry-{entry.id}"')[1].split("</article>")[0]
+    assert f'name="entry_id" value="{entry.id}"' in card and 'enctype="multipart/form-data"' in card
+    assert f'action="/cases/{case.id}/attachments/"' in card and "<script" not in card
+    resp = med.post(f"/cases/{case.id}/attachments/", data={
+        "file": (io.BytesIO(jpeg_bytes()), "sign.jpg"), "kind": "session_record", "title": "本次调解签字页",
+        "entry_id": str(entry.id)}, content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"#entry-{entry.id}")
+    attachment = db.session.scalar(select(Attachment))
+    assert attachment.entry_id == entry.id
+    page = med.get(f"/cases/{case.id}").get_data(as_text=True)
+    card = page.split(f'id="entry-{entry.id}"')[1].split("</article>")[0]
+    assert "本次调解签字页" in card and f"/cases/{case.id}/attachments/{attachment.id}" in card
+    # Someone who only reads the case gets no form.
+    page = login("coord-320413106").get(f"/cases/{case.id}")
+    assert page.status_code == 404 or 'name="entry_id"' not in page.get_data(as_text=True)
+
+
+def test_an_entry_of_another_case_is_refused(case, login):
+    from mediation.attachments.models import DocumentKind
+    from mediation.attachments.services import store
+    from mediation.errors import DomainError
+
+    from .factories import make_case, user, write_entry
+
+    other = make_case(applicant="王芳", respondent="李强")
+    advance(other, "accept", "assign")
+    foreign = write_entry(other)
+    resp = login("med-320413109201").post(f"/cases/{case.id}/attachments/", data={
+        "file": (io.BytesIO(jpeg_bytes()), "x.jpg"), "kind": "evidence", "entry_id": str(foreign.id)},
+        content_type="multipart/form-data")
+    assert resp.status_code == 404 and db.session.scalar(select(Attachment)) is None
+    with pytest.raises(DomainError):
+        store(case, by=user("med-320413109201"), data=jpeg_bytes(), filename="x.jpg",
+              kind=DocumentKind.EVIDENCE, entry_id=foreign.id)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("photo_named.pdf", "photo_named.jpg"), ("IMG_1.JPEG", "IMG_1.JPEG"), ("scan", "scan.jpg"),
+    ("合同.v2", "合同.v2.jpg"),
+])
+def test_a_download_carries_the_extension_of_its_content(case, login, name, expected):
+    from urllib.parse import quote
+
+    med = login("med-320413109201")
+    upload(med, case, jpeg_bytes(), name)
+    attachment = db.session.scalar(select(Attachment))
+    disposition = med.get(f"/cases/{case.id}/attachments/{attachment.id}").headers["Content-Disposition"]
+    assert f'filename="{expected}"' in disposition or quote(expected) in disposition, disposition

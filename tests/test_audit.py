@@ -247,3 +247,27 @@ def test_only_station_admins_read_the_log(app, demo, login):
     town = login("town-admin", "Willow-bank-2026")
     assert town.get("/audit/").status_code == 403
     assert 'href="/audit/"' not in town.get("/").get_data(as_text=True)
+
+
+def test_export_details_and_unit_targets_read_in_chinese(app, demo, login):
+    from mediation.cases.workflow import CaseStatus, status_label
+
+    coord = login("coord-320413109")
+    assert coord.get("/cases/export.csv?status=closed&view=mine").status_code in (200, 302)
+    audit.record("export", details={"list": "cases", "format": "csv", "count": 0,
+                                    "filters": {"status": "closed", "unit": "320413109", "q": True}})
+    db.session.commit()
+    month = utcnow().strftime("%Y-%m")
+    assert coord.get(f"/stats/report.csv?unit=320413109&month={month}&suppress=1").status_code == 200
+    town = unit("320413109")
+    page = login("admin").get("/audit/?action=export").get_data(as_text=True)
+    details = page.split('id="audit-events"', 1)[1]
+    for raw in (">filters<", ">list<", ">cases<", ">month<", ">suppress<", ">what<", "monthly_report",
+                '"status"', f"{zh(app, 'Unit')} {town.id}<"):
+        assert raw not in details, raw
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        closed = status_label(CaseStatus.CLOSED)
+    for label in (zh(app, "Filters"), zh(app, "Case list"), zh(app, "Monthly report"), zh(app, "Month"),
+                  zh(app, "Counts under 3 suppressed"), closed, town.name):
+        assert label in details, label
+    assert "audit-unit" in details

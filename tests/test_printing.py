@@ -6,7 +6,10 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from mediation.extensions import db
 from mediation.timeutil import local_today
@@ -395,3 +398,396 @@ def test_ideographic_spaces_are_kept():
         bl = paragraph.blPara
         line = "".join(bl.lines[0][1]) if bl.kind == 0 else "".join(w.text for w in bl.lines[0].words)
         assert line.startswith("申请人　汤桂珍 汉族"), line
+
+
+# --- issue: printing, second round -------------------------------------------------------------------------------
+# Fakes stand for cases and entries where a test is about layout only (as tests/bench.py does).
+
+STEMS = "甲乙丙丁戊己庚辛壬癸丑寅卯辰巳酉戌亥"  # printed nowhere else: what a test writes is found again
+FILLER = STEMS + "，。、；：（）《》“”！？ ABCdef123"
+
+
+def fake_case(n: int = 1, *, parties: int = 2):
+    from types import SimpleNamespace as NS
+
+    from mediation.cases.models import PartyRole
+
+    people = [NS(id=i + 1, role=PartyRole.APPLICANT if i == 0 else PartyRole.RESPONDENT,
+                 name=["汤桂珍", "周国民", "周国华", "周国强"][i], sex=None, ethnicity="汉族", birth_date=None,
+                 id_number="", id_masked="", phone="", address="", occupation="") for i in range(parties)]
+    lead = NS(id=900, display_name="上阳村调解员")
+    return NS(id=n, number=f"（2026）金坛婚调字第{n:04d}号", parties=people, unit=NS(label="上阳村（薛埠镇）"),
+              category=NS(name_zh="赡养"), lead_mediator=lead, co_mediators=[NS(id=901, display_name="薛埠镇调解员")])
+
+
+def fake_entry(**values):
+    from datetime import date
+    from types import SimpleNamespace as NS
+
+    from mediation.diary.models import EntryKind, SessionMode
+
+    data = dict(kind=EntryKind.SESSION, occurred_on=date(2026, 11, 3), start_time=None, duration_minutes=None,
+                place="", mode=SessionMode.JOINT, party_ids=[1, 2], mediator_ids=[], others_present="",
+                author=NS(display_name="上阳村调解员"), issues="", positions={}, proposals="", result="",
+                performance=None, satisfaction=None, remaining_risk="", next_step="", next_date=None, amendments=[],
+                confidential=False)
+    data.update(values)
+    return NS(**data)
+
+
+@pytest.fixture(scope="module")
+def zh():
+    """A request context printing in Chinese, for the documents themselves (no database)."""
+    from flask_babel import force_locale
+
+    from .conftest import make_app
+
+    app = make_app("sqlite://")
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        yield app
+
+
+def pages_of(data: bytes) -> list[str]:
+    return [re.sub(r"\s+", "", p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages]
+
+
+def stems(text: str) -> str:
+    return "".join(ch for ch in text if ch in STEMS)
+
+
+def filler(length: int, breaks: bool, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    chars = [rng.choice(FILLER) for _ in range(length)]
+    if breaks:
+        for _ in range(rng.randint(1, 1 + length // 40)):
+            chars.insert(rng.randint(0, len(chars)), "\n")
+    return "".join(chars)
+
+
+FIELDS = ("issues", "position1", "position2", "proposals", "result", "remaining_risk", "next_step")
+
+
+def printed_order(entry) -> str:
+    """The text of an entry's fields in the order its grid prints them."""
+    return stems(entry.issues + "".join(entry.positions.values()) + entry.proposals + entry.result
+                 + entry.remaining_risk + entry.next_step)
+
+
+def test_the_reported_diary_prints(demo, login):
+    """Regression: one entry with these field lengths gave a 500 (a split paragraph was
+    drawn without its lines: 'CJKParagraph' object has no attribute 'blPara')."""
+    case = make_case()
+    advance(case, "accept", "assign")
+    applicant, respondent = case.parties
+
+    def chinese(n: int, start: int) -> str:  # as typed: Chinese characters only
+        return (STEMS * 100)[start:start + n]
+
+    values = {"issues": chinese(300, 1), "positions": {str(applicant.id): chinese(700, 2),
+                                                       str(respondent.id): chinese(300, 3)},
+              "result": chinese(10, 4), "next_step": chinese(700, 5)}
+    write_entry(case, **values)
+    med = login("med-320413109201")
+    resp = med.get(f"/cases/{case.id}/diary.pdf")
+    assert resp.status_code == 200
+    expected = stems(values["issues"] + values["positions"][str(applicant.id)]
+                     + values["positions"][str(respondent.id)] + values["result"] + values["next_step"])
+    assert stems("".join(pages_of(resp.data))) == expected
+    resp = med.get(f"/diary/book.pdf?month={local_today().strftime('%Y-%m')}")
+    assert resp.status_code == 200 and stems("".join(pages_of(resp.data))) == expected
+
+
+@st.composite
+def diary_entries(draw):
+    from datetime import date, timedelta
+
+    entries = []
+    for n in range(draw(st.integers(1, 6))):
+        text = {f: filler(draw(st.integers(0, 1500)), draw(st.booleans()), draw(st.integers(0, 10**6)))
+                if draw(st.booleans()) else "" for f in FIELDS}
+        positions = {k: v for k, v in (("1", text["position1"]), ("2", text["position2"])) if v}
+        entries.append(fake_entry(occurred_on=date(2026, 11, 1) + timedelta(days=n // 2), positions=positions,
+                                  **{f: text[f] for f in FIELDS if not f.startswith("position")}))
+    return entries
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(entries=diary_entries())
+def test_diary_and_diary_book_print_every_field_whatever_its_length(zh, entries):
+    """Any mix of field lengths (0–1500 characters, with and without line breaks) prints,
+    in the diary and in the diary book, and every character of every field is there,
+    in order, once."""
+    from mediation.printing import documents
+
+    case = fake_case()
+    expected = "".join(printed_order(e) for e in entries)
+    data = documents.diary_pdf(case, entries, author="test")
+    assert stems("".join(pages_of(data))) == expected
+    days: dict = {}
+    for e in entries:
+        days.setdefault(e.occurred_on, []).append((case, e))
+    data = documents.diary_book_pdf("上阳村调解员　2026年11月", sorted(days.items()), author="test")
+    assert stems("".join(pages_of(data))) == expected
+
+
+def jpeg(size=(600, 800)) -> bytes:
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", size, (240, 240, 240)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def attach(client, case, data: bytes, name: str, kind: str, title: str, entry=None):
+    form = {"file": (io.BytesIO(data), name), "kind": kind, "title": title}
+    if entry is not None:
+        form["entry_id"] = str(entry.id)
+    return client.post(f"/cases/{case.id}/attachments/", data=form, content_type="multipart/form-data")
+
+
+def index_starts(reader: PdfReader) -> dict[str, int]:
+    """Each document the index (page 2) names, with the page it gives."""
+    return {name: int(page) for name, page in re.findall(r"\d+\s+(\S+)\s+(\d+)", reader.pages[1].extract_text())}
+
+
+def test_other_files_have_their_own_section_in_the_case_file(busy_case, login, app, tmp_path):
+    """"其他" files used to print straight under the closing report, with no index row
+    nor heading, and a note for an unreadable one on an unlabelled page."""
+    from .factories import make_agreement
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    advance(busy_case, "start", by="med-320413109201")
+    make_agreement(busy_case)
+    med = login("med-320413109201")
+    attach(med, busy_case, jpeg(), "x.jpg", "other", "村委会出具的情况说明")
+    attach(med, busy_case, scan_pdf(1, password="secret"), "locked.pdf", "other", "加密的其他材料")
+    resp = med.get(f"/cases/{busy_case.id}/file.pdf")
+    reader = PdfReader(io.BytesIO(resp.data))
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    starts = index_starts(reader)
+    assert "其他材料" in starts and starts["其他材料"] > starts["结案报告表"]
+    other = starts["其他材料"]
+    assert pages[other - 1].startswith("其他材料") and "村委会出具的情况说明" in pages[other - 1]
+    assert "人民调解结案报告表" not in pages[other - 1]  # a page of its own
+    assert not any("村委会出具的情况说明" in p or "加密的其他材料" in p for p in pages[:other - 1])
+    assert "加密的其他材料" in "".join(pages[other - 1:]) and "无法读取" in "".join(pages[other - 1:])
+
+
+def test_a_file_attached_to_an_entry_goes_with_its_record(busy_case, login, app, tmp_path):
+    from mediation.diary.services import visible_entries
+
+    from .factories import user
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    med = login("med-320413109201")
+    entry = visible_entries(user("med-320413109201"), busy_case)[4]  # 第5次
+    assert attach(med, busy_case, jpeg(), "sign.jpg", "evidence", "第五次调解签字页", entry).status_code == 302
+    reader = PdfReader(io.BytesIO(med.get(f"/cases/{busy_case.id}/file.pdf").data))
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    record = next(n for n, p in enumerate(pages) if "第5次争议焦点" in p)
+    following = next(n for n, p in enumerate(pages) if "第6次争议焦点" in p)
+    placed = [n for n, p in enumerate(pages) if "第五次调解签字页" in p]
+    assert placed and all(record <= n < following for n in placed)
+    assert "证据材料" not in index_starts(reader)  # not in the evidence section as well
+
+
+def test_case_file_cover_names_the_archivist_and_the_file_customarily(busy_case, login):
+    from mediation.agreements.models import AgreementKind
+    from mediation.printing.case_file import file_name
+
+    from .factories import make_agreement
+
+    assert file_name(fake_case(parties=4)) == "汤桂珍与周国民等赡养纠纷"
+    assert file_name(fake_case(parties=2)) == "汤桂珍与周国民赡养纠纷"
+    advance(busy_case, "start", by="med-320413109201")
+    make_agreement(busy_case, kind=AgreementKind.ORAL)
+    advance(busy_case, "conclude", "follow_up", "close", by="med-320413109201")
+    advance(busy_case, "archive")  # by the coordinator, 薛埠镇负责人
+    reader = PdfReader(io.BytesIO(login("med-320413109201").get(f"/cases/{busy_case.id}/file.pdf").data))
+    cover = re.sub(r"\s+", "", reader.pages[0].extract_text())
+    assert "立卷人薛埠镇负责人" in cover and "上阳村调解员" in cover  # the mediator is the 人民调解员
+    starts = index_starts(reader)
+    assert "人民调解口头协议登记表" in starts and "人民调解协议书" not in starts
+    oral = reader.pages[starts["人民调解口头协议登记表"] - 1].extract_text()
+    assert "人民调解口头协议登记表" in re.sub(r"\s+", "", oral)
+
+
+def test_a_follow_up_prints_as_its_record(busy_case, login):
+    from mediation.diary.models import EntryKind, Performance, Satisfaction, SessionMode
+
+    entry = write_entry(busy_case, kind=EntryKind.FOLLOW_UP, mode=SessionMode.PHONE, party_ids=[],
+                        performance=Performance.PARTLY, satisfaction=Satisfaction.BASICALLY, issues="",
+                        result="已付两个月生活费", remaining_risk="三子仍有怨言", next_step="一个月后再回访")
+    resp = login("med-320413109201").get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf")
+    text, _ = text_of(resp.data)
+    assert quote("回访记录") in resp.headers["Content-Disposition"]
+    assert "人民调解回访记录" in text and "人民调解记录" not in text and "（无）" not in text
+    for expected in ("履行情况部分履行", "满意程度基本满意", "遗留风险三子仍有怨言", "已付两个月生活费", "回访方式电话",
+                     "下一步一个月后再回访", "当事人—"):
+        assert expected in text, expected
+    assert "张<三>&" not in text and "李喆堃䶮" not in text  # nobody was ticked present
+
+
+def test_a_record_shows_kind_mode_duration_mediators_and_next_step(busy_case, login):
+    from datetime import time
+
+    from mediation.diary.models import EntryKind, SessionMode
+
+    from .factories import user
+
+    applicant = busy_case.parties[0]
+    entry = write_entry(busy_case, kind=EntryKind.VISIT, mode=SessionMode.SEPARATE, start_time=time(14, 30),
+                        duration_minutes=90, party_ids=[applicant.id], mediator_ids=[user("med-320413109201").id],
+                        next_step="再约三子面谈", next_date=local_today())
+    text, _ = text_of(login("med-320413109201").get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf").data)
+    for expected in ("类型走访", "方式背靠背", "14:30（90分钟）", "调解员上阳村调解员", "下一步再约三子面谈",
+                     "当事人申请人　张<三>&".replace("　", ""), "当事人张<三>&（签名）"):
+        assert expected in text, expected
+    assert "李喆堃䶮" not in text  # not present: neither listed nor asked to sign
+
+
+def test_mediators_may_print_with_confidential_entries_and_the_timeline_says_so(busy_case, login):
+    from mediation.cases.models import CaseEvent
+    from mediation.diary.services import visible_entries
+
+    from .factories import user
+
+    med = login("med-320413109201")
+    page = med.get(f"/cases/{busy_case.id}").get_data(as_text=True)
+    assert f"/cases/{busy_case.id}/diary.pdf?confidential=1" in page and "打印（含保密记录）" in page
+    assert f"/cases/{busy_case.id}/file.pdf?confidential=1" in page
+    page = login("coord-320413109").get(f"/cases/{busy_case.id}").get_data(as_text=True)
+    assert "confidential=1" not in page  # not the case's mediator
+    med.get(f"/cases/{busy_case.id}/diary.pdf?confidential=1")
+    med.get(f"/cases/{busy_case.id}/diary.pdf")
+    entry = visible_entries(user("med-320413109201"), busy_case)[3]
+    med.get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf")
+    printed = [e.changes for e in db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == busy_case.id, CaseEvent.kind == "printed")
+        .order_by(CaseEvent.id))]
+    assert printed[0]["confidential_included"] is True and printed[1]["confidential_included"] is False
+    assert printed[2]["document"] == "session_record" and printed[2]["entry"] == entry.id
+    assert printed[2]["entry_date"] == entry.occurred_on.isoformat() and printed[2]["confidential_included"] is False
+
+
+def test_a_diary_book_print_is_on_the_timeline_of_each_case_in_it(busy_case, login):
+    from mediation.cases.models import CaseEvent
+
+    other = make_case(applicant="王芳", respondent="李强")
+    advance(other, "accept", "assign")
+    write_entry(other, result="另一案进展")
+    month = local_today().strftime("%Y-%m")
+    login("med-320413109201").get(f"/diary/book.pdf?month={month}")
+    for case in (busy_case, other):
+        events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                            CaseEvent.kind == "printed")).all()
+        assert [e.changes["document"] for e in events] == ["diary_book"], case.number
+        assert events[0].changes["month"] == month and events[0].changes["confidential_included"] is False
+        assert events[0].changes["entries"]
+
+
+def test_a_photo_caption_stays_with_its_photo(zh, tmp_path):
+    """Wherever the page ends, a photo's caption is on the photo's page."""
+    from types import SimpleNamespace as NS
+
+    from reportlab.platypus import Spacer
+
+    from mediation.attachments.models import DocumentKind
+    from mediation.printing import case_file, pdf
+
+    photo = NS(id=1, kind=DocumentKind.EVIDENCE, title="现场照片甲", filename="a.jpg", is_image=True,
+               content_type="image/jpeg")
+    for room in range(30, 160, 10):  # points left on the first page above the caption
+        story = [Spacer(1, 722 - room), *case_file._scans([photo], DocumentKind.EVIDENCE,
+                                                            lambda a: io.BytesIO(jpeg()), {}, {})]
+        reader = PdfReader(io.BytesIO(pdf.build(story, title="", author="")))
+        with_photo = [n for n, page in enumerate(reader.pages) if page.images]
+        assert len(with_photo) == 1, room
+        assert "现场照片甲" in reader.pages[with_photo[0]].extract_text(), room
+
+
+def test_an_uploaded_pdfs_title_is_on_the_page_of_its_first_page(zh):
+    from types import SimpleNamespace as NS
+
+    from reportlab.platypus import Spacer
+
+    from mediation.attachments.models import DocumentKind
+    from mediation.printing import case_file, pdf
+
+    scan = NS(id=7, kind=DocumentKind.EVIDENCE, title="银行流水乙", filename="b.pdf", is_image=False,
+              content_type="application/pdf")
+    uploads = {7: case_file.pdf_pages(scan_pdf(2))}
+    for room in range(300, 420, 20):  # around the least room a page of a PDF needs (120 mm)
+        slots: dict = {}
+        story = [Spacer(1, 722 - room), *case_file._scans([scan], DocumentKind.EVIDENCE, None, uploads, slots)]
+        reader = PdfReader(io.BytesIO(pdf.build(story, title="", author="")))
+        first_page = slots[(7, 0)][0]
+        assert "银行流水乙" in reader.pages[first_page - 1].extract_text(), room
+
+
+def test_every_page_of_a_session_record_names_it(zh):
+    """A page that holds only the signatures (or the end of a long record) says which
+    record of which case it is."""
+    from mediation.printing import documents
+
+    case = fake_case()
+    for n in range(20, 48, 3):
+        entry = fake_entry(result="\n".join(f"第{i}段调解经过" for i in range(n)))
+        pages = pages_of(documents.session_record_pdf(case, entry, author="t", committee="上阳村人民调解委员会"))
+        assert len(pages) >= 2
+        for page in pages:
+            assert case.number in page and "人民调解记录" in page, n
+
+
+def test_diary_book_headings_never_stand_alone_and_continued_entries_are_named(zh):
+    from datetime import date, timedelta
+
+    from mediation.printing import documents
+
+    labels = ("时间", "地点", "到场当事人", "记录人", "争议焦点", "意见", "结果与进展", "下一步")
+    heading = re.compile(r"（2026）金坛婚调字第\d{4}号调解(\d\d:\d\d)?(（续）)?")
+    for seed in range(6):
+        days = []
+        for d in range(6):
+            items = [(fake_case(10 * d + i), fake_entry(occurred_on=date(2026, 11, 1) + timedelta(days=d),
+                                                        issues=filler(60 + 170 * ((seed + d + i) % 5), False, i),
+                                                        result=filler(40 * (seed + 1), True, d)))
+                     for i in range(3)]
+            days.append((items[0][1].occurred_on, items))
+        pages = pages_of(documents.diary_book_pdf("上阳村调解员　2026年11月", days, author="t"))
+        for n, page in enumerate(pages):
+            body = page.split(f"第{n + 1}页共")[0]
+            if n:  # a page goes on with a named entry: its day (and case number) first, or an entry's heading
+                assert re.match(r"2026年11月\d+日|（2026）金坛婚调字第", body), (seed, n, body[:40])
+            last = list(heading.finditer(body))[-1]
+            assert any(label in body[last.end():] for label in labels), (seed, n)  # not alone at the foot
+
+
+def test_a_continued_diary_entry_is_named_on_the_next_page(zh):
+    from mediation.printing import documents
+
+    pages = pages_of(documents.diary_pdf(fake_case(), [fake_entry(issues=filler(3000, True, 7))], author="t"))
+    assert len(pages) >= 3
+    for page in pages[1:]:
+        assert page.startswith("1.2026年11月3日调解（续）"), page[:30]
+
+
+def test_signature_labels_never_break_inside_their_brackets(busy_case, login):
+    from .factories import make_agreement
+
+    advance(busy_case, "start", by="med-320413109201")
+    make_agreement(busy_case)
+    raw = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        login("med-320413109201").get(f"/cases/{busy_case.id}/agreement.pdf").data)).pages)
+    assert raw.count("（签名盖章或按指印）：") == 2 and "（签名）：" in raw
+
+
+def test_the_case_list_pagination_is_labelled_in_chinese(demo, login):
+    for n in range(25):
+        make_case(applicant=f"申请人{n}", commit=False)
+    db.session.commit()
+    page = login("coord-320413109").get("/cases/").get_data(as_text=True)
+    assert 'aria-label="Page navigation"' not in page and 'aria-label="分页导航"' in page

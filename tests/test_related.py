@@ -145,3 +145,51 @@ def test_matching_columns_are_indexed(app):
     assert indexes["ix_party_name_phone"] == ["name", "phone"]
     assert "id_hash" in [c for cols in indexes.values() for c in cols]
     assert Category  # noqa: B018
+
+
+def test_edit_form_masked_ids_and_number_forms_still_match(app, demo, login):
+    x_id = "32048219420318122X"
+    mine = register("med-320413109201", [party("周国民"), party("汤桂珍", PartyRole.RESPONDENT, id_number=GOOD_ID)])
+    other = register("med-320413109202", [party("汤桂珍", id_number=GOOD_ID), party("钱丽", PartyRole.RESPONDENT,
+                                                                                   id_number=x_id)])
+    third = register("med-320413109202", [party("王丽娟", phone="13800000301"), party("李四", PartyRole.RESPONDENT)])
+    masked = next(p.id_masked for p in mine.parties if p.name == "汤桂珍")
+    assert "*" in masked
+    coord = login("coord-320413109")
+    # The edit form's live check: the masked number of the stored party (card 1), as FormData.
+    data = coord.post("/related/check", data={"parties-0-name": "周国民", "parties-1-name": "汤桂珍",
+                                              "parties-1-id_number": masked, "exclude": str(mine.id)},
+                      headers={"X-CSRFToken": "x"}).get_json()
+    assert [r.get("id") for r in data["related"]] == [other.id]
+    assert data["related"][0]["reasons"] == ["id"] and data["related"][0]["parties"] == [1]
+    # A masked number is never matched without the case it comes from.
+    data = coord.post("/related/check", json={"parties": [{"name": "", "id_number": masked}]}).get_json()
+    assert data["related"] == []
+    # Full-width digits, a lower-case x; a phone with +86 / 0086 and full-width digits.
+    wide = "３２０４８２１９４２０３１８１２２ｘ"
+    data = coord.post("/related/check", json={"parties": [{"name": "", "id_number": wide}]}).get_json()
+    assert [r["id"] for r in data["related"]] == [other.id]
+    for phone in ("+86 138 0000 0301", "0086-13800000301", "１３８０００００３０１"):
+        data = coord.post("/related/check", json={"parties": [{"name": "王丽娟", "phone": phone}]}).get_json()
+        assert [r["id"] for r in data["related"]] == [third.id], phone
+
+
+def test_restricted_cases_and_protected_phones_are_never_confirmed(app, demo, login):
+    victim = register("med-320413109201", [party("周秀兰", phone="13911112222"),
+                                           party("马某", role=PartyRole.RESPONDENT)])
+    victim.dv_flag = True
+    db.session.commit()
+    elsewhere = login(f"med-{ELSEWHERE}")
+    probe = {"parties": [{"name": "周秀兰", "phone": "13911112222"}]}
+    # A guessed phone of a protected party confirms nothing outside the case.
+    assert "薛埠镇" not in json.dumps(elsewhere.post("/related/check", json=probe).get_json(), ensure_ascii=False)
+    # The same by birth date would be announced; once restricted, not even that.
+    victim.parties[0].birth_date = date(1980, 1, 2)
+    db.session.commit()
+    by_birth = {"parties": [{"name": "周秀兰", "birth_date": "1980-01-02"}]}
+    assert "薛埠镇" in json.dumps(elsewhere.post("/related/check", json=by_birth).get_json(), ensure_ascii=False)
+    victim.restricted = True
+    db.session.commit()
+    for who in (f"med-{ELSEWHERE}", "admin"):
+        answer = json.dumps(login(who).post("/related/check", json=by_birth).get_json(), ensure_ascii=False)
+        assert "薛埠镇" not in answer and "上阳村" not in answer, who

@@ -271,3 +271,106 @@ def test_retention_removes_screening_and_transfer_text_but_keeps_levels(demo, lo
     assert db.session.get(Screening, s.id).level is RiskLevel.ORANGE
     assert "汤家村" not in db.session.scalar(db.select(SafetyPlan.measures).where(SafetyPlan.case_id == case.id))
     assert db.session.scalar(db.select(Transfer.note).where(Transfer.case_id == case.id)) != "周某扬言报复"
+
+
+def test_a_harmed_child_alone_prompts_the_mandatory_report_and_raises_the_level(demo, login):
+    case = advance(make_case(), "accept", "assign")
+    s = services.record(case, case.parties[0], occasion=Occasion.INTAKE, answers=answers(), by=user(MED),
+                        child_harmed=True)
+    db.session.commit()
+    assert s.level is RiskLevel.ORANGE and case.dv_flag
+    assert "强制报告" in login(MED).get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_orange_and_red_refuse_any_face_to_face_meeting_and_red_any_agreement(demo, login):
+    case = advance(make_case(), "accept", "assign", "start")
+    screened(case, (5, 9))
+    for kind in (EntryKind.VISIT, EntryKind.INVESTIGATION, EntryKind.CALL):
+        with pytest.raises(DomainError):
+            write_entry(case, kind=kind, mode=SessionMode.JOINT)
+        db.session.rollback()
+    screened(case, (1,))
+    assert case.risk_level is RiskLevel.RED
+    with pytest.raises(DomainError):
+        make_agreement(case)
+    db.session.rollback()
+    resp = login(MED).post(f"/cases/{case.id}/agreement/", data={"kind": "written", "reached_on": "2026-11-20",
+                                                               "terms-0-content": "每月给付"})
+    from mediation.agreements.services import agreement_of
+
+    assert agreement_of(case) is None and resp.status_code in (200, 302, 403)
+
+
+def test_a_red_case_ends_for_safety_before_mediation_starts(demo, login):
+    case = advance(make_case(), "accept", "assign")
+    screened(case, (3,))
+    med = login(MED)
+    assert "end_for_safety" in med.get(f"/cases/{case.id}").get_data(as_text=True)
+    med.post(f"/cases/{case.id}/do/end_for_safety", data={"version": str(case.version), "reason": "对方扬言杀人"})
+    db.session.refresh(case)
+    assert case.status is CaseStatus.ASSIGNED  # the parties must have been told of their other routes
+    med.post(f"/cases/{case.id}/do/end_for_safety", data={"version": str(case.version), "reason": "对方扬言杀人",
+                                                           "told_other_routes": "y"})
+    db.session.refresh(case)
+    assert case.status is CaseStatus.CONCLUDED and case.outcome is Outcome.TERMINATED
+
+
+def test_closure_needs_every_party_screened_again(demo):
+    case = advance(make_case(), "accept", "assign", "start")
+    write_entry(case)
+    screened(case, (15,))
+    advance(case, "conclude", by=MED, outcome=Outcome.FAILED, told_other_routes=True)
+    screened(case, (), party=1, occasion=Occasion.CLOSURE)
+    with pytest.raises(WorkflowError):
+        workflow.transition(case, "close", by=user(MED))
+    db.session.rollback()
+    screened(case, (), party=0, occasion=Occasion.CLOSURE)
+    workflow.transition(case, "close", by=user(MED))
+    db.session.commit()
+    assert case.status is CaseStatus.CLOSED
+
+
+def test_the_dv_flag_is_not_cleared_by_the_edit_form_and_archived_cases_take_no_screening(demo, login):
+    from mediation.cases.services import _check_risk_change
+
+    case = advance(make_case(dv_flag=True), "accept", "assign")
+    with pytest.raises(DomainError):
+        _check_risk_change(case, {"dv_flag": False, "risk_level": case.risk_level}, user(MED))
+    case.status = CaseStatus.ARCHIVED
+    db.session.commit()
+    assert not services.may_screen(user(MED), case)
+    assert login(MED).get(f"/cases/{case.id}/screening/new").status_code == 403
+
+
+def test_a_lead_turned_flagged_case_hides_its_place_and_phone(demo, login):
+    grid = login("grid-320413109201")
+    grid.post("/leads/new", data={"who": "8组李家", "where": "上阳村8组66号", "what": "丈夫打人",
+                                  "urgency": "urgent", "contact_phone": "13977778888"})
+    from mediation.leads.models import Lead
+
+    lead = db.session.scalar(db.select(Lead))
+    page = login(MED).get(f"/cases/new?lead={lead.id}").get_data(as_text=True)
+    assert "上阳村8组66号" in page  # offered as the first party's address, not the summary
+    case = make_case(summary=lead.what)
+    lead.case_id = case.id
+    case.dv_flag = True
+    db.session.commit()
+    listing = login(COORD).get("/leads/").get_data(as_text=True)
+    assert "13977778888" not in listing and "上阳村8组66号" not in listing
+
+
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(demo, app):
+    client = app.test_client()
+    client.post("/login", data={"username": MED, "password": "jintan-demo"})
+    cookie = client.get_cookie("session")
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/").status_code == 302
+
+
+def test_huge_ids_are_not_found(demo, login):
+    med = login(MED)
+    for path in ("/cases/99999999999999999999999", "/inbox/99999999999999999999", "/cases/1/screening/9999999999999"):
+        assert med.get(path).status_code == 404, path

@@ -4,7 +4,7 @@ reports, access, and a bounded number of queries per page."""
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -280,12 +280,13 @@ def test_monthly_xlsx_csv_and_pdf(demo, login, app):
 
 def test_zero_reports(demo, login, app):
     month = _month_arg()
+    last_month = services.add_months(services.month_start(local_today()), -1)
     coord = login(TOWN)
     villages = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit("320413109").id,
                                                         OrgUnit.active.is_(True))).all()
     html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
     assert f'data-missing="{len(villages)}"' in html and 'data-unit="320413109201"' in html
-    # 上阳村 has a case this month: "reported"; 薛埠村 has none: "no disputes".
+    # 上阳村 has a case this month: "reported"; 薛埠村 has none: "no disputes" only once the month is over.
     make_case(intake_date=local_today())
     v1 = login(V1)
     assert "/stats/confirm" in v1.get("/").get_data(as_text=True)
@@ -293,20 +294,180 @@ def test_zero_reports(demo, login, app):
     assert f'data-month="{month}"' in page
     assert v1.post("/stats/confirm", data={"month": month}).status_code == 302
     assert v1.post("/stats/confirm", data={"month": month, "note": "again"}).status_code == 302  # no second row
-    assert login(V2).post("/stats/confirm", data={"month": month, "note": "本月无纠纷"}).status_code == 302
-    assert login(V2).post("/stats/confirm", data={"month": "2001-01"}).status_code == 302  # not offered: ignored
+    v2 = login(V2)
+    assert "confirm-later" in v2.get("/stats/confirm").get_data(as_text=True)  # the running month: not yet
+    assert v2.post("/stats/confirm", data={"month": month, "note": "本月无纠纷"}).status_code == 302
+    assert v2.post("/stats/confirm", data={"month": last_month.strftime("%Y-%m"),
+                                           "note": "上月无纠纷"}).status_code == 302
+    assert v2.post("/stats/confirm", data={"month": "2001-01"}).status_code == 302  # not offered: ignored
     rows = db.session.scalars(select(MonthlyConfirmation)).all()
-    assert {(r.unit.code, r.had_cases) for r in rows} == {("320413109201", True), ("320413109202", False)}
+    assert {(r.unit.code, r.month, r.had_cases) for r in rows} == {
+        ("320413109201", services.month_start(local_today()), True), ("320413109202", last_month, False)}
     html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
-    assert f'data-missing="{len(villages) - 2}"' in html and 'data-none="1"' in html and 'data-reported="1"' in html
+    assert f'data-missing="{len(villages) - 1}"' in html and 'data-none="0"' in html and 'data-reported="1"' in html
     missing = html.split('id="report-missing"', 1)[1].split("</ul>", 1)[0]
-    assert "320413109201" not in missing and "320413109202" not in missing and "320413109203" in missing
+    assert "320413109201" not in missing and "320413109202" in missing and "320413109203" in missing
+    html = coord.get(f"/stats/report?month={last_month:%Y-%m}").get_data(as_text=True)
+    assert 'data-none="1"' in html and "上阳村" not in html.split('id="report-none"', 1)[1].split("</ul>")[0]
     # The station sees the whole district's villages; another town's coordinator not these.
     html = login("admin").get(f"/stats/report?month={month}").get_data(as_text=True)
     assert 'data-villages="131"' in html
     # Only a village's own staff confirm.
     for who in (TOWN, "admin", "grid-320413109201", "stats"):
         assert login(who).post("/stats/confirm", data={"month": month}).status_code == 403, who
+
+
+def test_report_with_suppression_renders(demo, login):
+    make_case(intake_date=local_today())
+    resp = login(TOWN).get(f"/stats/report?unit=320413109&month={_month_arg()}&suppress=1")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    exports = html.split('id="report-exports"', 1)[1].split("</div>", 1)[0]
+    assert exports.count("suppress=1") == 3 and "&lt;3" in html
+
+
+def _bar_charts(d):
+    return [c for c in d.contents if hasattr(c, "barLabelArray")]
+
+
+def test_suppressed_charts_reveal_no_small_counts(demo, login, app):
+    from pypdf import PdfReader
+
+    from mediation.stats import charts
+
+    make_case(intake_date=local_today())
+    make_case(intake_date=local_today())
+    period = services.Period.month(local_today().year, local_today().month)
+    fig = services.compute(unit("320413109"), period, current=False)
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        for name in ("month", "category", "unit"):
+            (plain,) = _bar_charts(charts.drawing(name, fig))
+            assert any(v == 2 for row in plain.data for v in row), name  # unsuppressed: the exact 2
+            (chart,) = _bar_charts(charts.drawing(name, fig, suppress=True))
+            values = [v for row in chart.data for v in row]
+            labels = [x for row in chart.barLabelArray for x in row]
+            assert not any(0 < v < 3 for v in values), (name, values)
+            assert "<3" in labels and "1" not in labels and "2" not in labels, (name, labels)
+        svg = charts.svg("outcome", fig)
+        assert "Noto" in svg
+    # The PDF's charts: no small value label, and the note saying why.
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        login(TOWN).get(f"/stats/report.pdf?month={_month_arg()}&suppress=1").data)).pages)
+    assert "<3" in text and "不绘制高度" in text
+
+
+def test_custom_range_is_not_cut_and_long_ranges_go_by_year(demo, login, app):
+    with app.test_request_context():
+        notes = []
+        period = services.period_from_args({"period": "custom", "start": "2000-01-01", "end": "2026-12-31"},
+                                           notes=notes)
+        assert (period.start.isoformat(), period.end.isoformat()) == ("2000-01-01", "2026-12-31")
+        assert period.by_year and len(period.buckets) == 27 and notes
+        fig = services.compute(unit("320413109"), period, current=False)
+        assert [m.year for m, _s in fig.month_rows()] == list(range(2000, 2027))
+        short = services.period_from_args({"period": "custom", "start": "2024-01-01", "end": "2026-12-31"})
+        assert not short.by_year and len(short.buckets) == 36
+    make_case(intake_date=local_today())
+    page = login(TOWN).get("/stats/?period=custom&start=2000-01-01&end=2026-12-31").get_data(as_text=True)
+    assert "2000-01-01 — 2026-12-31" in page and "stats-note" in page and "2000年" in page
+    assert login(TOWN).get("/stats/?period=custom&start=2000-01-01&end=nonsense").status_code == 200
+
+
+def test_months_carry_their_year_in_multi_year_ranges(demo, app):
+    from mediation.stats import charts
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        period = services.Period.custom(date(2025, 12, 1), date(2026, 3, 31))
+        fig = services.compute(unit("320413109"), period, current=False)
+        labels = [label for label, _v in charts.month_data(fig)[2]]
+        assert labels == ["2025年12月", "2026年1月", "2026年2月", "2026年3月"]
+        fig = services.compute(unit("320413109"), services.Period.year(2026), current=False)
+        assert [label for label, _v in charts.month_data(fig)[2]][:2] == ["2026年1月", "2月"]
+
+
+def test_quarter_takes_the_year_box_and_fields_follow_the_period(demo, login):
+    page = login(TOWN).get("/stats/?period=quarter&quarter=2026-Q1&year=2025").get_data(as_text=True)
+    assert '<span id="stats-period">2025年第1季度</span>' in page
+    assert 'data-period-field="month"' in page and 'data-period-field="custom"' in page
+    assert 'data-period-field="quarter year"' in page
+    from pathlib import Path
+
+    js = (Path(__file__).resolve().parents[1] / "mediation/static/app.js").read_text()
+    assert "data-period-field" in js and "stats-quarter" in js
+
+
+def test_future_and_invalid_months_are_refused_visibly(demo, login):
+    coord = login(TOWN)
+    current = local_today().strftime("%Y-%m")
+    future = services.add_months(services.month_start(local_today()), 2).strftime("%Y-%m")
+    for month in (future, "2027-13", "garbage"):
+        html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
+        assert "report-note" in html, month
+        assert f'value="{current}"' in html, month
+    assert "report-note" not in coord.get(f"/stats/report?month={current}").get_data(as_text=True)
+    assert coord.get(f"/stats/report.pdf?month={future}").status_code == 302
+
+
+def test_export_buttons_and_download_headers(demo, login):
+    from pathlib import Path
+
+    coord = login(TOWN)
+    month = _month_arg()
+    html = coord.get(f"/stats/report?month={month}").get_data(as_text=True)
+    assert 'class="d-flex flex-wrap align-items-center gap-2 mb-3 report-exports"' in html
+    css = (Path(__file__).resolve().parents[1] / "mediation/static/app.css").read_text()
+    rule = css.split(".report-exports .btn {", 1)[1].split("}", 1)[0]
+    assert "inline-flex" in rule and "align-items: center" in rule
+    resp = coord.get(f"/stats/report.csv?month={month}")
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+    disposition = coord.get(f"/stats/report.pdf?month={month}").headers["Content-Disposition"]
+    assert f'filename="monthly-report-320413109-{month}.pdf"' in disposition
+    assert "filename*=UTF-8''" in disposition
+
+
+def test_pdf_layout_periods_own_row_and_village_labels(demo, login, app):
+    from pypdf import PdfReader
+
+    from mediation.stats import charts, pdf
+
+    month = _month_arg()
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        period = services.Period.month(local_today().year, local_today().month)
+        fig = services.compute(unit("320413109"), period, current=False)
+        rows = charts.unit_data(fig)[2]
+        assert "本级" in rows[0][0] and rows[0][1] == [0, 0]  # kept at 0
+        table = pdf._table([["项目", "调解成功（含部分成功）"], ["a", "1"]], widths=[90, 70])
+        assert all(hasattr(c, "wrap") for c in table._cellvalues[0])  # header cells wrap
+    reader = PdfReader(io.BytesIO(login("admin").get(f"/stats/report.pdf?month={month}").data))
+    pages = [p.extract_text() for p in reader.pages]
+    assert "各月案件数" in pages[0] and "年度累计" in pages[0]  # what each chart covers
+    assert "各类别案件数" in pages[1] and "各单位案件数" in pages[1]  # two charts to a page
+    text = "".join(p.extract_text() for p in reader.pages).replace("\n", "")
+    assert len(set(re.findall(r"新河村（(\w+?)）", text))) >= 2, "villages named with their town"
+
+
+def test_zero_report_notes_and_a_none_contradicted_by_cases(demo, login, app):
+    from mediation.users.models import User  # noqa: F401
+
+    month = services.month_start(local_today())
+    v2 = unit("320413109202")
+    # A "none" kept from before the rule (or made on a day the month still looked empty)...
+    db.session.add(MonthlyConfirmation(unit_id=v2.id, month=month, confirmed_by_id=user(V2).id,
+                                       had_cases=False, note="网格员已走访全村"))
+    db.session.commit()
+    coord = login(TOWN)
+    html = coord.get(f"/stats/report?month={month:%Y-%m}").get_data(as_text=True)
+    assert 'data-none="1"' in html and "网格员已走访全村" in html
+    csv_text = coord.get(f"/stats/report.csv?month={month:%Y-%m}").data.decode("utf-8-sig")
+    assert "网格员已走访全村" in csv_text
+    suppressed = coord.get(f"/stats/report.csv?month={month:%Y-%m}&suppress=1").data.decode("utf-8-sig")
+    assert "网格员已走访全村" not in suppressed
+    assert "网格员已走访全村" not in coord.get(f"/stats/report?month={month:%Y-%m}&suppress=1").get_data(as_text=True)
+    # ...and then a case registered that month: listed as reported, never "no disputes".
+    make_case(by=V2, intake_date=local_today())
+    html = coord.get(f"/stats/report?month={month:%Y-%m}").get_data(as_text=True)
+    assert 'data-none="0"' in html and 'data-reported="1"' in html
+    assert 'data-unit="320413109202"' in html.split('id="report-reported"', 1)[1].split("</ul>")[0]
 
 
 def test_pages_run_a_bounded_number_of_queries(demo, login, app):

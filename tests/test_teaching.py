@@ -212,3 +212,56 @@ def test_only_closed_cases_by_their_mediators(app, demo, login):
     assert db.session.scalar(select(func.count(TeachingCase.id))) == 0
     assert login("coord-320413109").post(f"/teaching/from-case/{case.id}").status_code == 302  # a manager
     assert db.session.scalar(select(func.count(TeachingCase.id))) == 1
+
+
+def rare_surname_case() -> Case:
+    """A closed case of the 笪 family (a rare surname), with a grid worker of the same surname."""
+    author = user("med-320413109201")
+    values = {
+        "category_id": category().id, "source": Source.PARTY, "referrer": "", "intake_date": date(2026, 2, 7),
+        "summary": "网格员笪小军反映，笪俊与母亲吕秀英因房屋翻建发生争执，小俊说母亲偏心，邻居都叫他阿俊。"
+                   "2026年2月7日在上阳村1组9号调解，（2026）金坛婚调字第0099号另案。",
+        "claims": "笪俊要求母亲把老宅给他。", "amount_in_dispute": None,
+        "people_involved": 3, "children_involved": 0, "is_major": False, "is_mass": False,
+        "risk_level": RiskLevel.NONE, "dv_flag": False, "consent_to_mediate": True,
+        "rights_notice_date": date(2026, 2, 7),
+    }
+    parties = [party("笪俊", PartyRole.APPLICANT), party("吕秀英", PartyRole.RESPONDENT, relationship="申请人之母")]
+    case = services.register_case(unit=author.unit, values=values, parties=parties, by=author)
+    db.session.commit()
+    advance(case, "accept", "assign", "start")
+    write_entry(case, kind=EntryKind.SESSION, mode=SessionMode.JOINT, issues="老宅翻建", result="双方同意",
+                next_step="")
+    advance(case, "conclude", "follow_up", "close")
+    return case
+
+
+def test_drafts_and_the_check_cover_staff_kin_numbers_dates_addresses_and_units(app, demo, login):
+    case = rare_surname_case()
+    mediator = user("med-320413109201").display_name
+    med = login("med-320413109201")
+    med.post(f"/teaching/from-case/{case.id}")
+    tc = db.session.scalar(select(TeachingCase))
+    text = teaching_text(tc)
+    for secret in ("笪小军", "笪俊", "小俊", "阿俊", "婚调字", "0099", "2月7日", "1组9号", "上阳", "金坛", mediator):
+        assert secret not in text, (secret, text)
+    assert "笪某" in text and "吕某" in text
+    assert Redactor(case).findings(text) == []
+    good = form_data(tc)
+    checks = [
+        (case.number, "案号"), ("（2026）金坛婚调字第0003号", "案号"), ("2026年2月7日", "2026年2月7日"),
+        ("2月7日", "2月7日"), ("2026-02-07", "2026-02-07"), ("1组9号", "1组9号"), ("3号楼", "3号楼"),
+        ("门牌12号", "门牌"), ("上阳村", "上阳村"), ("金坛", "金坛"), ("直溪", "直溪"), ("儒林镇", "儒林"),
+        (mediator, mediator), ("小俊", "小俊"), ("阿俊", "阿俊"), ("老俊", "老俊"), ("笪小军", "笪小军"),
+    ]
+    for bad, shown in checks:
+        resp = med.post(f"/teaching/{tc.id}/edit", data=dict(good, legal_point=f"要点：{bad}。"))
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and shown in page and "仍含有" in page, bad
+        db.session.expire_all()
+        assert db.session.get(TeachingCase, tc.id).legal_point == "", bad
+    # Common surnames are not taken for relatives; ordinary words stay.
+    redactor = Redactor(case)
+    assert redactor.findings("王小军来了，笪某给钱给他。文化程度不高。") == []
+    resp = med.post(f"/teaching/{tc.id}/edit", data=dict(good, legal_point="《民法典》第1067条：子女应当赡养父母。"))
+    assert resp.status_code == 302

@@ -115,10 +115,11 @@ def test_admin_creates_edits_deactivates_and_resets(login, app, demo):
     page = admin.post("/users/new", data=dict(form, username="li.na", phone="12345")).get_data(as_text=True)
     assert "11 位手机号" in page and 'value="li.na"' in page
     # Logged in elsewhere, then deactivated: that session ends and login fails.
+    assert user.must_change_password  # the admin set it: the user chooses their own at first login
     other = login("wang.fang", "Lotus-pond-77")
-    assert other.get("/").status_code == 200
+    assert other.get("/account/password").status_code == 200
     admin.post(f"/users/{user.id}/active", data={"active": "0"})
-    assert other.get("/").status_code == 302
+    assert other.get("/account/password").status_code == 302
     assert post_login(app.test_client(), "wang.fang", "Lotus-pond-77").status_code == 200
     admin.post(f"/users/{user.id}/active", data={"active": "1"})
     # Reset: a one-time password shown once, to be changed at once.

@@ -24,7 +24,7 @@ def agreement_of(case: Case) -> Agreement | None:
 
 
 def can_edit(user, case: Case) -> bool:
-    return case.status in EDITABLE and access.acts_on(user, case)
+    return case.status in EDITABLE and access.acts_on(user, case) and case.risk_level.value != "red"
 
 
 def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, facts: str, disputed_points: str,
@@ -35,13 +35,18 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
     """
     if not can_edit(by, case):
         raise DomainError(_("The agreement can be recorded only while the case is in mediation."))
+    if case.risk_level.value == "red":
+        raise DomainError(_("At red risk mediation is suspended: no agreement can be recorded."))
     terms = [t for t in terms if (t.get("content") or "").strip()]
     if not terms:
         raise DomainError(_("Enter at least one agreed term."), field="terms")
     if reached_on > local_today():
         raise DomainError(_("The date is in the future."), field="reached_on")
+    if reached_on < case.intake_date:
+        raise DomainError(_("The date is before the case was registered."), field="reached_on")
     agreement = agreement_of(case)
     created = agreement is None
+    before = None if created else (agreement.kind.value, agreement.reached_on.isoformat())
     if created:
         agreement = Agreement(case_id=case.id, created_by=by, reached_on=reached_on)
         db.session.add(agreement)
@@ -53,8 +58,15 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
     agreement.terms = [AgreementTerm(position=i, content=t["content"].strip(), method=(t.get("method") or "").strip(),
                                      deadline=(t.get("deadline") or "").strip()) for i, t in enumerate(terms)]
     agreement.updated_at = utcnow()
+    # The terms, the kind and the date reached; what the kind and the date were before, when changed.
+    changes = {"terms": [t.content for t in agreement.terms], "kind": kind.value,
+               "reached_on": reached_on.isoformat()}
+    if before is not None and before[0] != kind.value:
+        changes["kind_before"] = before[0]
+    if before is not None and before[1] != reached_on.isoformat():
+        changes["reached_on_before"] = before[1]
     db.session.add(CaseEvent(case=case, actor=by, kind="agreement", from_status=case.status, to_status=case.status,
-                             changes={"terms": [t.content for t in agreement.terms], "kind": kind.value}))
+                             changes=changes))
     db.session.flush()
     return agreement
 
@@ -80,14 +92,24 @@ def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirm
         raise DomainError(_("The decision cannot predate the application."), field="decided_on")
     if applied_on and applied_on < agreement.reached_on:
         raise DomainError(_("The application cannot predate the agreement."), field="applied_on")
-    old = agreement.confirmation.value
+    def state(status, applied_on, decided_on, court, note) -> dict:
+        return {"confirmation": status.value, "applied_on": applied_on.isoformat() if applied_on else None,
+                "decided_on": decided_on.isoformat() if decided_on else None, "court": court, "note": note}
+
+    old = state(agreement.confirmation, agreement.confirmation_applied_on, agreement.confirmation_decided_on,
+                agreement.confirmation_court, agreement.confirmation_note)
+    new = state(status, applied_on, decided_on, court.strip(), note.strip())
+    if new == old:
+        return  # saved without a change: nothing to record
     agreement.confirmation = status
     agreement.confirmation_applied_on = applied_on
     agreement.confirmation_decided_on = decided_on
     agreement.confirmation_court = court.strip()
     agreement.confirmation_note = note.strip()
+    changes = {"confirmation": [old["confirmation"], new["confirmation"]]}
+    changes |= {f: [old[f], new[f]] for f in ("applied_on", "decided_on", "court") if old[f] != new[f]}
     db.session.add(CaseEvent(case=case, actor=by, kind="confirmation", from_status=case.status,
-                             to_status=case.status, changes={"confirmation": [old, status.value]}))
+                             to_status=case.status, changes=changes))
     db.session.flush()
 
 

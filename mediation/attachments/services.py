@@ -42,8 +42,23 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, title: str = "",
           entry_id: int | None = None) -> Attachment:
-    """:raise DomainError: not allowed, empty, too large, or not a JPEG/PNG/WebP/PDF."""
-    if not access.acts_on(by, case):
+    """A file for the case, or for one of its diary entries (``entry_id``: whoever may
+    write the case's diary may attach to its entries).
+
+    :raise DomainError: not allowed, an entry of another case, empty, too large, or not
+        a JPEG/PNG/WebP/PDF.
+    """
+    if entry_id is not None:
+        from ..diary import services as diary
+        from ..diary.models import DiaryEntry
+
+        entry = db.session.get(DiaryEntry, entry_id)
+        if entry is None or entry.case_id != case.id:
+            raise DomainError(_("This diary entry is not one of this case's."), field="entry_id")
+        allowed = access.acts_on(by, case) or diary.can_write(by, case)
+    else:
+        allowed = access.acts_on(by, case)
+    if not allowed:
         raise DomainError(_("You may not do this on this case."))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
@@ -77,9 +92,32 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
                             has_thumbnail=thumb is not None, uploaded_by=by)
     db.session.add(attachment)
     db.session.add(CaseEvent(case=case, actor=by, kind="attached", from_status=case.status, to_status=case.status,
-                             changes={"file": attachment.filename, "kind": kind.value}))
+                             changes={"file": attachment.filename, "kind": kind.value,
+                                      **({"entry": entry_id} if entry_id is not None else {})}))
     db.session.flush()
     return attachment
+
+
+EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"), "image/png": (".png",), "image/webp": (".webp",),
+              "application/pdf": (".pdf",)}
+KNOWN_SUFFIXES = frozenset(x for xs in EXTENSIONS.values() for x in xs) | {".gif", ".heic", ".heif", ".bmp",
+                                                                             ".tif", ".tiff"}
+
+
+def download_name(attachment: Attachment) -> str:
+    """The name a file downloads under: as uploaded, but with the extension of the type
+    found in its content (a JPEG uploaded as photo.pdf downloads as photo.jpg)."""
+    name = attachment.filename or "file"
+    wanted = EXTENSIONS.get(attachment.content_type)
+    if not wanted:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix.lower()}" if dot else ""
+    if suffix in wanted:
+        return name
+    if dot and stem and suffix in KNOWN_SUFFIXES:
+        name = stem
+    return name + wanted[0]
 
 
 def path_of(attachment: Attachment, thumbnail: bool = False) -> Path:

@@ -46,8 +46,12 @@ def upload(case_id: int):
     case = access.get_case_or_404(case_id)
     form = UploadForm()
     entry_id = request.form.get("entry_id", type=int)
-    if entry_id is not None and entry_id not in {e.id for e in diary.visible_entries(current_user, case)}:
+    if request.form.get("entry_id") and entry_id is None:
         abort(404)
+    if entry_id is not None and entry_id not in {e.id for e in diary.visible_entries(current_user, case)}:
+        abort(404)  # not an entry of this case, or one the user may not see
+    back = url_for("cases.detail", case_id=case.id,
+                   _anchor=f"entry-{entry_id}" if entry_id is not None else "attachments")
     if form.validate_on_submit() and form.file.data:
         try:
             services.store(case, by=current_user, data=form.file.data.read(), filename=form.file.data.filename,
@@ -60,7 +64,7 @@ def upload(case_id: int):
             flash(_("File attached."), "success")
     else:
         flash_errors(form, fallback=_("Choose a file."))
-    return redirect(url_for("cases.detail", case_id=case.id, _anchor="attachments"))
+    return redirect(back)
 
 
 @bp.route("/<int:attachment_id>")
@@ -69,7 +73,7 @@ def download(case_id: int, attachment_id: int):
     _case, attachment = _visible(case_id, attachment_id)
     # Always a download with the type found in the content: never shown inline as a page.
     return send_file(services.path_of(attachment), mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.filename, max_age=0)
+                     download_name=services.download_name(attachment), max_age=0)
 
 
 @bp.route("/<int:attachment_id>/thumbnail.jpg")

@@ -38,6 +38,8 @@ ACTIONS = {
     "export": _l("Exported"),
     "case.transition": _l("Case step"),
     "case.open_restricted": _l("Restricted case opened"),
+    "case.create": _l("Case registered"),
+    "case.risk": _l("Risk level changed"),
     "case.legal_hold": _l("Legal hold changed"),
     "admin.user_create": _l("Account created"),
     "admin.user_update": _l("Account changed"),
@@ -64,6 +66,27 @@ DETAIL_LABELS = {
     "unit": _l("Unit"), "roles": _l("Roles"), "active": _l("Active"), "hold": _l("Legal hold"),
     "name": _l("Name"), "code": _l("Code"), "parent": _l("Parent unit"), "retention_years": _l("Retention (years)"),
     "format": _l("Format"), "count": _l("Count"), "minutes": _l("Minutes"), "case": _l("Case"), "phone": _l("Phone"),
+    # Exports (search/export.py: the case list; stats/views.py: the monthly report).
+    "what": _l("Exported"), "list": _l("List"), "month": _l("Month"), "suppress": _l("Counts under 3 suppressed"),
+    "filters": _l("Filters"),
+}
+# How the viewer names some details' values (key -> value -> label).
+VALUE_LABELS = {
+    "what": {"monthly_report": _l("Monthly report")},
+    "list": {"cases": _l("Case list")},
+    "format": {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"},
+}
+# The case list's filters, as an export records them (cases/views.py: filtered_cases).
+FILTER_LABELS = {
+    "view": _l("Scope"), "unit": _l("Unit"), "category": _l("Category"), "risk": _l("Risk level"),
+    "from": _l("From date"), "to": _l("To date"), "overdue": _l("Overdue"), "open": _l("Open cases"),
+    "incoming": _l("Waiting for my unit"), "q": _l("Search text"), "status": _l("Status"), "sort": _l("Order"),
+    "format": _l("Format"),
+}
+FILTER_VALUE_LABELS = {
+    "view": {"subtree": _l("All cases I may see"), "mine": _l("My cases"), "unit": _l("My unit's cases")},
+    "sort": {"newest": _l("Newest first"), "oldest": _l("Oldest first"), "number": _l("By case number"),
+             "due": _l("By due date")},
 }
 TARGET_TYPES = {
     "case": _l("Case"), "party": _l("Party"), "user": _l("Account"), "unit": _l("Unit"),

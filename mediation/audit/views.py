@@ -11,7 +11,15 @@ from sqlalchemy import or_, select
 from ..access import require
 from ..extensions import db
 from .models import AuditEvent
-from .services import ACTIONS, DETAIL_LABELS, TARGET_TYPES, is_station_admin
+from .services import (
+    ACTIONS,
+    DETAIL_LABELS,
+    FILTER_LABELS,
+    FILTER_VALUE_LABELS,
+    TARGET_TYPES,
+    VALUE_LABELS,
+    is_station_admin,
+)
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
@@ -41,6 +49,11 @@ def audit_value(value, key: str = "", action: str = "") -> str:
         return str(TRANSITIONS[value].label)
     if key == "field" and value == "id_number":
         return _("ID number")
+    if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
+        return str(VALUE_LABELS[key][value])
+    if key == "filters" and isinstance(value, dict):
+        return "；".join(f"{FILTER_LABELS.get(k, k)}：{_filter_value(k, v)}" for k, v in sorted(
+            value.items(), key=lambda kv: list(FILTER_LABELS).index(kv[0]) if kv[0] in FILTER_LABELS else 99)) or "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if value is None or value == "":
@@ -52,6 +65,42 @@ def audit_value(value, key: str = "", action: str = "") -> str:
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
         return "、".join(str(v) for v in value) or "—"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _filter_value(key: str, value) -> str:
+    """A case-list filter's value by name: a status, risk level, unit or category, yes/no."""
+    from ..cases.models import Category, RiskLevel
+    from ..cases.workflow import CaseStatus, status_label
+    from ..labels import RISK_LABELS
+    from ..org.models import OrgUnit
+
+    if key == "q" and value is True:
+        return _("yes (the text is not kept)")
+    if isinstance(value, str) and value in FILTER_VALUE_LABELS.get(key, {}):
+        return str(FILTER_VALUE_LABELS[key][value])
+    if key == "status" and value in {s.value for s in CaseStatus}:
+        return status_label(CaseStatus(value))
+    if key == "risk" and value in {r.value for r in RiskLevel}:
+        return str(RISK_LABELS[RiskLevel(value)])
+    if key == "unit" and value:
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(value)))
+        return unit.label if unit is not None else str(value)
+    if key == "category" and str(value).isdigit():
+        cat = db.session.get(Category, int(value))
+        return cat.name_zh if cat is not None else str(value)
+    if key in ("overdue", "open", "incoming") and value:
+        return _("yes")
+    return audit_value(value, key)
+
+
+def unit_names(events) -> dict[str, str]:
+    """The names of the units the events are about (one query): "单位 77" means nothing to a reader."""
+    from ..org.models import OrgUnit
+
+    ids = {int(e.target_id) for e in events if e.target_type == "unit" and str(e.target_id or "").isdigit()}
+    if not ids:
+        return {}
+    return {str(u.id): u.label for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
 
 
 def _day(value: str | None) -> date | None:
@@ -99,4 +148,4 @@ def index():
     filters = {"action": action, "user": user, "target_type": target_type, "target_id": target_id,
                "from": args.get("from", "") if start else "", "to": args.get("to", "") if end else ""}
     return render_template("audit/index.html", page=page, filters=filters, actions=ACTIONS,
-                           target_types=TARGET_TYPES)
+                           target_types=TARGET_TYPES, unit_names=unit_names(page.items))

@@ -183,6 +183,11 @@ class AssignForm(AppForm):
     reason = TextAreaField(_l("Reason for the change"), validators=[_len(2000)], render_kw={"rows": 2})
 
 
+class SafetyEndForm(ReasonForm):
+    told_other_routes = BooleanField(
+        _l("The parties were told they may turn to arbitration, administrative channels or the courts"))
+
+
 class ConcludeForm(AppForm):
     outcome = SelectField(_l("Outcome"), choices=_choices(Outcome, OUTCOME_LABELS))
     told_other_routes = BooleanField(

@@ -147,6 +147,9 @@ def register_case(*, unit: OrgUnit, values: dict, parties: list[dict], by: User,
     db.session.add(CaseEvent(case=case, actor=by, kind="created", to_status=case.status,
                              changes={"number": [None, number]}))
     db.session.flush()
+    from .. import audit
+
+    audit.record("case.create", target=case, actor=by, details={"number": number, "unit": unit.label})
     return case
 
 
@@ -193,6 +196,9 @@ def _check_risk_change(case: Case, values: dict, by: User) -> None:
     from ..screening.scoring import rank
     from ..screening.services import _change
 
+    if case.dv_flag and values.get("dv_flag") is False:
+        raise DomainError(_("Clearing “domestic violence suspected” needs a coordinator and a reason: use “Lower "
+                            "the risk level” to none on the case page."), field="dv_flag")
     new = values.get("risk_level")
     if new is None or new is case.risk_level:
         return
@@ -335,7 +341,7 @@ DRAFT_MAX_BYTES = 200_000
 
 
 # Draft fields kept encrypted like the case's own ID numbers (a draft is not yet a case).
-SEALED_SUFFIXES = ("-id_number",)
+SEALED_SUFFIXES = ("-id_number", "-phone", "-address")
 SEAL = "sealed:"
 
 

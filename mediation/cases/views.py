@@ -20,7 +20,7 @@ from ..org.models import OrgUnit
 from ..org.services import tree_order
 from ..timeutil import local_today
 from . import services, workflow
-from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm
+from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm, SafetyEndForm
 from .models import Case, CaseEvent, Category, PartyRole, RiskLevel, Source, mask_name
 from .reveal import mask_ids, unmask_ids
 from .workflow import CaseStatus, Outcome
@@ -96,7 +96,12 @@ def _blank_form() -> CaseForm:
 def _lead_prefill(form: CaseForm, lead: Lead) -> None:
     form.source.data = Source.GRID.value
     form.referrer.data = _("%(name)s (grid worker)", name=lead.reporter.display_name)
-    form.summary.data = "\n".join([lead.what, _("Who: %(who)s", who=lead.who), _("Where: %(where)s", where=lead.where)])
+    # Who and where go to the first party's card (protected there if the case is flagged), not the summary.
+    form.summary.data = "\n".join([lead.what, _("Who: %(who)s", who=lead.who)])
+    if form.parties.entries:
+        card = form.parties.entries[0].form
+        card.address.data = card.address.data or lead.where[:200]
+        card.phone.data = card.phone.data or (lead.contact_phone or "")
     form.intake_date.data = local_today()
 
 
@@ -339,7 +344,7 @@ def detail(case_id: int):
     screenings = screening.screenings_of(case)
     latest = screening.latest_by_party(case, screenings)
     safety = {
-        "may_screen": screening.may_screen(current_user, case), "latest": latest,
+        "may_screen": screening.may_screen(current_user, case), "latest": latest, "all": screenings,
         "sees_answers": screening.sees_answers(current_user, case), "plans": screening.safety_plans(case),
         "changes": screening.risk_changes(case), "level_prompts": LEVEL_PROMPTS.get(case.risk_level.value, []),
         "prompts": [PROMPTS[c] for c in screening.prompts_for(case, latest)]
@@ -417,6 +422,8 @@ def edit(case_id: int):
 # --- workflow actions -------------------------------------------------------------------
 
 def _action_form(t: workflow.Transition):
+    if t.name == "end_for_safety":
+        return SafetyEndForm()
     if "outcome" in t.needs:
         return ConcludeForm()
     if "lead_mediator" in t.needs:
@@ -500,11 +507,13 @@ PARTY_FIELD_NAMES = services.PARTY_FIELDS
 PRINTED_DOCUMENTS = {
     "diary": _l("Print the diary"), "session_record": _l("Print the record"), "agreement": _l("Print the agreement"),
     "case_file": _l("Print the case file"), "intake": _l("Print the intake papers"),
+    "diary_book": _l("Print the diary book"),
 }
 # Timeline details shown as "label: value" (pairs as "old → new").
 SHOWN_CHANGES = ("outcome", "lead_mediator", "co_mediators", "terms", "confirmation", "parties", "party_fields",
                  "due_date", "document", "to_unit", "unit", "reason", "urgency", "destination", "destination_name",
-                 "reference", "level", "risk_level", "occasion", "named_users", "referral_result", "result_date")
+                 "reference", "level", "risk_level", "occasion", "named_users", "referral_result", "result_date",
+                 "confidential_included", "entry_date")
 FIELD_LABELS = {
     "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
     "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
@@ -521,6 +530,7 @@ FIELD_LABELS = {
     "destination": _l("Referred to"), "destination_name": _l("Agency"), "reference": _l("Reference number"),
     "level": _l("Risk level"), "occasion": _l("Occasion"), "named_users": _l("Named users"),
     "referral_result": _l("Result"), "result_date": _l("Date of the result"),
+    "confidential_included": _l("Confidential entries included"), "entry_date": _l("Diary entry of"),
 }
 
 
@@ -575,8 +585,10 @@ def describe_change(field: str, value) -> str:
     if field == "document":
         return str(PRINTED_DOCUMENTS.get(value, value))
     if field == "terms":
-        return "；".join(f"{i}. {str(t).rstrip('。；;. ')}" for i, t in enumerate(value, 1))
-    if field in ("due_date", "result_date") and isinstance(value, str):
+        # Each term keeps its own full stop; one that has none gets a 。 (no "。；").
+        return " ".join(f"{i}. {t if str(t).endswith(('。', '；', '！', '？')) else str(t) + '。'}"
+                        for i, t in enumerate(value, 1))
+    if field in ("due_date", "result_date", "entry_date") and isinstance(value, str):
         from ..i18n import fmt_date
 
         try:

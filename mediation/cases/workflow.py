@@ -148,9 +148,12 @@ def _not_red(case, _data):
 
 def _closure_screened(case, _data):
     from ..screening.models import Occasion
-    from ..screening.services import last_screened_for
+    from ..screening.services import screened_at
 
-    if case.risk_level.value != "none" and not last_screened_for(case, Occasion.CLOSURE):
+    if case.risk_level.value == "none":
+        return None
+    done = screened_at(case, Occasion.CLOSURE)
+    if any(p.id not in done for p in case.parties if p.role.value in ("applicant", "respondent")):
         return _("Screen the parties again before closing a case with a risk level.")
     return None
 
@@ -185,6 +188,23 @@ def _not_restricted(case):
 
 def _is_restricted(case):
     return case.restricted
+
+
+def _is_red(case):
+    return case.risk_level.value == "red"
+
+
+def _needs_told(_case, data):
+    if not data.get("told_other_routes"):
+        return _("Confirm that the parties were told of their other routes (arbitration, "
+                 "administrative channels, the courts; PML art. 26).")
+    return None
+
+
+def _end_for_safety(case, data, _by):
+    case.outcome = Outcome.TERMINATED
+    case.concluded_at = utcnow()
+    return {"outcome": [None, Outcome.TERMINATED.value]}
 
 
 def _has_risk(case):
@@ -490,6 +510,11 @@ _T = [
                frozenset({"manager", "mediator"}), needs=("referral", "outcome_text", "outcome_on"),
                guards=(_needs_referral_result,), effect=_referral_result, offered=_has_open_referral,
                style="outline-secondary"),
+    # A red case ends for safety from acceptance on (mediation never started, or suspended).
+    Transition("end_for_safety", _l("End for safety"), frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_MEDIATION}),
+               S.CONCLUDED, frozenset({"manager", "mediator"}), needs=("reason", "told_other_routes"),
+               guards=(_needs_reason, _needs_told), effect=_end_for_safety, offered=_is_red, style="outline-danger",
+               confirm=_l("End the mediation for safety? The parties are told of their other routes.")),
     # The risk level: raised by anyone working the case; lowered only by a coordinator, with a reason.
     Transition("raise_risk", _l("Raise the risk level"), _REFERABLE | {S.PENDING}, None,
                frozenset({"manager", "mediator"}), needs=("risk_level", "reason"), effect=_raise_risk,

@@ -73,10 +73,9 @@ def _check(case: Case, values: dict) -> None:
     # What the risk level allows (SCREENING.md §4): no joint session from orange, none at red.
     if values["kind"] is EntryKind.SESSION and case.risk_level.value == "red":
         raise DomainError(_("At red risk mediation is suspended: no session can be held."), field="kind")
-    if values["kind"] is EntryKind.SESSION and case.risk_level.value == "orange" \
-            and values.get("mode") is SessionMode.JOINT:
-        raise DomainError(_("At orange risk no joint face-to-face session: hold separate sessions (背靠背), "
-                            "shuttle or remote."), field="mode")
+    if case.risk_level.value in ("orange", "red") and values.get("mode") is SessionMode.JOINT:
+        raise DomainError(_("At orange or red risk the parties do not meet face to face: hold separate (背靠背), "
+                            "shuttle or remote contacts."), field="mode")
     if values["occurred_on"] > local_today():
         raise DomainError(_("The date is in the future."), field="occurred_on")
     if values["occurred_on"] < case.intake_date:

@@ -57,6 +57,19 @@ def entry_history(entry: DiaryEntry, case: Case) -> list[dict]:
     return services.revision_history(entry, case) if entry.revisions else []
 
 
+@bp.app_template_global("prints_confidential")
+def prints_confidential(case: Case, entries) -> bool:
+    """Whether the case page offers prints with the confidential entries: to the case's
+    mediators, when there are such entries."""
+    return services.sees_confidential(current_user, case) and any(e.confidential for e in entries)
+
+
+@bp.app_template_global("entry_files")
+def entry_files(entry: DiaryEntry, attachments) -> list:
+    """The files attached to one entry, for its card on the case page."""
+    return [a for a in attachments if a.entry_id == entry.id]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.view")
 def new(case_id: int):

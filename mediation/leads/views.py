@@ -34,7 +34,22 @@ def index():
         leads_query().options(joinedload(Lead.unit), joinedload(Lead.reporter))
         .order_by(new_first, urgent_first, Lead.created_at.desc()).limit(200)
     ).all()
-    return render_template("leads/index.html", leads=leads, dismiss_form=DismissForm())
+    return render_template("leads/index.html", leads=leads, dismiss_form=DismissForm(),
+                           contacts_shown=_contacts_shown(leads))
+
+
+def _contacts_shown(leads) -> set[int]:
+    """Leads whose place and phone may be shown: all but those that became a flagged case
+    (then only for that case's mediators, as on the case itself)."""
+    from ..cases.models import Case
+    from ..screening.services import flagged
+
+    shown = set()
+    for lead in leads:
+        case = db.session.get(Case, lead.case_id) if lead.case_id else None
+        if case is None or not flagged(case) or current_user.id in case.mediator_ids:
+            shown.add(lead.id)
+    return shown
 
 
 @bp.route("/new", methods=["GET", "POST"])

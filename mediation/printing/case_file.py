@@ -2,16 +2,16 @@
 document in the prescribed order, uploaded scans in their place."""
 import io
 import logging
-from datetime import date
 
 from pypdf import PdfReader, PdfWriter, Transformation
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from ..attachments.models import DocumentKind
 from ..diary.models import EntryKind
 from ..i18n import fmt_date
-from ..labels import OUTCOME_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS, SOURCE_LABELS
+from ..labels import OUTCOME_LABELS, SOURCE_LABELS
+from ..timeutil import local_date_of, local_today
 from .documents import (
     GRID,
     WIDTH,
@@ -89,21 +89,6 @@ def rights_notice(case, committee: str) -> list:
     return story
 
 
-def _follow_up_record(case, entry) -> list:
-    s = styles()
-    rows = [(k, para(v, s["cell"])) for k, v in [
-        ("当事人", "、".join(p.name for p in case.parties if p.id in entry.party_ids) or "—"),
-        ("调解协议编号", case.number), ("回访事由", f"{case.category.name_zh}纠纷调解协议履行情况"),
-        ("回访方式", "电话" if entry.mode and entry.mode.value == "phone" else "走访"),
-        ("回访时间", fmt_date(entry.occurred_on)),
-        ("履行情况", str(PERFORMANCE_LABELS[entry.performance]) if entry.performance else "—"),
-        ("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]) if entry.satisfaction else "—"),
-        ("回访情况", "\n".join(x for x in (entry.result, entry.remaining_risk) if x) or "—"),
-    ]]
-    return [markup("人民调解回访记录", s["title"]), _grid(rows), Spacer(1, 8 * mm),
-            _signature_block([f"回访人 {entry.author.display_name}（签名）"], s)]
-
-
 def _closing_report(case, user) -> list:
     s = styles()
     mediators = "、".join([case.lead_mediator.display_name] if case.lead_mediator else [])
@@ -115,7 +100,7 @@ def _closing_report(case, user) -> list:
         ("案件来源", str(SOURCE_LABELS[case.source])),
         ("纠纷简要事实", case.summary),
         ("调解结果", str(OUTCOME_LABELS[case.outcome]) if case.outcome else "—"),
-        ("填表人", user.display_name), ("填表时间", fmt_date(date.today())),
+        ("填表人", user.display_name), ("填表时间", fmt_date(local_today())),
     ]]
     return [markup("人民调解结案报告表", s["title"]), _grid(rows)]
 
@@ -127,19 +112,26 @@ class _PdfSlot(Flowable):
 
     MIN_HEIGHT = 120 * mm
 
-    def __init__(self, key, slots: dict):
+    def __init__(self, key, slots: dict, caption: list | None = None):
+        """``caption``: paragraphs drawn above the slot (the file's title), kept with it."""
         super().__init__()
-        self.key, self.slots = key, slots
+        self.key, self.slots, self.caption = key, slots, caption or []
         self.width = self.height = 0
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
         self.width = availWidth
+        self._caption = sum(p.wrap(availWidth, 1e6)[1] for p in self.caption)
         # Less room than that: too tall, so the frame moves it to the next page.
-        self.height = availHeight - 1 if availHeight >= self.MIN_HEIGHT else self.MIN_HEIGHT
+        least = self.MIN_HEIGHT + self._caption
+        self.height = availHeight - 1 if availHeight >= least else least
         return self.width, self.height
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803
-        self.slots[self.key] = (canvas.getPageNumber(), x, y, self.width, self.height)
+        top = y + self.height
+        for p in self.caption:
+            top -= p.height
+            p.drawOn(canvas, x, top)
+        self.slots[self.key] = (canvas.getPageNumber(), x, y, self.width, self.height - self._caption)
 
 
 def _fit(page, box) -> Transformation:
@@ -194,29 +186,61 @@ def _merge_uploads(data: bytes, slots: dict, uploads: dict) -> bytes:
     return out.getvalue()
 
 
-def _scans(attachments, kind: DocumentKind, read, uploads: dict, slots: dict) -> list:
-    """Uploaded photos and PDFs of this kind, each under its title: photos fitted to
+def _scans(attachments, kind: DocumentKind | None, read, uploads: dict, slots: dict) -> list:
+    """Uploaded photos and PDFs of this kind (all given: None), each under its title: photos fitted to
     the page, every page of a PDF in a page-sized slot (see _PdfSlot); a PDF that
     cannot be read is listed with a visible note."""
     s = styles()
     out = []
-    for a in (a for a in attachments if a.kind is kind):
-        out.append(para(a.title or a.filename, s["label"]))
+    for a in attachments if kind is None else (a for a in attachments if a.kind is kind):
+        caption = para(a.title or a.filename, s["label"])
         if a.is_image:
             # The frame is a little narrower than the text width (its padding): keep inside it.
             image = Image(read(a), width=WIDTH - 8 * mm, height=180 * mm, kind="proportional")
-            out.append(image)
+            out.append(KeepTogether([caption, image]))  # a caption never parts from its photo
         elif uploads.get(a.id):
             pages = uploads[a.id]
-            out.append(para(f"（电子文件 {a.filename}，共 {len(pages)} 页）", s["small"]))
-            out += [_PdfSlot((a.id, n), slots) for n in range(len(pages))]
+            note = para(f"（电子文件 {a.filename}，共 {len(pages)} 页）", s["small"])
+            # The title goes on the page of the file's first page.
+            out += [_PdfSlot((a.id, n), slots, [caption, note] if n == 0 else None) for n in range(len(pages))]
             continue  # the last page is full: a spacer would start an empty one
         else:
-            out.append(markup('<font color="#c00000">' + safe(f"（电子文件 {a.filename} 无法读取（已损坏或有密码），"
-                                                              "未能并入卷宗，请查看系统中的原件）") + "</font>",
-                              s["small"]))
+            out.append(KeepTogether([caption, markup(
+                '<font color="#c00000">' + safe(f"（电子文件 {a.filename} 无法读取（已损坏或有密码），"
+                                                "未能并入卷宗，请查看系统中的原件）") + "</font>", s["small"])]))
         out.append(Spacer(1, 4 * mm))
     return out
+
+
+def agreement_name(agreement) -> str:
+    """The agreement's name in the index, as its page is titled."""
+    from ..agreements.models import AgreementKind
+
+    if agreement is not None and agreement.kind is AgreementKind.ORAL:
+        return "人民调解口头协议登记表"
+    return "人民调解协议书"
+
+
+def file_name(case) -> str:
+    """卷名 in the customary form: the first applicant and the first respondent, "等"
+    for the others of each side, then the kind of dispute: 汤桂珍与周国民等赡养纠纷."""
+    def side(role: str) -> str:
+        names = [p.name for p in case.parties if p.role.value == role]
+        return names[0] + ("等" if len(names) > 1 else "") if names else ""
+
+    applicants, respondents = side("applicant"), side("respondent")
+    parties = "与".join(x for x in (applicants, respondents) if x)
+    return f"{parties}{case.category.name_zh}纠纷"
+
+
+def filed(case, user) -> tuple[str, str]:
+    """(立卷人, 立卷日期): who archived the case and when; before it is archived, who
+    prints the file, and today."""
+    if case.archived_at is not None:
+        archived = [e for e in case.events if e.kind == "archive"]
+        by = archived[-1].actor if archived and archived[-1].actor else None
+        return (by.display_name if by else "—"), fmt_date(local_date_of(case.archived_at))
+    return user.display_name, fmt_date(local_today())
 
 
 def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, user, committee: str, config,
@@ -229,28 +253,34 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
     sessions = [e for e in entries if e.kind is not EntryKind.FOLLOW_UP and e.kind is not EntryKind.INVESTIGATION]
     investigations = [e for e in entries if e.kind is EntryKind.INVESTIGATION]
     follow_ups = [e for e in entries if e.kind is EntryKind.FOLLOW_UP]
+    # A file attached to a printed entry goes with that entry's record, whatever its kind.
+    printed = {e.id for e in entries}
+    by_entry: dict[int, list] = {}
+    for a in attachments:
+        if a.entry_id in printed:
+            by_entry.setdefault(a.entry_id, []).append(a)
+    loose = [a for a in attachments if a.entry_id not in printed]
 
     def build_sections(slots: dict):
         """Fresh flowables for each pass: ReportLab flowables keep layout state."""
         def records(items):
             out = []
             for n, e in enumerate(items):
-                story, _title = session_record_story(case, e, committee=committee)
+                extra = _scans(by_entry.get(e.id, []), None, read_attachment, uploads, slots)
+                story, _title = session_record_story(case, e, committee=committee, extra=extra)
                 out += ([PageBreak()] if n else []) + story
             return out
 
         K = DocumentKind
 
         def scans(kind):
-            return _scans(attachments, kind, read_attachment, uploads, slots)
+            return _scans(loose, kind, read_attachment, uploads, slots)
 
         def headed(name, flowables):
             """A section of scans only starts with its name, as a divider would."""
             return [markup(name, s["title"]), *flowables] if flowables else []
 
         agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
-        visits = [f for n, e in enumerate(follow_ups)
-                  for f in ([PageBreak()] if n else []) + _follow_up_record(case, e)]
         sections = [  # (name, flowables, required)
             ("人民调解受理登记表", intake_register(case, committee) + scans(K.APPLICATION), True),
             ("当事人权利义务告知书", rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
@@ -259,11 +289,12 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
             ("调查记录", records(investigations) + scans(K.INVESTIGATION), False),
             ("证据材料", headed("证据材料", scans(K.EVIDENCE)), False),
             ("人民调解记录", records(sessions) + scans(K.SESSION_RECORD), True),
-            ("人民调解协议书", agreement_pages + scans(K.AGREEMENT), True),
+            (agreement_name(agreement), agreement_pages + scans(K.AGREEMENT), True),
             ("履行凭证", headed("履行凭证", scans(K.RECEIPT)), False),
-            ("回访记录", visits + scans(K.FOLLOW_UP), False),
+            ("回访记录", records(follow_ups) + scans(K.FOLLOW_UP), False),
             ("司法确认材料", headed("司法确认材料", scans(K.CONFIRMATION)), False),
-            ("结案报告表", _closing_report(case, user) + scans(K.OTHER), True),
+            ("结案报告表", _closing_report(case, user), True),
+            ("其他材料", headed("其他材料", scans(K.OTHER)), False),
         ]
         return sections
 
@@ -275,12 +306,12 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
                              + [u.display_name for u in case.co_mediators])
         start = fmt_date(case.accepted_at or case.intake_date)
         end = fmt_date(case.closed_at) if case.closed_at else "　"
-        parties = "与".join(p.name for p in case.parties if p.role.value in ("applicant", "respondent"))
+        filed_by, filed_on = filed(case, user)
         cover = [Spacer(1, 20 * mm), para(committee, s["title"]), Spacer(1, 10 * mm),
                  markup('<font size="32">调 解 卷 宗</font>', s["title"]), Spacer(1, 25 * mm)]
         rows = [[markup(_label(k), s["label"]), para(v, s["body"])] for k, v in [
-            ("卷名", f"{parties}{case.category.name_zh}纠纷"), ("卷号", case.number), ("人民调解员", mediators or "—"),
-            ("调解日期", f"{start} 至 {end}"), ("立卷人", user.display_name), ("立卷日期", fmt_date(date.today())),
+            ("卷名", file_name(case)), ("卷号", case.number), ("人民调解员", mediators or "—"),
+            ("调解日期", f"{start} 至 {end}"), ("立卷人", filed_by), ("立卷日期", filed_on),
             ("保管期限", config["CASE_FILE_RETENTION"]), ("备注", ""),
         ]]
         table = Table(rows, colWidths=[35 * mm, 110 * mm], rowHeights=12 * mm)

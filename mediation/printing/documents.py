@@ -2,6 +2,7 @@
 forms are official Chinese documents, so their wording is Chinese whatever the UI language."""
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from ..diary.models import EntryKind
@@ -14,7 +15,7 @@ from ..labels import (
     SATISFACTION_LABELS,
     SEX_LABELS,
 )
-from .pdf import REGULAR, FieldGrid, build, markup, para, safe, styles
+from .pdf import REGULAR, FieldGrid, HeadedGrid, RunningHead, build, markup, para, safe, styles
 
 GRID = TableStyle([
     ("FONT", (0, 0), (-1, -1), REGULAR),  # empty cells too: else the page names Helvetica
@@ -68,26 +69,60 @@ def _grid(rows, label_width: float = LABEL_WIDTH) -> FieldGrid:
     return FieldGrid(rows, label_width=label_width, width=WIDTH)
 
 
+def _present(case, entry) -> list:
+    """The parties ticked present, in the case's order of parties."""
+    return [p for p in case.parties if p.id in set(entry.party_ids or [])]
+
+
+def _mediators_present(case, entry) -> list[str]:
+    """The names of the mediators ticked present (a mediator since taken off the case too)."""
+    ids = list(getattr(entry, "mediator_ids", None) or [])
+    if not ids:
+        return []
+    known = {u.id: u.display_name for u in ([case.lead_mediator] if case.lead_mediator else [])
+             + list(case.co_mediators)}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        from ..extensions import db
+        from ..users.models import User
+
+        known |= {u.id: u.display_name for u in db.session.query(User).filter(User.id.in_(missing))}
+    return [known[i] for i in ids if i in known]
+
+
+def _when(entry) -> str:
+    """Date, time and duration: 2026年11月3日 14:30（90 分钟）."""
+    when = fmt_date(entry.occurred_on)
+    if entry.start_time:
+        when += entry.start_time.strftime(" %H:%M")
+    if entry.duration_minutes:
+        when += f"（{entry.duration_minutes} 分钟）"
+    return when
+
+
+def _next_step(entry) -> str:
+    when = f"（{fmt_date(entry.next_date)}）" if entry.next_date else ""
+    return (entry.next_step or "") + when
+
+
 def _entry_rows(case, entry, s) -> list[tuple]:
     """Every field of an entry as (label, value paragraph) rows."""
     parties = {p.id: p for p in case.parties}
-    present = "、".join(parties[i].name for i in entry.party_ids if i in parties)
+    present = "、".join(p.name for p in _present(case, entry))
+    mediators = "、".join(_mediators_present(case, entry))
 
     rows: list[tuple] = []
 
     def row(label, value):
         rows.append((label, para(value, s["cell"])))
 
-    when = fmt_date(entry.occurred_on)
-    if entry.start_time:
-        when += entry.start_time.strftime(" %H:%M")
-    if entry.duration_minutes:
-        when += f"（{entry.duration_minutes} 分钟）"
-    row("时间", when)
+    row("时间", _when(entry))
     row("地点", entry.place or "—")
     if entry.mode:
         row("方式", str(MODE_LABELS[entry.mode]))
     row("到场当事人", present or "—")
+    if mediators:
+        row("到场调解员", mediators)
     if entry.others_present:
         row("其他参加人", entry.others_present)
     row("记录人", entry.author.display_name)
@@ -108,26 +143,47 @@ def _entry_rows(case, entry, s) -> list[tuple]:
     if entry.remaining_risk:
         row("遗留风险", entry.remaining_risk)
     if entry.next_step or entry.next_date:
-        when = f"（{fmt_date(entry.next_date)}）" if entry.next_date else ""
-        row("下一步", (entry.next_step or "") + when)
+        row("下一步", _next_step(entry))
     for a in entry.amendments:
         row("更正", f"{a.text}\n（{a.by.display_name}，{fmt_datetime(a.at)}，理由：{a.reason}）")
     return rows
 
 
+SECRET = "　<font color='#c00000'>【保密】</font>"
+
+
 def diary_pdf(case, entries, *, author: str) -> bytes:
-    """调解日记: the case header, then every entry given, in order, with all its fields."""
+    """调解日记: the case header, then every entry given, in order, with all its fields.
+    An entry's heading stays with its grid; the part of an entry that goes on over the
+    next page is headed "…（续）"; pages after the first carry the case number."""
     s = styles()
-    story = [markup("婚姻家庭纠纷调解日记", s["title"]), para(case.number, s["number"])]
+    story = [markup("婚姻家庭纠纷调解日记", s["title"]), para(case.number, s["number"]),
+             RunningHead(f"婚姻家庭纠纷调解日记　{case.number}")]
     story += _case_header(case, s)
     if not entries:
         story.append(para("（暂无记录）", s["body"]))
     for n, entry in enumerate(entries, 1):
         heading = f"{n}. {fmt_date(entry.occurred_on)}　{ENTRY_KIND_LABELS[entry.kind]}"
-        mark = "　<font color='#c00000'>【保密】</font>" if entry.confidential else ""
-        head = markup(safe(heading) + mark, s["h2"])
-        story += [head, _grid(_entry_rows(case, entry, s))]
+        mark = SECRET if entry.confidential else ""
+        story.append(HeadedGrid([markup(safe(heading) + mark, s["h2"])], _grid(_entry_rows(case, entry, s)),
+                                (safe(heading + "（续）") + mark, s["h2"])))
     return build(story, title=f"{case.number} 调解日记", author=author, subject="婚姻家庭纠纷调解日记")
+
+
+SIGNATURE_CELL = 50 * mm
+_CELL_PADDING = 6  # Table's default left and right padding
+
+
+def _signature_label(text: str, s):
+    """"当事人 汤桂珍（签名）：" as one line, or when too wide for its cell, broken just
+    before the bracket: a label never breaks inside "（签名）"."""
+    label = text + "："
+    style = s["cell"]
+    room = SIGNATURE_CELL - 2 * _CELL_PADDING
+    cut = label.rfind("（")
+    if pdfmetrics.stringWidth(label, REGULAR, style.fontSize) <= room or cut <= 0:
+        return markup(safe(label), style)
+    return markup(safe(label[:cut].rstrip()) + "<br/>" + safe(label[cut:]), style)
 
 
 def _signature_block(names: list[str], s) -> Table:
@@ -135,11 +191,11 @@ def _signature_block(names: list[str], s) -> Table:
     (a drawn line, so it never wraps like typed underscores would)."""
     cells = []
     for n in names:
-        cells += [markup(safe(n) + "：", s["cell"]), ""]
+        cells += [_signature_label(n, s), ""]
     while len(cells) % 4:
         cells.append("")
     rows = [cells[i:i + 4] for i in range(0, len(cells), 4)]
-    table = Table(rows, colWidths=[50 * mm, 35 * mm, 50 * mm, 35 * mm])
+    table = Table(rows, colWidths=[SIGNATURE_CELL, 35 * mm, SIGNATURE_CELL, 35 * mm])
     style = [("FONT", (0, 0), (-1, -1), REGULAR), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
              ("TOPPADDING", (0, 0), (-1, -1), 8 * mm)]
     for r, row in enumerate(rows):
@@ -150,26 +206,57 @@ def _signature_block(names: list[str], s) -> Table:
     return table
 
 
+def record_title(entry) -> str:
+    """The printed name of one entry's record."""
+    if entry.kind is EntryKind.FOLLOW_UP:
+        return "人民调解回访记录"
+    if entry.kind is EntryKind.INVESTIGATION:
+        return "人民调解调查记录"
+    return "人民调解记录"
+
+
 def session_record_pdf(case, entry, *, author: str, committee: str) -> bytes:
-    """人民调解记录 (or 调查记录 for an investigation) for one entry, to be read back and signed."""
+    """人民调解记录 (调查记录 for an investigation, 回访记录 for a follow-up) for one
+    entry, to be read back and signed."""
     story, title = session_record_story(case, entry, committee=committee)
     return build(story, title=f"{case.number} {title}", author=author, subject=title)
 
 
-def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
+def _record_head(case, entry, title: str, s) -> list:
+    story = [RunningHead(f"{title}（续）　{case.number}"), markup(title, s["title"]), para(case.number, s["number"])]
+    if entry.confidential:
+        story.insert(2, markup("<font color='#c00000'>【保密】</font>", s["number"]))
+    return story
+
+
+def _closing(signers: list[str], committee: str, s, *, lead: list | None = None) -> KeepTogether:
+    """The signatures with the seal and the date, kept on one page together with
+    ``lead`` (the lines just before them), so they never stand alone."""
+    return KeepTogether([*(lead or []), _signature_block(signers, s), Spacer(1, 8 * mm),
+                         para(f"{committee}（印）", s["number"]), para("＿＿＿＿年＿＿月＿＿日", s["number"])])
+
+
+def session_record_story(case, entry, *, committee: str, extra: list | None = None) -> tuple[list, str]:
+    """The record of one entry as flowables (``extra``, e.g. the entry's scans, goes
+    before its end) and its title. Shows the kind, how it was held, the duration, the
+    parties and mediators present and the next step; a follow-up prints as 回访记录."""
+    if entry.kind is EntryKind.FOLLOW_UP:
+        return follow_up_story(case, entry, committee=committee, extra=extra), record_title(entry)
     s = styles()
     investigation = entry.kind is EntryKind.INVESTIGATION
-    title = "人民调解调查记录" if investigation else "人民调解记录"
+    title = record_title(entry)
     parties = {p.id: p for p in case.parties}
-    present = [parties[i] for i in entry.party_ids if i in parties]
-    story = [markup(title, s["title"]), para(case.number, s["number"])]
-    if entry.confidential:
-        story.insert(1, markup("<font color='#c00000'>【保密】</font>", s["number"]))
+    present = _present(case, entry)
+    story = _record_head(case, entry, title, s)
     rows = [(k, para(v, s["cell"])) for k, v in [
-        ("时间", fmt_date(entry.occurred_on) + (entry.start_time.strftime(" %H:%M") if entry.start_time else "")),
+        ("时间", _when(entry)),
         ("地点", entry.place or "—"),
-        ("当事人", "\n".join(_party_line(p) for p in (present or case.parties))),
+        ("类型", str(ENTRY_KIND_LABELS[entry.kind])),
+        ("方式", str(MODE_LABELS[entry.mode]) if entry.mode else "—"),
+        ("当事人", "\n".join(_party_line(p) for p in present) or "—"),
+        ("调查人" if investigation else "调解员", "、".join(_mediators_present(case, entry)) or "—"),
         ("参加人", entry.others_present or "—"),
+        ("记录人", entry.author.display_name),
         ("事由", f"{case.category.name_zh}纠纷"),
     ]]
     story += [_grid(rows, 22 * mm), Spacer(1, 3 * mm), markup(_label("记录"), s["h2"])]
@@ -184,17 +271,45 @@ def session_record_story(case, entry, *, committee: str) -> tuple[list, str]:
         body.append(f"调解方案：{entry.proposals}")
     for line in body or ["（无）"]:
         story.append(para(line, s["body"]))
-    story += [markup(_label("调解结果"), s["h2"]), para(entry.result or "—", s["body"]), Spacer(1, 4 * mm)]
+    story += [markup(_label("调查结果" if investigation else "调解结果"), s["h2"]),
+              para(entry.result or "—", s["body"]), markup(_label("下一步"), s["h2"]),
+              para(_next_step(entry) or "—", s["body"]), Spacer(1, 4 * mm)]
     for a in entry.amendments:
         story.append(para(f"更正（{a.by.display_name}，{fmt_datetime(a.at)}，理由：{a.reason}）：{a.text}", s["body"]))
-    story.append(para("以上记录已向当事人宣读（或经当事人阅读），确认无误。", s["body"]))
-    story.append(Spacer(1, 6 * mm))
-    signers = [f"当事人 {p.name}（签名）" for p in (present or case.parties)]
+    signers = [f"当事人 {p.name}（签名）" for p in present] or ["当事人（签名）"]
     signers += ["被调查人（签名）", "调查人（签名）"] if investigation else ["人民调解员（签名）"]
     signers.append("记录人（签名）")
-    story.append(KeepTogether([_signature_block(signers, s), Spacer(1, 8 * mm),
-                               para(f"{committee}（印）", s["number"]), para("＿＿＿＿年＿＿月＿＿日", s["number"])]))
-    return story, title
+    story.append(_closing(signers, committee, s, lead=[
+        para("以上记录已向当事人宣读（或经当事人阅读），确认无误。", s["body"]), Spacer(1, 6 * mm)]))
+    return story + list(extra or []) + [RunningHead(None)], title
+
+
+def follow_up_story(case, entry, *, committee: str, extra: list | None = None) -> list:
+    """人民调解回访记录: who was visited, how and when, whether the agreement was
+    performed, satisfaction, what was found and what risk remains, the next step."""
+    s = styles()
+    title = record_title(entry)
+    present = _present(case, entry)
+    visitors = _mediators_present(case, entry) or [entry.author.display_name]
+    rows = [(k, para(v, s["cell"])) for k, v in [
+        ("当事人", "、".join(p.name for p in present) or "—"),
+        ("调解协议编号", case.number), ("回访事由", f"{case.category.name_zh}纠纷调解协议履行情况"),
+        ("回访方式", str(MODE_LABELS[entry.mode]) if entry.mode else "走访"),
+        ("回访时间", _when(entry)),
+        ("地点", entry.place or "—"),
+        ("回访人", "、".join(visitors)),
+        *([("其他参加人", entry.others_present)] if entry.others_present else []),
+        ("履行情况", str(PERFORMANCE_LABELS[entry.performance]) if entry.performance else "—"),
+        ("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]) if entry.satisfaction else "—"),
+        ("回访情况", entry.result or "—"),
+        ("遗留风险", entry.remaining_risk or "—"),
+        ("下一步", _next_step(entry) or "—"),
+        *[("更正", f"{a.text}\n（{a.by.display_name}，{fmt_datetime(a.at)}，理由：{a.reason}）")
+          for a in entry.amendments],
+    ]]
+    signers = [f"回访人 {name}（签名）" for name in visitors] + [f"被回访人 {p.name}（签名）" for p in present]
+    return [*_record_head(case, entry, title, s), _grid(rows), Spacer(1, 8 * mm),
+            _closing(signers, committee, s), *(extra or []), RunningHead(None)]
 
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
@@ -245,7 +360,8 @@ def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, s
     s = styles()
     oral = agreement.kind is AgreementKind.ORAL
     title = "人民调解口头协议登记表" if oral else "人民调解协议书"
-    story = [markup(title, s["title"]), para(f"编号：{case.number}", s["number"])]
+    story = [RunningHead(f"{title}（续）　编号：{case.number}"), markup(title, s["title"]),
+             para(f"编号：{case.number}", s["number"])]
     for p in case.parties:
         story += _party_block(p, s)
     story += [markup(_label("纠纷主要事实、争议事项："), s["h2"]), para(agreement.facts or "—", s["body"])]
@@ -259,7 +375,7 @@ def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, s
         story.append(para(f"{_numeral(n)}、{term.method or '＿＿＿＿'}；{term.deadline or '＿＿＿＿'}", s["body"]))
     story.append(Spacer(1, 3 * mm))
     if not oral:
-        story.append(para(f"本协议一式{agreement.copies}份，当事人、人民调解委员会各持一份。", s["body"]))
+        story.append(para(f"本协议一式{_numeral(agreement.copies)}份，当事人、人民调解委员会各持一份。", s["body"]))
         if config.get("AGREEMENT_EFFECT_CLAUSE"):
             story.append(para(config["AGREEMENT_EFFECT_CLAUSE"], s["body"]))
         if config.get("AGREEMENT_CONFIRMATION_NOTE"):
@@ -274,22 +390,29 @@ def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, s
     story.append(KeepTogether([_signature_block(signers, s), Spacer(1, 10 * mm),
                                para(f"{committee}（印）", s["number"]),
                                para(f"{fmt_date(agreement.reached_on)}", s["number"])]))
+    story.append(RunningHead(None))
     return story, title
 
 
 def diary_book_pdf(title: str, days: list[tuple], *, author: str) -> bytes:
     """调解日记本: entries of one mediator or one unit over a month, grouped by day.
-    ``days`` is [(date, [(case, entry), ...]), ...]."""
+    ``days`` is [(date, [(case, entry), ...]), ...]. A day's heading stays with its
+    first entry and an entry's heading with its grid; an entry going on over the next
+    page is headed again with its date, case number and "（续）"."""
     s = styles()
-    story = [markup("婚姻家庭纠纷调解日记本", s["title"]), para(title, s["number"])]
+    story = [markup("婚姻家庭纠纷调解日记本", s["title"]), para(title, s["number"]),
+             RunningHead(f"婚姻家庭纠纷调解日记本　{title}")]
     if not days:
         story.append(para("本月没有记录。", s["body"]))
     for day, items in days:
-        story.append(markup(_label(fmt_date(day)), s["h2"]))
-        for case, entry in items:
-            head = f"{case.number}　{ENTRY_KIND_LABELS[entry.kind]}" + (
-                entry.start_time.strftime("　%H:%M") if entry.start_time else "")
-            story.append(markup(safe(head) + ("　<font color='#c00000'>【保密】</font>" if entry.confidential else ""),
-                                s["label"]))
-            story += [_grid(_entry_rows(case, entry, s)), Spacer(1, 3 * mm)]
+        day_head = markup(_label(fmt_date(day)), s["h2"])
+        for n, (case, entry) in enumerate(items):
+            kind = str(ENTRY_KIND_LABELS[entry.kind])
+            head = f"{case.number}　{kind}" + (entry.start_time.strftime("　%H:%M") if entry.start_time else "")
+            mark = SECRET if entry.confidential else ""
+            headings = [day_head] if n == 0 else []
+            headings.append(markup(safe(head) + mark, s["entry"]))
+            story.append(HeadedGrid(headings, _grid(_entry_rows(case, entry, s)),
+                                    (safe(f"{fmt_date(day)}　{case.number}　{kind}（续）") + mark, s["entry"]),
+                                    space_after=3 * mm))
     return build(story, title=f"调解日记本 {title}", author=author, subject="调解日记本")

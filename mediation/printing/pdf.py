@@ -18,6 +18,7 @@ from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
+from reportlab.platypus.doctemplate import ActionFlowable
 from reportlab.platypus.paragraph import ParaLines, _handleBulletWidth, makeCJKParaLine
 from reportlab.platypus.paraparser import ParaParser
 
@@ -83,6 +84,8 @@ def styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=body, fontSize=9, leading=13),
         "cell": ParagraphStyle("cell", parent=body, fontSize=10, leading=15),
         "label": ParagraphStyle("label", parent=body, fontName=BOLD, fontSize=10, leading=15),
+        "entry": ParagraphStyle("entry", parent=body, fontName=BOLD, fontSize=10, leading=15, keepWithNext=1,
+                                spaceBefore=1 * mm, spaceAfter=1 * mm),  # an entry's heading in the diary book
     }
 
 
@@ -249,11 +252,14 @@ class CJKParagraph(Paragraph):
             f = frags[0]
             text = f.text if hasattr(f, "text") else "".join(getattr(f, "words", []))
             widths = char_widths(text, f.fontName, f.fontSize)
-            lines = []
+            lines, starts = [], []
             for n, (start, end, used, _forced) in enumerate(break_lines(text, widths, maxWidths)):
                 width = maxWidths[min(n, len(maxWidths) - 1)]
                 lines.append((width - used, [text[start:end].strip()]))
-            return f.clone(kind=0, lines=lines, ascent=f.fontSize, descent=-0.2 * f.fontSize)
+                starts.append(start)
+            bl = f.clone(kind=0, lines=lines, ascent=f.fontSize, descent=-0.2 * f.fontSize)
+            bl._cjk_rest = (f, text, starts)  # see split
+            return bl
         glyphs: list[_Glyph] = []
         hard = set()
         for f in frags:
@@ -270,13 +276,48 @@ class CJKParagraph(Paragraph):
                 g.frag, g.width = f, w
                 glyphs.append(g)
         auto = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
-        lines = []
+        lines, starts = [], []
         for n, (start, end, used, forced) in enumerate(break_lines(glyphs, [g.width for g in glyphs], maxWidths,
                                                                     hard)):
             width = maxWidths[min(n, len(maxWidths) - 1)]
             lines.append(makeCJKParaLine(glyphs[start:end], width, used, width - used, forced,
                                          auto not in ("", "off")))
-        return ParaLines(kind=1, lines=lines)
+            starts.append(start)
+        bl = ParaLines(kind=1, lines=lines)
+        bl._cjk_rest = (None, glyphs, starts)  # see split
+        return bl
+
+    def split(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        """ReportLab's split, but the part going on is made from the text itself from
+        where its first line starts: ReportLab glues the remaining lines together with
+        spaces (a forced line break is lost, and a space appears in Chinese text
+        wherever a line had wrapped)."""
+        bl = getattr(self, "blPara", None)
+        parts = super().split(availWidth, availHeight)
+        rest = getattr(getattr(self, "blPara", bl), "_cjk_rest", None)
+        if len(parts) != 2 or rest is None:
+            return parts
+        first, tail = parts
+        frag, source, starts = rest
+        start = starts[len(first.blPara.lines)]
+        if frag is not None:  # one plain run of text
+            frags = [frag.clone(text=source[start:].lstrip(" "))]
+        else:  # glyphs, each with its fragment; forced breaks and the like as empty glyphs
+            frags = []
+            run: list[str] = []
+            run_frag = None
+            for g in source[start:]:
+                if run and (g.frag is not run_frag or not str(g)):
+                    frags.append(run_frag.clone(text="".join(run)))
+                    run = []
+                if str(g):
+                    run_frag = g.frag
+                    run.append(str(g))
+                else:
+                    frags.append(g.frag)
+            if run:
+                frags.append(run_frag.clone(text="".join(run)))
+        return [first, self.__class__(None, tail.style, frags=frags)]
 
 
     def draw_plain(self, canv, x: float, top: float) -> bool:
@@ -326,7 +367,11 @@ class _Row:
         self.measured: tuple | None = None
 
     def measure(self, label_width: float, value_width: float, pad: tuple) -> float:
-        if self.measured is None or self.measured[:2] != (label_width, value_width):
+        # ReportLab's Paragraph.split drops a paragraph's lines (``blPara``) when not even
+        # one line fits the room it was offered: the measure is then stale, and drawing
+        # such a paragraph fails. Measure again whenever a paragraph has lost its lines.
+        if self.measured is None or self.measured[:2] != (label_width, value_width) \
+                or not hasattr(self.value, "blPara") or not hasattr(self.label_para, "blPara"):
             top, bottom, left, right = pad
             _w, lh = self.label_para.wrap(label_width - left - right, 1e6)
             _w, vh = self.value.wrap(value_width - left - right, 1e6)
@@ -347,18 +392,17 @@ class FieldGrid(Flowable):
         self.rows = [r if isinstance(r, _Row) else _Row(*r) for r in rows]
         self.label_width, self.fixed_width, self.line_width = label_width, width, line_width
         self.hAlign = "CENTER"
-        self._measured_for = None
 
     def _copy(self, rows) -> "FieldGrid":
         return FieldGrid(rows, label_width=self.label_width, width=self.fixed_width, line_width=self.line_width)
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        # Each row keeps its own measure (see _Row.measure): asking every row again is
+        # cheap, and a row whose paragraph a failed split emptied is wrapped afresh.
         width = self.fixed_width or availWidth
-        if self._measured_for != width:
-            value_width = width - self.label_width
-            self.heights = [r.measure(self.label_width, value_width, self.PAD) for r in self.rows]
-            self.width, self.height = width, sum(self.heights)
-            self._measured_for = width
+        value_width = width - self.label_width
+        self.heights = [r.measure(self.label_width, value_width, self.PAD) for r in self.rows]
+        self.width, self.height = width, sum(self.heights)
         return self.width, self.height
 
     def split(self, availWidth, availHeight):  # noqa: N803
@@ -378,7 +422,9 @@ class FieldGrid(Flowable):
             parts = row.value.split(self.width - self.label_width - left - right, room)
             if len(parts) == 2:
                 head = self.rows[:k] + [_Row(row.label, parts[0], row.label_para)]
-                tail = [_Row(f"{row.label}（续）", parts[1])] + self.rows[k + 1:]
+                tail = [_Row(row.label.removesuffix("（续）") + "（续）", parts[1])] + self.rows[k + 1:]
+            else:
+                row.measured = None  # the split may have dropped the paragraph's lines: wrap it again
         if not head:
             return []
         return [self._copy(head), self._copy(tail)]
@@ -391,6 +437,9 @@ class FieldGrid(Flowable):
         c.saveState()
         for row, h in zip(self.rows, self.heights, strict=True):
             for p, x in ((row.label_para, left), (row.value, self.label_width + left)):
+                if not hasattr(p, "blPara"):  # never drawn unwrapped (see _Row.measure)
+                    row.measured = None
+                    row.measure(self.label_width, self.width - self.label_width, self.PAD)
                 if not (isinstance(p, CJKParagraph) and p.draw_plain(c, x, y - top)):
                     p.drawOn(c, x, y - top - p.height)
             y -= h
@@ -406,16 +455,82 @@ class FieldGrid(Flowable):
         c.restoreState()
 
 
+class HeadedGrid(Flowable):
+    """Headings (an entry's number, date and kind; in the diary book the day too) kept
+    with their FieldGrid: never left alone at the foot of a page. When the grid goes on
+    over the next page, that part is headed again by ``continued`` (markup naming the
+    entry, e.g. its date and case number with "（续）"), so no page starts with rows of
+    an unnamed entry."""
+
+    MIN_FIRST = 30 * mm  # the least of the grid worth starting at the foot of a page
+
+    def __init__(self, headings: list, grid: FieldGrid, continued: tuple[str, ParagraphStyle], *,
+                 space_after: float = 0):
+        super().__init__()
+        self.headings, self.grid, self.continued = headings, grid, continued
+        self.spaceBefore = headings[0].getSpaceBefore() if headings else 0
+        self.spaceAfter = space_after
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        if getattr(self, "_head_for", None) != availWidth:  # headings are wrapped once per width
+            self._head = sum(p.wrap(availWidth, 1e6)[1] + (p.getSpaceBefore() if n else 0) + p.getSpaceAfter()
+                             for n, p in enumerate(self.headings))
+            self._head_for = availWidth
+        head = self._head
+        _w, grid = self.grid.wrap(availWidth, max(availHeight - head, 0))
+        self.width, self.height = availWidth, head + grid
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        self.wrap(availWidth, availHeight)
+        if self.height <= availHeight:
+            return [self]
+        room = availHeight - self._head
+        if room < min(self.grid.height, self.MIN_FIRST):
+            return []  # all of it on the next page
+        parts = self.grid.split(availWidth, room)
+        if len(parts) != 2:
+            return []
+        text, style = self.continued
+        return [HeadedGrid(self.headings, parts[0], self.continued),
+                HeadedGrid([markup(text, style)], parts[1], self.continued, space_after=self.spaceAfter)]
+
+    def draw(self):
+        y = self.height
+        for n, p in enumerate(self.headings):
+            y -= (p.getSpaceBefore() if n else 0) + p.height
+            p.drawOn(self.canv, 0, y)
+            y -= p.getSpaceAfter()
+        self.grid.drawOn(self.canv, (self.width - self.grid.width) / 2, y - self.grid.height)
+
+
+class RunningHead(ActionFlowable):
+    """Invisible: from the next page on, every page starts with this line at its top
+    (e.g. "人民调解记录（续）　编号"), so a page of signatures or of a long record's end
+    still says what it belongs to; ``RunningHead(None)`` ends it. An action, taken where
+    the layout reaches it (it takes no room, so never slips onto the next page)."""
+
+    def __init__(self, text: str | None):
+        super().__init__(("runningHead", text))
+        self.text = text
+
+    def apply(self, doc):
+        doc.canv._running_head = self.text
+
+
 class _NumberedCanvas(canvas.Canvas):
-    """Draws 第 N 页 共 M 页 on every page once the page count is known."""
+    """Draws 第 N 页 共 M 页 on every page once the page count is known, and the
+    running head (see RunningHead) of the pages that have one."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._pages = []
+        self._running_head = self._page_head = None
 
     def showPage(self):  # noqa: N802 - ReportLab's name
         self._pages.append(dict(self.__dict__))
         self._startPage()
+        self._page_head = self._running_head  # the head in force when the page starts
 
     def save(self):
         total = len(self._pages)
@@ -423,6 +538,10 @@ class _NumberedCanvas(canvas.Canvas):
             self.__dict__.update(state)
             self.setFont(REGULAR, 9)
             self.drawCentredString(PAGE[0] / 2, 10 * mm, f"第 {self._pageNumber} 页 共 {total} 页")
+            if self._page_head:
+                self.drawString(MARGIN, PAGE[1] - MARGIN + 4 * mm, self._page_head)
+                self.setLineWidth(0.3)
+                self.line(MARGIN, PAGE[1] - MARGIN + 2.5 * mm, PAGE[0] - MARGIN, PAGE[1] - MARGIN + 2.5 * mm)
             super().showPage()
         super().save()
 

@@ -17,10 +17,16 @@ from . import documents
 bp = Blueprint("printing", __name__, url_prefix="/cases/<int:case_id>")
 
 
-def send_pdf(case, data: bytes, name: str, document: str, **details):
+def record_print(case, document: str, **details) -> None:
+    """The print on the case's timeline ('printed': which document, and details such as
+    whether confidential entries were in it) and in the audit log."""
     db.session.add(CaseEvent(case=case, actor=current_user, kind="printed", from_status=case.status,
                              to_status=case.status, changes={"document": document, **details}))
     audit.record("print", target=case, details={"number": case.number, "document": document, **details})
+
+
+def send_pdf(case, data: bytes, name: str, document: str, **details):
+    record_print(case, document, **details)
     db.session.commit()
     # A Chinese file name: Werkzeug adds the RFC 5987 filename* form for it.
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
@@ -54,7 +60,9 @@ def record_pdf(case_id: int, entry_id: int):
     with force_locale("zh_Hans_CN"):
         data = documents.session_record_pdf(case, entry, author=current_user.display_name,
                                             committee=committee_name(case))
-    return send_pdf(case, data, "调解记录", "session_record", entry=entry.id)
+    name = documents.record_title(entry).removeprefix("人民调解")  # 调解记录, 调查记录, 回访记录
+    return send_pdf(case, data, name, "session_record", entry=entry.id, entry_date=entry.occurred_on.isoformat(),
+                    entry_kind=entry.kind.value, confidential_included=entry.confidential)
 
 
 @bp.route("/file.pdf")
@@ -136,8 +144,10 @@ def index():
     first, nxt = _month(request.args.get("month"))
     scope = "unit" if request.args.get("scope") == "unit" else "me"
     days = diary.book_days(current_user, first, nxt, mine_only=scope == "me")
+    with_secret = diary.book_days(current_user, first, nxt, mine_only=scope == "me", confidential=True)
     return render_template("diary/book.html", days=days, month=first.strftime("%Y-%m"), scope=scope,
-                           count=sum(len(items) for _day, items in days))
+                           count=sum(len(items) for _day, items in days),
+                           secret=sum(len(items) for _day, items in with_secret) - sum(len(i) for _d, i in days))
 
 
 @book_bp.route("/book.pdf")
@@ -151,5 +161,15 @@ def book_pdf():
     with force_locale("zh_Hans_CN"):
         data = documents.diary_book_pdf(f"{who}　{first.year}年{first.month}月", days,
                                         author=current_user.display_name)
+    # On the timeline of every case whose entries the book holds: which entries, and
+    # whether confidential ones were among them.
+    printed: dict = {}
+    for _day, items in days:
+        for case, entry in items:
+            printed.setdefault(case.id, (case, []))[1].append(entry)
+    for case, entries in printed.values():
+        record_print(case, "diary_book", month=first.strftime("%Y-%m"), scope=scope,
+                     entries=[e.id for e in entries], confidential_included=any(e.confidential for e in entries))
+    db.session.commit()
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, max_age=0,
                      download_name=f"调解日记本-{who}-{first.strftime('%Y-%m')}.pdf")

@@ -11,8 +11,17 @@ The rules, in one place (``related_cases``):
   exists; contact <holding unit>": no number, no names, dates, category or status.
   Several such cases at one unit are announced once, so not even their count leaks;
 * anonymised cases (retention) are never matched: their names are placeholders.
+
+Before matching, numbers are normalised: full-width digits and letters folded (NFKC), a
+lower-case x in an ID number made X, spaces and dashes dropped from phones and a +86 /
+0086 prefix removed (a stored phone is compared in the same form). The edit form shows
+stored ID numbers masked (3204**********1232, see ``cases.reveal.unmask_ids``): a masked
+number sent with the case's id (``exclude``) is matched by the stored party's number —
+the party at the same position with that mask, else the only one with it — and only
+when the user may see that case.
 """
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,6 +32,7 @@ from ..cases.models import Case, Party
 from ..crypto import cipher_for, normalise_id
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..screening.services import protected_party_ids
 from . import models  # noqa: F401  (the indexes on the matched columns)
 
 MAX_PARTIES = 30  # as many as the intake form takes
@@ -52,37 +62,82 @@ class Related:
 
 
 def normalise_name(value) -> str:
-    return re.sub(r"\s+", "", str(value or ""))
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or "")))
+
+
+_PHONE_PREFIX = re.compile(r"^(?:\+86|0086)(?=1\d{10}$)|^(?:\+86|0086)(?=0?\d{9,11}$)")
 
 
 def normalise_phone(value) -> str:
-    """As the intake form stores it: spaces removed."""
-    return re.sub(r"\s+", "", str(value or ""))
+    """Full-width digits folded, spaces, dashes and brackets dropped, +86/0086 removed:
+    ＋８６ 138-0000-0101 and 13800000101 are one number."""
+    text = re.sub(r"[\s\-－—()（）]+", "", unicodedata.normalize("NFKC", str(value or "")))
+    return _PHONE_PREFIX.sub("", text)
+
+
+def phone_forms(phone: str) -> list[str]:
+    """The ways a normalised phone may have been stored (as typed, less spaces)."""
+    return [phone, f"+86{phone}", f"0086{phone}"] if phone else []
+
+
+def normalise_id_number(value) -> str:
+    """Full-width digits and letters folded, a lower-case x made X, spaces dropped."""
+    return normalise_id(unicodedata.normalize("NFKC", str(value or "")))
 
 
 def _get(party, key):
     return party.get(key) if isinstance(party, dict) else getattr(party, key, None)
 
 
-def _probe(party) -> dict:
-    """The matching keys of one party (a dict from the form or JSON, or a ``Party``)."""
+def _unmasked(masked: str, position: int | None, stored: list) -> str:
+    """The stored number behind ``masked`` (see ``cases.reveal.unmask_ids``): the party at
+    the same position with that mask, else the only party with it; "" otherwise."""
+    matches = [(p.position, p.id_number) for p in stored if p.id_number and p.id_masked == masked]
+    same_place = [number for pos, number in matches if pos == position]
+    if same_place:
+        return same_place[0]
+    return matches[0][1] if len(matches) == 1 else ""
+
+
+def _probe(party, stored: list | None = None, position: int | None = None) -> dict:
+    """The matching keys of one party (a dict from the form or JSON, or a ``Party``);
+    ``stored``: the parties of the case being edited, for a masked ID number."""
     birth = _get(party, "birth_date")
     if isinstance(birth, str):
         try:
             birth = date.fromisoformat(birth.strip())
         except ValueError:
             birth = None
-    id_number = normalise_id(_get(party, "id_number") or "")
+    raw = unicodedata.normalize("NFKC", str(_get(party, "id_number") or "")).strip()
+    if "*" in raw:
+        raw = _unmasked(raw, position, stored or [])
+    id_number = normalise_id_number(raw)
     return {"name": normalise_name(_get(party, "name")), "birth": birth if isinstance(birth, date) else None,
             "phone": normalise_phone(_get(party, "phone")),
             "id_hash": cipher_for().hash(id_number) if len(id_number) >= 15 else ""}
 
 
+def _stored_parties(user, parties, case_id: int | None) -> list:
+    """The parties of the case being edited, when a masked number needs them and the
+    user may see that case."""
+    if case_id is None or not any("*" in str(_get(p, "id_number") or "") for p in parties):
+        return []
+    case = db.session.scalar(access.cases_query(user).where(Case.id == case_id))
+    return list(case.parties) if case is not None else []
+
+
 def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[Related]:
     """Cases in the network involving any of ``parties`` (dicts with name, birth_date,
-    phone, id_number, or ``Party`` objects), for ``user``: visible ones first (newest
-    first), then one notice per unit holding cases the user may not see."""
-    probes = [_probe(p) for p in list(parties)[:MAX_PARTIES]]
+    phone, id_number — and ``position``, the form's card number, for a masked number —
+    or ``Party`` objects), for ``user``: visible ones first (newest first), then one
+    notice per unit holding cases the user may not see."""
+    parties = list(parties)[:MAX_PARTIES]
+    stored = _stored_parties(user, parties, exclude_case_id)
+    probes = []
+    for i, p in enumerate(parties):
+        position = _get(p, "position")
+        position = int(position) if str(position if position is not None else "").isdigit() else i
+        probes.append(_probe(p, stored, position))
     conditions = []
     for p in probes:
         if p["id_hash"]:
@@ -90,16 +145,27 @@ def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[
         if p["name"] and p["birth"]:
             conditions.append(and_(Party.name == p["name"], Party.birth_date == p["birth"]))
         if p["name"] and p["phone"]:
-            conditions.append(and_(Party.name == p["name"], Party.phone == p["phone"]))
+            conditions.append(and_(Party.name == p["name"], Party.phone.in_(phone_forms(p["phone"]))))
     if not conditions:
         return []
-    stmt = (select(Party.case_id, Party.name, Party.birth_date, Party.phone, Party.id_hash)
+    stmt = (select(Party.case_id, Party.name, Party.birth_date, Party.phone, Party.id_hash, Party.id)
             .join(Case, Case.id == Party.case_id)
             .where(or_(*conditions), Case.anonymised_at.is_(None)))
     if exclude_case_id is not None:
         stmt = stmt.where(Party.case_id != exclude_case_id)
     matches: dict[int, tuple[set[int], set[str]]] = {}
-    for case_id, name, birth, phone, id_hash in db.session.execute(stmt.limit(MAX_RESULTS * 10)):
+    rows_found = db.session.execute(stmt.limit(MAX_RESULTS * 10)).all()
+    found_ids = list({r[0] for r in rows_found})
+    visible_ids = set(db.session.scalars(
+        access.cases_query(user).with_only_columns(Case.id).where(Case.id.in_(found_ids)))) if found_ids else set()
+    # A case the user may not see: a restricted one is never announced (not even that it exists), and a
+    # protected phone (flagged case) never confirms a guess: only ID number or name + birth date count.
+    hidden_cases = {c.id: c for c in db.session.scalars(select(Case).where(
+        Case.id.in_([i for i in found_ids if i not in visible_ids])))} if found_ids else {}
+    for case_id, name, birth, phone, id_hash, party_id in rows_found:
+        outside = hidden_cases.get(case_id)
+        if outside is not None and outside.restricted:
+            continue
         hit_parties, reasons = matches.setdefault(case_id, (set(), set()))
         for i, p in enumerate(probes):
             how = []
@@ -108,16 +174,16 @@ def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[
             if p["name"] and p["name"] == name:
                 if p["birth"] and p["birth"] == birth:
                     how.append("birth")
-                if p["phone"] and p["phone"] == phone:
+                if p["phone"] and p["phone"] == normalise_phone(phone) and not (
+                        outside is not None and party_id in protected_party_ids(outside)):
                     how.append("phone")
             if how:
                 hit_parties.add(i)
                 reasons.update(how)
+    matches = {k: v for k, v in matches.items() if v[0]}
     if not matches:
         return []
     ids = list(matches)
-    visible_ids = set(db.session.scalars(
-        access.cases_query(user).with_only_columns(Case.id).where(Case.id.in_(ids))))
     rows = db.session.execute(
         select(Case.id, Case.number, Case.status, Case.created_at, OrgUnit)
         .join(OrgUnit, OrgUnit.id == Case.unit_id).where(Case.id.in_(ids))

@@ -42,7 +42,7 @@ def _parties_from_form(form) -> list[dict]:
         bits = key.split("-")
         if len(bits) == 3 and bits[0] == "parties" and bits[1].isdigit() and \
                 bits[2] in ("name", "birth_date", "phone", "id_number"):
-            out.setdefault(int(bits[1]), {})[bits[2]] = value
+            out.setdefault(int(bits[1]), {"position": int(bits[1])})[bits[2]] = value
     return [out[i] for i in sorted(out)]
 
 

@@ -62,10 +62,11 @@ class Result:
     reasons: tuple[str, ...]  # why, in the order of the rules (codes, worded by the views)
 
 
-def score(answers: dict[int, str], *, unsafe_tonight: bool = False, breach: bool = False) -> Result:
+def score(answers: dict[int, str], *, unsafe_tonight: bool = False, breach: bool = False,
+          child_harmed: bool = False) -> Result:
     """The level of one party's answers. ``answers`` maps item number -> yes/no/unsure;
     a missing item counts as no. ``unsafe_tonight`` and ``breach`` are the follow-ups
-    of items 16 and 14."""
+    of items 16 and 14; ``child_harmed`` (our addition) makes it at least orange."""
     def value(n):
         return ANSWER_VALUE.get(answers.get(n, NO), 0.0)
 
@@ -90,6 +91,8 @@ def score(answers: dict[int, str], *, unsafe_tonight: bool = False, breach: bool
         reasons.append("breach")
     if yes(6) and yes(16):
         reasons.append("violence_and_fear")
+    if child_harmed:  # our addition to §4: a harmed child is never "no risk" (and must be reported)
+        reasons.append("child_harmed")
     if reasons:
         return Result(total, RiskLevel.ORANGE, tuple(reasons))
     if total > 0:
@@ -103,7 +106,7 @@ def prompts(answers: dict[int, str], *, child_harmed: bool = False, breach: bool
     out = []
     if answers.get(1) in (YES, UNSURE):
         out.append("medical")
-    if answers.get(13) == YES and child_harmed:
+    if child_harmed:  # with or without item 13
         out.append("mandatory_report")
     if answers.get(12) in (YES, UNSURE):
         out.append("crisis")

@@ -16,6 +16,10 @@ SAFETY_REFERRALS = ("womens_federation", "legal_aid", "social_work")
 
 
 def may_screen(user, case: Case) -> bool:
+    from ..cases.workflow import CaseStatus
+
+    if case.status is CaseStatus.ARCHIVED or getattr(case, "anonymised_at", None) is not None:
+        return False  # archived: kept as it is (and anonymised in time), nothing new is added
     return access.acts_on(user, case)
 
 
@@ -39,7 +43,8 @@ def record(case: Case, party: Party, *, occasion: Occasion, answers: dict, by, u
         if value not in ANSWER_VALUE:
             raise DomainError(_("Answer question %(n)d.", n=item.number), field=f"q{item.number}")
         clean[str(item.number)] = value
-    result = score({int(k): v for k, v in clean.items()}, unsafe_tonight=unsafe_tonight, breach=breach)
+    result = score({int(k): v for k, v in clean.items()}, unsafe_tonight=unsafe_tonight, breach=breach,
+                   child_harmed=child_harmed)
     screening = Screening(case_id=case.id, party_id=party.id, occasion=occasion, answers=clean,
                           unsafe_tonight=unsafe_tonight, breach=breach, child_harmed=child_harmed,
                           score=result.score, level=result.level, note=(note or "").strip(), by=by)
@@ -67,8 +72,13 @@ def _forget(case: Case) -> None:
 
 
 def _change(case: Case, level: RiskLevel, *, by, reason: str, screening=None) -> None:
+    from .. import audit
+
     db.session.add(RiskChange(case_id=case.id, from_level=case.risk_level, to_level=level, reason=reason,
                               screening_id=screening.id if screening else None, by=by))
+    audit.record("case.risk", target=case, actor=by, details={
+        "number": case.number, "from": case.risk_level.value, "to": level.value,
+        "reason": reason or ("screening" if screening else "")})
     case.risk_level = level
 
 
@@ -91,7 +101,11 @@ def lower_level(case: Case, level: RiskLevel, *, by, reason: str) -> dict:
         raise DomainError(_("Please give a reason."), field="reason")
     old = case.risk_level
     _change(case, level, by=by, reason=reason.strip())
-    return {"risk_level": [old.value, level.value]}
+    out = {"risk_level": [old.value, level.value]}
+    if level is RiskLevel.NONE and case.dv_flag:
+        case.dv_flag = False
+        out["dv_flag"] = [True, False]
+    return out
 
 
 def screenings_of(case: Case) -> list[Screening]:
@@ -158,8 +172,11 @@ def protected_party_ids(case: Case) -> set[int]:
 
 
 def contacts_visible(user, case: Case, party: Party) -> bool:
-    """Only the case's mediators see a protected party's address and phone."""
-    return party.id not in protected_party_ids(case) or user.id in case.mediator_ids
+    """Only the case's mediators see a protected party's address and phone (and, until
+    mediators are named, the person who registered the case and typed them in)."""
+    if party.id not in protected_party_ids(case) or user.id in case.mediator_ids:
+        return True
+    return not case.mediator_ids and user.id == case.created_by_id
 
 
 def prompts_for(case: Case, latest: dict[int, Screening]) -> list[str]:
@@ -171,6 +188,11 @@ def prompts_for(case: Case, latest: dict[int, Screening]) -> list[str]:
             if code not in out:
                 out.append(code)
     return out
+
+
+def screened_at(case: Case, occasion: Occasion) -> set[int]:
+    """Parties screened on this occasion."""
+    return {s.party_id for s in screenings_of(case) if s.occasion is occasion}
 
 
 def last_screened_for(case: Case, occasion: Occasion) -> bool:

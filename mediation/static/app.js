@@ -212,3 +212,36 @@
   });
   check();
 })();
+
+// Statistics: show only the fields of the chosen period (month; quarter and year; year;
+// from and to), and keep the quarter's values on the year in the year box (the server
+// takes the year box for a quarter too). Without JavaScript every field shows.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("stats-filter");
+  var kind = document.getElementById("stats-kind");
+  if (!form || !kind) { return; }
+  var year = document.getElementById("stats-year");
+  var quarter = document.getElementById("stats-quarter");
+
+  function syncQuarter() {
+    if (!year || !quarter || !/^\d{4}$/.test(year.value)) { return; }
+    Array.prototype.forEach.call(quarter.options, function (option) {
+      option.value = option.value.replace(/^\d{4}(?=-Q)/, year.value);
+    });
+  }
+
+  function showFields() {
+    form.querySelectorAll("[data-period-field]").forEach(function (field) {
+      var kinds = field.getAttribute("data-period-field").split(" ");
+      field.hidden = kinds.indexOf(kind.value) < 0;
+    });
+  }
+
+  kind.addEventListener("change", showFields);
+  if (year) { year.addEventListener("input", syncQuarter); year.addEventListener("change", syncQuarter); }
+  form.addEventListener("submit", syncQuarter);
+  syncQuarter();
+  showFields();
+})();

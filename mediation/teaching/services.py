@@ -184,7 +184,11 @@ _KIND_MESSAGES = {
     "name": lambda v: _("still contains a party's name: %(value)s", value=v),
     "id": lambda v: _("still contains an ID number: %(value)s", value=v),
     "phone": lambda v: _("still contains a phone number: %(value)s", value=v),
-    "place": lambda v: _("still contains a village or town name of the case: %(value)s", value=v),
+    "place": lambda v: _("still contains a place name of the network: %(value)s", value=v),
+    "staff": lambda v: _("still contains the name of a staff member: %(value)s", value=v),
+    "number": lambda v: _("still contains a case number: %(value)s", value=v),
+    "date": lambda v: _("still contains an exact date: %(value)s", value=v),
+    "address": lambda v: _("still contains part of an address: %(value)s", value=v),
 }
 
 

@@ -91,6 +91,8 @@ def login():
 def logout():
     if current_user.is_authenticated:
         audit.record("logout")
+        # A copied session cookie must not outlive the logout: the id it carries changes.
+        current_user.auth_version += 1
         db.session.commit()
     logout_user()
     session.clear()

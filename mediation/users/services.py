@@ -96,7 +96,11 @@ def check_password_policy(password: str, username: str = "") -> None:
     low = password.lower()
     if username and username.strip().lower() in low:
         raise DomainError(_("The password must not contain the username."), field="password")
-    if low in common_passwords() or len(set(password)) < 4:
+    # A common password with digits or symbols tacked on (iloveyou123, password!) is as easy to guess.
+    import re
+
+    stem = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", low)
+    if low in common_passwords() or (len(stem) >= 4 and stem in common_passwords()) or len(set(password)) < 4:
         raise DomainError(_("This password is too easy to guess; choose another."), field="password")
 
 

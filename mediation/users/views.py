@@ -86,6 +86,7 @@ def new():
             db.session.rollback()
             getattr(form, exc.field or "username").errors.append(exc.message)
         else:
+            user.must_change_password = True  # the admin knows it: the user picks their own at first login
             audit.record("admin.user_create", target=user, details=_account_facts(user))
             db.session.commit()
             flash(_("Account %(u)s created.", u=user.username), "success")
