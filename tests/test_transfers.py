@@ -196,6 +196,9 @@ def test_delegated_follow_up_recorded_by_the_unit_the_case_came_from(demo, login
     village = login(VILLAGE_MED)
     page = village.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "7日内走访上阳村汤家" in page and "diary/new" in page
+    form = village.get(f"/cases/{case.id}/diary/new").get_data(as_text=True)
+    assert f'name="mediator_ids" type="checkbox" value="{user(VILLAGE_MED).id}"' in form or \
+        f'value="{user(VILLAGE_MED).id}"' in form.split('name="mediator_ids"', 1)[-1][:2000]
     from mediation.diary.models import EntryKind, Performance
 
     write_entry(case, by=VILLAGE_MED, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)

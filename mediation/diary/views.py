@@ -20,6 +20,8 @@ def _form(case: Case, obj=None) -> EntryForm:
     form = EntryForm(obj=obj)
     form.party_ids.choices = [(p.id, p.name) for p in case.parties]
     mediators = ([case.lead_mediator] if case.lead_mediator else []) + list(case.co_mediators)
+    if current_user.is_authenticated and current_user not in mediators and access.is_delegate(current_user, case):
+        mediators.append(current_user)  # the visitor of a delegated follow-up records their own presence
     form.mediator_ids.choices = [(u.id, u.display_name) for u in mediators]
     return form
 
