@@ -77,7 +77,9 @@ def init_app(app) -> None:
         return page(
             400,
             _("The form has expired"),
-            _("Please go back, reload the page and submit again. Nothing was saved."),
+            _("This submission was not saved: you were logged out, or the page was open too long. Go back, "
+              "reload the page and submit again. A case form being typed was kept in “My drafts” up to its "
+              "last automatic save."),
         )
 
     @app.errorhandler(500)
