@@ -121,7 +121,8 @@ def test_csrf_is_enforced(db_url, demo):
     app = make_app(db_url, WTF_CSRF_ENABLED=True)
     c = app.test_client()
     resp = c.post("/login", data={"username": "admin", "password": "jintan-demo"})
-    assert resp.status_code == 400 and "表单已过期" in resp.get_data(as_text=True) and "我的草稿" in resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "表单已过期" in page and "我的草稿" in page
 
 
 def test_production_refuses_a_short_secret_key(monkeypatch):
