@@ -1,7 +1,5 @@
 """mediation: case management for marriage and family dispute mediation."""
-import os
 import secrets
-import time
 from pathlib import Path
 
 from flask import Flask
@@ -108,22 +106,10 @@ def _configure_secret_key(app: Flask) -> None:
             "MEDIATION_ENV=production needs a SECRET_KEY: set MEDIATION_SECRET_KEY "
             "or SECRET_KEY in instance/config.py"
         )
+    from .crypto import read_or_create
+
     key_file = Path(app.instance_path) / "secret_key"
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: several gunicorn workers may start at once; only one writes.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    key = ""
-    for _ in range(50):  # the writer may not have finished its single write yet
-        key = key_file.read_text().strip()
-        if key:
-            break
-        time.sleep(0.02)
+    key = read_or_create(key_file, lambda: secrets.token_hex(32))
     if not key:
         raise RuntimeError(f"{key_file} is empty; delete it and start again")
     app.config["SECRET_KEY"] = key

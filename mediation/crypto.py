@@ -87,8 +87,9 @@ class IdCipher:
         return self.encrypt(value), self.hash(value)
 
 
-def _read_or_create(path: Path, make) -> str:
-    """The key in ``path``; created (0600, O_EXCL: several workers may start at once) when absent."""
+def read_or_create(path: Path, make) -> str:
+    """The key in ``path``; created (0600, O_EXCL: several workers may start at once) when
+    absent. Also used for the session key. "" when the file stays empty."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -102,7 +103,14 @@ def _read_or_create(path: Path, make) -> str:
         if text:
             return text
         time.sleep(0.02)
-    raise IdKeyError(f"{path} is empty; restore it from the backup (deleting it loses every encrypted ID number)")
+    return ""
+
+
+def _read_or_create(path: Path, make) -> str:
+    key = read_or_create(path, make)
+    if not key:
+        raise IdKeyError(f"{path} is empty; restore it from the backup (deleting it loses every encrypted ID number)")
+    return key
 
 
 def configured_keys(app) -> tuple[list[str], str]:
