@@ -32,7 +32,8 @@ dev: $(VENV)/.installed
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev
+# Lint first: ruff's clock rules (DTZ) and the import contracts fail the run like a test.
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev

@@ -1,15 +1,15 @@
 """The audit-log viewer for station administrators (/audit/)."""
 import json
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from ..access import require
 from ..extensions import db
+from ..timeutil import utc_start_of
 from .models import AuditEvent
 from .services import (
     ACTIONS,
@@ -110,12 +110,6 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def _utc_start_of(day: date) -> datetime:
-    """The stored (naive UTC) time at which ``day`` begins in the configured zone."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
-
-
 @bp.route("/")
 @require("audit.view")
 def index():
@@ -140,9 +134,9 @@ def index():
     if target_id:
         stmt = stmt.where(AuditEvent.target_id == target_id)
     if start:
-        stmt = stmt.where(AuditEvent.at >= _utc_start_of(start))
+        stmt = stmt.where(AuditEvent.at >= utc_start_of(start))
     if end:
-        stmt = stmt.where(AuditEvent.at < _utc_start_of(end + timedelta(days=1)))
+        stmt = stmt.where(AuditEvent.at < utc_start_of(end + timedelta(days=1)))
     page_no = min(max(args.get("page", 1, type=int), 1), 1_000_000)
     page = db.paginate(stmt.order_by(AuditEvent.id.desc()), page=page_no, per_page=PER_PAGE, error_out=False)
     filters = {"action": action, "user": user, "target_type": target_type, "target_id": target_id,

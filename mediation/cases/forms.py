@@ -1,6 +1,5 @@
 """The intake and edit form (one page, parties as repeating cards) and transition forms."""
 import re
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.i18n import translations as wtforms_translations
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import AppForm, MultiSelect
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
+from ..timeutil import age_on, local_today
 from . import idnumber
 from .models import PartyRole, RiskLevel, Sex, Source
 from .workflow import Outcome
@@ -79,7 +79,7 @@ class PartyForm(Form):
         return not any((f.data or "") for f in (self.name, self.id_number, self.phone, self.address))
 
     def validate_birth_date(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > local_today():
             raise ValidationError(_l("The birth date is in the future."))
 
     def validate_id_number(self, field):
@@ -98,9 +98,7 @@ class PartyForm(Form):
         if born is None and idnumber.is_valid(self.id_number.data or ""):
             born = idnumber.birth_date_of(idnumber.normalise(self.id_number.data))
         if field.data and born is not None:
-            today = date.today()
-            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-            if age >= 18:
+            if age_on(born, local_today()) >= 18:
                 raise ValidationError(_l("A person born on this date is not a minor."))
 
     def validate_phone(self, field):
@@ -151,7 +149,7 @@ class CaseForm(AppForm):
             raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
 
     def validate_intake_date(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > local_today():
             raise ValidationError(_l("The intake date is in the future."))
 
     def validate_parties(self, field):

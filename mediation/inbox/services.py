@@ -16,7 +16,7 @@ from werkzeug.utils import import_string
 
 from ..extensions import db
 from ..org.models import OrgUnit
-from ..timeutil import local_today, utcnow
+from ..timeutil import epoch_seconds, local_today, utcnow
 from ..users.models import Role, User, UserRole
 from .models import Notification
 
@@ -51,7 +51,7 @@ def notify(users, kind: str, case=None, *, key: str | None = None, **params) -> 
         if user is None or user.id in seen or not user.active:
             continue
         seen.add(user.id)
-        item_key = key or f"{kind}:{case.id if case else 0}:{utcnow().timestamp()}"
+        item_key = key or f"{kind}:{case.id if case else 0}:{utcnow().isoformat()}"
         if db.session.scalar(select(Notification.id).where(Notification.user_id == user.id,
                                                            Notification.key == item_key)):
             continue
@@ -303,7 +303,7 @@ def _is_overdue(case) -> bool:
 
 def maybe_sync(user, session: dict) -> None:
     """Sync at most every INBOX_SYNC_SECONDS per browser session; commit it alone."""
-    now = utcnow().timestamp()
+    now = epoch_seconds()
     if now - session.get("inbox_synced", 0) < current_app.config["INBOX_SYNC_SECONDS"]:
         return
     session["inbox_synced"] = now

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from .. import labels
 from ..extensions import db
 from ..i18n import fmt_date
-from ..timeutil import utcnow
+from ..timeutil import epoch_seconds, utcnow
 from . import services
 from .models import Notification
 
@@ -86,7 +86,7 @@ def _deadline_days() -> int:
 def index():
     services.sync_due(current_user)
     db.session.commit()
-    session["inbox_synced"] = utcnow().timestamp()
+    session["inbox_synced"] = epoch_seconds()
     unread_only = request.args.get("unread") == "1"
     page = max(request.args.get("page", 1, type=int), 1)
     items = services.inbox_of(current_user, unread_only=unread_only, limit=PER_PAGE + 1,

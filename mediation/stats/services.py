@@ -39,13 +39,10 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
 
 from ..cases.models import Case, Category, RiskLevel
 from ..cases.services import overdue_clause
@@ -53,8 +50,9 @@ from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
 from ..diary.models import DiaryEntry, EntryKind, Satisfaction
 from ..extensions import db
 from ..org.models import OrgUnit, Tier
-from ..timeutil import local_today, utcnow
+from ..timeutil import local_today, utc_start_of, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
+from .rounding import average, percent, yuan
 
 # People-involved bands: (key, lowest, highest or None).
 PEOPLE_BANDS = (("band_1_4", 0, 4), ("band_5_9", 5, 9), ("band_10_29", 10, 29), ("band_30", 30, None))
@@ -287,12 +285,6 @@ def report_month(value: str | None, notes: list) -> date:
     return first
 
 
-def _utc_bound(day: date) -> datetime:
-    """Local midnight at the start of ``day`` as a stored (naive UTC) time."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-
-
 # --- the network ------------------------------------------------------------------------
 
 def subtree_units(unit: OrgUnit) -> list[OrgUnit]:
@@ -392,15 +384,15 @@ def summarise(v: dict) -> dict:
     s = {m: int(v.get(m, 0)) for m in SUMMED}
     s["settled"] = s["success"] + s["partial"]
     s["handled"] = s["settled"] + s["failed"] + s["terminated"]
-    s["success_rate"] = round(100 * s["settled"] / s["handled"], 1) if s["handled"] else None
-    s["handling_rate"] = round(100 * s["handled"] / s["registered"], 1) if s["registered"] else None
-    s["amount_disputed"] = Decimal(v.get("amount_disputed") or 0).quantize(Decimal("0.01"))
-    s["amount_agreed"] = Decimal(v.get("amount_agreed") or 0).quantize(Decimal("0.01"))
-    n = s["closed_with_acceptance"]
-    s["avg_days"] = round(float(v.get("closed_days") or 0) / n, 1) if n else None
+    # Every rate and average from exact integers, rounded half up (rounding.py).
+    s["success_rate"] = percent(s["settled"], s["handled"])
+    s["handling_rate"] = percent(s["handled"], s["registered"])
+    s["amount_disputed"] = yuan(v.get("amount_disputed") or 0)
+    s["amount_agreed"] = yuan(v.get("amount_agreed") or 0)
+    s["avg_days"] = average(v.get("closed_seconds") or 0, s["closed_with_acceptance"], unit=86400)
     rated = s["sat_satisfied"] + s["sat_basically"] + s["sat_unsatisfied"]
     s["rated"] = rated
-    s["satisfaction_rate"] = round(100 * (s["sat_satisfied"] + s["sat_basically"]) / rated, 1) if rated else None
+    s["satisfaction_rate"] = percent(s["sat_satisfied"] + s["sat_basically"], rated)
     return s
 
 
@@ -411,10 +403,20 @@ def _month_bucket(col, bounds: list):
     return case(*[(col < b, i) for i, b in enumerate(bounds[1:])], else_=len(bounds) - 1)
 
 
-def _days_between(later, earlier):
+def _epoch_seconds(moment):
+    """A stored time as whole seconds since 1970, an integer on both databases."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400.0
-    return func.julianday(later) - func.julianday(earlier)
+        return cast(func.floor(func.extract("epoch", moment)), BigInteger)
+    return cast(func.strftime("%s", moment), Integer)
+
+
+def _seconds_between(later, earlier):
+    return _epoch_seconds(later) - _epoch_seconds(earlier)
+
+
+def _fen(amount):
+    """An amount in yuan as whole fen: summed as integers, never as floats."""
+    return cast(func.round(amount * 100), BigInteger)
 
 
 def _grouped(inner_cols: dict, where, group: tuple[str, ...], sums: dict, frm=None):
@@ -442,8 +444,8 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     in_tree = Case.unit_id.in_(_subtree_ids(root))
     months = period.buckets
     date_bounds = [max(m, period.start) for m in months]
-    dt_bounds = [_utc_bound(d) for d in date_bounds]
-    t0, t1 = _utc_bound(period.start), _utc_bound(period.end + timedelta(days=1))
+    dt_bounds = [utc_start_of(d) for d in date_bounds]
+    t0, t1 = utc_start_of(period.start), utc_start_of(period.end + timedelta(days=1))
     one = lambda cond: case((cond, 1), else_=0)  # noqa: E731
 
     # 1. Registered in the period (intake date).
@@ -452,7 +454,7 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
         cond = Case.people_involved >= lo if hi is None else Case.people_involved.between(lo, hi)
         band_cols[key] = one(cond)
     inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.intake_date, date_bounds),
-             "amount": Case.amount_in_dispute, "people": Case.people_involved,
+             "amount": _fen(Case.amount_in_dispute), "people": Case.people_involved,
              "dv": one(or_(Case.dv_flag.is_(True), Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))),
              "major": one(Case.is_major.is_(True)), "mass": one(Case.is_mass.is_(True)), **band_cols}
     sums = {"registered": lambda c: func.count(), "amount_disputed": lambda c: func.sum(c.amount),
@@ -473,25 +475,25 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     # 3. Concluded in the period, by outcome (as the case stands now).
     settled = Case.outcome.in_([Outcome.SUCCESS, Outcome.PARTIAL])
     inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.concluded_at, dt_bounds),
-             "o": Case.outcome, "agreed": case((settled, Case.amount_in_dispute), else_=None)}
+             "o": Case.outcome, "agreed": case((settled, _fen(Case.amount_in_dispute)), else_=None)}
     for row in _grouped(inner, and_(in_tree, Case.outcome.is_not(None), Case.concluded_at >= t0,
                                     Case.concluded_at < t1), ("u", "c", "m", "o"),
                         {"n": lambda c: func.count(), "agreed": lambda c: func.sum(c.agreed)}):
         outcome = row.o if isinstance(row.o, Outcome) else Outcome(row.o)
         fig.add(OUTCOME_MEASURES[outcome], row.u, row.c, row.m, row.n)
-        fig.add("amount_agreed", row.u, row.c, row.m, row.agreed or 0)
+        fig.add("amount_agreed", row.u, row.c, row.m, int(row.agreed or 0))
 
     # 4. Closed in the period: days from acceptance to close.
     inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.closed_at, dt_bounds),
              "acc": one(Case.accepted_at.is_not(None)),
-             "days": case((Case.accepted_at.is_not(None), _days_between(Case.closed_at, Case.accepted_at)),
+             "seconds": case((Case.accepted_at.is_not(None), _seconds_between(Case.closed_at, Case.accepted_at)),
                           else_=None)}
     for row in _grouped(inner, and_(in_tree, Case.closed_at >= t0, Case.closed_at < t1), ("u", "c", "m"),
                         {"n": lambda c: func.count(), "acc": lambda c: func.sum(c.acc),
-                         "days": lambda c: func.sum(c.days)}):
+                         "seconds": lambda c: func.sum(c.seconds)}):
         fig.add("closed", row.u, row.c, row.m, row.n)
         fig.add("closed_with_acceptance", row.u, row.c, row.m, row.acc or 0)
-        fig.add("closed_days", row.u, row.c, row.m, float(row.days or 0))
+        fig.add("closed_seconds", row.u, row.c, row.m, int(row.seconds or 0))
 
     # 5. Now: in progress and overdue.
     if current:

@@ -1,5 +1,4 @@
 """Logging in and out, the idle timeout, one's own password and language."""
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,6 +18,7 @@ from flask_login import current_user, login_required, login_url, login_user, log
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db, login_manager
+from ..timeutil import epoch_seconds
 from . import services
 from .forms import LoginForm, PasswordChangeForm
 from .models import User
@@ -79,7 +79,7 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
-            session[_SEEN] = int(time.time())
+            session[_SEEN] = epoch_seconds()
             if user.must_change_password:
                 flash(_("Please choose a new password."), "warning")
                 return redirect(url_for("auth.change_password"))
@@ -203,7 +203,7 @@ def _idle_timeout():
     if not current_user.is_authenticated:
         return _session_gone() if request.endpoint in JSON_ENDPOINTS else None
     limit = int(current_app.config.get("MEDIATION_IDLE_TIMEOUT_MINUTES") or 0)
-    now = int(time.time())
+    now = epoch_seconds()
     seen = session.get(_SEEN)
     if limit and isinstance(seen, int) and now - seen > limit * 60:
         back = _back_here()
