@@ -106,3 +106,17 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64))
     success: Mapped[bool]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins counted per key and window (``users.services.authenticate``): one row
+    per address, and per username at an address, for each LOGIN_WINDOW_MINUTES window. The
+    count is taken by one atomic upsert before the password is checked, so parallel guesses
+    on several workers cannot slip past the limit."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(index=True)  # epoch seconds // window length
+    failures: Mapped[int] = mapped_column(default=0)
+
