@@ -1,5 +1,7 @@
 """Accounts: login and its throttling, passwords, administration within the subtree."""
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
@@ -210,3 +212,44 @@ def test_language_chosen_before_login_sticks(client, demo):
 def test_a_nul_in_the_username_is_a_failed_login_not_an_error(client, demo):
     resp = post_login(client, "ad\x00min", "x")
     assert resp.status_code == 200 and "控制字符" in resp.get_data(as_text=True)
+
+
+def test_a_success_does_not_reset_the_address_count(app, demo):
+    """Issue 13: one known account must not let an address guess at the others for ever."""
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 5
+    for i in range(3):
+        post_login(app.test_client(), f"user{i}", "wrong")
+    assert post_login(app.test_client(), "med-320413109201", DEMO_PASSWORD).status_code == 302
+    for i in range(2):
+        post_login(app.test_client(), f"other{i}", "wrong")
+    page = post_login(app.test_client(), "med-320413109202", DEMO_PASSWORD).get_data(as_text=True)
+    assert "登录失败次数过多" in page
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_owner_out(app, demo):
+    """The per-username limit holds per address: an attacker locks only their own address."""
+    attacker, owner = {"REMOTE_ADDR": "10.0.0.66"}, {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(10):
+        app.test_client().post("/login", data={"username": "admin", "password": "wrong"}, environ_base=attacker)
+    blocked = app.test_client().post("/login", data={"username": "admin", "password": DEMO_PASSWORD},
+                                     environ_base=attacker)
+    assert "登录失败次数过多" in blocked.get_data(as_text=True)
+    assert app.test_client().post("/login", data={"username": "admin", "password": DEMO_PASSWORD},
+                                  environ_base=owner).status_code == 302
+
+
+def test_parallel_guesses_get_no_more_tries_than_the_limit(app, demo):
+    """40 guesses at once (think: several workers): exactly 10 are checked, the rest refused."""
+    barrier = threading.Barrier(8)
+
+    def guess(i):
+        if i < 8:
+            barrier.wait()
+        return app.test_client().post("/login", data={"username": "admin", "password": f"guess{i}"},
+                                      environ_base={"REMOTE_ADDR": "10.0.0.99"}).get_data(as_text=True)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(guess, range(40)))
+    checked = db.session.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.username == "admin"))
+    assert checked == 10
+    assert sum("登录失败次数过多" in p for p in pages) == 30

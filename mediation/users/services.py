@@ -2,21 +2,22 @@
 import json
 import re
 import secrets
-from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash
 
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
-from ..timeutil import utcnow
-from .models import LoginAttempt, User, hash_password
+from ..timeutil import epoch_seconds, utcnow
+from .models import LoginAttempt, LoginThrottle, User, hash_password
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -34,16 +35,51 @@ class LoginRefused(DomainError):
     """Wrong username or password, or too many tries; the message never says which user exists."""
 
 
-def _failures_since(column, value: str, since) -> int:
-    last_ok = db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))
-    )
-    start = max(since, last_ok) if last_ok else since
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            column == value, LoginAttempt.success.is_(False), LoginAttempt.at > start
-        )
-    )
+def _window_number() -> int:
+    return epoch_seconds() // (60 * int(current_app.config["LOGIN_WINDOW_MINUTES"]))
+
+
+def _upsert(key: str, window: int, add: int):
+    """INSERT ... ON CONFLICT DO UPDATE: one atomic statement on SQLite and PostgreSQL."""
+    dialect = db.engine.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(LoginThrottle).values(key=key, window=window, failures=max(add, 0))
+    return stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={"failures": func.max(LoginThrottle.failures + add, 0) if dialect == "sqlite"
+              else func.greatest(LoginThrottle.failures + add, 0)},
+    ).returning(LoginThrottle.failures)
+
+
+def _throttle_keys(username: str, address: str, window: int) -> tuple[str, str]:
+    # Per address: every failure from it. Per username *at that address*: so that guesses from
+    # elsewhere cannot lock the owner out of their own login.
+    return f"{window}|a|{address}", f"{window}|u|{address}|{username}"
+
+
+def _reserve(username: str, address: str) -> bool:
+    """Count this attempt as a failure before the password is checked, in its own committed
+    transaction (a row lock on PostgreSQL, the write lock on SQLite): of parallel guesses,
+    exactly as many as the limits allow get evaluated. False: over a limit."""
+    cfg = current_app.config
+    window = _window_number()
+    by_address, by_user = _throttle_keys(username, address, window)
+    with db.engine.begin() as conn:
+        conn.execute(delete(LoginThrottle).where(LoginThrottle.window < window - 1))
+        n_address = conn.execute(_upsert(by_address, window, 1)).scalar_one()
+        n_user = conn.execute(_upsert(by_user, window, 1)).scalar_one()
+    return n_address <= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"] and n_user <= cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]
+
+
+def _succeeded(username: str, address: str) -> None:
+    """A success is no failure: take it off the address's count (which successes never reset,
+    or one known account would let an address guess at others for ever) and start this
+    username's count at the address afresh."""
+    window = _window_number()
+    by_address, by_user = _throttle_keys(username, address, window)
+    with db.engine.begin() as conn:
+        conn.execute(_upsert(by_address, window, -1))
+        conn.execute(delete(LoginThrottle).where(LoginThrottle.key == by_user))
 
 
 def authenticate(username: str, password: str, address: str) -> User:
@@ -53,13 +89,9 @@ def authenticate(username: str, password: str, address: str) -> User:
     """
     cfg = current_app.config
     username = normalise_username(username).replace("\x00", "")[:64]  # PostgreSQL stores no NUL
-    address = (address or "unknown")[:64]
+    address = (address or "unknown").replace("\x00", "")[:64]
     window = cfg["LOGIN_WINDOW_MINUTES"]
-    since = utcnow() - timedelta(minutes=window)
-    if (
-        _failures_since(LoginAttempt.username, username, since) >= cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]
-        or _failures_since(LoginAttempt.address, address, since) >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    ):
+    if not _reserve(username, address):
         audit.record("login_failed", actor_name=username, details={"reason": "throttled"})
         raise LoginRefused(
             _("Too many failed logins. Please wait %(minutes)d minutes and try again.", minutes=window)
@@ -75,6 +107,7 @@ def authenticate(username: str, password: str, address: str) -> User:
         audit.record("login_failed", actor=user, actor_name=username, details={"reason": reason})
         db.session.flush()
         raise LoginRefused(_("Wrong username or password."))
+    _succeeded(username, address)
     audit.record("login", actor=user)
     user.last_login_at = utcnow()
     db.session.flush()
