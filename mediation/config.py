@@ -86,6 +86,9 @@ class Config:
     UPLOAD_FOLDER = ""
     MAX_UPLOAD_BYTES = 10 * 2**20
     MAX_CONTENT_LENGTH = 12 * 2**20  # a larger request is refused before it is read
+    # Photos with more pixels are refused (a phone photo has 12–50 million): decoding a
+    # "decompression bomb" (a small PNG of 13000×13000) would take gigabytes.
+    MAX_IMAGE_PIXELS = 60_000_000
 
     PASSWORD_MIN_LENGTH = 10
     # Werkzeug's method string; tests use a cheaper scrypt cost.

@@ -44,6 +44,7 @@ def main() -> None:
         print(f"GET /healthz (yardstick)           : median {med:6.1f} ms, best {best:6.1f} ms")
         with app.test_request_context("/"):
             bench_diary_pdf()
+    bench_case_file_photos()
     bench_search()
 
 
@@ -81,6 +82,74 @@ def bench_diary_pdf() -> None:
     med, best = timed(lambda: pdf.build([Paragraph(marked, style) for _ in range(50 * 6)], title="bare",
                                         author="bench"), repeat=10)
     print(f"bare ReportLab, the same text      : median {med:6.1f} ms, best {best:6.1f} ms")
+
+
+def _upload_photos(folder: str, n_photos: int, queue) -> None:
+    """Child process 1: the demo network and a case with ``n_photos`` 12 MP phone photos,
+    uploaded through the service (each reduced once to its thumbnail and print copy)."""
+    from mediation import create_app
+    from mediation.attachments.models import DocumentKind
+    from mediation.attachments.services import store
+    from mediation.demo import load_demo
+    from mediation.extensions import db
+    from tests.factories import advance, make_case, user
+    from tests.test_attachments import phone_photo
+
+    app = create_app(_photo_config(folder))
+    with app.app_context():
+        db.create_all()
+        load_demo()
+        db.session.commit()
+        case = make_case()
+        advance(case, "accept", "assign")
+        photo = phone_photo()
+        start = time.perf_counter()
+        for i in range(n_photos):
+            store(case, by=user("med-320413109201"), data=photo, filename=f"IMG_{i}.jpg", kind=DocumentKind.OTHER)
+        db.session.commit()
+        queue.put((case.id, len(photo), (time.perf_counter() - start) * 1000 / n_photos))
+
+
+def _print_case_file(folder: str, case_id: int, queue) -> None:
+    """Child process 2, a fresh worker: print the case file through the page; its peak RSS."""
+    import resource
+
+    from mediation import create_app
+
+    client = create_app(_photo_config(folder)).test_client()
+    client.post("/login", data={"username": "med-320413109201", "password": "jintan-demo"})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    med, best = timed(lambda: client.get(f"/cases/{case_id}/file.pdf"), repeat=3)
+    size = len(client.get(f"/cases/{case_id}/file.pdf").data)
+    queue.put((med, best, size, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def _photo_config(folder: str) -> dict:
+    return {"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{Path(folder) / 'b.sqlite'}",
+            "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": str(Path(folder) / "uploads")}
+
+
+def _in_child(target, *args):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=target, args=(*args, queue))
+    child.start()
+    result = queue.get()
+    child.join()
+    return result
+
+
+def bench_case_file_photos(n_photos: int = 20) -> None:
+    """The case file of a case with 20 full-size phone photos, printed by a fresh worker
+    (targets: < 3 s and < 300 MB peak RSS)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        case_id, photo, upload_ms = _in_child(_upload_photos, tmp, n_photos)
+        med, best, size, before, peak = _in_child(_print_case_file, tmp, case_id)
+    print(f"upload of a 12 MP photo ({photo / 2**20:.1f} MB)  : {upload_ms:6.1f} ms each (thumbnail and print copy)")
+    print(f"case file, {n_photos} photos               : median {med:6.1f} ms, best {best:6.1f} ms, "
+          f"{size / 2**20:.1f} MB; worker peak RSS {peak:.0f} MB (after login {before:.0f} MB)")
 
 
 def bench_search(n_cases: int = 20_000) -> None:

@@ -166,3 +166,64 @@ def test_a_download_carries_the_extension_of_its_content(case, login, name, expe
     attachment = db.session.scalar(select(Attachment))
     disposition = med.get(f"/cases/{case.id}/attachments/{attachment.id}").headers["Content-Disposition"]
     assert f'filename="{expected}"' in disposition or quote(expected) in disposition, disposition
+
+
+def bomb_png(width=13000, height=13000) -> bytes:
+    """A small PNG whose header claims width × height pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    raw = png_bytes((1, 1))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    start = raw.index(b"IHDR") - 4
+    patched = struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    return raw[:start] + patched + raw[start + 25:]
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(case, login, tmp_path):
+    data = bomb_png()
+    assert Image.open(io.BytesIO(data)).size == (13000, 13000) and len(data) < 1000
+    page = upload(login("med-320413109201"), case, data, "bomb.png").get_data(as_text=True)
+    assert "这张照片有 169 百万像素" in page
+    assert db.session.scalar(select(Attachment)) is None
+    assert not list((tmp_path / "uploads").glob("*"))  # nothing kept
+    # Beyond what Pillow itself refuses to open (179 MP), the message is as clear.
+    page = upload(login("med-320413109201"), case, bomb_png(20000, 20000), "bomb2.png").get_data(as_text=True)
+    assert "这张照片的像素过多" in page and db.session.scalar(select(Attachment)) is None
+
+
+def phone_photo(size=(4000, 3000)) -> bytes:
+    """A 12-megapixel JPEG with detail, about as large as a phone's."""
+    import os
+
+    small = Image.frombytes("RGB", (size[0] // 10, size[1] // 10), os.urandom(size[0] * size[1] * 3 // 100))
+    buffer = io.BytesIO()
+    small.resize(size, Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_the_case_file_prints_photos_from_their_print_renditions(case, login, tmp_path, app):
+    """Each photo is reduced once, at upload, to at most 1754 px upright; the case file embeds
+    that (timing and memory of a 20-photo case file: make bench)."""
+    from pypdf import PdfReader
+
+    from mediation.attachments.services import print_path
+
+    med = login("med-320413109201")
+    photo = phone_photo()
+    for i in range(3):
+        upload(med, case, photo, f"IMG_{i}.jpg", kind="other")
+    attachments = db.session.scalars(select(Attachment)).all()
+    assert len(attachments) == 3
+    for a in attachments:
+        with Image.open(print_path(a)) as rendition:
+            assert max(rendition.size) == 1754 and rendition.size[0] > rendition.size[1]
+    resp = med.get(f"/cases/{case.id}/file.pdf")
+    assert resp.status_code == 200
+    sizes = [(img.image.size) for page in PdfReader(io.BytesIO(resp.data)).pages for img in page.images]
+    assert len(sizes) >= 3 and all(max(s) <= 1754 for s in sizes), sizes
+    # Deleting an attachment's files by retention takes the rendition too.
+    from mediation.attachments.services import stored_paths
+
+    assert all(p.exists() for p in stored_paths(attachments[0]))

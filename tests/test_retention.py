@@ -105,7 +105,7 @@ def test_expired_cases_are_anonymised_and_keep_their_statistics(app, demo, uploa
     fresh = archived_case(years_ago=9)  # the default is 10 years
     open_case = make_case(applicant="王小红", respondent="李大山")
     stored = list(uploads.iterdir())
-    assert len(stored) == 4  # two photos and their thumbnails
+    assert len(stored) == 6  # two photos, their thumbnails and print renditions
     kept = {"category": case.category_id, "unit": case.unit_id, "intake": case.intake_date, "outcome": case.outcome,
             "amount": case.amount_in_dispute, "people": case.people_involved, "number": case.number,
             "archived": case.archived_at, "events": len(case.events)}
@@ -140,7 +140,7 @@ def test_expired_cases_are_anonymised_and_keep_their_statistics(app, demo, uploa
     from mediation.leads.models import Lead
 
     assert db.session.scalar(select(func.count(Attachment.id)).where(Attachment.case_id == case.id)) == 0
-    assert len(list(uploads.iterdir())) == 2  # only the fresh case's files remain
+    assert len(list(uploads.iterdir())) == 3  # only the fresh case's files remain (photo, thumbnail, print)
     lead = db.session.get(Lead, case.lead_id)
     assert lead.who == PLACEHOLDER and lead.what == PLACEHOLDER and lead.contact_phone == ""
     # ... also from the timeline, whose steps stay ...

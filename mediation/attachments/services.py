@@ -2,6 +2,7 @@
 import hashlib
 import io
 import secrets
+import warnings
 from pathlib import Path
 
 from flask import current_app
@@ -21,6 +22,9 @@ SIGNATURES = (
     (b"%PDF-", "application/pdf", ".pdf"),
 )
 THUMB_SIZE = (320, 320)
+# The print rendition: the long side at 1754 px is A4 at 150 dpi, as sharp as a printed case
+# file needs; the case file embeds it as it is (no decoding, whatever the original's size).
+PRINT_SIZE = (1754, 1754)
 
 
 def storage_dir() -> Path:
@@ -69,23 +73,15 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
     if kind_ext is None:
         raise DomainError(_("Only photos (JPEG, PNG, WebP) and PDF files can be attached."), field="file")
     content_type, ext = kind_ext
-    thumb = None
+    thumb = rendition = None
     if content_type.startswith("image/"):
-        try:
-            image = Image.open(io.BytesIO(data))
-            image.verify()  # a truncated or forged image is refused here
-            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))  # phones store portrait as a flag
-            image.thumbnail(THUMB_SIZE)
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, "JPEG", quality=80)
-            thumb = buffer.getvalue()
-        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-            raise DomainError(_("This image cannot be read; take the photo again."), field="file") from None
+        thumb, rendition = _renditions(data)
     stored = secrets.token_hex(16) + ext
     folder = storage_dir()
     (folder / stored).write_bytes(data)
     if thumb is not None:
         (folder / f"{stored}.thumb.jpg").write_bytes(thumb)
+        (folder / f"{stored}.print.jpg").write_bytes(rendition)
     attachment = Attachment(case_id=case.id, entry_id=entry_id, kind=kind, title=title.strip()[:200],
                             filename=(filename or f"file{ext}")[-255:], stored_name=stored,
                             content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
@@ -96,6 +92,42 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
                                       **({"entry": entry_id} if entry_id is not None else {})}))
     db.session.flush()
     return attachment
+
+
+def _renditions(data: bytes) -> tuple[bytes, bytes]:
+    """(thumbnail, print rendition) of an uploaded photo, both upright JPEGs.
+
+    :raise DomainError: unreadable, or more pixels than MAX_IMAGE_PIXELS (checked from the
+        header, before anything is decoded: a small PNG can claim 13000×13000 pixels)."""
+    limit = int(current_app.config["MAX_IMAGE_PIXELS"])
+    too_many = _("This photo has too many pixels; at most %(limit)d million can be attached. Take it again at a "
+                 "lower resolution.", limit=limit // 10**6)
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns from 89 MP and refuses from 179 MP; our own limit is checked just below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > limit:
+            raise DomainError(_("This photo has %(mp)d million pixels; at most %(limit)d million can be attached. "
+                                "Take it again at a lower resolution.", mp=(width * height) // 10**6,
+                                limit=limit // 10**6), field="file")
+        image.verify()  # a truncated or forged image is refused here
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", PRINT_SIZE)  # a JPEG decodes straight at a smaller scale where it can
+        image = ImageOps.exif_transpose(image)  # phones store portrait as a flag
+        image = image.convert("RGB")
+        image.thumbnail(PRINT_SIZE)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80, optimize=True)
+        image.thumbnail(THUMB_SIZE)
+        small = io.BytesIO()
+        image.save(small, "JPEG", quality=80)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise DomainError(_("This image cannot be read; take the photo again."), field="file") from None
+    except Image.DecompressionBombError:
+        raise DomainError(too_many, field="file") from None
+    return small.getvalue(), out.getvalue()
 
 
 EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"), "image/png": (".png",), "image/webp": (".webp",),
@@ -125,16 +157,31 @@ def path_of(attachment: Attachment, thumbnail: bool = False) -> Path:
     return storage_dir() / name
 
 
+def print_path(attachment: Attachment) -> Path:
+    return storage_dir() / f"{attachment.stored_name}.print.jpg"
+
+
+def stored_paths(attachment: Attachment) -> list[Path]:
+    """Every file kept for an attachment (the upload, its thumbnail and print rendition)."""
+    return [path_of(attachment), path_of(attachment, thumbnail=True), print_path(attachment)]
+
+
 def attachments_of(case: Case) -> list[Attachment]:
     from sqlalchemy import select
 
     return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
 
 
-def upright_image(attachment: Attachment) -> io.BytesIO:
-    """The photo turned the way the camera held it, for embedding in a PDF."""
-    image = ImageOps.exif_transpose(Image.open(path_of(attachment)))
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, "JPEG", quality=85)
-    buffer.seek(0)
-    return buffer
+def upright_image(attachment: Attachment) -> str | None:
+    """The photo for a PDF: the path of its print rendition (upright, at most PRINT_SIZE, a
+    JPEG that ReportLab embeds as it is, without decoding it). A photo uploaded before
+    renditions were kept gets one made, once, on its first print; None when it cannot be
+    read or has too many pixels."""
+    path = print_path(attachment)
+    if not path.exists():
+        try:
+            _thumb, rendition = _renditions(path_of(attachment).read_bytes())
+        except (DomainError, OSError):
+            return None
+        path.write_bytes(rendition)
+    return str(path)

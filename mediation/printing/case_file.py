@@ -186,7 +186,16 @@ def _merge_uploads(data: bytes, slots: dict, uploads: dict) -> bytes:
     return out.getvalue()
 
 
-def _scans(attachments, kind: DocumentKind | None, read, uploads: dict, slots: dict) -> list:
+class _LayoutOnlyImage(Image):
+    """A photo's place on the page, not drawn: the first of the two passes only lays out,
+    so it need not carry every photo's bytes."""
+
+    def draw(self):
+        pass
+
+
+def _scans(attachments, kind: DocumentKind | None, read, uploads: dict, slots: dict,
+           layout_only: bool = False) -> list:
     """Uploaded photos and PDFs of this kind (all given: None), each under its title: photos fitted to
     the page, every page of a PDF in a page-sized slot (see _PdfSlot); a PDF that
     cannot be read is listed with a visible note."""
@@ -194,9 +203,11 @@ def _scans(attachments, kind: DocumentKind | None, read, uploads: dict, slots: d
     out = []
     for a in attachments if kind is None else (a for a in attachments if a.kind is kind):
         caption = para(a.title or a.filename, s["label"])
-        if a.is_image:
+        source = read(a) if a.is_image else None
+        if source is not None:
             # The frame is a little narrower than the text width (its padding): keep inside it.
-            image = Image(read(a), width=WIDTH - 8 * mm, height=180 * mm, kind="proportional")
+            image = (_LayoutOnlyImage if layout_only else Image)(source, width=WIDTH - 8 * mm, height=180 * mm,
+                                                                  kind="proportional")
             out.append(KeepTogether([caption, image]))  # a caption never parts from its photo
         elif uploads.get(a.id):
             pages = uploads[a.id]
@@ -204,6 +215,10 @@ def _scans(attachments, kind: DocumentKind | None, read, uploads: dict, slots: d
             # The title goes on the page of the file's first page.
             out += [_PdfSlot((a.id, n), slots, [caption, note] if n == 0 else None) for n in range(len(pages))]
             continue  # the last page is full: a spacer would start an empty one
+        elif a.is_image:
+            out.append(KeepTogether([caption, markup(
+                '<font color="#c00000">' + safe(f"（照片 {a.filename} 无法读取，未能并入卷宗，请查看系统中的原件）")
+                + "</font>", s["small"])]))
         else:
             out.append(KeepTogether([caption, markup(
                 '<font color="#c00000">' + safe(f"（电子文件 {a.filename} 无法读取（已损坏或有密码），"
@@ -261,12 +276,12 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
             by_entry.setdefault(a.entry_id, []).append(a)
     loose = [a for a in attachments if a.entry_id not in printed]
 
-    def build_sections(slots: dict):
+    def build_sections(slots: dict, layout_only: bool):
         """Fresh flowables for each pass: ReportLab flowables keep layout state."""
         def records(items):
             out = []
             for n, e in enumerate(items):
-                extra = _scans(by_entry.get(e.id, []), None, read_attachment, uploads, slots)
+                extra = _scans(by_entry.get(e.id, []), None, read_attachment, uploads, slots, layout_only)
                 story, _title = session_record_story(case, e, committee=committee, extra=extra)
                 out += ([PageBreak()] if n else []) + story
             return out
@@ -274,7 +289,7 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         K = DocumentKind
 
         def scans(kind):
-            return _scans(loose, kind, read_attachment, uploads, slots)
+            return _scans(loose, kind, read_attachment, uploads, slots, layout_only)
 
         def headed(name, flowables):
             """A section of scans only starts with its name, as a divider would."""
@@ -298,8 +313,8 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         ]
         return sections
 
-    def story(page_of: dict, marks: dict, slots: dict) -> list:
-        sections = build_sections(slots)
+    def story(page_of: dict, marks: dict, slots: dict, layout_only: bool = False) -> list:
+        sections = build_sections(slots, layout_only)
         present = [(name, flow) for name, flow, _required in sections if flow]
         missing = [name for name, flow, required in sections if required and not flow]
         mediators = "、".join(([case.lead_mediator.display_name] if case.lead_mediator else [])
@@ -336,7 +351,7 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
     # Two passes: the first finds the page each document starts on, the second prints
     # the index with those numbers (the index has the same length both times).
     first: dict = {}
-    build(story({}, first, {}), title="", author="")
+    build(story({}, first, {}, layout_only=True), title="", author="")
     second: dict = {}
     slots: dict = {}
     data = build(story(first, second, slots), title=f"{case.number} 调解卷宗", author=user.display_name,

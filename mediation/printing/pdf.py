@@ -8,6 +8,7 @@ from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -21,6 +22,10 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 from reportlab.platypus.doctemplate import ActionFlowable
 from reportlab.platypus.paragraph import ParaLines, _handleBulletWidth, makeCJKParaLine
 from reportlab.platypus.paraparser import ParaParser
+
+# Binary streams: ReportLab's ASCII85 wrapping of images is pure Python without its C
+# accelerator (a photo took a second) and only made files a quarter larger.
+rl_config.useA85 = 0
 
 log = logging.getLogger(__name__)
 FONT_DIR = Path(__file__).resolve().parent / "fonts"

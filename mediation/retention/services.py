@@ -128,7 +128,7 @@ def anonymise_case(case, *, now: datetime | None = None) -> dict:
     commit. Returns counts for the audit record."""
     from ..agreements.models import Agreement
     from ..attachments.models import Attachment
-    from ..attachments.services import path_of
+    from ..attachments.services import stored_paths
     from ..cases.models import CaseEvent
     from ..diary.models import Amendment, DiaryEntry, DiaryRevision
     from ..leads.models import Lead
@@ -179,7 +179,7 @@ def anonymise_case(case, *, now: datetime | None = None) -> dict:
 
     files = 0
     for a in db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all():
-        for path in (path_of(a), path_of(a, thumbnail=True)):
+        for path in stored_paths(a):
             try:
                 path.unlink()
             except FileNotFoundError:
