@@ -1,7 +1,12 @@
 """Domain exceptions and the error pages (in the user's language)."""
+import re
+
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest
+
+from .parsing import MAX_ID
 
 
 class DomainError(Exception):
@@ -14,7 +19,7 @@ class DomainError(Exception):
 
 
 def _wants_json() -> bool:
-    return request.path == "/healthz" or request.accept_mimetypes.best == "application/json"
+    return request.path == "/healthz" or request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def _way_back() -> tuple[str | None, str | None]:
@@ -34,10 +39,48 @@ def _way_back() -> tuple[str | None, str | None]:
     return None, None
 
 
-MAX_ID = 2**31 - 1  # the database's integer ids end here
+
+
+# A NUL (PostgreSQL stores none) or half of a UTF-16 pair (no UTF-8 encodes one; JSON's
+# "\ud800" escape makes one) can be neither stored nor shown.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class UnstorableText(BadRequest):
+    """The request carries characters that cannot be stored."""
+
+
+def _unstorable(value) -> bool:
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def check_request_text() -> None:
+    """The one guard for every request: path, query, form fields, file names and JSON.
+
+    :raise UnstorableText: a NUL or a lone surrogate anywhere in them."""
+    texts = [*(request.view_args or {}).values(), *(t for pair in request.args.items(multi=True) for t in pair)]
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            texts.append(request.get_json(silent=True))
+        else:
+            texts += [t for pair in request.form.items(multi=True) for t in pair]
+            texts += [f.filename for f in request.files.values()]
+            # The app's field names are ASCII; a "parties-²-name" would reach WTForms' int().
+            if not all(key.isascii() for key in [*request.form.keys(), *request.files.keys()]):
+                raise UnstorableText()
+    if any(_unstorable(t) for t in texts):
+        raise UnstorableText()
 
 
 def init_app(app) -> None:
+    app.before_request(check_request_text)
+
     @app.before_request
     def _ids_in_range():
         """An id no row can have is not found (instead of an integer overflow in the database)."""
@@ -70,6 +113,15 @@ def init_app(app) -> None:
         return page(413, _("The file is too large"),
                     _("A file can be at most %(mb)d MB; this one is larger, and nothing was saved. Go back and "
                       "choose a smaller file, or take the photo again at a lower resolution.", mb=limit),
+                    back=back, back_label=back_label)
+
+    @app.errorhandler(UnstorableText)
+    def unstorable(_e):
+        back, back_label = _way_back()
+        return page(400, _("Characters that cannot be saved"),
+                    _("What was sent contains a character that cannot be saved (a NUL or a broken character, "
+                      "usually from text pasted out of another program). Nothing was saved. Go back, type that "
+                      "text again instead of pasting it, and send it once more."),
                     back=back, back_label=back_label)
 
     @app.errorhandler(CSRFError)

@@ -14,6 +14,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import AppForm, flash_errors
 from ..labels import DOCUMENT_KIND_LABELS
+from ..parsing import arg_id
 from . import services
 from .models import Attachment, DocumentKind
 
@@ -45,7 +46,7 @@ def _visible(case_id: int, attachment_id: int) -> tuple:
 def upload(case_id: int):
     case = access.get_case_or_404(case_id)
     form = UploadForm()
-    entry_id = request.form.get("entry_id", type=int)
+    entry_id = request.form.get("entry_id", type=arg_id)
     if request.form.get("entry_id") and entry_id is None:
         abort(404)
     if entry_id is not None and entry_id not in {e.id for e in diary.visible_entries(current_user, case)}:

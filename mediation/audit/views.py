@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from ..access import require
 from ..extensions import db
+from ..parsing import arg_page, db_id
 from ..timeutil import utc_start_of
 from .models import AuditEvent
 from .services import (
@@ -85,8 +86,8 @@ def _filter_value(key: str, value) -> str:
     if key == "unit" and value:
         unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(value)))
         return unit.label if unit is not None else str(value)
-    if key == "category" and str(value).isdigit():
-        cat = db.session.get(Category, int(value))
+    if key == "category" and db_id(value) is not None:
+        cat = db.session.get(Category, db_id(value))
         return cat.name_zh if cat is not None else str(value)
     if key in ("overdue", "open", "incoming") and value:
         return _("yes")
@@ -97,7 +98,7 @@ def unit_names(events) -> dict[str, str]:
     """The names of the units the events are about (one query): "单位 77" means nothing to a reader."""
     from ..org.models import OrgUnit
 
-    ids = {int(e.target_id) for e in events if e.target_type == "unit" and str(e.target_id or "").isdigit()}
+    ids = {db_id(e.target_id) for e in events if e.target_type == "unit" and db_id(e.target_id) is not None}
     if not ids:
         return {}
     return {str(u.id): u.label for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
@@ -126,8 +127,8 @@ def index():
         stmt = stmt.where(AuditEvent.action == action)
     if user:
         conditions = [AuditEvent.actor_name.ilike(f"%{user}%".replace("\\", "\\\\"), escape="\\")]
-        if user.isdigit():
-            conditions.append(AuditEvent.actor_id == int(user))
+        if db_id(user) is not None:
+            conditions.append(AuditEvent.actor_id == db_id(user))
         stmt = stmt.where(or_(*conditions))
     if target_type:
         stmt = stmt.where(AuditEvent.target_type == target_type)
@@ -137,7 +138,7 @@ def index():
         stmt = stmt.where(AuditEvent.at >= utc_start_of(start))
     if end:
         stmt = stmt.where(AuditEvent.at < utc_start_of(end + timedelta(days=1)))
-    page_no = min(max(args.get("page", 1, type=int), 1), 1_000_000)
+    page_no = args.get("page", 1, type=arg_page)
     page = db.paginate(stmt.order_by(AuditEvent.id.desc()), page=page_no, per_page=PER_PAGE, error_out=False)
     filters = {"action": action, "user": user, "target_type": target_type, "target_id": target_id,
                "from": args.get("from", "") if start else "", "to": args.get("to", "") if end else ""}

@@ -12,6 +12,7 @@ from .. import access, audit
 from ..access import require
 from ..extensions import db
 from ..forms import AppForm
+from ..parsing import ascii_int
 from .models import Party
 
 bp = Blueprint("reveal", __name__, url_prefix="/cases/<int:case_id>/parties/<int:party_id>")
@@ -63,7 +64,7 @@ def unmask_ids(formdata, case):
     out = formdata.copy()
     for key in formdata:
         parts = key.split("-")
-        if len(parts) != 3 or parts[0] != "parties" or parts[2] != "id_number" or not parts[1].isdigit():
+        if len(parts) != 3 or parts[0] != "parties" or parts[2] != "id_number" or ascii_int(parts[1], 0, 999) is None:
             continue
         value = (formdata.get(key) or "").strip()
         if "*" not in value:

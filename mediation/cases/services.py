@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..i18n import fmt_datetime
 from ..org.models import OrgUnit
+from ..parsing import db_id
 from ..timeutil import local_today, utcnow
 from ..users.models import User
 from .models import (
@@ -376,7 +377,7 @@ def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
         draft = CaseDraft(user_id=user.id)
         db.session.add(draft)
     lead = (data.get("lead_id") or [""])[0]
-    draft.lead_id = int(lead) if lead.isdigit() else None
+    draft.lead_id = db_id(lead)
     draft.data = seal_draft(data)
     names = [v for k, vals in sorted(data.items()) if k.endswith("-name") for v in vals if v.strip()]
     summary = (data.get("summary") or [""])[0].strip()

@@ -18,6 +18,7 @@ from ..i18n import fmt_datetime, is_chinese
 from ..leads.models import Lead, LeadStatus
 from ..org.models import OrgUnit
 from ..org.services import tree_order
+from ..parsing import arg_page, ascii_int, db_id
 from ..timeutil import local_today
 from . import services, workflow
 from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm, SafetyEndForm
@@ -48,7 +49,8 @@ def _prepare(form: CaseForm, include_category: int | None = None) -> CaseForm:
 
 
 def _party_indices(formdata: MultiDict) -> list[int]:
-    return sorted({int(k.split("-")[1]) for k in formdata if k.startswith("parties-") and k.split("-")[1].isdigit()})
+    return sorted({n for k in formdata if k.startswith("parties-")
+                   and (n := ascii_int(k.split("-")[1], 0, 999)) is not None})
 
 
 def _renumber_parties(formdata: MultiDict, drop: int | None = None) -> MultiDict:
@@ -58,7 +60,7 @@ def _renumber_parties(formdata: MultiDict, drop: int | None = None) -> MultiDict
     out = MultiDict()
     for key, value in formdata.items(multi=True):
         parts = key.split("-", 2)
-        if parts[0] == "parties" and len(parts) == 3 and parts[1].isdigit():
+        if parts[0] == "parties" and len(parts) == 3 and ascii_int(parts[1], 0, 999) is not None:
             if int(parts[1]) not in renumber:
                 continue
             key = f"parties-{renumber[int(parts[1])]}-{parts[2]}"
@@ -70,7 +72,7 @@ def _apply_party_buttons(formdata: MultiDict) -> tuple[MultiDict, bool]:
     """The no-JavaScript path: "add party" and "remove" are submit buttons. Returns the
     form data with the card added or removed, and whether such a button was pressed."""
     remove = formdata.get("remove_party", "")
-    formdata = _renumber_parties(formdata, drop=int(remove) if remove.isdigit() else None)
+    formdata = _renumber_parties(formdata, drop=ascii_int(remove, 0, 999))
     if "add_party" in formdata:
         formdata.add(f"parties-{len(_party_indices(formdata))}-role", PartyRole.THIRD_PARTY.value)
         formdata.pop("add_party")
@@ -117,8 +119,8 @@ def _scoped_lead_or_404(lead_id: int) -> Lead:
 def new():
     lead = None
     lead_id = request.values.get("lead_id") or request.args.get("lead")
-    if lead_id and str(lead_id).isdigit():
-        lead = _scoped_lead_or_404(int(lead_id))
+    if db_id(lead_id) is not None:
+        lead = _scoped_lead_or_404(db_id(lead_id))
         if lead.status is not LeadStatus.NEW:
             flash(_("This lead has already been handled."), "warning")
             return redirect(url_for("leads.index"))
@@ -136,8 +138,8 @@ def new():
                     from ..leads.services import mark_converted
 
                     mark_converted(lead, case, by=current_user)
-                if form.draft_id.data and form.draft_id.data.isdigit():
-                    services.discard_draft(current_user, int(form.draft_id.data))
+                if db_id(form.draft_id.data) is not None:
+                    services.discard_draft(current_user, db_id(form.draft_id.data))
             except DomainError as exc:
                 db.session.rollback()
                 getattr(form, exc.field or "summary").errors = [exc.message]
@@ -150,8 +152,8 @@ def new():
         # Not registered: whatever happens next (a closed tab, a lost connection), what
         # was typed is kept as a draft.
         _keep_draft(form)
-    elif request.args.get("draft", "").isdigit():
-        draft = services.get_draft_or_404(current_user, int(request.args["draft"]))
+    elif db_id(request.args.get("draft")) is not None:
+        draft = services.get_draft_or_404(current_user, db_id(request.args["draft"]))
         data = services.unseal_draft(draft.data)
         form = _prepare(CaseForm(formdata=MultiDict([(k, v) for k, vals in data.items() for v in vals])))
         form.draft_id.data = str(draft.id)
@@ -167,7 +169,7 @@ def new():
 def _keep_draft(form: CaseForm) -> None:
     draft_id = form.draft_id.data or ""
     try:
-        draft = services.save_draft(current_user, request.form, int(draft_id) if draft_id.isdigit() else None)
+        draft = services.save_draft(current_user, request.form, db_id(draft_id))
     except DomainError:
         db.session.rollback()
         return
@@ -181,7 +183,7 @@ def autosave():
     """Called by the form every few seconds and when the page is left (sendBeacon)."""
     draft_id = request.form.get("draft_id", "")
     try:
-        draft = services.save_draft(current_user, request.form, int(draft_id) if draft_id.isdigit() else None)
+        draft = services.save_draft(current_user, request.form, db_id(draft_id))
     except DomainError as exc:
         db.session.rollback()
         return jsonify(error=exc.message), 413
@@ -241,8 +243,8 @@ def filtered_cases(args) -> tuple:
         unit = access.get_unit_or_404(args["unit"])
         subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
         stmt = stmt.where(Case.unit_id.in_(subtree))
-    if args.get("category", "").isdigit():
-        stmt = stmt.where(Case.category_id == int(args["category"]))
+    if db_id(args.get("category")) is not None:
+        stmt = stmt.where(Case.category_id == db_id(args["category"]))
     if args.get("risk") in {r.value for r in RiskLevel}:
         stmt = stmt.where(Case.risk_level == RiskLevel(args["risk"]))
     if (d := _parse_date(args.get("from"))) is not None:
@@ -280,7 +282,7 @@ def index():
         joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
         joinedload(Case.lead_mediator), selectinload(Case.parties),
     ).order_by(*SORTS[sort])
-    page_no = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page_no = min(request.args.get("page", 1, type=arg_page), 100_000)
     page = db.paginate(stmt, page=page_no, per_page=current_app.config["CASES_PER_PAGE"], error_out=False,
                        count=True)
     counts = services.status_counts(counts_stmt)

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from .. import labels
 from ..extensions import db
 from ..i18n import fmt_date
+from ..parsing import arg_page
 from ..timeutil import epoch_seconds, utcnow
 from . import services
 from .models import Notification
@@ -88,7 +89,7 @@ def index():
     db.session.commit()
     session["inbox_synced"] = epoch_seconds()
     unread_only = request.args.get("unread") == "1"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=arg_page)
     items = services.inbox_of(current_user, unread_only=unread_only, limit=PER_PAGE + 1,
                               offset=(page - 1) * PER_PAGE)
     return render_template("inbox/index.html", items=items[:PER_PAGE], more=len(items) > PER_PAGE, page=page,

@@ -32,6 +32,7 @@ from ..cases.models import Case, Party
 from ..crypto import cipher_for, normalise_id
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..parsing import ascii_int
 from ..screening.services import protected_party_ids
 from . import models  # noqa: F401  (the indexes on the matched columns)
 
@@ -136,7 +137,7 @@ def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[
     probes = []
     for i, p in enumerate(parties):
         position = _get(p, "position")
-        position = int(position) if str(position if position is not None else "").isdigit() else i
+        position = ascii_int(position, 0, 999) if ascii_int(position, 0, 999) is not None else i
         probes.append(_probe(p, stored, position))
     conditions = []
     for p in probes:

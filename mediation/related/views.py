@@ -11,6 +11,7 @@ from .. import access
 from ..access import can, require
 from ..cases.models import Case
 from ..extensions import db
+from ..parsing import ascii_int, db_id
 from .services import MAX_PARTIES, related_cases, related_to_case
 
 bp = Blueprint("related", __name__, url_prefix="/related")
@@ -30,7 +31,7 @@ def check():
         return jsonify({"error": _("No parties given.")}), 400
     parties = [p for p in parties[:MAX_PARTIES] if isinstance(p, dict)]
     exclude = data.get("exclude")
-    exclude = int(exclude) if str(exclude or "").isdigit() else None
+    exclude = db_id(exclude)
     found = related_cases(current_user, parties, exclude_case_id=exclude)
     html = render_template("related/_notice.html", related=found) if found else ""
     return jsonify({"related": [r.as_json() for r in found], "html": html})
@@ -40,7 +41,7 @@ def _parties_from_form(form) -> list[dict]:
     out: dict[int, dict] = {}
     for key, value in form.items():
         bits = key.split("-")
-        if len(bits) == 3 and bits[0] == "parties" and bits[1].isdigit() and \
+        if len(bits) == 3 and bits[0] == "parties" and ascii_int(bits[1], 0, 999) is not None and \
                 bits[2] in ("name", "birth_date", "phone", "id_number"):
             out.setdefault(int(bits[1]), {"position": int(bits[1])})[bits[2]] = value
     return [out[i] for i in sorted(out)]

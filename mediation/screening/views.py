@@ -9,6 +9,7 @@ from .. import access, labels
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
+from ..parsing import arg_id
 from . import services
 from .forms import SafetyPlanForm, ScreeningForm
 from .models import Occasion, Screening
@@ -57,7 +58,7 @@ def new(case_id: int):
     form.party.choices = [(p.id, f"{labels.PARTY_ROLE_LABELS[p.role]} {p.name}") for p in case.parties]
     form.occasion.choices = [(o.value, OCCASION_LABELS[o]) for o in Occasion]
     if request.method == "GET":
-        form.party.data = request.args.get("party", type=int)
+        form.party.data = request.args.get("party", type=arg_id)
         form.occasion.data = request.args.get("occasion") or Occasion.INTAKE.value
     if request.method == "POST" and form.validate():
         party = next((p for p in case.parties if p.id == form.party.data), None)

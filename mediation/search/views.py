@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..access import require
 from ..extensions import db
+from ..parsing import arg_page
 from .services import search_cases
 
 bp = Blueprint("search", __name__)
@@ -26,7 +27,7 @@ KIND_LABELS = {
 @require("case.view")
 def index():
     q = request.args.get("q", "")
-    page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+    page = min(request.args.get("page", 1, type=arg_page), 10_000)
     results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS)
 

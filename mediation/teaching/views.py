@@ -13,6 +13,7 @@ from ..access import require
 from ..cases.models import Category
 from ..errors import DomainError
 from ..extensions import db
+from ..parsing import arg_id
 from . import services
 from .forms import RejectForm, TeachingForm
 from .models import EDITABLE, TeachingCase, TeachingStatus
@@ -32,7 +33,7 @@ STATUS_LABELS = {
 @require("teaching.view")
 def index():
     view = request.args.get("view", "library")
-    category_id = request.args.get("category", type=int)
+    category_id = request.args.get("category", type=arg_id)
     reviewer = services.is_reviewer(current_user)
     if view == "mine":
         items = db.session.scalars(services.mine_query(current_user)).all()

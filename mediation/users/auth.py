@@ -18,6 +18,7 @@ from flask_login import current_user, login_required, login_url, login_user, log
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db, login_manager
+from ..parsing import ascii_int, db_id
 from ..timeutil import epoch_seconds
 from . import services
 from .forms import LoginForm, PasswordChangeForm
@@ -43,9 +44,9 @@ _SEEN = "_seen"  # when this session last made a request (epoch seconds)
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     uid, _sep, version = user_id.partition(":")
-    if not uid.isdigit() or not version.isdigit():
+    if db_id(uid) is None or ascii_int(version) is None:
         return None
-    user = db.session.get(User, int(uid))
+    user = db.session.get(User, db_id(uid))
     if user is None or user.auth_version != int(version) or not user.active:
         return None
     return user
@@ -189,7 +190,7 @@ def _keep_draft():
         if current_app.config.get("WTF_CSRF_ENABLED", True):
             validate_csrf(request.form.get("csrf_token"))
         draft_id = request.form.get("draft_id", "")
-        return save_draft(current_user, request.form, int(draft_id) if draft_id.isdigit() else None)
+        return save_draft(current_user, request.form, db_id(draft_id))
     except (ValidationError, DomainError):
         db.session.rollback()
         return None

@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..org.services import tree_order
+from ..parsing import arg_page
 from . import services
 from .forms import UserCreateForm, UserEditForm
 from .models import Role, User, UserRole
@@ -62,7 +63,7 @@ def index():
     # Station first, then platforms, then villages grouped by platform (paths sort as text).
     ordered = stmt.outerjoin(parent, OrgUnit.parent_id == parent.id).order_by(
         OrgUnit.tier_rank, parent.code, OrgUnit.code, User.username)
-    page_no = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page_no = min(request.args.get("page", 1, type=arg_page), 100_000)
     page = db.paginate(ordered, page=page_no, per_page=PER_PAGE, error_out=False)
     return render_template("users/index.html", page=page, total=total, q=q, role=role,
                            unit=unit, roles=list(Role))
