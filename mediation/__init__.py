@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("MEDIATION")
     else:
         app.config.update(test_config)
+    _configure_zone(app)
     _configure_secret_key(app)
     _configure_database(app)
     _configure_privacy(app)
@@ -137,3 +138,16 @@ def _configure_database(app: Flask) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{Path(app.instance_path) / 'mediation.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def _configure_zone(app: Flask) -> None:
+    """Refuse to start with a zone name that is not one (every "today" depends on it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = app.config.get("BABEL_DEFAULT_TIMEZONE")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise RuntimeError(
+            f"BABEL_DEFAULT_TIMEZONE (MEDIATION_BABEL_DEFAULT_TIMEZONE) is {name!r}, which is not a time zone name: "
+            "use an IANA name such as Asia/Shanghai (letter case matters)") from None

@@ -4,9 +4,11 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, PasswordField, SelectMultipleField, StringField
+from wtforms import DateField, FieldList, FormField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from .timeutil import local_today
 
 # An HTML tag or comment: "<" then a Latin letter, "/", "!" or "?". A name such as
 # 张<三>& is not markup and stays allowed (it prints literally everywhere).
@@ -71,3 +73,20 @@ def flash_errors(form, fallback: str | None = None) -> None:
     messages = [m for errors in form.errors.values() for m in errors if isinstance(m, str)]
     for message in messages or ([fallback] if fallback else []):
         flash(message, "danger")
+
+
+class PastDateField(DateField):
+    """A date that cannot lie ahead: the browser's picker stops at today in the configured
+    zone (the validators say the same on the server)."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("max", local_today().isoformat())
+        return super().__call__(**kwargs)
+
+
+class ComingDateField(DateField):
+    """A date from today on (a planned visit, a due date): the picker starts at today."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("min", local_today().isoformat())
+        return super().__call__(**kwargs)

@@ -17,6 +17,7 @@ import time_machine
 from sqlalchemy import select
 
 from mediation.cases.models import Case
+from mediation.cases.workflow import CaseStatus
 from mediation.diary.models import DiaryEntry
 from mediation.extensions import db
 from mediation.stats import services as stats
@@ -166,3 +167,59 @@ def test_lint_refuses_a_clock_read_outside_timeutil(source):
     own = subprocess.run([*ruff, "mediation/timeutil.py", "-"], input=(ROOT / "mediation/timeutil.py").read_text(),
                          text=True, capture_output=True, cwd=ROOT)
     assert own.returncode == 0, own.stdout
+
+
+def test_a_zone_that_is_not_one_stops_the_app_with_a_clear_message(tmp_path):
+    from .conftest import make_app
+
+    for bad in ("Mars/Olympus", "", "asia/shanghai"):
+        with pytest.raises(RuntimeError, match="not a time zone name"):
+            make_app(f"sqlite:///{tmp_path / 'z.sqlite'}", BABEL_DEFAULT_TIMEZONE=bad)
+
+
+def test_date_pickers_and_limits_follow_the_jintan_day(demo, login, server_zone):
+    """The pickers stop at Jintan's today; an ID number or a notice date in the future is
+    refused like a typed birth date."""
+    local = MOMENTS["00:30"]
+    today, tomorrow = local.date(), local.date() + timedelta(days=1)
+    with frozen(local):
+        med = login("med-320413109201")
+        page = med.get("/cases/new").get_data(as_text=True)
+        for name in ("intake_date", "rights_notice_date", "parties-0-birth_date"):
+            field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+            assert f'max="{today.isoformat()}"' in field, field
+        born_tomorrow = "32048220261208" + "0000"
+        from mediation.cases.idnumber import check_digit
+
+        number = born_tomorrow[:17] + check_digit(born_tomorrow[:17])
+        page = med.post("/cases/new", data=intake(**{"parties-0-id_number": number, "parties-0-birth_date": ""})
+                        ).get_data(as_text=True)
+        assert "身份证号中的出生日期晚于今天" in page
+        page = med.post("/cases/new", data=intake(rights_notice_date=tomorrow.isoformat())).get_data(as_text=True)
+        assert "日期不能晚于今天" in page
+        assert db.session.scalar(select(Case)) is None
+
+
+def test_retention_falls_due_on_the_day_the_case_page_names(demo, app, server_zone):
+    """Archived at 11:00 Jintan ten years ago: due from 00:30 on the anniversary, not 11:00."""
+    from mediation.retention.services import due_cases
+
+    case = make_case()
+    case.status, case.archived_at = CaseStatus.ARCHIVED, datetime(2016, 12, 7, 3, 0)  # 11:00 in Jintan
+    db.session.commit()
+    with frozen(datetime(2026, 12, 6, 23, 30, tzinfo=JINTAN)):
+        assert case.id not in [d.case_id for d in due_cases()]
+    with frozen(MOMENTS["00:30"]):
+        assert case.id in [d.case_id for d in due_cases()]
+
+
+def test_the_report_link_never_points_at_a_month_to_come(demo, login):
+    with frozen(MOMENTS["new-year"]):
+        page = login("coord-320413109").get("/stats/?period=year&year=2027").get_data(as_text=True)
+        assert "month=2027-01" in page and "month=2027-12" not in page
+
+
+def test_downloads_carry_a_meaningful_ascii_name(demo, login):
+    with frozen(MOMENTS["00:30"]):
+        resp = login("coord-320413109").get("/cases/export.csv")
+        assert 'filename="cases-20261207.csv"' in resp.headers["Content-Disposition"]

@@ -1,10 +1,10 @@
 """The agreement form (terms as repeating rows) and the confirmation form."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..forms import AppForm
+from ..forms import AppForm, PastDateField
 from ..labels import AGREEMENT_KIND_LABELS, CONFIRMATION_LABELS
 from .models import AgreementKind, Confirmation
 
@@ -27,7 +27,7 @@ class TermForm(Form):
 
 class AgreementForm(AppForm):
     kind = SelectField(_l("Kind of agreement"), choices=[(k.value, AGREEMENT_KIND_LABELS[k]) for k in AgreementKind])
-    reached_on = DateField(_l("Reached on"), validators=[InputRequired(_l("Enter the date."))])
+    reached_on = PastDateField(_l("Reached on"), validators=[InputRequired(_l("Enter the date."))])
     facts = TextAreaField(_l("Main facts"), validators=[_len(10000)], render_kw={"rows": 4})
     disputed_points = TextAreaField(_l("Points in dispute and each party's responsibility"),
                                     validators=[_len(10000)], render_kw={"rows": 3})
@@ -38,7 +38,7 @@ class AgreementForm(AppForm):
 
 class ConfirmationForm(AppForm):
     status = SelectField(_l("Judicial confirmation"), choices=[(c.value, CONFIRMATION_LABELS[c]) for c in Confirmation])
-    applied_on = DateField(_l("Applied on"), validators=[Optional()])
-    decided_on = DateField(_l("Decided on"), validators=[Optional()])
+    applied_on = PastDateField(_l("Applied on"), validators=[Optional()])
+    decided_on = PastDateField(_l("Decided on"), validators=[Optional()])
     court = StringField(_l("Court"), validators=[_len(100)])
     note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})

@@ -1,7 +1,9 @@
 """Storing uploads outside the database, typed by their content, with thumbnails."""
 import hashlib
 import io
+import re
 import secrets
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -83,7 +85,7 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
         (folder / f"{stored}.thumb.jpg").write_bytes(thumb)
         (folder / f"{stored}.print.jpg").write_bytes(rendition)
     attachment = Attachment(case_id=case.id, entry_id=entry_id, kind=kind, title=title.strip()[:200],
-                            filename=(filename or f"file{ext}")[-255:], stored_name=stored,
+                            filename=clean_filename(filename, ext), stored_name=stored,
                             content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                             has_thumbnail=thumb is not None, uploaded_by=by)
     db.session.add(attachment)
@@ -92,6 +94,22 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
                                       **({"entry": entry_id} if entry_id is not None else {})}))
     db.session.flush()
     return attachment
+
+
+def clean_filename(filename: str | None, ext: str) -> str:
+    """The name a file is listed and downloaded under: no folders (C:\\fakepath\\… or ../),
+    no control or format characters (a right-to-left override makes "gpj.exe" read
+    "exe.jpg"), at most 120 characters with the extension kept."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"))
+    name = " ".join(name.split()).strip(" .")
+    if not name:
+        return f"file{ext}"
+    if len(name) > 120:
+        stem, dot, suffix = name.rpartition(".")
+        suffix = f".{suffix}" if dot and len(suffix) <= 10 else ""
+        name = (stem if suffix else name)[: 120 - len(suffix)] + suffix
+    return name
 
 
 def _renditions(data: bytes) -> tuple[bytes, bytes]:

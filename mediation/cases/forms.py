@@ -1,11 +1,11 @@
 """The intake and edit form (one page, parties as repeating cards) and transition forms."""
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     FieldList,
     Form,
@@ -18,13 +18,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import AppForm, MultiSelect
+from ..forms import AppForm, MultiSelect, PastDateField
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
 from ..timeutil import age_on, local_today
 from . import idnumber
 from .models import PartyRole, RiskLevel, Sex, Source
 from .workflow import Outcome
 
+EARLIEST_INTAKE = date(2000, 1, 1)
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 # The 56 officially recognised ethnic groups (GB 3304), 汉族 first.
@@ -64,8 +65,7 @@ class PartyForm(Form):
     name = StringField(_l("Full name"), validators=[_len(50)], filters=[_strip])
     sex = SelectField(_l("Sex"), choices=[("", "—")] + _choices(Sex, SEX_LABELS), default="")
     ethnicity = SelectField(_l("Ethnicity"), choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], default="")
-    birth_date = DateField(_l("Birth date"), validators=[Optional()],
-                           render_kw={"max": "2100-01-01"})
+    birth_date = PastDateField(_l("Birth date"), validators=[Optional()])
     occupation = StringField(_l("Occupation"), validators=[_len(50)])
     id_number = StringField(_l("ID number"), validators=[_len(18)], filters=[_compact],
                             render_kw={"autocomplete": "off", "inputmode": "text"})
@@ -90,6 +90,8 @@ class PartyForm(Form):
         if not idnumber.is_valid(value):
             raise ValidationError(_l("This ID number is not valid: check the 18 characters (the last "
                                      "one is a check digit)."))
+        if idnumber.birth_date_of(value) > local_today():
+            raise ValidationError(_l("The birth date in the ID number is in the future: check the number."))
         if self.birth_date.data and idnumber.birth_date_of(value) != self.birth_date.data:
             raise ValidationError(_l("The birth date in the ID number differs from the birth date entered."))
 
@@ -115,7 +117,8 @@ class CaseForm(AppForm):
     source = SelectField(_l("Source"), choices=_choices(Source, SOURCE_LABELS))
     referrer = StringField(_l("Referred by"), validators=[_len(100)],
                            render_kw={"placeholder": _l("e.g. the police station, the grid worker's name")})
-    intake_date = DateField(_l("Intake date"), validators=[InputRequired(_l("Enter the intake date."))])
+    intake_date = PastDateField(_l("Intake date"), validators=[InputRequired(_l("Enter the intake date."))],
+                                render_kw={"min": "2000-01-01"})
     summary = TextAreaField(_l("Summary of the dispute"),
                             validators=[DataRequired(_l("Describe the dispute.")), _len(5000)],
                             render_kw={"rows": 4})
@@ -138,7 +141,7 @@ class CaseForm(AppForm):
     risk_level = SelectField(_l("Risk level"), choices=_choices(RiskLevel, RISK_LABELS))
     dv_flag = BooleanField(_l("Domestic violence suspected"))
     consent_to_mediate = BooleanField(_l("Both sides agree to mediation"))
-    rights_notice_date = DateField(_l("Notice of rights and duties given on"), validators=[Optional()])
+    rights_notice_date = PastDateField(_l("Notice of rights and duties given on"), validators=[Optional()])
     parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=30)
     draft_id = HiddenField()
     version = HiddenField()
@@ -148,9 +151,16 @@ class CaseForm(AppForm):
         if "." in raw and len(raw.split(".", 1)[1]) > 2:
             raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
 
+    def validate_rights_notice_date(self, field):
+        if field.data and field.data > local_today():
+            raise ValidationError(_l("The date is in the future."))
+
     def validate_intake_date(self, field):
         if field.data and field.data > local_today():
             raise ValidationError(_l("The intake date is in the future."))
+        if field.data and field.data < EARLIEST_INTAKE:
+            # The year goes into the case number: year 1 would number a case （1）….
+            raise ValidationError(_l("The intake date cannot be before 2000."))
 
     def validate_parties(self, field):
         filled = [p for p in field.entries if not p.form.is_blank()]

@@ -107,8 +107,15 @@ def _lead_prefill(form: CaseForm, lead: Lead) -> None:
     form.intake_date.data = local_today()
 
 
+def _scoped_lead(lead_id: int | None) -> Lead | None:
+    """A lead of the user's area (a draft may name any id: it was typed by the browser)."""
+    if lead_id is None:
+        return None
+    return db.session.scalar(access.scoped(select(Lead), current_user, Lead.unit_id).where(Lead.id == lead_id))
+
+
 def _scoped_lead_or_404(lead_id: int) -> Lead:
-    lead = db.session.scalar(access.scoped(select(Lead), current_user, Lead.unit_id).where(Lead.id == lead_id))
+    lead = _scoped_lead(lead_id)
     if lead is None:
         abort(404)
     return lead
@@ -157,8 +164,7 @@ def new():
         data = services.unseal_draft(draft.data)
         form = _prepare(CaseForm(formdata=MultiDict([(k, v) for k, vals in data.items() for v in vals])))
         form.draft_id.data = str(draft.id)
-        if draft.lead_id:
-            lead = db.session.get(Lead, draft.lead_id)
+        lead = _scoped_lead(draft.lead_id)
     else:
         form = _prepare(_blank_form())
         if lead is not None:

@@ -2,7 +2,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     SelectField,
     StringField,
@@ -11,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..forms import AppForm, Checkboxes
+from ..forms import AppForm, Checkboxes, ComingDateField, PastDateField
 from ..labels import ENTRY_KIND_LABELS, MODE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS
 from .models import EntryKind, Performance, Satisfaction, SessionMode
 
@@ -26,7 +25,7 @@ def _choices(enum_cls, labels, blank=True):
 
 class EntryForm(AppForm):
     kind = SelectField(_l("Kind"), choices=_choices(EntryKind, ENTRY_KIND_LABELS, blank=False))
-    occurred_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    occurred_on = PastDateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
     start_time = TimeField(_l("Time"), validators=[Optional()])
     duration_minutes = IntegerField(_l("Duration (minutes)"), validators=[
         Optional(), NumberRange(min=1, max=1440, message=_l("Enter minutes from 1 to 1440."))],
@@ -41,7 +40,7 @@ class EntryForm(AppForm):
     proposals = TextAreaField(_l("Proposals"), validators=[_len(10000)], render_kw={"rows": 3})
     result = TextAreaField(_l("Result and progress"), validators=[_len(10000)], render_kw={"rows": 3})
     next_step = TextAreaField(_l("Next step"), validators=[_len(2000)], render_kw={"rows": 2})
-    next_date = DateField(_l("Next date"), validators=[Optional()])
+    next_date = ComingDateField(_l("Next date"), validators=[Optional()])
     confidential = BooleanField(_l("Confidential (a separate session): only the case's mediators see it"))
     performance = SelectField(_l("Agreement performed"), choices=_choices(Performance, PERFORMANCE_LABELS),
                               default="")

@@ -8,6 +8,7 @@ from ..access import require
 from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import text_problem
 from ..timeutil import local_today
 from . import services
 from .forms import AmendForm, EntryForm
@@ -41,8 +42,26 @@ def _values(form: EntryForm, case: Case) -> dict:
         "performance": enum_or_none(Performance, form.performance.data),
         "satisfaction": enum_or_none(Satisfaction, form.satisfaction.data),
         "remaining_risk": (form.remaining_risk.data or "").strip(),
-        "positions": {str(p.id): request.form.get(f"position-{p.id}", "")[:5000] for p in case.parties},
+        "positions": {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties},
     }
+
+
+POSITION_MAX = 5000
+
+
+def _position_errors(case: Case) -> dict[int, str]:
+    """Each party's position is checked as the form's text fields are (markup, control
+    characters, length): never cut short or saved with markup."""
+    errors = {}
+    if request.method != "POST":
+        return errors
+    for p in case.parties:
+        value = request.form.get(f"position-{p.id}", "")
+        problem = text_problem(value) or (
+            _("At most %(max)d characters.", max=POSITION_MAX) if len(value) > POSITION_MAX else None)
+        if problem:
+            errors[p.id] = problem
+    return errors
 
 
 def _entry_or_404(case: Case, entry_id: int) -> DiaryEntry:
@@ -83,7 +102,8 @@ def new(case_id: int):
         form.occurred_on.data = local_today()
         form.kind.data = request.args.get("kind", EntryKind.SESSION.value)
         form.mediator_ids.data = [current_user.id] if current_user.id in case.mediator_ids else []
-    if form.validate_on_submit():
+    position_errors = _position_errors(case)
+    if form.validate_on_submit() and not position_errors:
         try:
             services.write_entry(case, by=current_user, values=_values(form, case))
         except DomainError as exc:
@@ -93,7 +113,8 @@ def new(case_id: int):
             db.session.commit()
             flash(_("Diary entry saved."), "success")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor="diary"))
-    return render_template("diary/form.html", case=case, form=form, entry=None, positions=request.form)
+    return render_template("diary/form.html", case=case, form=form, entry=None, positions=request.form,
+                           position_errors=position_errors)
 
 
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -114,7 +135,8 @@ def edit(case_id: int, entry_id: int):
         for name in ("kind", "mode", "performance", "satisfaction"):
             value = getattr(entry, name)
             form[name].data = value.value if value else ""
-    if form.validate_on_submit():
+    position_errors = _position_errors(case)
+    if form.validate_on_submit() and not position_errors:
         try:
             services.edit_entry(entry, case, by=current_user, values=_values(form, case))
         except DomainError as exc:
@@ -125,7 +147,8 @@ def edit(case_id: int, entry_id: int):
             flash(_("Saved."), "success")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
     positions = request.form if request.method == "POST" else {f"position-{k}": v for k, v in entry.positions.items()}
-    return render_template("diary/form.html", case=case, form=form, entry=entry, positions=positions)
+    return render_template("diary/form.html", case=case, form=form, entry=entry, positions=positions,
+                           position_errors=position_errors)
 
 
 @bp.route("/<int:entry_id>/amend", methods=["GET", "POST"])

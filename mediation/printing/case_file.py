@@ -320,7 +320,8 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         mediators = "、".join(([case.lead_mediator.display_name] if case.lead_mediator else [])
                              + [u.display_name for u in case.co_mediators])
         start = fmt_date(case.accepted_at or case.intake_date)
-        end = fmt_date(case.closed_at) if case.closed_at else "　"
+        ended = case.concluded_at or case.closed_at  # mediation ends at its conclusion
+        end = fmt_date(ended) if ended else "　"
         filed_by, filed_on = filed(case, user)
         cover = [Spacer(1, 20 * mm), para(committee, s["title"]), Spacer(1, 10 * mm),
                  markup('<font size="32">调 解 卷 宗</font>', s["title"]), Spacer(1, 25 * mm)]

@@ -1,8 +1,7 @@
 """PDF downloads. Access follows the case rule (out of scope: 404); every print is
 recorded on the case timeline."""
-from io import BytesIO
 
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Blueprint, abort, current_app, request
 from flask_babel import force_locale
 from flask_login import current_user
 
@@ -11,6 +10,7 @@ from ..access import require
 from ..cases.models import CaseEvent
 from ..diary import services as diary
 from ..diary.models import DiaryEntry
+from ..downloads import send_download
 from ..extensions import db
 from . import documents
 
@@ -28,9 +28,8 @@ def record_print(case, document: str, **details) -> None:
 def send_pdf(case, data: bytes, name: str, document: str, **details):
     record_print(case, document, **details)
     db.session.commit()
-    # A Chinese file name: Werkzeug adds the RFC 5987 filename* form for it.
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{case.number}{name}.pdf", max_age=0)
+    return send_download(data, "application/pdf", f"{case.number}{name}.pdf",
+                         f"case-{case.year}-{case.seq:04d}-{document.replace('_', '-')}.pdf")
 
 
 def committee_name(case) -> str:
@@ -171,5 +170,5 @@ def book_pdf():
         record_print(case, "diary_book", month=first.strftime("%Y-%m"), scope=scope,
                      entries=[e.id for e in entries], confidential_included=any(e.confidential for e in entries))
     db.session.commit()
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, max_age=0,
-                     download_name=f"调解日记本-{who}-{first.strftime('%Y-%m')}.pdf")
+    return send_download(data, "application/pdf", f"调解日记本-{who}-{first.strftime('%Y-%m')}.pdf",
+                         f"diary-book-{scope}-{first.strftime('%Y-%m')}.pdf")

@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db
-from ..timeutil import utcnow
+from ..timeutil import local_date_of, utcnow
 
 PLACEHOLDER = "〔已按保存期限匿名化〕"
 _STEMS = "甲乙丙丁戊己庚辛壬癸"
@@ -90,7 +90,8 @@ def due_cases(now: datetime | None = None) -> list[Due]:
     out = []
     for case_id, number, archived_at, category_id in rows:
         expires = add_years(archived_at, years.get(category_id, default))
-        if expires <= now:
+        # Due from the local day the case page names, whatever the hour the job runs.
+        if local_date_of(expires) <= local_date_of(now):
             out.append(Due(case_id, number, archived_at, expires))
     return out
 

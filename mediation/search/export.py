@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from datetime import date
 
-from flask import current_app, send_file
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..audit.services import record
 from ..cases.models import Case, mask_name
 from ..cases.services import is_overdue
+from ..downloads import send_download
 from ..extensions import db
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SOURCE_LABELS, STATUS_LABELS
 from ..org.models import OrgUnit
@@ -164,6 +165,6 @@ def case_list_response(stmt: Select, fmt: str, *, user, filters: dict):
                             fmt, user.username, user.id, count, logged)
     record("export", details={"list": "cases", "format": fmt, "count": count, "filters": logged}, actor=user)
     db.session.commit()  # the audit event is written when the session commits
-    mimetype = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"案件列表-{local_today():%Y%m%d}.{fmt}")
+    mimetype = XLSX_TYPE if fmt == "xlsx" else "text/csv"  # Flask adds "; charset=utf-8" once
+    day = local_today()
+    return send_download(data, mimetype, f"案件列表-{day:%Y%m%d}.{fmt}", f"cases-{day:%Y%m%d}.{fmt}")

@@ -1,10 +1,8 @@
 """/stats/: the dashboard, its charts, the monthly report and its exports, and the
 villages' monthly confirmations (零报告). A unit outside the user's subtree answers 404
 (``access.get_unit_or_404``); a role without "stats.view" gets 403."""
-from io import BytesIO
-from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +10,7 @@ from sqlalchemy import select
 
 from .. import access
 from ..access import require
+from ..downloads import send_download
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..timeutil import local_today
@@ -109,12 +108,7 @@ def export(fmt: str):
             data, mimetype = rep.csv_bytes(), "text/csv"  # Flask adds "; charset=utf-8" once
         name = f"{rep.file_stem}.{fmt}"
     _log_export(unit, fmt, rep)
-    resp = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
-    # The Chinese name in filename* (RFC 5987), and a meaningful ASCII one for old clients
-    # (Werkzeug's own fallback drops the Chinese and leaves "--2026-11.pdf").
-    resp.headers["Content-Disposition"] = (
-        f'attachment; filename="{rep.ascii_file_stem}.{fmt}"; filename*=UTF-8\'\'{quote(name, safe="")}')
-    return resp
+    return send_download(data, mimetype, name, f"{rep.ascii_file_stem}.{fmt}")
 
 
 def _log_export(unit: OrgUnit, fmt: str, rep: MonthlyReport) -> None:

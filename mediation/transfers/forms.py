@@ -1,10 +1,10 @@
 """Forms for escalation, hand-down, accepting, referral and delegation."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired
 
 from ..cases.forms import AssignForm, _choices, _len
-from ..forms import AppForm
+from ..forms import AppForm, ComingDateField, PastDateField
 from ..labels import ESCALATION_REASON_LABELS, REFERRAL_DESTINATION_LABELS, URGENCY_LABELS
 from .models import EscalationReason, ReferralDestination, Urgency
 
@@ -40,7 +40,7 @@ class ReferForm(AppForm):
                               choices=[("", "—")] + _choices(ReferralDestination, REFERRAL_DESTINATION_LABELS),
                               validators=[DataRequired(_l("Choose where the case is referred to."))])
     destination_name = StringField(_l("Name of the court, police station or agency"), validators=[_len(100)])
-    referred_on = DateField(_l("Date of the referral"),
+    referred_on = PastDateField(_l("Date of the referral"),
                             validators=[InputRequired(_l("Give the date of the referral."))])
     reference = StringField(_l("Reference number (their case or document number)"), validators=[_len(64)])
     note = TextAreaField(_l("Note"), validators=[_len(2000)], render_kw={"rows": 2})
@@ -54,7 +54,7 @@ class ReferralResultForm(AppForm):
                            validators=[InputRequired(_l("Choose the referral whose result you record."))])
     outcome_text = TextAreaField(_l("Result"), validators=[DataRequired(_l("Record the result.")), _len(2000)],
                                  render_kw={"rows": 3})
-    outcome_on = DateField(_l("Date of the result"), validators=[InputRequired(_l("Give the date of the result."))])
+    outcome_on = PastDateField(_l("Date of the result"), validators=[InputRequired(_l("Give the date of the result."))])
 
 
 class DelegateForm(AppForm):
@@ -62,4 +62,4 @@ class DelegateForm(AppForm):
                           validators=[InputRequired(_l("Choose the unit."))])
     instruction = TextAreaField(_l("What the visit is for"), validators=[DataRequired(_l("Say what the visit is for.")),
                                                                          _len(1000)], render_kw={"rows": 3})
-    due_date = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a due date from today on."))])
+    due_date = ComingDateField(_l("Visit by"), validators=[InputRequired(_l("Give a due date from today on."))])

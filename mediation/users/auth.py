@@ -39,6 +39,7 @@ DRAFT_ENDPOINTS = {"cases.new", "cases.autosave"}
 # Requests that neither need a session nor count as activity.
 _PASSIVE_ENDPOINTS = {"static", "bootstrap.static", "main.healthz", "main.favicon"}
 _SEEN = "_seen"  # when this session last made a request (epoch seconds)
+_STARTED = "_started"  # when this session logged in (epoch seconds): it ends PERMANENT_SESSION_LIFETIME later
 
 
 @login_manager.user_loader
@@ -80,7 +81,7 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
-            session[_SEEN] = epoch_seconds()
+            session[_SEEN] = session[_STARTED] = epoch_seconds()
             if user.must_change_password:
                 flash(_("Please choose a new password."), "warning")
                 return redirect(url_for("auth.change_password"))
@@ -204,14 +205,20 @@ def _idle_timeout():
     if not current_user.is_authenticated:
         return _session_gone() if request.endpoint in JSON_ENDPOINTS else None
     limit = int(current_app.config.get("MEDIATION_IDLE_TIMEOUT_MINUTES") or 0)
+    hours = int(current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() // 3600)
     now = epoch_seconds()
     seen = session.get(_SEEN)
-    if limit and isinstance(seen, int) and now - seen > limit * 60:
+    started = session.setdefault(_STARTED, now)  # a session from before this rule starts its count now
+    idle = limit and isinstance(seen, int) and now - seen > limit * 60
+    # An absolute end besides the idle one: a copied cookie kept busy does not live for ever.
+    too_old = isinstance(started, int) and now - started > hours * 3600
+    if idle or too_old:
         back = _back_here()
         draft = _keep_draft()
         if draft is not None:
             back = url_for("cases.new", draft=draft.id)
-        audit.record("logout", details={"reason": "idle", "minutes": limit})
+        audit.record("logout", details={"reason": "idle", "minutes": limit} if idle else {"reason": "expired",
+                                                                                          "hours": hours})
         db.session.commit()
         lang = session.get("lang")
         logout_user()
@@ -220,8 +227,12 @@ def _idle_timeout():
             session["lang"] = lang
         if _wants_json():
             return _session_gone()
-        flash(_("You were logged out after %(n)d minutes without activity. Please log in again.", n=limit),
-              "warning")
+        if idle:
+            flash(_("You were logged out after %(n)d minutes without activity. Please log in again.", n=limit),
+                  "warning")
+        else:
+            flash(_("You were logged out: a login lasts at most %(n)d hours. Please log in again.", n=hours),
+                  "warning")
         if draft is not None:
             flash(_("What you typed has been kept in your drafts."), "info")
         return redirect(url_for("auth.login", next=back) if back else url_for("auth.login"))

@@ -1,0 +1,89 @@
+"""Issue 13.7: a draft's lead is scoped, diary positions are checked like every text field,
+intake dates have a lower bound, upload names are cleaned, logins end after 12 hours, and the
+case-list CSV names its charset once."""
+import io
+
+import pytest
+from sqlalchemy import select
+
+from mediation.attachments.models import Attachment
+from mediation.attachments.services import clean_filename
+from mediation.diary.models import DiaryEntry
+from mediation.extensions import db
+
+from .factories import advance, make_case
+from .test_cases import intake
+from .test_diary import entry_form
+
+
+def test_a_draft_does_not_open_another_towns_lead(demo, login):
+    from mediation.leads.models import Lead
+
+    other_town = login("grid-320413001001")
+    other_town.post("/leads/new", data={"who": "外镇的王家", "where": "外镇5组", "what": "外镇的秘密纠纷",
+                                        "urgency": "normal"})
+    lead = db.session.scalar(select(Lead))
+    med = login("med-320413109201")
+    assert med.get(f"/cases/new?lead={lead.id}").status_code == 404
+    draft_id = med.post("/cases/drafts/autosave", data={"summary": "草稿", "lead_id": str(lead.id)}).get_json()["id"]
+    page = med.get(f"/cases/new?draft={draft_id}").get_data(as_text=True)
+    assert "外镇的秘密纠纷" not in page and "外镇" not in page
+
+
+@pytest.fixture
+def assigned(demo):
+    case = make_case()
+    advance(case, "accept", "assign")
+    return case
+
+
+@pytest.mark.parametrize("text, message", [
+    ("<b>三子</b>不同意", "尖括号"), ("三子\x07不同意", "控制字符"), ("字" * 5001, "最多 5000 个字"),
+])
+def test_a_partys_position_is_checked_like_every_text_field(assigned, login, text, message):
+    med = login("med-320413109201")
+    data = entry_form(assigned, **{f"position-{assigned.parties[1].id}": text})
+    resp = med.post(f"/cases/{assigned.id}/diary/new", data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and message in page and 'id="position-errors"' in page
+    assert db.session.scalar(select(DiaryEntry)) is None  # nothing saved, nothing cut short
+    assert "三子" in page or "字字字" in page  # what was typed is still there
+
+
+def test_intake_dates_before_2000_are_refused(demo, login):
+    page = login("med-320413109201").post("/cases/new", data=intake(intake_date="0001-01-01")).get_data(as_text=True)
+    assert "不能早于2000年" in page
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("C:\\fakepath\\IMG_0001.jpg", "IMG_0001.jpg"), ("../../etc/passwd.jpg", "passwd.jpg"),
+    ("photo\u202egpj.exe", "photogpj.exe"), ("a\x00b\x1fc.jpg", "abc.jpg"), ("  .  ", "file.jpg"), ("", "file.jpg"),
+    ("长" * 300 + ".jpeg", "长" * 115 + ".jpeg"), ("名\u200b字.jpg", "名字.jpg"),
+])
+def test_upload_names_are_cleaned(raw, cleaned):
+    assert clean_filename(raw, ".jpg") == cleaned
+
+
+def test_an_uploaded_name_is_stored_clean(assigned, login, app, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    med = login("med-320413109201")
+    med.post(f"/cases/{assigned.id}/attachments/", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "..\\协议\u202e.pdf"), "kind": "other"})
+    assert db.session.scalar(select(Attachment.filename)) == "协议.pdf"
+
+
+def test_a_login_ends_after_twelve_hours_however_busy(demo, login):
+    c = login("med-320413109201")
+    with c.session_transaction() as sess:
+        sess["_started"] -= 11 * 3600
+    assert c.get("/").status_code == 200
+    with c.session_transaction() as sess:
+        sess["_started"] -= 2 * 3600  # 13 hours, active all along
+    resp = c.get("/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert "最长有效 12 小时" in c.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_case_list_csv_names_its_charset_once(demo, login):
+    resp = login("coord-320413109").get("/cases/export.csv")
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
