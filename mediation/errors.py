@@ -3,6 +3,8 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from .extensions import db
+
 
 class DomainError(Exception):
     """A rule of the domain refused the action; ``message`` is shown to the user."""
@@ -84,8 +86,6 @@ def init_app(app) -> None:
 
     @app.errorhandler(500)
     def server_error(_e):
-        from .extensions import db
-
         db.session.rollback()
         return page(
             500,

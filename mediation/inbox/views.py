@@ -5,9 +5,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
 from .. import labels
+from ..cases.models import Outcome
 from ..extensions import db
 from ..i18n import fmt_date
 from ..timeutil import utcnow
+from ..transfers.models import EscalationReason, Urgency
 from . import services
 from .models import Notification
 
@@ -25,9 +27,6 @@ def describe(n: Notification) -> str:
 
 def _describe(n: Notification) -> str:
     from datetime import date
-
-    from ..cases.workflow import Outcome
-    from ..transfers.models import EscalationReason, Urgency
 
     p = n.params or {}
 

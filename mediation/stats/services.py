@@ -47,6 +47,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
+from ..access import can
 from ..cases.models import Case, Category, RiskLevel
 from ..cases.services import overdue_clause
 from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
@@ -55,6 +56,7 @@ from ..extensions import db
 from ..org.models import OrgUnit, Tier
 from ..timeutil import local_today, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
+from .models import MonthlyConfirmation
 
 # People-involved bands: (key, lowest, highest or None).
 PEOPLE_BANDS = (("band_1_4", 0, 4), ("band_5_9", 5, 9), ("band_10_29", 10, 29), ("band_30", 30, None))
@@ -540,8 +542,6 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
 
 def confirmations(root: OrgUnit, month: date) -> dict[int, object]:
     """village id -> its MonthlyConfirmation for ``month``, for the villages of the subtree."""
-    from .models import MonthlyConfirmation
-
     rows = db.session.scalars(select(MonthlyConfirmation).where(
         MonthlyConfirmation.month == month, MonthlyConfirmation.unit_id.in_(_subtree_ids(root))))
     return {c.unit_id: c for c in rows}
@@ -582,8 +582,6 @@ def village_had_cases(unit: OrgUnit, month: date) -> int:
 
 def may_confirm(user, unit: OrgUnit | None = None) -> bool:
     """Village staff confirm their own village's month: a mediator, coordinator or admin of it."""
-    from ..access import can
-
     unit = unit or getattr(user, "unit", None)
     return (getattr(user, "is_authenticated", False) and unit is not None and unit.tier is Tier.VILLAGE
             and user.unit_id == unit.id and can(user, "stats.confirm"))
@@ -604,8 +602,6 @@ def may_confirm_none(month: date, today: date | None = None) -> bool:
 def confirm_month(unit: OrgUnit, month: date, by, note: str = ""):
     """Record the village's confirmation of ``month``; a second one changes nothing and returns the first.
     Returns None when the month has no cases and has not ended yet (nothing is recorded)."""
-    from .models import MonthlyConfirmation
-
     existing = db.session.scalar(select(MonthlyConfirmation).where(
         MonthlyConfirmation.unit_id == unit.id, MonthlyConfirmation.month == month))
     if existing is not None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import access
 from ..access import require
+from ..audit.services import record
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..timeutil import local_today
@@ -118,8 +119,6 @@ def export(fmt: str):
 
 
 def _log_export(unit: OrgUnit, fmt: str, rep: MonthlyReport) -> None:
-    from ..audit.services import record
-
     # The unit by name as well: the log is read long after, and ids mean nothing to a reader.
     record("export", target=unit, details={"what": "monthly_report", "format": fmt, "unit": unit.label,
                                            "month": rep.period.slug, "suppress": rep.suppress})
