@@ -91,7 +91,7 @@ refer = Slot("refer", "effect: record a referral out")
 record_referral_result = Slot("record_referral_result", "effect: record a referral's result")
 delegate = Slot("delegate", "effect: record a delegated follow-up visit")
 
-# Sent after every step, with the event row: transitioned.send(case, name=..., event=..., by=...).
+# Sent after every step, with its timeline row: transitioned.send(case, name=..., event_row=..., by=...).
 transitioned = Signal("case transitioned")
 
 
@@ -563,7 +563,7 @@ def transition(case, name: str, *, by, note: str = "", **data):
                       note=note, changes=details or {})
     db.session.add(event)
     db.session.flush()
-    transitioned.send(case, name=t.name, event=event, by=by)
+    transitioned.send(case, name=t.name, event_row=event, by=by)
     audit.record("case.transition", target=case, actor=by, details={
         "transition": t.name, "from": before.value, "to": case.status.value, "number": case.number})
     return event

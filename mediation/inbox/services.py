@@ -315,8 +315,8 @@ def mark_read(n: Notification) -> None:
 
 # --- wiring ----------------------------------------------------------------------------------
 
-def _on_transition(case, *, name: str, event, by) -> None:
-    after_transition(case, name, event, by)
+def _on_transition(case, *, name: str, event_row, by) -> None:
+    after_transition(case, name, event_row, by)
 
 
 def _on_delegation_done(case, *, delegation) -> None:
