@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check mediation tests tools
+	$(BIN)/lint-imports
 
 messages: $(VENV)/.installed-dev
 	$(BIN)/python tools/i18n.py

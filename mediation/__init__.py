@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import crypto
 from .config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,62 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import errors, i18n, labels
-    from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    # Imported here, not at the top: the wiring pulls in every feature, and ``import mediation``
+    # (for ROOT, or to reach one module) should not. The one project import inside a function.
+    from . import wiring
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
-    bootstrap.init_app(app)
-    i18n.init_app(app)
-    errors.init_app(app)
-    labels.init_app(app)
-
-    from . import access, cli, search
-    from .agreements.views import bp as agreements_bp
-    from .attachments.views import bp as attachments_bp
-    from .audit.views import bp as audit_bp  # also the audit models and the commit hook that chains events
-    from .cases import categories  # noqa: F401  (routes on the cases blueprint)
-    from .cases.reveal import bp as reveal_bp
-    from .cases.views import bp as cases_bp
-    from .diary.views import bp as diary_bp
-    from .inbox import views as inbox_views
-    from .leads.views import bp as leads_bp
-    from .main import nav
-    from .main.views import bp as main_bp
-    from .org.views import bp as org_bp
-    from .printing.views import book_bp
-    from .printing.views import bp as printing_bp
-    from .retention.views import bp as retention_bp
-    from .screening import views as screening_views
-    from .users.auth import bp as auth_bp
-    from .users.views import bp as users_bp
-
-    access.init_app(app)
-    nav.init_app(app)
-    inbox_views.init_app(app)
-    app.register_blueprint(inbox_views.bp)
-    screening_views.init_app(app)
-    app.register_blueprint(screening_views.bp)
-    from .cases import restricted
-
-    restricted.init_app(app)
-    app.register_blueprint(restricted.bp)
-    for bp in (main_bp, auth_bp, org_bp, users_bp, cases_bp, leads_bp, diary_bp, printing_bp, agreements_bp,
-               book_bp, attachments_bp):
-        app.register_blueprint(bp)
-    for bp in (audit_bp, reveal_bp, retention_bp):  # audit log, full-ID reveal, legal hold
-        app.register_blueprint(bp)
-    from .related.views import bp as related_bp
-    from .teaching.views import bp as teaching_bp
-    for bp in (related_bp, teaching_bp):  # related cases (/related), e家学 teaching cases (/teaching)
-        app.register_blueprint(bp)
-    from .stats.views import bp as stats_bp
-    app.register_blueprint(stats_bp)  # /stats: dashboard, monthly report, zero reports
-    cli.init_app(app)
-    search.init_app(app)  # /search, `flask search reindex`
+    wiring.init_app(app, migrations=ROOT / "migrations")
     return app
 
 
@@ -107,10 +57,8 @@ def _configure_secret_key(app: Flask) -> None:
             "MEDIATION_ENV=production needs a SECRET_KEY: set MEDIATION_SECRET_KEY "
             "or SECRET_KEY in instance/config.py"
         )
-    from .crypto import read_or_create
-
     key_file = Path(app.instance_path) / "secret_key"
-    key = read_or_create(key_file, lambda: secrets.token_hex(32))
+    key = crypto.read_or_create(key_file, lambda: secrets.token_hex(32))
     if not key:
         raise RuntimeError(f"{key_file} is empty; delete it and start again")
     app.config["SECRET_KEY"] = key
@@ -126,8 +74,6 @@ def _configure_privacy(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = https
-    from . import crypto
-
     crypto.init_app(app)
 
 

@@ -2,8 +2,12 @@
 
 A user sees and acts on the data of its own unit's subtree; everything else
 answers 404, as if it did not exist. What a user may *do* there depends on its
-roles (``PERMISSIONS``). Every query for units, users and (later) cases starts
-from the helpers here.
+roles (``PERMISSIONS``). Every query for units, users and cases starts from
+the helpers here.
+
+This module reads the tables (cases, transfers, users, units) but no feature's
+services: the one fact it needs from a feature above it, which parties screening
+protects, comes through the ``protected_party_ids`` slot (filled by screening).
 """
 from collections.abc import Callable
 from functools import wraps
@@ -12,9 +16,12 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, or_, select
 
+from .cases.models import EDITABLE_STATUSES, Case, case_access
 from .extensions import db
+from .hooks import Slot
 from .org.models import OrgUnit
-from .users.models import Role, User
+from .transfers.models import CaseHolding, Delegation, DelegationStatus, Transfer, TransferStatus
+from .users.models import Role, User, UserRole
 
 # Role -> actions. An action names a capability; the scope check comes on top.
 _COMMON = {"home.view", "account.manage"}
@@ -57,6 +64,12 @@ def can(user, action: str, unit: OrgUnit | None = None) -> bool:
     return unit is None or in_scope(user, unit)
 
 
+def is_station_admin(user) -> bool:
+    """An administrator of a station (the top of the network): reads the whole audit
+    log, sets legal holds."""
+    return bool(can(user, "audit.view") and user.unit.parent_id is None)
+
+
 # --- scoped queries ---------------------------------------------------------
 
 def visible_units(user) -> Select:
@@ -94,13 +107,8 @@ def cases_query(user) -> Select:
     it passed through, the unit it waits at (a pending transfer) or a unit given a
     follow-up visit on it lies in the user's subtree. Only the holder's people act
     on it (``case_roles``); the others read."""
-    from .cases.models import Case
-    from .transfers.models import CaseHolding, Delegation, Transfer, TransferStatus
-
     if "case.view" not in actions_of(user):
         return select(Case).where(False)
-    from .cases.models import case_access
-
     units = visible_units(user)
     # A restricted case: only the users named for it, whatever their scope.
     named = or_(Case.restricted.is_(False),
@@ -116,22 +124,16 @@ def cases_query(user) -> Select:
 
 def held_cases_query(user) -> Select:
     """Cases the user's subtree holds now: what it has to work on."""
-    from .cases.models import Case
-
     return cases_query(user).where(Case.unit_id.in_(visible_units(user)))
 
 
 def get_case_or_404(case_id: int, user=None):
-    from .cases.models import Case
-
     user = user or current_user
     return db.first_or_404(cases_query(user).where(Case.id == case_id))
 
 
 def unit_has_coordinator(unit: OrgUnit) -> bool:
     """An active coordinator (or, at the station, admin) whose own unit is this one."""
-    from .users.models import UserRole
-
     return db.session.scalar(
         select(User.id).join(UserRole).where(
             User.unit_id == unit.id, User.active.is_(True), UserRole.role.in_([Role.COORDINATOR, Role.ADMIN])
@@ -187,18 +189,25 @@ def acts_on(user, case) -> bool:
     return bool(case_roles(user, case) & {"manager", "mediator"})
 
 
+def open_delegations_for(user, case) -> list[Delegation]:
+    """Open visits on this case given to a unit in the user's subtree."""
+    if not getattr(user, "is_authenticated", False) or "case.create" not in actions_of(user):
+        return []
+    delegations = db.session.scalars(select(Delegation).where(Delegation.case_id == case.id).order_by(Delegation.id))
+    return [d for d in delegations if d.status is DelegationStatus.OPEN and user.unit.contains(d.unit)]
+
+
 def is_delegate(user, case) -> bool:
     """Is an open follow-up visit on this case given to a unit in the user's subtree?
     Such a user may write diary entries on the case (nothing else)."""
-    from .transfers.services import open_delegations_for
-
     return bool(open_delegations_for(user, case))
 
 
-def can_edit_case(user, case) -> bool:
-    from .cases.workflow import EDITABLE_STATUSES
-    from .screening.services import protected_party_ids
+# Whose address and phone are hidden (a set of party ids); provided by screening.
+protected_party_ids = Slot("protected_party_ids", "ids of the case's parties whose contacts are protected")
 
+
+def can_edit_case(user, case) -> bool:
     if not (case.status in EDITABLE_STATUSES and acts_on(user, case)):
         return False
     # The form shows every party's address and phone: protected ones are for the case's mediators only.
@@ -208,8 +217,6 @@ def can_edit_case(user, case) -> bool:
 def mediator_candidates(unit: OrgUnit) -> Select:
     """Who may mediate a case held by ``unit``: active mediators and coordinators
     of the unit or of its parent."""
-    from .users.models import UserRole
-
     units = [unit.id] + ([unit.parent_id] if unit.parent_id else [])
     with_role = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR]))
     return (

@@ -7,10 +7,15 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from . import audit
+from .audit.cli import audit_cli
+from .crypto import cipher_for
+from .demo import is_empty, load_demo
 from .errors import DomainError
 from .extensions import db
 from .org.models import OrgUnit
 from .org.services import NetworkImportError, import_network
+from .retention.cli import retention_cli
 from .users.models import Role
 from .users.services import create_user
 
@@ -56,7 +61,6 @@ def users_create(username, unit_code, roles, display_name, phone, password):
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
-    from . import audit
 
     audit.record("admin.user_create", target=user, details={
         "username": user.username, "unit": unit.code, "roles": sorted(roles), "via": "command line"})
@@ -68,8 +72,6 @@ def users_create(username, unit_code, roles, display_name, phone, password):
 @click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
 def demo_load(if_empty):
     """Create the Jintan network, the demo accounts (password jintan-demo) and the demo cases."""
-    from .demo import is_empty, load_demo
-
     if current_app.config.get("ENV") == "production":
         raise click.ClickException(_("The demo loader does not run with MEDIATION_ENV=production."))
     if if_empty and not is_empty():
@@ -92,9 +94,6 @@ def keys_reencrypt_ids():
     (after putting a new key first in ID_ENCRYPTION_KEYS, or changing ID_HASH_KEY)."""
     from sqlalchemy import column, table, update
 
-    from . import audit
-    from .crypto import cipher_for
-
     # Untyped columns: the raw ciphertexts, not the model's decrypting type.
     cipher, party = cipher_for(), table("party", column("id"), column("id_number_enc"), column("id_hash"))
     rows = db.session.execute(select(party.c.id, party.c.id_number_enc).where(party.c.id_number_enc != "")).all()
@@ -107,8 +106,5 @@ def keys_reencrypt_ids():
 
 
 def init_app(app) -> None:
-    from .audit.cli import audit_cli
-    from .retention.cli import retention_cli
-
     for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli):
         app.cli.add_command(group)

@@ -3,6 +3,8 @@ from importlib.resources import files
 
 from sqlalchemy import func, select
 
+from .cases.categories import seed_categories
+from .demo_scenarios import load_scenarios
 from .extensions import db
 from .org.models import OrgUnit, Tier
 from .org.services import import_network
@@ -49,8 +51,6 @@ def is_empty() -> bool:
 def load_demo(scenarios: bool = False) -> dict[str, int]:
     """Import the network and create the missing demo accounts; with ``scenarios``, also
     replay the 24 demo cases (``demo_scenarios``) unless they are there. Idempotent. Flushes."""
-    from .cases.categories import seed_categories
-
     result = import_network(network_csv())
     seed_categories()
     by_code = {u.code: u for u in db.session.scalars(select(OrgUnit))}
@@ -67,8 +67,6 @@ def load_demo(scenarios: bool = False) -> dict[str, int]:
         created += 1
     cases = 0
     if scenarios:
-        from .demo_scenarios import load_scenarios
-
         db.session.flush()
         cases = load_scenarios()
     return {"units_created": result.created, "users_created": created, "cases_created": cases}

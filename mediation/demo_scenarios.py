@@ -36,8 +36,27 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from .agreements.models import AgreementKind, Confirmation
+from .agreements.services import agreement_of, save_agreement, update_confirmation
+from .cases.categories import DEFAULT_CATEGORIES
+from .cases.models import Category, Party, PartyRole, RiskLevel, Sex, Source
+from .cases.services import register_case
+from .cases.workflow import TRANSITIONS, CaseStatus, Outcome, blocked_reason, transition
+from .diary import services as diary_services
+from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
+from .diary.services import write_entry
+from .errors import DomainError
 from .extensions import db
-from .timeutil import local_today
+from .leads.models import Urgency
+from .leads.services import mark_converted, report_lead
+from .org.models import OrgUnit
+from .screening import services as screening
+from .screening.models import Occasion
+from .screening.services import add_safety_plan
+from .timeutil import clock_at, local_today, utcnow
+from .transfers.models import EscalationReason, Referral
+from .transfers.models import ReferralDestination as D
+from .users.models import User
 
 LOCAL_MARKER = "1380000"  # every demo phone is 1380000NNNN
 COURT = "金坛区人民法院"
@@ -57,20 +76,12 @@ def file_dates(s: dict) -> list[date]:
 
 
 def loaded() -> bool:
-    from .cases.models import Party
-
     return db.session.scalar(select(Party.id).where(Party.phone.startswith(LOCAL_MARKER)).limit(1)) is not None
 
 
 # --- the file's words -> the app's values ---------------------------------------------------
 
 def _maps():
-    from .agreements.models import AgreementKind, Confirmation
-    from .cases.models import PartyRole, RiskLevel, Sex, Source
-    from .cases.workflow import CaseStatus, Outcome
-    from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
-    from .transfers.models import EscalationReason
-
     return {
         "role": {"申请人": PartyRole.APPLICANT, "被申请人": PartyRole.RESPONDENT, "第三人": PartyRole.THIRD_PARTY,
                  "代理人": PartyRole.AGENT, "监护人": PartyRole.GUARDIAN},
@@ -137,8 +148,6 @@ def _md_dates(text: str, ref: date) -> list[tuple[int, date]]:
 
 
 def _destination(ref: dict):
-    from .transfers.models import ReferralDestination as D
-
     to, kind, note = ref["to"], ref.get("kind") or "", ref.get("note") or ""
     if to == "公安机关":
         dest = D.POLICE
@@ -215,8 +224,6 @@ class _Replay:
         return self.user("admin") if unit.tier.value == "station" else self.worker_of(unit)
 
     def go(self, name: str, by=None, **data):
-        from .cases.workflow import transition
-
         return transition(self.case, name, by=by or self.worker(), **data)
 
     def first(self, role):
@@ -235,8 +242,6 @@ class _Replay:
     def screen(self, occasion, *, everyone: bool = False) -> None:
         """The file's answers are those of the person at risk: the applicant(s). At intake
         every respondent is screened too (alone), with nothing to report."""
-        from .screening import services as screening
-
         raw = self.s["screening"]["answers"]
         r = self.m["role"]
         at_risk = [p for p in self.case.parties if p.role is r["申请人"]] if everyone else [self.at_risk()]
@@ -251,9 +256,6 @@ class _Replay:
 
 def load_scenarios(today: date | None = None) -> int:
     """Replay the demo scenarios (once); returns the number of cases created. Flushes."""
-    from .org.models import OrgUnit
-    from .users.models import User
-
     if loaded():
         return 0
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
@@ -290,9 +292,6 @@ def _runnable(r: _Replay) -> bool:
 
 
 def _run(r: _Replay) -> None:
-    from .errors import DomainError
-    from .timeutil import clock_at
-
     cursor = None
     for step in sorted(r.steps):
         at = step.at if cursor is None or step.at > cursor else cursor + timedelta(minutes=1)
@@ -314,9 +313,6 @@ def _clock(day: date, hhmm: str | time) -> datetime:
 
 
 def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
-    from .cases.workflow import CaseStatus
-    from .screening.models import Occasion
-
     s, m = r.s, r.m
     village = r.units[s["village_code"]]
     platform = village.parent
@@ -341,14 +337,9 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
     declined = final is CaseStatus.DECLINED
 
     def register():
-        from .cases.services import register_case
-
         by = r.manager(registers_at)
         lead = None
         if s["source"] == "网格员":
-            from .leads.models import Urgency
-            from .leads.services import report_lead
-
             with _earlier(60):
                 first = s["parties"][0]
                 lead = report_lead(reporter=r.user(f"grid-{village.code}"),
@@ -376,8 +367,6 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
         } for p in s["parties"]]
         r.case = register_case(unit=registers_at, values=values, parties=parties, by=by, lead=lead)
         if lead is not None:
-            from .leads.services import mark_converted
-
             mark_converted(lead, r.case, by=by)
 
     def accept_and_assign():
@@ -388,8 +377,6 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
     r.add(t0 + timedelta(minutes=5), lambda: r.screen(Occasion.INTAKE, everyone=True))
     plan_entry = next((e for e in diary if "安全计划" in (e["result"] + e["next_step"] + e["proposal"])), None)
     if level in SAFETY_MEASURES:
-        from .screening.services import add_safety_plan
-
         when = entry_end(plan_entry) if plan_entry else t0 + timedelta(minutes=6)
         r.add(when, lambda: add_safety_plan(r.case, measures=SAFETY_MEASURES[level], by=r.worker()))
     if not declined:
@@ -398,11 +385,8 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
     # -- the diary ------------------------------------------------------------------------
     def write(e):
         def run():
-            from .diary import services as diary_services
-
             if r.case.status not in diary_services.WRITABLE_STATUSES:
                 return  # see the module's docstring (S20)
-            from .diary.models import EntryKind
 
             kind = kinds.get(e["kind"], EntryKind.OTHER)
             mode = m["mode"].get(e.get("mode"))
@@ -454,8 +438,6 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
         reason = m["reason"].get(esc.get("reason"), m["reason"]["其他"])
 
         def send(esc=esc, target=target, reason=reason):
-            from .leads.models import Urgency
-
             note = esc.get("note") or ""
             urgency = (Urgency.EMERGENCY if r.case.risk_level.value == "red"
                        else Urgency.URGENT if reason.value == "safety" else Urgency.NORMAL)
@@ -513,8 +495,6 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
             text = note[start:].strip()
 
             def result(i=i, text=text, on=r.d(result_on)):
-                from .transfers.models import Referral
-
                 referral = db.session.get(Referral, r.referrals[i])
                 r.go("referral_result", referral=referral, outcome_text=text, outcome_on=on)
 
@@ -571,8 +551,6 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
         r.add(last + timedelta(minutes=30), lambda: r.go("decline", by=r.manager(), reason=reason))
     elif final is CaseStatus.IN_MEDIATION:
         def start_if_needed():
-            from .cases.workflow import TRANSITIONS, blocked_reason
-
             # Not at red: mediation is suspended there, and the case stays assigned (S24).
             if r.case.status is CaseStatus.ASSIGNED and blocked_reason(r.case, TRANSITIONS["start"]) is None:
                 r.go("start")
@@ -583,16 +561,11 @@ def _plan(r: _Replay) -> None:  # noqa: C901  (one scenario, read top to bottom)
 @contextmanager
 def _earlier(minutes: int):
     """Run a block a little before the current (frozen) clock."""
-    from .timeutil import clock_at, utcnow
-
     with clock_at(utcnow() - timedelta(minutes=minutes)):
         yield
 
 
 def _category_id(name_zh: str) -> int:
-    from .cases.categories import DEFAULT_CATEGORIES
-    from .cases.models import Category
-
     code = next((c for c, zh, _en in DEFAULT_CATEGORIES if zh == name_zh), "other")
     found = db.session.scalar(select(Category.id).where(Category.code == code))
     return found or db.session.scalar(select(Category.id).where(Category.name_zh == name_zh))
@@ -622,8 +595,6 @@ def _shift_iso(text: str, shift: timedelta) -> str:
 
 def _agreement(r: _Replay, e: dict, final_point: bool) -> Callable:
     def run():
-        from .agreements.services import save_agreement
-
         a = r.s.get("agreement") or {}
         kind = r.m["agreement"].get(a.get("type"), r.m["agreement"]["written"])
         if final_point and a:
@@ -661,9 +632,6 @@ def _confirmation(r: _Replay, a: dict, e: dict, concluded: datetime) -> None:
     when = max(_clock(applied, "15:00"), concluded + timedelta(minutes=20))
 
     def apply():
-        from .agreements.models import Confirmation
-        from .agreements.services import agreement_of, update_confirmation
-
         update_confirmation(r.case, agreement_of(r.case), by=r.worker(), status=Confirmation.APPLIED,
                             applied_on=applied, decided_on=None, court=COURT, note="")
 
@@ -676,8 +644,6 @@ def _confirmation(r: _Replay, a: dict, e: dict, concluded: datetime) -> None:
         decided = max(decided, applied)
 
         def decide():
-            from .agreements.services import agreement_of, update_confirmation
-
             update_confirmation(r.case, agreement_of(r.case), by=r.worker(), status=wanted, applied_on=applied,
                                 decided_on=decided, court=COURT, note="")
 
@@ -686,9 +652,6 @@ def _confirmation(r: _Replay, a: dict, e: dict, concluded: datetime) -> None:
 
 def _follow_up(r: _Replay, f: dict) -> Callable:
     def run():
-        from .diary.models import EntryKind, SessionMode
-        from .diary.services import write_entry
-
         by = r.worker()
         note = f.get("note") or ""
         risk = f.get("risk") or ""

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
+from .extensions import db
 from .parsing import MAX_ID
 
 
@@ -136,8 +137,6 @@ def init_app(app) -> None:
 
     @app.errorhandler(500)
     def server_error(_e):
-        from .extensions import db
-
         db.session.rollback()
         return page(
             500,

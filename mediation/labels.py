@@ -3,8 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 from .agreements.models import AgreementKind, Confirmation
 from .attachments.models import DocumentKind
-from .cases.models import PartyRole, RiskLevel, Sex, Source
-from .cases.workflow import CaseStatus, Outcome
+from .cases.models import CaseStatus, Outcome, PartyRole, RiskLevel, Sex, Source
 from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
 from .leads.models import LeadStatus, Urgency
 from .org.models import Tier

@@ -1,4 +1,5 @@
-"""Recording the agreement and tracking judicial confirmation. Services flush."""
+"""Recording the agreement and tracking judicial confirmation. Services flush.
+``init_app`` gives the workflow ``agreement_of`` (a settled outcome needs the agreement's terms)."""
 from datetime import date, timedelta
 
 from flask import current_app
@@ -6,12 +7,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import access
-from ..cases.models import Case, CaseEvent
-from ..cases.workflow import CaseStatus
+from ..cases import workflow
+from ..cases.models import SETTLED, Case, CaseEvent, CaseStatus
+from ..diary.models import EntryKind
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import fmt_date
-from ..timeutil import local_today, utcnow
+from ..timeutil import local_date_of, local_today, utcnow
 from .models import Agreement, AgreementKind, AgreementTerm, Confirmation
 
 EDITABLE = frozenset({CaseStatus.IN_MEDIATION})
@@ -137,10 +139,6 @@ def confirmation_reminder(case: Case, agreement: Agreement | None) -> dict | Non
 def follow_up_plan(case: Case, entries) -> list[dict]:
     """The proposed follow-up dates after settlement, each marked done when a
     follow-up visit was recorded on or after it (FOLLOW_UP_PLAN_DAYS)."""
-    from ..cases.workflow import SETTLED
-    from ..diary.models import EntryKind
-    from ..timeutil import local_date_of
-
     if case.outcome not in SETTLED or case.concluded_at is None:
         return []
     start = local_date_of(case.concluded_at)
@@ -152,3 +150,7 @@ def follow_up_plan(case: Case, entries) -> list[dict]:
         done = next(visits, None)
         plan.append({"days": days, "due": due, "done": done, "overdue": done is None and due < local_today()})
     return plan
+
+
+def init_app(app) -> None:
+    workflow.agreement_of.provide(agreement_of)

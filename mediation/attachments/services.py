@@ -13,6 +13,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .. import access
 from ..cases.models import Case, CaseEvent
+from ..diary import services as diary
+from ..diary.models import DiaryEntry
 from ..errors import DomainError
 from ..extensions import db
 from .models import Attachment, DocumentKind
@@ -55,9 +57,6 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
         a JPEG/PNG/WebP/PDF.
     """
     if entry_id is not None:
-        from ..diary import services as diary
-        from ..diary.models import DiaryEntry
-
         entry = db.session.get(DiaryEntry, entry_id)
         if entry is None or entry.case_id != case.id:
             raise DomainError(_("This diary entry is not one of this case's."), field="entry_id")

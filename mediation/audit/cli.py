@@ -5,14 +5,14 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from .services import verify
+
 audit_cli = AppGroup("audit", help="The audit log.")
 
 
 @audit_cli.command("verify")
 def verify_command():
     """Check the hash chain; exit 1 naming the first bad event."""
-    from .services import verify
-
     result = verify()
     if result.ok:
         click.echo(_("The audit log is intact: %(n)d events.", n=result.count))

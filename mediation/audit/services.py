@@ -279,13 +279,3 @@ def verify(batch: int = 2000) -> Verification:
     if head_hash != prev:
         return bad(last or None, _("Event %(id)d is not the last event that was written.", id=last))
     return Verification(True, count, head_hash=head_hash)
-
-
-# --- who reads the log -------------------------------------------------------------
-
-def is_station_admin(user) -> bool:
-    """An administrator of a station (the top of the network): reads the whole log,
-    sets legal holds."""
-    from ..access import can
-
-    return bool(can(user, "audit.view") and user.unit.parent_id is None)

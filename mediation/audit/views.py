@@ -7,8 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ..access import require
+from ..access import is_station_admin, require
+from ..cases.models import Category, RiskLevel
+from ..cases.workflow import TRANSITIONS, CaseStatus, status_label
 from ..extensions import db
+from ..labels import RISK_LABELS
+from ..org.models import OrgUnit
 from ..parsing import arg_page, db_id
 from ..timeutil import utc_start_of
 from .models import AuditEvent
@@ -19,7 +23,6 @@ from .services import (
     FILTER_VALUE_LABELS,
     TARGET_TYPES,
     VALUE_LABELS,
-    is_station_admin,
 )
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -42,8 +45,6 @@ def audit_key(key: str) -> str:
 def audit_value(value, key: str = "", action: str = "") -> str:
     """A detail as the viewer shows it: statuses and steps by name, yes/no, an update's
     [old, new] as old → new, lists joined, anything else as JSON (Chinese kept readable)."""
-    from ..cases.workflow import TRANSITIONS, CaseStatus, status_label
-
     if key in ("from", "to") and value in {s.value for s in CaseStatus}:
         return status_label(CaseStatus(value))
     if key == "transition" and value in TRANSITIONS:
@@ -70,11 +71,6 @@ def audit_value(value, key: str = "", action: str = "") -> str:
 
 def _filter_value(key: str, value) -> str:
     """A case-list filter's value by name: a status, risk level, unit or category, yes/no."""
-    from ..cases.models import Category, RiskLevel
-    from ..cases.workflow import CaseStatus, status_label
-    from ..labels import RISK_LABELS
-    from ..org.models import OrgUnit
-
     if key == "q" and value is True:
         return _("yes (the text is not kept)")
     if isinstance(value, str) and value in FILTER_VALUE_LABELS.get(key, {}):
@@ -96,8 +92,6 @@ def _filter_value(key: str, value) -> str:
 
 def unit_names(events) -> dict[str, str]:
     """The names of the units the events are about (one query): "单位 77" means nothing to a reader."""
-    from ..org.models import OrgUnit
-
     ids = {db_id(e.target_id) for e in events if e.target_type == "unit" and db_id(e.target_id) is not None}
     if not ids:
         return {}

@@ -11,7 +11,38 @@ from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
-from .workflow import CaseStatus, Outcome
+
+
+class CaseStatus(enum.Enum):
+    """Where a case stands; the moves between statuses are the table in ``workflow``."""
+
+    REGISTERED = "registered"  # 登记
+    ACCEPTED = "accepted"  # 受理
+    DECLINED = "declined"  # 不予受理
+    ASSIGNED = "assigned"  # 已指派
+    IN_MEDIATION = "in_mediation"  # 调解中
+    PENDING = "pending_transfer"  # 待接收: sent up or down, waiting for the receiving unit
+    CONCLUDED = "concluded"  # 调解结束 (see the outcome)
+    FOLLOW_UP = "follow_up"  # 回访
+    CLOSED = "closed"  # 结案
+    ARCHIVED = "archived"  # 归档
+
+
+class Outcome(enum.Enum):
+    SUCCESS = "success"  # 调解成功
+    PARTIAL = "partial"  # 部分成功
+    FAILED = "failed"  # 调解不成
+    TERMINATED = "terminated"  # 调解终止
+
+
+# Statuses in which the mediation clock runs (overdue is counted only here).
+OPEN_STATUSES = frozenset({CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION})
+# Statuses in which the case record itself may still be edited.
+EDITABLE_STATUSES = frozenset({
+    CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION,
+    CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP,
+})
+SETTLED = frozenset({Outcome.SUCCESS, Outcome.PARTIAL})
 
 
 class Source(enum.Enum):
@@ -33,6 +64,17 @@ class RiskLevel(enum.Enum):
     YELLOW = "yellow"
     ORANGE = "orange"
     RED = "red"
+
+
+ORDER = [RiskLevel.NONE, RiskLevel.YELLOW, RiskLevel.ORANGE, RiskLevel.RED]
+
+
+def rank(level: RiskLevel) -> int:
+    return ORDER.index(level)
+
+
+def higher(a: RiskLevel, b: RiskLevel) -> RiskLevel:
+    return a if rank(a) >= rank(b) else b
 
 
 class PartyRole(enum.Enum):
@@ -132,9 +174,11 @@ class Case(db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
     )
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.id")
-    # The hand-over waiting for the receiving unit (see transfers), if any.
+    # The hand-over waiting for the receiving unit (see transfers), if any. Named as strings:
+    # transfers build on cases, so this module does not import them.
     pending_transfer: Mapped["Transfer | None"] = relationship(  # noqa: F821
-        "Transfer", primaryjoin=lambda: _pending_transfer_join(), viewonly=True, uselist=False)
+        "Transfer", primaryjoin="and_(Transfer.case_id == Case.id, Transfer.status == 'pending')", viewonly=True,
+        uselist=False)
     holdings: Mapped[list["CaseHolding"]] = relationship(  # noqa: F821
         "CaseHolding", order_by="CaseHolding.id", viewonly=True)
 
@@ -150,12 +194,6 @@ class Case(db.Model):
 
     def parties_with(self, role: PartyRole) -> list["Party"]:
         return [p for p in self.parties if p.role is role]
-
-
-def _pending_transfer_join():
-    from ..transfers.models import Transfer, TransferStatus
-
-    return (Transfer.case_id == Case.id) & (Transfer.status == TransferStatus.PENDING)
 
 
 case_access = db.Table(

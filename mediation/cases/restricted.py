@@ -1,6 +1,6 @@
 """Restricted cases (限制访问): only named users see them, and opening one asks for a
 reason that goes to the audit log (once per case per login session). The visibility
-rule itself is in ``access.cases_query``; the steps are workflow transitions."""
+rule itself is in ``access.cases_query``; the steps (and their effects) are workflow transitions."""
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from .. import access, audit
 from ..access import require
 from ..extensions import db
 from ..forms import AppForm, MultiSelect
-from ..users.models import User
+from ..users.models import Role, User, UserRole
 from .models import Case
 
 bp = Blueprint("restricted", __name__, url_prefix="/cases/<int:case_id>")
@@ -33,27 +33,10 @@ class RestrictForm(AppForm):
                                                      Length(max=2000)], render_kw={"rows": 2})
 
 
-# --- workflow effects ---------------------------------------------------------------------
-
-def restrict(case: Case, data: dict, by) -> dict:
-    """Name who may see the case: the chosen users, its mediators and whoever restricts it."""
-    people = {u.id: u for u in [*data.get("named_users", []), by, *([case.lead_mediator] if case.lead_mediator
-                                                                    else []), *case.co_mediators]}
-    case.named_users = sorted(people.values(), key=lambda u: u.id)
-    case.restricted = True
-    return {"named_users": [u.display_name for u in case.named_users]}
-
-
-def unrestrict(case: Case, _data: dict, _by) -> dict:
-    case.restricted = False
-    case.named_users = []
-    return {}
-
+# --- the restrict step's form (its effect is in ``workflow``) ---------------------------------
 
 def candidates(case: Case) -> list[User]:
     """Who can be named: active staff who could see the case by its units."""
-    from ..users.models import Role, UserRole
-
     staff = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN]))
     users = db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(staff))
                                .order_by(User.unit_id, User.display_name)).all()

@@ -1,24 +1,31 @@
 """Registering and editing cases, numbering, drafts, conflict checks. Services
-flush; the view commits once."""
+flush; the view commits once.
+
+Screening builds on cases and keeps the risk level's history: it fills the two slots
+below in its ``init_app`` (see ``hooks``)."""
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
 
-from .. import access
+from .. import access, audit
+from ..crypto import cipher_for
 from ..errors import DomainError
 from ..extensions import db
+from ..hooks import Slot
 from ..i18n import fmt_datetime
 from ..org.models import OrgUnit
 from ..parsing import db_id
 from ..timeutil import local_today, utcnow
 from ..users.models import User
 from .models import (
+    OPEN_STATUSES,
     Case,
     CaseDraft,
     CaseEvent,
     CaseNumberCounter,
+    CaseStatus,
     Category,
     Party,
     PartyRole,
@@ -26,8 +33,8 @@ from .models import (
     Sex,
     Source,
     case_co_mediator,
+    rank,
 )
-from .workflow import OPEN_STATUSES, CaseStatus
 
 # Case fields the intake form edits, in timeline order.
 CASE_FIELDS = (
@@ -41,6 +48,12 @@ PARTY_FIELDS = ("role", "name", "sex", "ethnicity", "birth_date", "occupation", 
 
 class StaleCase(DomainError):
     """Someone saved the case after this user opened it."""
+
+
+# Provided by screening: whether a party has safety screenings (then it stays on the case),
+# and recording a change of the case's risk level (with who, why, and the audit event).
+party_has_screenings = Slot("party_has_screenings", "the party has safety screenings")
+record_risk_change = Slot("record_risk_change", "record_risk_change(case, level, by=..., reason=...)")
 
 
 # --- numbering ---------------------------------------------------------------------
@@ -148,8 +161,6 @@ def register_case(*, unit: OrgUnit, values: dict, parties: list[dict], by: User,
     db.session.add(CaseEvent(case=case, actor=by, kind="created", to_status=case.status,
                              changes={"number": [None, number]}))
     db.session.flush()
-    from .. import audit
-
     audit.record("case.create", target=case, actor=by, details={"number": number, "unit": unit.label})
     return case
 
@@ -175,11 +186,9 @@ def _party_key(p) -> tuple:
 def _update_parties(case: Case, parties: list[dict]) -> None:
     """Change the party rows in place (screenings and other records point at them);
     a party with safety screenings is never removed."""
-    from ..screening.models import Screening
-
     kept = case.parties[:len(parties)]
     for party in case.parties[len(parties):]:
-        if db.session.scalar(select(Screening.id).where(Screening.party_id == party.id).limit(1)):
+        if party_has_screenings(party):
             raise DomainError(_("%(name)s has safety screenings and cannot be removed from the case.",
                                 name=party.name))
     for i, values in enumerate(parties):
@@ -194,9 +203,6 @@ def _update_parties(case: Case, parties: list[dict]) -> None:
 
 def _check_risk_change(case: Case, values: dict, by: User) -> None:
     """The form may raise the level; lowering it needs a coordinator's step with a reason."""
-    from ..screening.scoring import rank
-    from ..screening.services import _change
-
     if case.dv_flag and values.get("dv_flag") is False:
         raise DomainError(_("Clearing “domestic violence suspected” needs a coordinator and a reason: use “Lower "
                             "the risk level” to none on the case page."), field="dv_flag")
@@ -206,7 +212,7 @@ def _check_risk_change(case: Case, values: dict, by: User) -> None:
     if rank(new) < rank(case.risk_level):
         raise DomainError(_("Lowering the risk level needs a coordinator and a reason: use “Lower the risk "
                             "level” on the case page."), field="risk_level")
-    _change(case, new, by=by, reason="")
+    record_risk_change(case, new, by=by, reason="")
 
 
 def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expected_version: int) -> CaseEvent | None:
@@ -311,7 +317,7 @@ def status_counts(stmt) -> dict[CaseStatus, int]:
 
 
 def home_counts(user: User) -> dict[str, int]:
-    """What needs this user now, for the home page."""
+    """What needs this user now, for the home page (transfers add what waits for the user's unit)."""
     base = access.held_cases_query(user)
     count = lambda stmt: db.session.scalar(  # noqa: E731
         select(func.count()).select_from(stmt.with_only_columns(Case.id).order_by(None).subquery()))
@@ -322,18 +328,7 @@ def home_counts(user: User) -> dict[str, int]:
         "accepted": count(base.where(Case.status == CaseStatus.ACCEPTED)),
         "mine_open": count(mine.where(Case.status.in_(WORKING_STATUSES))),
         "overdue": count(base.where(overdue_clause())),
-        "incoming": _incoming(user),
     }
-
-
-def _incoming(user: User) -> int:
-    """Transfers waiting for the user's own unit, when the user decides for it."""
-    from ..transfers.models import Transfer, TransferStatus
-
-    if not access.is_manager_of(user, user.unit):
-        return 0
-    return db.session.scalar(select(func.count(Transfer.id)).where(
-        Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)) or 0
 
 
 # --- drafts -------------------------------------------------------------------------------
@@ -347,16 +342,12 @@ SEAL = "sealed:"
 
 
 def seal_draft(data: dict) -> dict:
-    from ..crypto import cipher_for
-
     cipher = cipher_for()
     return {k: [SEAL + cipher.encrypt(v) if v and k.endswith(SEALED_SUFFIXES) else v for v in vals]
             for k, vals in data.items()}
 
 
 def unseal_draft(data: dict) -> dict:
-    from ..crypto import cipher_for
-
     cipher = cipher_for()
     return {k: [cipher.decrypt(v[len(SEAL):]) if isinstance(v, str) and v.startswith(SEAL) else v for v in vals]
             for k, vals in data.items()}

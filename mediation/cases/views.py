@@ -10,21 +10,36 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from .. import access
+from .. import access, labels
 from ..access import require
+from ..agreements import services as agreements
+from ..agreements.models import Confirmation
+from ..attachments.services import attachments_of
+from ..attachments.views import UploadForm
+from ..diary import services as diary
+from ..diary.models import EntryKind, Performance
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import fmt_datetime, is_chinese
+from ..i18n import fmt_date, fmt_datetime, is_chinese
 from ..leads.models import Lead, LeadStatus
+from ..leads.services import mark_converted
 from ..org.models import OrgUnit
 from ..org.services import tree_order
 from ..parsing import arg_page, ascii_int, db_id
+from ..screening import actions as risk_steps
+from ..screening import services as screening
+from ..screening.models import Occasion
+from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
+from ..search import search_cases
+from ..search.export import case_list_response
 from ..timeutil import local_today
-from . import services, workflow
-from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, ReasonForm, SafetyEndForm
-from .models import Case, CaseEvent, Category, PartyRole, RiskLevel, Source, mask_name
+from ..transfers import actions as moving_steps
+from ..transfers import services as moves
+from ..transfers.models import EscalationReason, ReferralDestination, Transfer, TransferStatus, Urgency
+from . import restricted, services, workflow
+from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, PartyForm, ReasonForm, SafetyEndForm
+from .models import Case, CaseEvent, CaseStatus, Category, Outcome, PartyRole, RiskLevel, Source, mask_name
 from .reveal import mask_ids, unmask_ids
-from .workflow import CaseStatus, Outcome
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -142,8 +157,6 @@ def new():
                     parties=services.party_values(form), by=current_user, lead=lead,
                 )
                 if lead is not None:
-                    from ..leads.services import mark_converted
-
                     mark_converted(lead, case, by=current_user)
                 if db_id(form.draft_id.data) is not None:
                     services.discard_draft(current_user, db_id(form.draft_id.data))
@@ -262,15 +275,11 @@ def filtered_cases(args) -> tuple:
     if args.get("open"):
         stmt = stmt.where(Case.status.in_(services.WORKING_STATUSES))
     if args.get("incoming"):  # waiting for the user's own unit to accept
-        from ..transfers.models import Transfer, TransferStatus
-
         stmt = stmt.where(Case.id.in_(select(Transfer.case_id).where(
             Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == current_user.unit_id)))
     # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
     q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
     if q:  # number, party names, summary, claims, diary text: the one search function
-        from ..search import search_cases
-
         stmt = stmt.where(Case.id.in_(search_cases(current_user, q).case_ids))
     counts_stmt = stmt
     status = args.get("status")
@@ -305,8 +314,6 @@ def index():
 @require("case.view")
 def export(fmt: str):
     """The list with its current filters and order, as XLSX or CSV (search/export.py)."""
-    from ..search.export import case_list_response
-
     stmt, _counts_stmt, _unit, _view = filtered_cases(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
     return case_list_response(stmt.order_by(*SORTS[sort]), fmt, user=current_user,
@@ -328,26 +335,17 @@ def _case_for_page(case_id: int) -> Case:
 @bp.route("/<int:case_id>")
 @require("case.view")
 def detail(case_id: int):
-    from ..agreements import services as agreements
-    from ..diary import services as diary
-    from ..diary.models import EntryKind, Performance
-
     case = _case_for_page(case_id)
     allowed = workflow.allowed(case, current_user)
     actions = [t for t in allowed if workflow.blocked_reason(case, t) is None]
     blocked = [(t, workflow.blocked_reason(case, t)) for t in allowed if t not in actions]
     entries = diary.visible_entries(current_user, case)
     agreement = agreements.agreement_of(case)
-    from ..attachments.services import attachments_of
-    from ..attachments.views import UploadForm
 
     visible_ids = {e.id for e in entries}
     attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible_ids]
     visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
     not_performed = bool(visits) and visits[-1].performance is Performance.NOT
-    from ..screening import services as screening
-    from ..screening.views import LEVEL_PROMPTS, PROMPTS
-    from ..transfers import services as moves
 
     screenings = screening.screenings_of(case)
     latest = screening.latest_by_party(case, screenings)
@@ -460,9 +458,6 @@ def act(case_id: int, name: str):
                 who=case.updated_by.display_name if case.updated_by else "—", when=fmt_datetime(case.updated_at)),
               "warning")
         return redirect(url_for("cases.detail", case_id=case.id))
-    from ..screening import actions as risk_steps
-    from ..transfers import actions as moving_steps
-    from . import restricted
 
     built = moving_steps.build(case, t.name) or risk_steps.build(case, t.name) or restricted.build(case, t.name)
     form, to_data, hints = built if built else (_action_form(t), None, [])
@@ -560,13 +555,10 @@ def event_label(event: CaseEvent) -> str:
 
 def describe_change(field: str, value) -> str:
     """A stored timeline value as the user reads it."""
-    from .. import labels
-
     if value in (None, "", []):
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    from ..transfers.models import EscalationReason, ReferralDestination, Urgency
 
     tables = {"source": (Source, labels.SOURCE_LABELS), "risk_level": (RiskLevel, labels.RISK_LABELS),
               "outcome": (Outcome, labels.OUTCOME_LABELS),
@@ -575,9 +567,6 @@ def describe_change(field: str, value) -> str:
               "destination": (ReferralDestination, labels.REFERRAL_DESTINATION_LABELS),
               "level": (RiskLevel, labels.RISK_LABELS)}
     if field == "occasion":
-        from ..screening.models import Occasion
-        from ..screening.views import OCCASION_LABELS
-
         return str(OCCASION_LABELS[Occasion(value)])
     if field in tables:
         cls, table = tables[field]
@@ -586,8 +575,6 @@ def describe_change(field: str, value) -> str:
         c = db.session.get(Category, value)
         return (c.name_zh if is_chinese() else c.name_en) if c else str(value)
     if field == "party_fields":
-        from ..cases.forms import PartyForm
-
         labels_of = {name: str(getattr(PartyForm, name).args[0]) for name in PARTY_FIELD_NAMES}
         return "；".join(f"{name}（{'、'.join(labels_of.get(f, f) for f in fields)}）" for name, fields in value)
     if field == "document":
@@ -597,16 +584,11 @@ def describe_change(field: str, value) -> str:
         return " ".join(f"{i}. {t if str(t).endswith(('。', '；', '！', '？')) else str(t) + '。'}"
                         for i, t in enumerate(value, 1))
     if field in ("due_date", "result_date", "entry_date") and isinstance(value, str):
-        from ..i18n import fmt_date
-
         try:
             return fmt_date(date.fromisoformat(value))
         except ValueError:
             return value
     if field == "confirmation":
-        from .. import labels
-        from ..agreements.models import Confirmation
-
         return str(labels.CONFIRMATION_LABELS[Confirmation(value)])
     if field == "parties":
         out = []

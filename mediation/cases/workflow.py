@@ -1,4 +1,4 @@
-"""The case lifecycle: statuses, outcomes and every transition, in one table.
+"""The case lifecycle: every transition between the statuses (``models.CaseStatus``), in one table.
 
 A transition names the statuses it leaves from, the status it leads to, who may
 take it ("manager": a coordinator whose subtree holds the case, or a mediator of
@@ -9,49 +9,37 @@ co-mediators; "sender"/"receiver": the two ends of a pending transfer; see
 nothing; a legal one updates the case and appends a ``CaseEvent``. Later features
 (escalation, referral) add rows to ``TRANSITIONS``; nothing here needs rewriting.
 This module never touches the request.
+
+The rules are all here; the facts some of them need (screenings, diary entries, the
+agreement, referrals) and the records some steps write (transfers, risk changes) belong
+to features built on cases. Those features fill the slots below in their ``init_app``,
+so this module imports none of them (see ``hooks``). After each step ``transitioned``
+is sent (the inbox tells the people concerned).
 """
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from blinker import Signal
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import audit
+from ..access import case_roles
 from ..errors import DomainError
 from ..extensions import db
+from ..hooks import Slot
+from ..labels import STATUS_LABELS
 from ..timeutil import local_today, utcnow
-
-
-class CaseStatus(enum.Enum):
-    REGISTERED = "registered"  # 登记
-    ACCEPTED = "accepted"  # 受理
-    DECLINED = "declined"  # 不予受理
-    ASSIGNED = "assigned"  # 已指派
-    IN_MEDIATION = "in_mediation"  # 调解中
-    PENDING = "pending_transfer"  # 待接收: sent up or down, waiting for the receiving unit
-    CONCLUDED = "concluded"  # 调解结束 (see the outcome)
-    FOLLOW_UP = "follow_up"  # 回访
-    CLOSED = "closed"  # 结案
-    ARCHIVED = "archived"  # 归档
-
-
-class Outcome(enum.Enum):
-    SUCCESS = "success"  # 调解成功
-    PARTIAL = "partial"  # 部分成功
-    FAILED = "failed"  # 调解不成
-    TERMINATED = "terminated"  # 调解终止
-
-
-# Statuses in which the mediation clock runs (overdue is counted only here).
-OPEN_STATUSES = frozenset({CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION})
-# Statuses in which the case record itself may still be edited.
-EDITABLE_STATUSES = frozenset({
-    CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION,
-    CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP,
-})
-SETTLED = frozenset({Outcome.SUCCESS, Outcome.PARTIAL})
+from .models import (  # noqa: F401  (the statuses live with the case; importers may take them from here)
+    EDITABLE_STATUSES,
+    OPEN_STATUSES,
+    SETTLED,
+    CaseEvent,
+    CaseStatus,
+    Outcome,
+)
 
 
 class WorkflowError(DomainError):
@@ -78,6 +66,33 @@ class Transition:
     effect: Callable | None = field(default=None, compare=False)
     # Shown on the case page only while this returns True (e.g. hand down needs units below).
     offered: Callable | None = field(default=None, compare=False)
+
+
+# --- what the features built on cases provide (filled by their init_app) ----------
+
+# screening
+latest_screenings = Slot("latest_screenings", "{party id: latest screening} of the case")
+screened_at_closure = Slot("screened_at_closure", "ids of the parties screened on closing the case")
+safety_arranged = Slot("safety_arranged", "a safety plan and a safety referral are recorded (orange risk)")
+raise_risk = Slot("raise_risk", "effect: record the higher risk level")
+lower_risk = Slot("lower_risk", "effect: record the lower risk level")
+# diary
+entry_count = Slot("entry_count", "how many diary entries the case has")
+has_follow_up_visit = Slot("has_follow_up_visit", "a follow-up visit is recorded in the diary")
+# agreements
+agreement_of = Slot("agreement_of", "the case's agreement, or None")
+# transfers: the records behind escalation, hand-down, referral and delegation
+open_referrals = Slot("open_referrals", "the case's referrals still waiting for their result")
+delegation_units = Slot("delegation_units", "units a follow-up visit can be given to")
+send = Slot("send", "effect: record a hand-over up (up=True) or down")
+receive = Slot("receive", "effect: the receiving unit takes the case")
+give_back = Slot("give_back", "effect: a return (returned=True) or a withdrawal")
+refer = Slot("refer", "effect: record a referral out")
+record_referral_result = Slot("record_referral_result", "effect: record a referral's result")
+delegate = Slot("delegate", "effect: record a delegated follow-up visit")
+
+# Sent after every step, with its timeline row: transitioned.send(case, name=..., event_row=..., by=...).
+transitioned = Signal("case transitioned")
 
 
 # --- guards (return a message when the move is not allowed) --------------------
@@ -107,20 +122,15 @@ def _needs_rights_notice(case, _data):
 
 
 def _needs_outcome(case, data):
-    from ..screening import services as screening
-
     outcome = data.get("outcome")
     if outcome is None:
         return _("Choose the outcome.")
     if case.risk_level.value == "red" and outcome is not Outcome.TERMINATED:
         return _("At red risk mediation is suspended: the case can only be referred or ended for safety.")
-    if case.risk_level.value == "orange" and outcome in SETTLED and not (
-            screening.safety_plans(case) and screening.has_safety_referral(case)):
+    if case.risk_level.value == "orange" and outcome in SETTLED and not safety_arranged(case):
         return _("At orange risk a case is settled only after a safety plan and a referral (women's federation, "
                  "legal aid or social work) are recorded.")
     if outcome in SETTLED:
-        from ..agreements.services import agreement_of
-
         agreement = agreement_of(case)
         if agreement is None or not agreement.terms:
             return _("Record the agreement (its terms) before concluding the case as settled.")
@@ -131,9 +141,7 @@ def _needs_outcome(case, data):
 
 
 def _parties_screened(case, _data):
-    from ..screening.services import latest_by_party
-
-    screened = latest_by_party(case)
+    screened = latest_screenings(case)
     if any(p.id not in screened for p in case.parties if p.role.value in ("applicant", "respondent")):
         return _("Screen each party alone for safety (applicant and respondent) before mediation starts.")
     return None
@@ -147,39 +155,36 @@ def _not_red(case, _data):
 
 
 def _closure_screened(case, _data):
-    from ..screening.models import Occasion
-    from ..screening.services import screened_at
-
     if case.risk_level.value == "none":
         return None
-    done = screened_at(case, Occasion.CLOSURE)
+    done = screened_at_closure(case)
     if any(p.id not in done for p in case.parties if p.role.value in ("applicant", "respondent")):
         return _("Screen the parties again before closing a case with a risk level.")
     return None
 
 
 def _raise_risk(case, data, by):
-    from ..screening.services import raise_level
-
-    return raise_level(case, data["risk_level"], by=by, reason=data.get("reason") or "")
+    return raise_risk(case, data["risk_level"], by=by, reason=data.get("reason") or "")
 
 
 def _lower_risk(case, data, by):
-    from ..screening.services import lower_level
-
-    return lower_level(case, data["risk_level"], by=by, reason=data.get("reason") or "")
+    return lower_risk(case, data["risk_level"], by=by, reason=data.get("reason") or "")
 
 
 def _restrict(case, data, by):
-    from .restricted import restrict
+    """Name who may see the case: the chosen users, its mediators and whoever restricts it
+    (the visibility rule is ``access.cases_query``; opening one asks why: ``restricted``)."""
+    people = {u.id: u for u in [*data.get("named_users", []), by, *([case.lead_mediator] if case.lead_mediator
+                                                                    else []), *case.co_mediators]}
+    case.named_users = sorted(people.values(), key=lambda u: u.id)
+    case.restricted = True
+    return {"named_users": [u.display_name for u in case.named_users]}
 
-    return restrict(case, data, by)
 
-
-def _unrestrict(case, data, by):
-    from .restricted import unrestrict
-
-    return unrestrict(case, data, by)
+def _unrestrict(case, _data, _by):
+    case.restricted = False
+    case.named_users = []
+    return {}
 
 
 def _not_restricted(case):
@@ -222,19 +227,13 @@ def _settled_needs_follow_up(case, _data):
 
 
 def _needs_diary(case, _data):
-    from ..diary.services import entry_count
-
     if not entry_count(case):
         return _("Record at least one diary entry before closing the case.")
     return None
 
 
 def _follow_up_visited(case, _data):
-    from ..diary.models import DiaryEntry, EntryKind
-
-    if case.status is CaseStatus.FOLLOW_UP and not db.session.scalar(
-        db.select(DiaryEntry.id).where(DiaryEntry.case_id == case.id, DiaryEntry.kind == EntryKind.FOLLOW_UP).limit(1)
-    ):
+    if case.status is CaseStatus.FOLLOW_UP and not has_follow_up_visit(case):
         return _("Record at least one follow-up visit before closing.")
     return None
 
@@ -306,12 +305,10 @@ def _has_children(case):
 
 
 def _needs_transfer_reason(_case, data):
-    from ..transfers.models import EscalationReason
-
-    reason = data.get("reason_code")
+    reason = data.get("reason_code")  # a transfers.models.EscalationReason
     if reason is None:
         return _("Choose the reason.")
-    if reason is EscalationReason.OTHER and not (data.get("reason_text") or "").strip():
+    if reason.value == "other" and not (data.get("reason_text") or "").strip():
         return _("Say what the other reason is.")
     return None
 
@@ -360,8 +357,6 @@ def _needs_referral(case, data):
 
 
 def _has_open_referral(case):
-    from ..transfers.services import open_referrals
-
     return bool(open_referrals(case))
 
 
@@ -379,8 +374,6 @@ def _needs_referral_result(case, data):
 
 
 def _needs_delegation(case, data):
-    from ..transfers.services import delegation_units
-
     unit = data.get("to_unit")
     if unit is None or unit.id not in {u.id for u in delegation_units(case)}:
         return _("Choose a unit the case came from, or one below the holder.")
@@ -392,45 +385,31 @@ def _needs_delegation(case, data):
 
 
 def _delegation_possible(case):
-    from ..transfers.services import delegation_units
-
     return bool(delegation_units(case))
 
 
 def _escalate(case, data, by):
-    from ..transfers import services
-
-    return services.send(case, data, by, up=True)
+    return send(case, data, by, up=True)
 
 
 def _hand_down(case, data, by):
-    from ..transfers import services
-
-    return services.send(case, data, by, up=False)
+    return send(case, data, by, up=False)
 
 
 def _receive(case, data, by):
-    from ..transfers import services
-
-    return services.receive(case, data, by)
+    return receive(case, data, by)
 
 
 def _return(case, data, by):
-    from ..transfers import services
-
-    return services.give_back(case, data, by, returned=True)
+    return give_back(case, data, by, returned=True)
 
 
 def _withdraw(case, data, by):
-    from ..transfers import services
-
-    return services.give_back(case, data, by, returned=False)
+    return give_back(case, data, by, returned=False)
 
 
 def _refer(case, data, by):
-    from ..transfers import services
-
-    details = services.refer(case, data, by)
+    details = refer(case, data, by)
     if data.get("end_case"):
         case.status = CaseStatus.CONCLUDED
         case.outcome = Outcome.TERMINATED
@@ -440,15 +419,11 @@ def _refer(case, data, by):
 
 
 def _referral_result(case, data, by):
-    from ..transfers import services
-
-    return services.record_referral_result(case, data, by)
+    return record_referral_result(case, data, by)
 
 
 def _delegate(case, data, by):
-    from ..transfers import services
-
-    return services.delegate(case, data, by)
+    return delegate(case, data, by)
 
 
 S = CaseStatus
@@ -542,8 +517,6 @@ del S, _T
 def allowed(case, user) -> list[Transition]:
     """The transitions this user may take on this case now (guards not yet run:
     they depend on the data the user enters)."""
-    from ..access import case_roles
-
     roles = case_roles(user, case)
     return [t for t in TRANSITIONS.values()
             if case.status in t.source and roles & t.who and (t.offered is None or t.offered(case))]
@@ -563,9 +536,6 @@ def transition(case, name: str, *, by, note: str = "", **data):
 
     :raise WorkflowError: unknown or illegal move, user not allowed, or a guard failed.
     """
-    from ..access import case_roles
-    from .models import CaseEvent
-
     t = TRANSITIONS.get(name)
     if t is None:
         raise WorkflowError(_("Unknown action."))
@@ -593,17 +563,11 @@ def transition(case, name: str, *, by, note: str = "", **data):
                       note=note, changes=details or {})
     db.session.add(event)
     db.session.flush()
-    from ..inbox.services import after_transition
-
-    after_transition(case, t.name, event, by)
-    from .. import audit
-
+    transitioned.send(case, name=t.name, event_row=event, by=by)
     audit.record("case.transition", target=case, actor=by, details={
         "transition": t.name, "from": before.value, "to": case.status.value, "number": case.number})
     return event
 
 
 def status_label(status: CaseStatus) -> str:
-    from ..labels import STATUS_LABELS
-
     return str(STATUS_LABELS[status])

@@ -1,14 +1,28 @@
-"""Writing, editing (same day, by the author) and amending diary entries. Services flush."""
+"""Writing, editing (same day, by the author) and amending diary entries. Services flush.
+A written entry is announced through ``entry_written`` (transfers complete a delegated visit)."""
+from datetime import date, time
+
+from blinker import Signal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import access
-from ..cases.models import Case, CaseEvent
-from ..cases.workflow import CaseStatus
+from ..cases import workflow
+from ..cases.models import Case, CaseEvent, CaseStatus
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import fmt_date, is_chinese
+from ..labels import (
+    ENTRY_KIND_LABELS,
+    MODE_LABELS,
+    PARTY_ROLE_LABELS,
+    PERFORMANCE_LABELS,
+    SATISFACTION_LABELS,
+)
 from ..timeutil import local_date_of, local_today, utcnow
-from .models import Amendment, DiaryEntry, DiaryRevision, EntryKind, SessionMode
+from ..users.models import User
+from .models import Amendment, DiaryEntry, DiaryRevision, EntryKind, Performance, Satisfaction, SessionMode
 
 # A diary is kept from registration (enquiries before accepting or declining) until the case is closed.
 WRITABLE_STATUSES = frozenset({
@@ -58,6 +72,15 @@ def entry_count(case: Case) -> int:
     return db.session.scalar(select(func.count(DiaryEntry.id)).where(DiaryEntry.case_id == case.id))
 
 
+def has_follow_up_visit(case: Case) -> bool:
+    return db.session.scalar(select(DiaryEntry.id).where(DiaryEntry.case_id == case.id,
+                                                         DiaryEntry.kind == EntryKind.FOLLOW_UP).limit(1)) is not None
+
+
+# Sent after an entry is written, before the final flush: entry_written.send(case, entry=..., by=...).
+entry_written = Signal("diary entry written")
+
+
 def can_edit(user, entry: DiaryEntry) -> bool:
     """The author, on the (local) day the entry was written, while still working the case
     (a unit that passed the case on reads it; a delegated visitor keeps its own entry)."""
@@ -100,9 +123,7 @@ def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     db.session.flush()
     db.session.add(CaseEvent(case=case, actor=by, kind="diary", from_status=case.status, to_status=case.status,
                              changes={"entry": entry.id, "kind": entry.kind.value}))
-    from ..transfers.services import complete_delegations
-
-    complete_delegations(case, entry, by)  # a delegated visit is done when its unit records it
+    entry_written.send(case, entry=entry, by=by)  # transfers: a delegated visit is done when its unit records it
     db.session.flush()
     return entry
 
@@ -147,15 +168,6 @@ def amend(entry: DiaryEntry, case: Case, *, by, reason: str, text: str) -> Amend
 
 def _shown(field: str, value, case: Case) -> str:
     """A snapshot value (see ``snapshot``) as the entry page shows it."""
-    from datetime import date, time
-
-    from flask_babel import lazy_gettext as _l
-
-    from ..i18n import fmt_date, is_chinese
-    from ..labels import ENTRY_KIND_LABELS, MODE_LABELS, PERFORMANCE_LABELS, SATISFACTION_LABELS
-    from ..users.models import User
-    from .models import Performance, Satisfaction
-
     if value is None or value == "" or value == []:
         return "—"
     enums = {"kind": (EntryKind, ENTRY_KIND_LABELS), "mode": (SessionMode, MODE_LABELS),
@@ -182,10 +194,6 @@ def revision_history(entry: DiaryEntry, case: Case) -> list[dict]:
     """The same-day edits of an entry, oldest first: when, by whom, and each field it
     changed, before and after ({"at", "by", "changes": [{"label", "before", "after"}]}).
     Each revision holds the entry as it was before that edit."""
-    from flask_babel import lazy_gettext as _l
-
-    from ..labels import PARTY_ROLE_LABELS
-
     labels = {"kind": _l("Kind"), "occurred_on": _l("Date"), "start_time": _l("Time"),
               "duration_minutes": _l("Duration (minutes)"), "place": _l("Place"), "mode": _l("How it was held"),
               "party_ids": _l("Parties present"), "mediator_ids": _l("Mediators present"),
@@ -213,6 +221,13 @@ def revision_history(entry: DiaryEntry, case: Case) -> list[dict]:
                                 "after": _shown(field, new, case)})
         history.append({"at": revision.at, "by": revision.by, "changes": changes})
     return history
+
+
+def init_app(app) -> None:
+    """Tell the workflow what it asks of the diary (closing needs entries and, after a
+    settlement, a follow-up visit)."""
+    workflow.entry_count.provide(entry_count)
+    workflow.has_follow_up_visit.provide(has_follow_up_visit)
 
 
 __all__ = ["SessionMode", "write_entry", "edit_entry", "amend", "visible_entries", "can_write", "can_edit",

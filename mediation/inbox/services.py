@@ -3,7 +3,8 @@ assigned, settled...) through ``notify``, and things coming due (overdue cases,
 planned sessions, follow-ups, judicial-confirmation deadlines, late transfers,
 escalation advice) found by ``sync_due``. Delivery beyond the inbox goes through
 the channels in ``NOTIFY_CHANNELS`` (one interface: ``send(user, notification)``),
-after the transaction commits; none is configured by default."""
+after the transaction commits; none is configured by default. ``init_app`` connects the
+inbox to the workflow's steps and to delegated visits."""
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,9 +15,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
 
+from .. import access
+from ..agreements import services as agreements
+from ..agreements.models import Agreement
+from ..cases import workflow
+from ..cases.models import SETTLED, Case, CaseStatus, RiskLevel, case_co_mediator
+from ..cases.services import is_overdue, overdue_clause
+from ..diary.models import DiaryEntry, EntryKind
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..retention.services import anonymiser
 from ..timeutil import epoch_seconds, local_today, utcnow
+from ..transfers import services as transfers
+from ..transfers.models import CaseHolding, Delegation, Transfer, TransferStatus
 from ..users.models import Role, User, UserRole
 from .models import Notification
 
@@ -64,9 +75,7 @@ def notify(users, kind: str, case=None, *, key: str | None = None, **params) -> 
 
 
 def after_transition(case, name: str, event_row, by) -> None:
-    """Tell the people a workflow step concerns (called by ``workflow.transition``)."""
-    from ..transfers.models import Transfer
-
+    """Tell the people a workflow step concerns (on ``workflow.transitioned``)."""
     key = f"{name}:{event_row.id}"
     changes = event_row.changes or {}
     transfer = db.session.get(Transfer, changes["transfer"]) if "transfer" in changes else None
@@ -97,8 +106,6 @@ def after_transition(case, name: str, event_row, by) -> None:
     elif name in ("assign", "reassign"):
         tell(case_people(case), "assigned", unit=case.unit.label)
     elif name == "delegate":
-        from ..transfers.models import Delegation
-
         delegation = db.session.get(Delegation, changes["delegation"])
         tell(unit_managers(delegation.unit) + _unit_mediators(delegation.unit), "delegated",
              instruction=delegation.instruction, due=delegation.due_date.isoformat(), unit=case.unit.label)
@@ -114,8 +121,6 @@ def _unit_mediators(unit) -> list[User]:
 
 def _earlier_people(case) -> list[User]:
     """Those who passed the case up or down: the senders and the earlier units' managers."""
-    from ..transfers.models import CaseHolding, Transfer, TransferStatus
-
     senders = db.session.scalars(select(User).join(Transfer, Transfer.created_by_id == User.id).where(
         Transfer.case_id == case.id, Transfer.status == TransferStatus.ACCEPTED)).all()
     units = db.session.scalars(select(CaseHolding).where(CaseHolding.case_id == case.id,
@@ -178,9 +183,6 @@ def _after_rollback(session):
 # --- things coming due -----------------------------------------------------------------------
 
 def _my_cases(user):
-    from .. import access
-    from ..cases.models import Case, case_co_mediator
-
     return access.held_cases_query(user).where(
         (Case.lead_mediator_id == user.id)
         | Case.id.in_(select(case_co_mediator.c.case_id).where(case_co_mediator.c.user_id == user.id)))
@@ -190,9 +192,6 @@ def _managed_cases(user):
     """Cases held by units the user manages: a coordinator's subtree; an admin's own
     unit (the whole district would drown the station's inbox); a village mediator's
     own unit when it has no coordinator."""
-    from .. import access
-    from ..cases.models import Case
-
     if Role.COORDINATOR in user.roles:
         return access.held_cases_query(user)
     if Role.ADMIN in user.roles or (Role.MEDIATOR in user.roles and access.is_manager_of(user, user.unit)):
@@ -202,15 +201,6 @@ def _managed_cases(user):
 
 def sync_due(user) -> int:
     """Add what has come due for this user since the last look; returns how many."""
-    from .. import access
-    from ..agreements import services as agreements
-    from ..cases.models import Case
-    from ..cases.services import overdue_clause
-    from ..cases.workflow import SETTLED, CaseStatus
-    from ..diary.models import DiaryEntry
-    from ..transfers import services as transfers
-    from ..transfers.models import Transfer, TransferStatus
-
     if "case.view" not in access.actions_of(user):
         return 0
     today = local_today()
@@ -235,9 +225,6 @@ def sync_due(user) -> int:
     # Settled cases: judicial-confirmation deadlines and follow-up visits (a few queries in all).
     settled = [c for c in mine if c.status in (CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP) and c.outcome in SETTLED]
     if settled:
-        from ..agreements.models import Agreement
-        from ..diary.models import EntryKind
-
         ids = [c.id for c in settled]
         by_case = {a.case_id: a for a in db.session.scalars(select(Agreement).where(Agreement.case_id.in_(ids)))}
         visits: dict[int, list] = {}
@@ -255,8 +242,6 @@ def sync_due(user) -> int:
                                   {"due": slot["due"].isoformat(), "days": slot["days"]}))
     # Cases the user decides for that should go up at once (major, mass, orange/red), even before assignment.
     if managed_stmt is not None:
-        from ..cases.models import RiskLevel
-
         urgent = db.session.scalars(managed_stmt.where(
             Case.status.in_([CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED,
                              CaseStatus.IN_MEDIATION]),
@@ -264,8 +249,6 @@ def sync_due(user) -> int:
             | Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))).all()
         mine = list({c.id: c for c in [*mine, *urgent]}.values())
     sessions = transfers.sessions_per_tier_of([c.id for c in mine])
-    from ..agreements.models import Agreement
-
     agreed = set(db.session.scalars(select(Agreement.case_id).where(Agreement.case_id.in_([c.id for c in mine]))))
     for case in mine:
         for advice in transfers.escalation_advice(case, sessions.get(case.id, {}), case.id in agreed):
@@ -296,8 +279,6 @@ def sync_due(user) -> int:
 
 
 def _is_overdue(case) -> bool:
-    from ..cases.services import is_overdue
-
     return is_overdue(case)
 
 
@@ -330,3 +311,25 @@ def inbox_of(user, *, unread_only: bool = False, limit: int = 50, offset: int = 
 def mark_read(n: Notification) -> None:
     if n.read_at is None:
         n.read_at = utcnow()
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+def _on_transition(case, *, name: str, event_row, by) -> None:
+    after_transition(case, name, event_row, by)
+
+
+def _on_delegation_done(case, *, delegation) -> None:
+    notify([delegation.created_by], "delegation_done", case, unit=delegation.unit.label)
+
+
+def _anonymise(case) -> None:
+    """Retention: an item's details may name people; the item itself stays."""
+    db.session.execute(update(Notification).where(Notification.case_id == case.id).values(params={}))
+
+
+def init_app(app) -> None:
+    """Listen to the workflow's steps and to delegated visits; scrub items on retention."""
+    workflow.transitioned.connect(_on_transition, weak=False)
+    transfers.delegation_done.connect(_on_delegation_done, weak=False)
+    anonymiser(_anonymise)

@@ -5,10 +5,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
 from .. import labels
+from ..cases.models import Outcome
 from ..extensions import db
 from ..i18n import fmt_date
 from ..parsing import arg_page
 from ..timeutil import epoch_seconds, utcnow
+from ..transfers.models import EscalationReason, Urgency
 from . import services
 from .models import Notification
 
@@ -26,9 +28,6 @@ def describe(n: Notification) -> str:
 
 def _describe(n: Notification) -> str:
     from datetime import date
-
-    from ..cases.workflow import Outcome
-    from ..transfers.models import EscalationReason, Urgency
 
     p = n.params or {}
 

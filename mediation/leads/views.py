@@ -7,8 +7,10 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..access import require
+from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
+from ..screening.services import flagged
 from . import services
 from .forms import DismissForm, LeadForm
 from .models import Lead, LeadStatus, Urgency
@@ -41,9 +43,6 @@ def index():
 def _contacts_shown(leads) -> set[int]:
     """Leads whose place and phone may be shown: all but those that became a flagged case
     (then only for that case's mediators, as on the case itself)."""
-    from ..cases.models import Case
-    from ..screening.services import flagged
-
     shown = set()
     for lead in leads:
         case = db.session.get(Case, lead.case_id) if lead.case_id else None

@@ -3,7 +3,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit.services import is_station_admin
+from ..access import is_station_admin
 from ..stats.services import is_village_staff
 from ..users.models import Role
 

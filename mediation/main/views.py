@@ -4,7 +4,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
 from .. import access
+from ..cases.services import drafts_of, home_counts
 from ..extensions import db
+from ..leads.models import Lead, LeadStatus
+from ..transfers.services import incoming_count
 from ..users.models import Role
 
 bp = Blueprint("main", __name__)
@@ -19,10 +22,7 @@ def home():
     actions = access.actions_of(current_user)
     counts, new_leads, drafts = {}, 0, 0
     if "case.view" in actions:
-        from ..cases.services import drafts_of, home_counts
-        from ..leads.models import Lead, LeadStatus
-
-        counts = home_counts(current_user)
+        counts = {**home_counts(current_user), "incoming": incoming_count(current_user)}
         new_leads = db.session.scalar(
             access.scoped(select(func.count(Lead.id)), current_user, Lead.unit_id).where(Lead.status == LeadStatus.NEW)
         )

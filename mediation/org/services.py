@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ..errors import DomainError
 from ..extensions import db
 from ..labels import TIER_LABELS
+from ..users.models import User
 from .models import OrgUnit, Tier
 
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -296,8 +297,6 @@ def rename_unit(unit: OrgUnit, name: str) -> None:
 
 def set_unit_active(unit: OrgUnit, active: bool, *, actor) -> None:
     """Deactivate a unit with no active children or users, or reactivate one under an active parent."""
-    from ..users.models import User
-
     if active:
         if unit.parent is not None and not unit.parent.active:
             raise DomainError(_("Reactivate the parent unit first."))
@@ -332,8 +331,6 @@ def move_village(unit: OrgUnit, new_parent: OrgUnit) -> None:
 
 def user_counts(unit_ids) -> dict[int, int]:
     """Active users per unit, in one query."""
-    from ..users.models import User
-
     rows = db.session.execute(
         select(User.unit_id, func.count(User.id))
         .where(User.unit_id.in_(unit_ids), User.active.is_(True))

@@ -7,6 +7,7 @@ from pypdf import PdfReader, PdfWriter, Transformation
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
+from ..agreements.models import AgreementKind
 from ..attachments.models import DocumentKind
 from ..diary.models import EntryKind
 from ..i18n import fmt_date
@@ -229,8 +230,6 @@ def _scans(attachments, kind: DocumentKind | None, read, uploads: dict, slots: d
 
 def agreement_name(agreement) -> str:
     """The agreement's name in the index, as its page is titled."""
-    from ..agreements.models import AgreementKind
-
     if agreement is not None and agreement.kind is AgreementKind.ORAL:
         return "人民调解口头协议登记表"
     return "人民调解协议书"

@@ -5,7 +5,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
+from ..agreements.models import AgreementKind
 from ..diary.models import EntryKind
+from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime
 from ..labels import (
     ENTRY_KIND_LABELS,
@@ -15,6 +17,8 @@ from ..labels import (
     SATISFACTION_LABELS,
     SEX_LABELS,
 )
+from ..screening.services import protected_party_ids
+from ..users.models import User
 from .pdf import REGULAR, FieldGrid, HeadedGrid, RunningHead, build, markup, para, safe, styles
 
 GRID = TableStyle([
@@ -83,9 +87,6 @@ def _mediators_present(case, entry) -> list[str]:
              + list(case.co_mediators)}
     missing = [i for i in ids if i not in known]
     if missing:
-        from ..extensions import db
-        from ..users.models import User
-
         known |= {u.id: u.display_name for u in db.session.query(User).filter(User.id.in_(missing))}
     return [known[i] for i in ids if i in known]
 
@@ -330,8 +331,6 @@ PROTECTED = "（已保护，不予显示）"
 def printed_contacts(p) -> tuple[str, str]:
     """(phone, address) as printed: a protected party's are never printed, since any
     print may reach the other side (see screening.services.protected_party_ids)."""
-    from ..screening.services import protected_party_ids
-
     if p.id in protected_party_ids(p.case):
         return PROTECTED, PROTECTED
     return p.phone, p.address
@@ -355,8 +354,6 @@ def agreement_pdf(case, agreement, *, author: str, committee: str, config) -> by
 
 
 def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, str]:
-    from ..agreements.models import AgreementKind
-
     s = styles()
     oral = agreement.kind is AgreementKind.ORAL
     title = "人民调解口头协议登记表" if oral else "人民调解协议书"

@@ -7,12 +7,19 @@ from flask_login import current_user
 
 from .. import access, audit
 from ..access import require
+from ..agreements.models import AgreementKind
+from ..agreements.services import agreement_of
+from ..attachments.services import attachments_of, path_of, upright_image
 from ..cases.models import CaseEvent
 from ..diary import services as diary
 from ..diary.models import DiaryEntry
 from ..downloads import send_download
 from ..extensions import db
+from ..timeutil import local_today
 from . import documents
+from .case_file import case_file_pdf as make
+from .case_file import intake_register, rights_notice
+from .pdf import build
 
 bp = Blueprint("printing", __name__, url_prefix="/cases/<int:case_id>")
 
@@ -67,10 +74,6 @@ def record_pdf(case_id: int, entry_id: int):
 @bp.route("/file.pdf")
 @require("case.view")
 def case_file_pdf(case_id: int):
-    from ..agreements.services import agreement_of
-    from ..attachments.services import attachments_of, path_of, upright_image
-    from .case_file import case_file_pdf as make
-
     case = access.get_case_or_404(case_id)
     entries = diary.visible_entries(current_user, case)
     include = request.args.get("confidential") == "1" and diary.sees_confidential(current_user, case)
@@ -91,9 +94,6 @@ def intake_pdf(case_id: int):
     """受理登记表 and 当事人权利义务告知书: the papers handed over at intake."""
     from reportlab.platypus import PageBreak
 
-    from .case_file import intake_register, rights_notice
-    from .pdf import build
-
     case = access.get_case_or_404(case_id)
     with force_locale("zh_Hans_CN"):
         committee = committee_name(case)
@@ -105,9 +105,6 @@ def intake_pdf(case_id: int):
 @bp.route("/agreement.pdf")
 @require("case.view")
 def agreement_pdf(case_id: int):
-    from ..agreements.models import AgreementKind
-    from ..agreements.services import agreement_of
-
     case = access.get_case_or_404(case_id)
     agreement = agreement_of(case)
     if agreement is None:
@@ -124,8 +121,6 @@ book_bp = Blueprint("diary_book", __name__, url_prefix="/diary")
 
 def _month(value: str | None):
     from datetime import date
-
-    from ..timeutil import local_today
 
     try:
         first = date.fromisoformat(f"{value}-01") if value else local_today().replace(day=1)

@@ -3,6 +3,9 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from ..i18n import fmt_date
+from .services import local_date, run
+
 retention_cli = AppGroup("retention", help="Retention of archived cases.")
 
 
@@ -10,9 +13,6 @@ retention_cli = AppGroup("retention", help="Retention of archived cases.")
 @click.option("--dry-run", is_flag=True, help="List the cases that are due; change nothing.")
 def run_command(dry_run):
     """Anonymise archived cases whose retention period has passed (not those on legal hold)."""
-    from ..i18n import fmt_date
-    from .services import local_date, run
-
     result = run(dry_run=dry_run)
     for item in result.due:
         click.echo(_("%(number)s: archived %(archived)s, due %(due)s",

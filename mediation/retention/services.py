@@ -25,8 +25,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from .. import audit
+from ..agreements.models import Agreement
+from ..attachments.models import Attachment
+from ..attachments.services import stored_paths
+from ..audit.models import AuditEvent
+from ..cases.models import Case, CaseEvent, CaseStatus, Category
+from ..cases.services import CASE_FIELDS
+from ..diary.models import Amendment, DiaryEntry, DiaryRevision
 from ..errors import DomainError
 from ..extensions import db
+from ..leads.models import Lead
+from ..search.index import refresh
 from ..timeutil import local_date_of, utcnow
 
 PLACEHOLDER = "〔已按保存期限匿名化〕"
@@ -37,8 +46,10 @@ ANONYMISERS: list[Callable] = []
 
 
 def anonymiser(fn: Callable) -> Callable:
-    """Register ``fn(case)`` to run when a case is anonymised (same transaction)."""
-    ANONYMISERS.append(fn)
+    """Register ``fn(case)`` to run when a case is anonymised (same transaction); once,
+    however many apps are made."""
+    if fn not in ANONYMISERS:
+        ANONYMISERS.append(fn)
     return fn
 
 
@@ -75,9 +86,6 @@ class Due:
 
 def due_cases(now: datetime | None = None) -> list[Due]:
     """Archived, not anonymised, not on hold, and past their retention period."""
-    from ..cases.models import Case, Category
-    from ..cases.workflow import CaseStatus
-
     now = now or utcnow()
     default = int(current_app.config["MEDIATION_RETENTION_YEARS"])
     years = {cid: (y or default) for cid, y in db.session.execute(select(Category.id, Category.retention_years))}
@@ -104,8 +112,6 @@ def _scrub(text):
 
 def _scrub_event_changes(kind: str, changes: dict, alias: Callable[[str], str]) -> dict:
     """The timeline's details with what may identify people replaced, shapes kept."""
-    from ..cases.services import CASE_FIELDS
-
     out = {}
     for field, value in (changes or {}).items():
         if field == "parties" and isinstance(value, list):
@@ -127,13 +133,6 @@ def _scrub_event_changes(kind: str, changes: dict, alias: Callable[[str], str]) 
 def anonymise_case(case, *, now: datetime | None = None) -> dict:
     """Remove what identifies people from ``case`` (see the module doc); flushes, does not
     commit. Returns counts for the audit record."""
-    from ..agreements.models import Agreement
-    from ..attachments.models import Attachment
-    from ..attachments.services import stored_paths
-    from ..cases.models import CaseEvent
-    from ..diary.models import Amendment, DiaryEntry, DiaryRevision
-    from ..leads.models import Lead
-
     now = now or utcnow()
     names: dict[str, str] = {}
     for p in sorted(case.parties, key=lambda p: p.position):
@@ -218,10 +217,6 @@ def anonymise_case(case, *, now: datetime | None = None) -> dict:
 def _refresh_search_index(case, entry_ids: list[int]) -> None:
     """Rebuild the case's full-text documents from the anonymised rows (the flush already
     refreshed what the ORM changed; amendments were rewritten without it)."""
-    try:
-        from ..search.index import refresh
-    except ImportError:  # no search index in this version
-        return
     refresh(db.session.connection(), cases=[case.id], parties=[p.id for p in case.parties], entries=entry_ids)
 
 
@@ -235,8 +230,6 @@ class RunResult:
 def run(*, dry_run: bool = False, now: datetime | None = None) -> RunResult:
     """Anonymise every due case, one transaction each (with its audit event)."""
     from sqlalchemy.orm.exc import StaleDataError
-
-    from ..cases.models import Case
 
     now = now or utcnow()
     due = due_cases(now)
@@ -282,8 +275,6 @@ def set_legal_hold(case, hold: bool, *, reason: str, by) -> None:
 
 
 def last_hold_reason(case) -> str:
-    from ..audit.models import AuditEvent
-
     details = db.session.scalar(
         select(AuditEvent.details).where(AuditEvent.action == "case.legal_hold", AuditEvent.target_type == "case",
                                          AuditEvent.target_id == str(case.id)).order_by(AuditEvent.id.desc()).limit(1)
@@ -292,6 +283,4 @@ def last_hold_reason(case) -> str:
 
 
 def local_date(moment: datetime | None) -> date | None:
-    from ..timeutil import local_date_of
-
     return local_date_of(moment) if moment else None

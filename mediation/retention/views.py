@@ -4,8 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import access
-from ..access import require
-from ..audit.services import is_station_admin
+from ..access import is_station_admin, require
 from ..errors import DomainError
 from ..extensions import db
 from . import services

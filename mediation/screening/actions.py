@@ -1,7 +1,6 @@
 """Forms of the risk-level steps for the generic action page (``cases.views.act``)."""
-from ..cases.models import RiskLevel
+from ..cases.models import ORDER, RiskLevel, rank
 from .forms import RiskForm
-from .scoring import ORDER, rank
 
 
 def build(case, name: str):

@@ -44,17 +44,6 @@ MAX_SCORE = sum(i.weight for i in ITEMS)  # 47
 RED_SCORE = 12  # about four ordinary factors (LAP's 4-of-8 rule)
 ORANGE_SCORE = 6
 
-ORDER = [RiskLevel.NONE, RiskLevel.YELLOW, RiskLevel.ORANGE, RiskLevel.RED]
-
-
-def rank(level: RiskLevel) -> int:
-    return ORDER.index(level)
-
-
-def higher(a: RiskLevel, b: RiskLevel) -> RiskLevel:
-    return a if rank(a) >= rank(b) else b
-
-
 @dataclass(frozen=True)
 class Result:
     score: float

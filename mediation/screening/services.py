@@ -1,23 +1,26 @@
 """Recording screenings and what the risk level allows. The level comes from
 ``scoring``; the case's governing level is the highest result of its parties and
-never falls silently: only a coordinator lowers it, with a reason. Services flush."""
+never falls silently: only a coordinator lowers it, with a reason. Services flush.
+``init_app`` gives access, the case services and the workflow what they ask of screening."""
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from .. import access
-from ..cases.models import Case, CaseEvent, Party, RiskLevel
+from .. import access, audit
+from ..cases import services as case_services
+from ..cases import workflow
+from ..cases.models import Case, CaseEvent, CaseStatus, Party, RiskLevel, higher, rank
 from ..errors import DomainError
 from ..extensions import db
+from ..retention.services import PLACEHOLDER, anonymiser
+from ..transfers.services import referrals_of
 from .models import Occasion, RiskChange, SafetyPlan, Screening
-from .scoring import ANSWER_VALUE, ITEMS, higher, prompts, rank, score
+from .scoring import ANSWER_VALUE, ITEMS, prompts, score
 
 # Referrals that count for an orange case's "settled" (SCREENING.md §4).
 SAFETY_REFERRALS = ("womens_federation", "legal_aid", "social_work")
 
 
 def may_screen(user, case: Case) -> bool:
-    from ..cases.workflow import CaseStatus
-
     if case.status is CaseStatus.ARCHIVED or getattr(case, "anonymised_at", None) is not None:
         return False  # archived: kept as it is (and anonymised in time), nothing new is added
     return access.acts_on(user, case)
@@ -72,8 +75,6 @@ def _forget(case: Case) -> None:
 
 
 def _change(case: Case, level: RiskLevel, *, by, reason: str, screening=None) -> None:
-    from .. import audit
-
     db.session.add(RiskChange(case_id=case.id, from_level=case.risk_level, to_level=level, reason=reason,
                               screening_id=screening.id if screening else None, by=by))
     audit.record("case.risk", target=case, actor=by, details={
@@ -153,9 +154,12 @@ def safety_plans(case: Case) -> list[SafetyPlan]:
 
 
 def has_safety_referral(case: Case) -> bool:
-    from ..transfers.services import referrals_of
-
     return any(r.destination.value in SAFETY_REFERRALS for r in referrals_of(case))
+
+
+def safety_arranged(case: Case) -> bool:
+    """What an orange case needs before it is settled: a safety plan and a safety referral."""
+    return bool(safety_plans(case) and has_safety_referral(case))
 
 
 def flagged(case: Case) -> bool:
@@ -195,6 +199,15 @@ def screened_at(case: Case, occasion: Occasion) -> set[int]:
     return {s.party_id for s in screenings_of(case) if s.occasion is occasion}
 
 
+def screened_at_closure(case: Case) -> set[int]:
+    return screened_at(case, Occasion.CLOSURE)
+
+
+def has_screenings(party: Party) -> bool:
+    """A screened party stays on its case (the case form cannot remove it)."""
+    return db.session.scalar(select(Screening.id).where(Screening.party_id == party.id).limit(1)) is not None
+
+
 def last_screened_for(case: Case, occasion: Occasion) -> bool:
     return db.session.scalar(select(Screening.id).where(Screening.case_id == case.id,
                                                         Screening.occasion == occasion).limit(1)) is not None
@@ -203,10 +216,6 @@ def last_screened_for(case: Case, occasion: Occasion) -> bool:
 def _anonymise(case: Case) -> None:
     """Retention: screening notes, safety plans and reasons go; levels and dates stay for statistics.
     (Core UPDATEs: the rows are otherwise kept as written.)"""
-    from sqlalchemy import update
-
-    from ..retention.services import PLACEHOLDER
-
     db.session.execute(update(Screening).where(Screening.case_id == case.id, Screening.note != "")
                        .values(note=PLACEHOLDER))
     db.session.execute(update(SafetyPlan).where(SafetyPlan.case_id == case.id).values(measures=PLACEHOLDER))
@@ -214,10 +223,14 @@ def _anonymise(case: Case) -> None:
                        .values(reason=PLACEHOLDER))
 
 
-def _register_retention() -> None:
-    from ..retention.services import anonymiser
-
+def init_app(app) -> None:
+    """Fill the slots of the modules below that ask about screenings and risk levels."""
+    access.protected_party_ids.provide(protected_party_ids)
+    case_services.party_has_screenings.provide(has_screenings)
+    case_services.record_risk_change.provide(_change)
+    workflow.latest_screenings.provide(latest_by_party)
+    workflow.screened_at_closure.provide(screened_at_closure)
+    workflow.safety_arranged.provide(safety_arranged)
+    workflow.raise_risk.provide(raise_level)
+    workflow.lower_risk.provide(lower_level)
     anonymiser(_anonymise)
-
-
-_register_retention()

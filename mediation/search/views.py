@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..access import require
 from ..extensions import db
 from ..parsing import arg_page
+from .index import ensure_search_index, rebuild
 from .services import search_cases
 
 bp = Blueprint("search", __name__)
@@ -38,10 +39,13 @@ search_cli = AppGroup("search", help="The full-text search index.")
 @search_cli.command("reindex")
 def reindex():
     """Rebuild the search index from every case, party and diary entry."""
-    from .index import ensure_search_index, rebuild
-
     connection = db.session.connection()
     ensure_search_index(connection)
     cases, docs = rebuild(connection)
     db.session.commit()
     click.echo(_("Search index rebuilt: %(cases)d cases, %(docs)d documents.", cases=cases, docs=docs))
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    app.cli.add_command(search_cli)

@@ -5,9 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..cases.models import Case
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
+from ..transfers.models import Referral, Transfer
 from ..users.models import User
 
 
@@ -34,9 +36,6 @@ class MonthlyConfirmation(db.Model):
 # Declared here, on the other modules' tables, so that those models stay as they are.
 def _indexes():
     from sqlalchemy import Index
-
-    from ..cases.models import Case
-    from ..transfers.models import Referral, Transfer
 
     c = Case.__table__.c
     return (

@@ -14,7 +14,6 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 
 from ..printing.pdf import BOLD, MARGIN, REGULAR, _NumberedCanvas, para, register_fonts, safe, styles
 from . import charts
-from .reports import column_labels
 from .services import shown
 
 PAGE = landscape(A4)
@@ -108,7 +107,7 @@ def _covers(period) -> str:
 def report_pdf(report, *, author: str) -> bytes:
     register_fonts()
     st = styles()
-    heads = [_("Category"), _("Figure"), *column_labels()]
+    heads = [_("Category"), _("Figure"), *report.column_labels()]
     flow = [para(report.title, st["title"]),
             para(_("Counting rule: a case counts at the unit holding it when the report is made."), st["small"])]
     if report.suppress:

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 
 from ..org.models import OrgUnit, Tier
 from . import services
+from .pdf import report_pdf
 from .services import PEOPLE_BAND_LABELS, PEOPLE_BANDS, Figures, Period, shown, shown_rate
 
 CATEGORY_MEASURES = ("registered", "handled", "success", "partial", "failed", "terminated")
@@ -170,6 +171,11 @@ class MonthlyReport:
 
     # --- exports -----------------------------------------------------------------------------
 
+    @staticmethod
+    def column_labels() -> list[str]:
+        """The figures' columns (``pdf`` asks the report: it does not import this module)."""
+        return column_labels()
+
     def table_rows(self) -> list[list]:
         """The whole report as rows of cells (for CSV and XLSX)."""
         heads = column_labels()
@@ -224,8 +230,6 @@ class MonthlyReport:
         return buf.getvalue()
 
     def pdf_bytes(self, author: str) -> bytes:
-        from .pdf import report_pdf
-
         return report_pdf(self, author=author)
 
 

@@ -44,6 +44,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
 
+from ..access import can
 from ..cases.models import Case, Category, RiskLevel
 from ..cases.services import overdue_clause
 from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
@@ -52,6 +53,7 @@ from ..extensions import db
 from ..org.models import OrgUnit, Tier
 from ..timeutil import local_today, utc_start_of, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
+from .models import MonthlyConfirmation
 from .rounding import average, percent, yuan
 
 # People-involved bands: (key, lowest, highest or None).
@@ -542,8 +544,6 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
 
 def confirmations(root: OrgUnit, month: date) -> dict[int, object]:
     """village id -> its MonthlyConfirmation for ``month``, for the villages of the subtree."""
-    from .models import MonthlyConfirmation
-
     rows = db.session.scalars(select(MonthlyConfirmation).where(
         MonthlyConfirmation.month == month, MonthlyConfirmation.unit_id.in_(_subtree_ids(root))))
     return {c.unit_id: c for c in rows}
@@ -584,8 +584,6 @@ def village_had_cases(unit: OrgUnit, month: date) -> int:
 
 def may_confirm(user, unit: OrgUnit | None = None) -> bool:
     """Village staff confirm their own village's month: a mediator, coordinator or admin of it."""
-    from ..access import can
-
     unit = unit or getattr(user, "unit", None)
     return (getattr(user, "is_authenticated", False) and unit is not None and unit.tier is Tier.VILLAGE
             and user.unit_id == unit.id and can(user, "stats.confirm"))
@@ -606,8 +604,6 @@ def may_confirm_none(month: date, today: date | None = None) -> bool:
 def confirm_month(unit: OrgUnit, month: date, by, note: str = ""):
     """Record the village's confirmation of ``month``; a second one changes nothing and returns the first.
     Returns None when the month has no cases and has not ended yet (nothing is recorded)."""
-    from .models import MonthlyConfirmation
-
     existing = db.session.scalar(select(MonthlyConfirmation).where(
         MonthlyConfirmation.unit_id == unit.id, MonthlyConfirmation.month == month))
     if existing is not None:

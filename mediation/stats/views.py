@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .. import access
 from ..access import require
+from ..audit.services import record
 from ..downloads import send_download
 from ..extensions import db
 from ..org.models import OrgUnit
@@ -112,8 +113,6 @@ def export(fmt: str):
 
 
 def _log_export(unit: OrgUnit, fmt: str, rep: MonthlyReport) -> None:
-    from ..audit.services import record
-
     # The unit by name as well: the log is read long after, and ids mean nothing to a reader.
     record("export", target=unit, details={"what": "monthly_report", "format": fmt, "unit": unit.label,
                                            "month": rep.period.slug, "suppress": rep.suppress})

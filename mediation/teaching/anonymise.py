@@ -41,8 +41,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..cases.models import CaseEvent
+from ..diary.models import DiaryEntry
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..users.models import User
 
 STEMS = "甲乙丙丁戊己庚辛壬癸"
 COMPOUND_SURNAMES = frozenset(
@@ -352,10 +355,6 @@ class Redactor:
 def _staff_of(case) -> list:
     """Everyone who worked on ``case``: the registrar and the last editor, named users,
     the authors of its diary entries and whoever took a step on it."""
-    from ..cases.models import CaseEvent
-    from ..diary.models import DiaryEntry
-    from ..users.models import User
-
     ids = {case.created_by_id, case.updated_by_id, *(u.id for u in case.named_users)}
     ids |= set(db.session.scalars(select(DiaryEntry.author_id).where(DiaryEntry.case_id == case.id)))
     ids |= set(db.session.scalars(select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id)))

@@ -14,6 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import access
+from ..agreements.services import agreement_of
+from ..cases.models import Case, CaseStatus
+from ..diary.models import DiaryEntry
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
@@ -33,8 +36,6 @@ NUMERALS = "一二三四五六七八九十"
 
 
 def _draftable():
-    from ..cases.workflow import CaseStatus
-
     return frozenset({CaseStatus.CLOSED, CaseStatus.ARCHIVED})
 
 
@@ -88,9 +89,6 @@ def review_query():
 
 def _source_text(case) -> dict[str, str]:
     """The case's own words, before anonymising: summary, diary and agreement."""
-    from ..agreements.services import agreement_of
-    from ..diary.models import DiaryEntry
-
     parties = sorted(case.parties, key=lambda p: p.position)
     people = []
     for p in parties:
@@ -193,8 +191,6 @@ _KIND_MESSAGES = {
 
 
 def redactor_for(tc: TeachingCase) -> Redactor:
-    from ..cases.models import Case
-
     case = db.session.get(Case, tc.source_case_id) if tc.source_case_id else None
     return Redactor(case)
 

@@ -17,6 +17,7 @@ from ..parsing import arg_id
 from . import services
 from .forms import RejectForm, TeachingForm
 from .models import EDITABLE, TeachingCase, TeachingStatus
+from .pdf import teaching_pdf
 
 bp = Blueprint("teaching", __name__, url_prefix="/teaching")
 
@@ -141,8 +142,6 @@ def reject(teaching_id: int):
 @bp.route("/<int:teaching_id>.pdf")
 @require("teaching.view")
 def pdf(teaching_id: int):
-    from .pdf import teaching_pdf
-
     tc = services.get_or_404(current_user, teaching_id)
     with force_locale("zh_Hans_CN"):
         data = teaching_pdf(tc, author=current_user.display_name)

@@ -7,7 +7,8 @@ from flask_login import current_user
 from .. import access
 from ..extensions import db
 from ..i18n import fmt_date
-from ..labels import REFERRAL_DESTINATION_LABELS
+from ..labels import ESCALATION_REASON_LABELS, REFERRAL_DESTINATION_LABELS
+from ..timeutil import local_today
 from . import services
 from .forms import DelegateForm, ReceiveForm, ReferForm, ReferralResultForm, SendForm
 from .models import EscalationReason, ReferralDestination, Urgency
@@ -86,8 +87,6 @@ def build(case, name: str):
     if name == "refer":
         form = ReferForm()
         if not form.is_submitted():
-            from ..timeutil import local_today
-
             form.referred_on.data = local_today()
 
         def data(f):
@@ -110,8 +109,6 @@ def build(case, name: str):
         if not form.is_submitted():
             from datetime import timedelta
 
-            from ..timeutil import local_today
-
             form.due_date.data = local_today() + timedelta(days=7)
         units = services.delegation_units(case)
         form.to_unit.choices = [(u.id, u.label) for u in units]
@@ -122,7 +119,5 @@ def build(case, name: str):
 
 
 def _reason_text(transfer) -> str:
-    from ..labels import ESCALATION_REASON_LABELS
-
     text = str(ESCALATION_REASON_LABELS[transfer.reason])
     return f"{text}（{transfer.reason_text}）" if transfer.reason_text else text

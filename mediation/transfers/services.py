@@ -1,15 +1,26 @@
 """The records behind escalation, hand-down, referral and delegation, and the
 advice the case page and the inbox give (suggested unit, attempts per tier).
-Called from the effects in ``cases.workflow``, which hold the rules. Services flush."""
+Called from the effects in ``cases.workflow``, which hold the rules: ``init_app``
+gives the workflow these functions. Services flush."""
 from dataclasses import dataclass
 
+from blinker import Signal
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from ..access import is_manager_of, open_delegations_for
+from ..agreements.services import agreement_of
+from ..cases import workflow
+from ..cases.models import OPEN_STATUSES, CaseEvent, CaseStatus, RiskLevel
+from ..cases.workflow import WorkflowError
+from ..diary import services as diary
+from ..diary.models import DiaryEntry, EntryKind
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit, Tier
+from ..org.services import tree_order
+from ..retention.services import PLACEHOLDER, anonymiser
 from ..timeutil import utcnow
 from .models import (
     CaseHolding,
@@ -41,8 +52,6 @@ def send(case, data: dict, by, *, up: bool) -> dict:
 def _claim(case, by, status: TransferStatus, note: str = "") -> Transfer:
     """Decide the pending transfer exactly once: of two people deciding at the same
     moment, the second finds it no longer pending and changes nothing."""
-    from ..cases.workflow import WorkflowError
-
     transfer = case.pending_transfer
     if transfer is None:
         raise WorkflowError(_("Nothing is waiting to be accepted for this case."))
@@ -58,16 +67,12 @@ def _claim(case, by, status: TransferStatus, note: str = "") -> Transfer:
 
 
 def _restore(case, transfer: Transfer):
-    from ..cases.workflow import CaseStatus
-
     case.status = CaseStatus(transfer.from_status)
 
 
 def receive(case, data: dict, by) -> dict:
     """The receiving unit becomes the holder; the case goes on where it was, with
     the mediators the receiver names."""
-    from ..cases.workflow import CaseStatus
-
     transfer = _claim(case, by, TransferStatus.ACCEPTED, (data.get("note") or "").strip())
     now = utcnow()
     current = db.session.scalar(select(CaseHolding).where(CaseHolding.case_id == case.id,
@@ -114,8 +119,6 @@ def escalation_targets(case) -> list[OrgUnit]:
 
 
 def hand_down_targets(case) -> list[OrgUnit]:
-    from ..org.services import tree_order
-
     below = db.session.scalars(select(OrgUnit).where(
         OrgUnit.path.startswith(case.unit.path, autoescape=True), OrgUnit.id != case.unit_id,
         OrgUnit.active.is_(True)))
@@ -168,10 +171,6 @@ def sessions_per_tier(case) -> dict[Tier, int]:
 
 def sessions_per_tier_of(case_ids: list[int]) -> dict[int, dict[Tier, int]]:
     """The same for many cases in one query: {case id: {tier: sessions}}."""
-    from sqlalchemy import func
-
-    from ..diary.models import DiaryEntry, EntryKind
-
     if not case_ids:
         return {}
     rows = db.session.execute(
@@ -195,13 +194,8 @@ class Advice:
 def escalation_advice(case, sessions: dict[Tier, int] | None = None, agreed: bool | None = None) -> list[Advice]:
     """Why the case should go up now (empty: no advice). Only while the holder is
     working on it and has a unit above. ``sessions``: from ``sessions_per_tier_of``."""
-    from ..cases.models import RiskLevel
-    from ..cases.workflow import OPEN_STATUSES, CaseStatus
-
     if case.unit.parent_id is None or (case.status not in OPEN_STATUSES and case.status is not CaseStatus.REGISTERED):
         return []
-    from ..agreements.services import agreement_of
-
     out = []
     limits = current_app.config["ESCALATION_AFTER_SESSIONS"]
     limit = limits.get(case.unit.tier.value)
@@ -219,6 +213,14 @@ def escalation_advice(case, sessions: dict[Tier, int] | None = None, agreed: boo
     if case.risk_level in (RiskLevel.ORANGE, RiskLevel.RED):
         out.append(Advice("risk", _("High safety risk: consider escalating it at once.")))
     return out
+
+
+def incoming_count(user) -> int:
+    """Transfers waiting for the user's own unit, when the user decides for it (the home page)."""
+    if not is_manager_of(user, user.unit):
+        return 0
+    return db.session.scalar(select(func.count(Transfer.id)).where(
+        Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)) or 0
 
 
 def is_late(transfer: Transfer) -> bool:
@@ -287,20 +289,13 @@ def delegations_of(case) -> list[Delegation]:
     return list(db.session.scalars(select(Delegation).where(Delegation.case_id == case.id).order_by(Delegation.id)))
 
 
-def open_delegations_for(user, case) -> list[Delegation]:
-    """Open visits on this case given to a unit in the user's subtree."""
-    from .. import access
-
-    if not getattr(user, "is_authenticated", False) or "case.create" not in access.actions_of(user):
-        return []
-    return [d for d in delegations_of(case) if d.status is DelegationStatus.OPEN and user.unit.contains(d.unit)]
+# Sent when a delegated visit is recorded: delegation_done.send(case, delegation=...) (the inbox tells who asked).
+delegation_done = Signal("delegation done")
 
 
 def complete_delegations(case, entry, by) -> None:
-    """A diary entry written by the delegated unit completes its open visits."""
-    from ..cases.models import CaseEvent
-    from ..inbox.services import notify
-
+    """A diary entry written by the delegated unit completes its open visits
+    (connected to ``diary.services.entry_written``)."""
     for delegation in open_delegations_for(by, case):
         if by.unit_id == case.unit_id:
             continue  # the holder's own entries do not do a delegated unit's visit
@@ -310,7 +305,7 @@ def complete_delegations(case, entry, by) -> None:
         db.session.add(CaseEvent(case=case, actor=by, kind="delegation_done", from_status=case.status,
                                  to_status=case.status, changes={"delegation": delegation.id,
                                                                  "to_unit": delegation.unit.label}))
-        notify([delegation.created_by], "delegation_done", case, unit=delegation.unit.label)
+        delegation_done.send(case, delegation=delegation)
 
 
 def check_unit(unit_id, choices: list[OrgUnit]) -> OrgUnit | None:
@@ -324,21 +319,24 @@ def check_unit(unit_id, choices: list[OrgUnit]) -> OrgUnit | None:
 
 def _anonymise(case) -> None:
     """Retention: free text on moves may name people; units, kinds and dates stay for statistics."""
-    from ..inbox.models import Notification
-    from ..retention.services import PLACEHOLDER
-
     db.session.execute(update(Transfer).where(Transfer.case_id == case.id)
                        .values(reason_text=PLACEHOLDER, note=PLACEHOLDER, decision_note=PLACEHOLDER))
     db.session.execute(update(Referral).where(Referral.case_id == case.id)
                        .values(note=PLACEHOLDER, outcome=PLACEHOLDER, reference=""))
     db.session.execute(update(Delegation).where(Delegation.case_id == case.id).values(instruction=PLACEHOLDER))
-    db.session.execute(update(Notification).where(Notification.case_id == case.id).values(params={}))
 
 
-def _register_retention() -> None:
-    from ..retention.services import anonymiser
+def _on_entry_written(case, *, entry, by) -> None:
+    complete_delegations(case, entry, by)  # a delegated visit is done when its unit records it
 
+
+def init_app(app) -> None:
+    """Give the workflow the records behind its moving steps; complete delegated visits
+    from the diary; scrub moves on retention."""
+    for slot, fn in ((workflow.send, send), (workflow.receive, receive), (workflow.give_back, give_back),
+                     (workflow.refer, refer), (workflow.record_referral_result, record_referral_result),
+                     (workflow.delegate, delegate), (workflow.open_referrals, open_referrals),
+                     (workflow.delegation_units, delegation_units)):
+        slot.provide(fn)
+    diary.entry_written.connect(_on_entry_written, weak=False)
     anonymiser(_anonymise)
-
-
-_register_retention()

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url, login_user, logout_user
 
 from .. import audit
+from ..cases.services import save_draft
 from ..errors import DomainError
 from ..extensions import db, login_manager
 from ..parsing import ascii_int, db_id
@@ -184,8 +185,6 @@ def _keep_draft():
         return None
     from flask_wtf.csrf import validate_csrf
     from wtforms.validators import ValidationError
-
-    from ..cases.services import save_draft
 
     try:
         if current_app.config.get("WTF_CSRF_ENABLED", True):
