@@ -12,7 +12,7 @@ protects, comes through the ``protected_party_ids`` slot (filled by screening).
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, has_request_context, session
 from flask_login import current_user, login_required
 from sqlalchemy import Select, or_, select
 
@@ -120,6 +120,30 @@ def cases_query(user) -> Select:
                                                    Transfer.to_unit_id.in_(units))),
         Case.id.in_(select(Delegation.case_id).where(Delegation.unit_id.in_(units))),
     ))
+
+
+# --- restricted cases: content only after the opening reason ------------------------------
+
+OPENED_RESTRICTED = "opened_restricted"  # session key: restricted cases this login gave a reason for
+
+
+def opened_restricted_ids() -> list[int]:
+    """The restricted cases whose opening reason was given (and audited) in this login."""
+    if not has_request_context():
+        return []
+    return [i for i in session.get(OPENED_RESTRICTED, []) if isinstance(i, int)]
+
+
+def content_shown_clause():
+    """Cases whose content may be shown now: not restricted, or opened with a reason. Lists,
+    search, exports and the diary book add it to ``cases_query``: a restricted case shows
+    its number at most until it is opened (``restricted.open_case``)."""
+    return or_(Case.restricted.is_(False), Case.id.in_(opened_restricted_ids()))
+
+
+def content_hidden(case) -> bool:
+    """Whether ``case``'s content waits for the opening reason."""
+    return bool(case.restricted) and case.id not in opened_restricted_ids()
 
 
 def held_cases_query(user) -> Select:

@@ -17,7 +17,7 @@ from ..users.models import Role, User, UserRole
 from .models import Case
 
 bp = Blueprint("restricted", __name__, url_prefix="/cases/<int:case_id>")
-OPENED = "opened_restricted"
+OPENED = access.OPENED_RESTRICTED
 
 
 class OpenForm(AppForm):
@@ -61,7 +61,7 @@ def build(case: Case, name: str):
 
 def _needs_reason(case_id: int) -> bool:
     case = db.session.get(Case, case_id)
-    return bool(case and case.restricted and case_id not in session.get(OPENED, []))
+    return bool(case and access.content_hidden(case))
 
 
 @bp.route("/open", methods=["GET", "POST"])
@@ -79,6 +79,12 @@ def open_case(case_id: int):
             target = url_for("cases.detail", case_id=case.id)
         return redirect(target)
     return render_template("cases/open_restricted.html", case=case, form=form)
+
+
+@bp.app_template_global("content_hidden")
+def content_hidden(case: Case) -> bool:
+    """For lists: a restricted case shows its number only until it is opened with a reason."""
+    return access.content_hidden(case)
 
 
 def init_app(app) -> None:

@@ -55,7 +55,7 @@ def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) 
     user's own when ``mine_only``), grouped by day: [(date, [(case, entry), ...])].
     Confidential entries only for their cases' mediators."""
     stmt = (select(DiaryEntry, Case).join(Case, DiaryEntry.case_id == Case.id)
-            .where(Case.id.in_(access.cases_query(user).with_only_columns(Case.id)),
+            .where(Case.id.in_(access.cases_query(user).with_only_columns(Case.id)), access.content_shown_clause(),
                    DiaryEntry.occurred_on >= first, DiaryEntry.occurred_on < end)
             .order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id))
     if mine_only:

@@ -295,13 +295,20 @@ def maybe_sync(user, session: dict) -> None:
         db.session.rollback()
 
 
+def _in_scope(user):
+    """An item about a case the user no longer sees (restricted since, passed on) is not shown
+    or counted: the case goes through the one access rule here too."""
+    return Notification.case_id.is_(None) | Notification.case_id.in_(
+        access.cases_query(user).with_only_columns(Case.id))
+
+
 def unread_count(user) -> int:
     return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+        Notification.user_id == user.id, Notification.read_at.is_(None), _in_scope(user))) or 0
 
 
 def inbox_of(user, *, unread_only: bool = False, limit: int = 50, offset: int = 0) -> list[Notification]:
-    stmt = select(Notification).where(Notification.user_id == user.id)
+    stmt = select(Notification).where(Notification.user_id == user.id, _in_scope(user))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     return list(db.session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id.desc())

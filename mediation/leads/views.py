@@ -37,7 +37,20 @@ def index():
         .order_by(new_first, urgent_first, Lead.created_at.desc()).limit(200)
     ).all()
     return render_template("leads/index.html", leads=leads, dismiss_form=DismissForm(),
-                           contacts_shown=_contacts_shown(leads))
+                           contacts_shown=_contacts_shown(leads), sealed=_sealed(leads))
+
+
+def _sealed(leads) -> set[int]:
+    """Leads that became a restricted case the user may not see, or has not opened with a
+    reason: their who, what, where, phone and case number are the case's content."""
+    restricted = {c.id: c for c in db.session.scalars(select(Case).where(
+        Case.id.in_({lead.case_id for lead in leads if lead.case_id}), Case.restricted.is_(True)))}
+    if not restricted:
+        return set()
+    visible = set(db.session.scalars(access.cases_query(current_user).where(Case.id.in_(restricted))
+                                     .with_only_columns(Case.id)))
+    return {lead.id for lead in leads if lead.case_id in restricted
+            and (lead.case_id not in visible or access.content_hidden(restricted[lead.case_id]))}
 
 
 def _contacts_shown(leads) -> set[int]:

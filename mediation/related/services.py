@@ -163,9 +163,12 @@ def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[
     # protected phone (flagged case) never confirms a guess: only ID number or name + birth date count.
     hidden_cases = {c.id: c for c in db.session.scalars(select(Case).where(
         Case.id.in_([i for i in found_ids if i not in visible_ids])))} if found_ids else {}
+    # A restricted case the user may see but has not opened with a reason is not announced either.
+    sealed = set(db.session.scalars(select(Case.id).where(
+        Case.id.in_(found_ids), Case.restricted.is_(True), ~access.content_shown_clause()))) if found_ids else set()
     for case_id, name, birth, phone, id_hash, party_id in rows_found:
         outside = hidden_cases.get(case_id)
-        if outside is not None and outside.restricted:
+        if (outside is not None and outside.restricted) or case_id in sealed:
             continue
         hit_parties, reasons = matches.setdefault(case_id, (set(), set()))
         for i, p in enumerate(probes):

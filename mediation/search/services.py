@@ -65,7 +65,10 @@ class SearchResults:
         self._match = _doc_matches(self._tokens, dialect) if self.query else sa.false()
         matching_cases = select(SearchDoc.case_id).where(self._match, _visible_docs(user))
         # Built on the one scope helper: nothing outside the user's access.
-        self._cases: Select = access.cases_query(user).where(Case.id.in_(matching_cases))
+        # A restricted case not yet opened with a reason is not searched: a hit would tell
+        # what it contains.
+        self._cases: Select = access.cases_query(user).where(Case.id.in_(matching_cases),
+                                                             access.content_shown_clause())
         self.case_ids: Select = self._cases.with_only_columns(Case.id)
 
     @cached_property
