@@ -244,3 +244,50 @@ def test_saving_judicial_confirmation_unchanged_adds_no_event(mediating, login):
     events = confirmations()
     assert len(events) == 1 and events[0].changes["confirmation"] == ["not_applied", "applied"]
     assert events[0].changes["court"] == ["", "金坛区人民法院"]
+
+
+def _agreement_form(case, version: str, terms: str) -> dict:
+    return {"kind": "written", "reached_on": local_today().isoformat(), "facts": "三兄弟推诿医药费。",
+            "disputed_points": "医药费分担。", "terms-0-content": terms, "version": version}
+
+
+def test_two_saves_of_the_agreement_do_not_overwrite_each_other(mediating, login):
+    """Issue 13.5: the second save made from the same form is refused with who saved first."""
+    first, second = login("med-320413109201"), login("coord-320413109")
+    assert 'name="version" type="hidden" value="0"' in first.get(f"/cases/{mediating.id}/agreement/").get_data(
+        as_text=True)
+    assert first.post(f"/cases/{mediating.id}/agreement/", data=_agreement_form(mediating, "0", "甲方案")
+                      ).status_code == 302
+    page = second.post(f"/cases/{mediating.id}/agreement/", data=_agreement_form(mediating, "0", "乙方案"))
+    assert page.status_code == 200 and "调解协议已由上阳村调解员" in page.get_data(as_text=True)
+    agreement = db.session.scalar(select(Agreement))
+    assert [t.content for t in agreement.terms] == ["甲方案"]
+    # From a form showing the saved version, a save goes through.
+    shown = re.search(r'name="version" type="hidden" value="(\d+)"', second.get(
+        f"/cases/{mediating.id}/agreement/").get_data(as_text=True)).group(1)
+    assert shown == str(agreement.version)
+    assert second.post(f"/cases/{mediating.id}/agreement/", data=_agreement_form(mediating, shown, "乙方案")
+                       ).status_code == 302
+    db.session.refresh(agreement)
+    assert [t.content for t in agreement.terms] == ["乙方案"] and agreement.version > int(shown)
+
+
+def test_two_first_saves_at_once_give_no_server_error(mediating, login, app):
+    import threading
+
+    clients = [login("med-320413109201"), login("coord-320413109")]
+    url, forms = f"/cases/{mediating.id}/agreement/", [_agreement_form(mediating, "0", f"方案{i}") for i in range(2)]
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def save(i):
+        barrier.wait()
+        codes.append(clients[i].post(url, data=forms[i]).status_code)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 302], codes
+    assert len(db.session.scalars(select(Agreement)).all()) == 1

@@ -1,7 +1,16 @@
 """The agreement form (terms as repeating rows) and the confirmation form."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..forms import AppForm, PastDateField
@@ -32,6 +41,7 @@ class AgreementForm(AppForm):
     disputed_points = TextAreaField(_l("Points in dispute and each party's responsibility"),
                                     validators=[_len(10000)], render_kw={"rows": 3})
     terms = FieldList(FormField(TermForm), min_entries=5, max_entries=50)
+    version = HiddenField()  # the agreement's version the form was filled from ("0": none yet)
     copies = IntegerField(_l("Copies"), validators=[Optional(), NumberRange(min=1, max=20, message=_l(
         "Enter a number from 1 to 20."))], render_kw={"inputmode": "numeric"})
 

@@ -40,11 +40,17 @@ class Agreement(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Optimistic locking, as for case edits: a save made on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     terms: Mapped[list["AgreementTerm"]] = relationship(
         cascade="all, delete-orphan", order_by="AgreementTerm.position", back_populates="agreement"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AgreementTerm(db.Model):

@@ -12,7 +12,7 @@ from ..cases.models import SETTLED, Case, CaseEvent, CaseStatus
 from ..diary.models import EntryKind
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import fmt_date
+from ..i18n import fmt_date, fmt_datetime
 from ..timeutil import local_date_of, local_today, utcnow
 from .models import Agreement, AgreementKind, AgreementTerm, Confirmation
 
@@ -29,11 +29,19 @@ def can_edit(user, case: Case) -> bool:
     return case.status in EDITABLE and access.acts_on(user, case) and case.risk_level.value != "red"
 
 
-def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, facts: str, disputed_points: str,
-                   copies: int | None, terms: list[dict]) -> Agreement:
-    """Create or replace the agreement's content while the case is in mediation.
+def stale_message(agreement: Agreement) -> str:
+    who = agreement.updated_by or agreement.created_by
+    return _("The agreement was changed by %(who)s at %(when)s; reload the page and make your change again.",
+             who=who.display_name if who else "?", when=fmt_datetime(agreement.updated_at))
 
-    :raise DomainError: the case is not in mediation, no term, or a date in the future.
+
+def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, facts: str, disputed_points: str,
+                   copies: int | None, terms: list[dict], expected_version: int | None = None) -> Agreement:
+    """Create or replace the agreement's content while the case is in mediation.
+    ``expected_version``: the version the form was filled from (0: there was none yet).
+
+    :raise DomainError: the case is not in mediation, no term, a date in the future, or
+        the agreement was saved by someone else since the form was filled.
     """
     if not can_edit(by, case):
         raise DomainError(_("The agreement can be recorded only while the case is in mediation."))
@@ -47,6 +55,9 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
     if reached_on < case.intake_date:
         raise DomainError(_("The date is before the case was registered."), field="reached_on")
     agreement = agreement_of(case)
+    if expected_version is not None and (agreement.version if agreement else 0) != expected_version:
+        raise DomainError(stale_message(agreement) if agreement else _(
+            "The agreement was removed meanwhile; reload the page."))
     created = agreement is None
     before = None if created else (agreement.kind.value, agreement.reached_on.isoformat())
     if created:
@@ -60,6 +71,7 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
     agreement.terms = [AgreementTerm(position=i, content=t["content"].strip(), method=(t.get("method") or "").strip(),
                                      deadline=(t.get("deadline") or "").strip()) for i, t in enumerate(terms)]
     agreement.updated_at = utcnow()
+    agreement.updated_by_id = by.id
     # The terms, the kind and the date reached; what the kind and the date were before, when changed.
     changes = {"terms": [t.content for t in agreement.terms], "kind": kind.value,
                "reached_on": reached_on.isoformat()}

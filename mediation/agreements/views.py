@@ -2,12 +2,15 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import flash_errors
+from ..parsing import ascii_int
 from ..timeutil import local_today
 from . import services
 from .forms import AgreementForm, ConfirmationForm
@@ -24,6 +27,7 @@ def edit(case_id: int):
     editable = services.can_edit(current_user, case)
     form = AgreementForm(obj=agreement if request.method == "GET" else None)
     if request.method == "GET":
+        form.version.data = str(agreement.version if agreement else 0)
         if agreement is None:
             form.reached_on.data = local_today()
             form.facts.data = case.summary
@@ -52,14 +56,20 @@ def edit(case_id: int):
                 services.save_agreement(
                     case, by=current_user, kind=AgreementKind(form.kind.data), reached_on=form.reached_on.data,
                     facts=form.facts.data or "", disputed_points=form.disputed_points.data or "",
-                    copies=form.copies.data, terms=[e.form.data for e in form.terms.entries])
+                    copies=form.copies.data, terms=[e.form.data for e in form.terms.entries],
+                    expected_version=ascii_int(form.version.data))
+                db.session.commit()
+            except (IntegrityError, StaleDataError):
+                # Two saves at the same moment (two first saves, or two edits): the other one won.
+                db.session.rollback()
+                won = services.agreement_of(case)
+                form.form_errors.append(services.stale_message(won) if won else _("Please save again."))
             except DomainError as exc:
                 db.session.rollback()
                 target = getattr(form, exc.field, None) if exc.field else None
                 (target.errors if target is not None and exc.field != "terms" else form.form_errors).append(
                     exc.message)
             else:
-                db.session.commit()
                 flash(_("Agreement saved."), "success")
                 return redirect(url_for("cases.detail", case_id=case.id, _anchor="agreement"))
     confirmation = ConfirmationForm(formdata=None)

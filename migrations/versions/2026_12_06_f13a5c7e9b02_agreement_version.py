@@ -1,0 +1,31 @@
+"""Optimistic locking of the agreement: its version and who saved it last (issue 13.5).
+Written by hand.
+
+Revision ID: f13a5c7e9b02
+Revises: d17a0c3e5b21
+Create Date: 2026-12-06 18:00:00.000000
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'f13a5c7e9b02'
+down_revision = 'd17a0c3e5b21'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('agreement', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('updated_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+        batch_op.create_foreign_key(batch_op.f('fk_agreement_updated_by_id_user_account'), 'user_account',
+                                    ['updated_by_id'], ['id'])
+
+
+def downgrade():
+    with op.batch_alter_table('agreement', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_agreement_updated_by_id_user_account'), type_='foreignkey')
+        batch_op.drop_column('version')
+        batch_op.drop_column('updated_by_id')
