@@ -90,3 +90,4 @@ class ComingDateField(DateField):
     def __call__(self, **kwargs):
         kwargs.setdefault("min", local_today().isoformat())
         return super().__call__(**kwargs)
+

@@ -87,3 +87,37 @@ def test_a_login_ends_after_twelve_hours_however_busy(demo, login):
 def test_the_case_list_csv_names_its_charset_once(demo, login):
     resp = login("coord-320413109").get("/cases/export.csv")
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_two_admins_editing_one_account_do_not_overwrite_each_other(demo, login):
+    """Issue 13.5: a save from a form filled before another admin's save is refused, naming them."""
+    import re
+
+    from mediation.users.models import User
+
+    user = db.session.scalar(select(User).where(User.username == "med-320413109202"))
+    first, second = login("admin"), login("admin")  # two administrators' windows
+    page = first.get(f"/users/{user.id}/edit").get_data(as_text=True)
+    stamp = re.search(r'name="stamp" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"display_name": "薛埠村调解员甲", "phone": "", "unit": str(user.unit_id), "roles": ["mediator"],
+            "stamp": stamp}
+    assert second.post(f"/users/{user.id}/edit", data={**form, "display_name": "薛埠村调解员乙"}).status_code == 302
+    page = first.post(f"/users/{user.id}/edit", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "已由admin于" in page
+    db.session.refresh(user)
+    assert user.display_name == "薛埠村调解员乙"
+
+
+def test_two_renames_of_one_unit_do_not_overwrite_each_other(demo, login):
+    import re
+
+    admin = login("admin")
+    page = admin.get("/units/320413109202").get_data(as_text=True)
+    stamp = re.search(r'name="rename-stamp" type="hidden" value="([^"]+)"', page).group(1)
+    assert admin.post("/units/320413109202/rename", data={"rename-name": "薛埠村一", "rename-stamp": stamp}
+                      ).status_code == 302
+    resp = admin.post("/units/320413109202/rename", data={"rename-name": "薛埠村二", "rename-stamp": stamp})
+    assert "已由admin于" in resp.get_data(as_text=True)
+    from mediation.org.models import OrgUnit
+
+    assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "320413109202")) == "薛埠村一"

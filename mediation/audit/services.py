@@ -126,6 +126,15 @@ def record(action: str, *, target=None, details: dict | None = None, actor=None,
     })
 
 
+def last_change(target, actions: tuple[str, ...]) -> AuditEvent | None:
+    """The latest of ``actions`` on ``target``: who changed a record last, and when (for the
+    message that refuses a save made from an older form)."""
+    kind, ident = _target_of(target)
+    return db.session.scalar(select(AuditEvent).where(
+        AuditEvent.target_type == kind, AuditEvent.target_id == ident, AuditEvent.action.in_(actions))
+        .order_by(AuditEvent.id.desc()).limit(1))
+
+
 def _target_of(target) -> tuple[str, str]:
     if target is None:
         return "", ""

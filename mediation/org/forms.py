@@ -1,6 +1,6 @@
 """Forms for editing the network."""
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import AppForm
@@ -20,6 +20,7 @@ class UnitAddForm(AppForm):
 
 
 class UnitRenameForm(AppForm):
+    stamp = HiddenField()  # the values the form was filled from (optimistic locking, stamps.py)
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],

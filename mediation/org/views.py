@@ -8,6 +8,7 @@ from .. import access, audit
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
+from ..stamps import changed_meanwhile, is_stale, stamp
 from ..users.models import User
 from . import services
 from .forms import UnitAddForm, UnitMoveForm, UnitRenameForm
@@ -33,7 +34,8 @@ def index():
 
 def _manage_forms(unit: OrgUnit, add=None, rename=None):
     add = add or UnitAddForm(prefix="add", formdata=None)
-    rename = rename or UnitRenameForm(prefix="rename", formdata=None, data={"name": unit.name})
+    rename = rename or UnitRenameForm(prefix="rename", formdata=None, data={
+        "name": unit.name, "stamp": stamp(unit.name, unit.active, unit.parent_id)})
     move = UnitMoveForm(prefix="move", formdata=None)
     platforms = db.session.scalars(
         access.units_query(current_user)
@@ -112,7 +114,9 @@ def add_child(code: str):
 def rename(code: str):
     unit = _managed_unit(code)
     form = UnitRenameForm(prefix="rename")
-    if form.validate_on_submit():
+    if form.validate_on_submit() and is_stale(form.stamp.data, stamp(unit.name, unit.active, unit.parent_id)):
+        flash(changed_meanwhile(unit, ("admin.unit_update", "admin.unit_create")), "danger")
+    elif form.validate_on_submit():
         try:
             old_name = unit.name
             services.rename_unit(unit, form.name.data)

@@ -1,6 +1,6 @@
 """The teaching-case edit form and the reviewer's rejection form."""
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import AppForm
@@ -11,6 +11,7 @@ def _len(n: int):
 
 
 class TeachingForm(AppForm):
+    stamp = HiddenField()  # the values the form was filled from (optimistic locking, stamps.py)
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give a title.")), _len(200)])
     facts = TextAreaField(_l("Facts and background"), validators=[_len(20000)], render_kw={"rows": 8})
     # Not "process": a Form has a method of that name. Maps to TeachingCase.process.

@@ -13,7 +13,9 @@ from ..access import require
 from ..cases.models import Category
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import fmt_datetime
 from ..parsing import arg_id
+from ..stamps import is_stale, stamp
 from . import services
 from .forms import RejectForm, TeachingForm
 from .models import EDITABLE, TeachingCase, TeachingStatus
@@ -87,7 +89,14 @@ def edit(teaching_id: int):
     if not _editable(tc):
         abort(404 if tc.author_id != current_user.id else 403)
     form = TeachingForm(obj=tc, mediation_process=tc.process)
-    if request.method == "POST" and form.validate():
+    current = stamp(tc.status.value, *(getattr(tc, f) for f in TeachingCase.TEXT_FIELDS))
+    if request.method == "GET":
+        form.stamp.data = current
+    if request.method == "POST" and form.validate() and is_stale(form.stamp.data, current):
+        flash(_("This teaching case was changed at %(when)s (saved in another window, or sent back by a "
+                "reviewer); reload the page and make your change again.", when=fmt_datetime(tc.updated_at)),
+              "danger")
+    elif request.method == "POST" and form.validate():
         values = {f: getattr(form, FORM_FIELDS.get(f, f)).data for f in TeachingCase.TEXT_FIELDS}
         try:
             services.save(tc, by=current_user, values=values)

@@ -1,6 +1,7 @@
 """Forms for logging in and managing accounts."""
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -48,6 +49,7 @@ def _domain_check(check, *args):
 
 
 class UserEditForm(AppForm):
+    stamp = HiddenField()  # the values the form was filled from (optimistic locking, stamps.py)
     display_name = StringField(
         _l("Full name"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..org.models import OrgUnit
 from ..org.services import tree_order
 from ..parsing import arg_page
+from ..stamps import changed_meanwhile, is_stale, stamp
 from . import services
 from .forms import UserCreateForm, UserEditForm
 from .models import Role, User, UserRole
@@ -102,6 +103,10 @@ def detail(user_id: int):
     return render_template("users/detail.html", user=user)
 
 
+def _stamp(user: User) -> str:
+    return stamp(user.display_name, user.phone, user.unit_id, sorted(r.value for r in user.roles), user.active)
+
+
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @require("user.manage")
 def edit(user_id: int):
@@ -111,7 +116,10 @@ def edit(user_id: int):
     if request.method == "GET":
         form.unit.data = user.unit_id
         form.roles.data = [r.value for r in user.roles]
-    if form.validate_on_submit():
+        form.stamp.data = _stamp(user)
+    if form.validate_on_submit() and is_stale(form.stamp.data, _stamp(user)):
+        flash(changed_meanwhile(user, ("admin.user_update", "admin.user_active", "admin.user_reset")), "danger")
+    elif form.validate_on_submit():
         before = _account_facts(user)
         try:
             services.update_user(
