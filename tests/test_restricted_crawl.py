@@ -6,7 +6,6 @@ the lists, searches, exports and books with queries) as every kind of demo accou
 import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -82,7 +81,6 @@ def _crawl(client, urls):
             yield endpoint, url, text
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the same SQL rule runs on both elsewhere
 def test_a_restricted_case_shows_nowhere_before_its_reason(app, demo, login):
     case, entry, lead = _restricted_case()
     from mediation.inbox.services import sync_due
