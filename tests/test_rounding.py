@@ -149,7 +149,7 @@ def test_the_same_figure_everywhere_on_both_databases(both_databases, cases):
             figures = printed(client, f"{year}-{month:02d}", want)
         for where, values in figures.items():
             assert values == {k: v for k, v in want.items() if k in values}, (app.config["DATABASE_URL"][:10], where)
-            assert len(values) >= 3
+            assert "amount_disputed" in values  # always printed; rates only when they have a base
         seen.append(figures)
     assert seen[0] == seen[1]
 
