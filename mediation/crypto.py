@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import time
+import unicodedata
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -37,8 +38,10 @@ class IdKeyError(RuntimeError):
 
 
 def normalise_id(value: str | None) -> str:
-    """The form that is hashed: no spaces, upper case (a trailing x is the check character X)."""
-    return re.sub(r"\s+", "", value or "").upper()
+    """The one form an ID number is stored and hashed in: full-width digits and letters
+    folded to ASCII (NFKC: ３２０４ -> 3204), white space dropped (full-width spaces too),
+    upper case (a trailing x is the check character X)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 class IdCipher:
@@ -82,8 +85,8 @@ class IdCipher:
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
     def protect(self, value: str | None) -> tuple[str, str]:
-        """(ciphertext, hash) to store for ``value``."""
-        value = (value or "").strip()
+        """(ciphertext, hash) to store for ``value`` (normalised first)."""
+        value = normalise_id(value)
         return self.encrypt(value), self.hash(value)
 
 
