@@ -1,4 +1,5 @@
 """mediation: case management for marriage and family dispute mediation."""
+import os
 import secrets
 from pathlib import Path
 
@@ -10,12 +11,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def instance_path() -> Path:
+    """The instance folder (config.py, keys, uploads, the default SQLite file):
+    ``MEDIATION_INSTANCE_PATH`` when set, else ``instance/`` beside the package."""
+    configured = os.environ.get("MEDIATION_INSTANCE_PATH", "").strip()
+    return Path(configured).expanduser().resolve() if configured else ROOT / "instance"
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application. ``test_config`` replaces instance and environment settings."""
+    folder = instance_path()
+    folder.mkdir(parents=True, exist_ok=True)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(folder),
         instance_relative_config=True,
     )
     app.config.from_object(Config)
