@@ -101,6 +101,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(stats_bp)  # /stats: dashboard, monthly report, zero reports
     cli.init_app(app)
     search.init_app(app)  # /search, `flask search reindex`
+    from . import keys
+
+    keys.init_app(app)  # the ID keys against the database: refuses to start when they do not fit
     return app
 
 
@@ -126,7 +129,7 @@ def _configure_secret_key(app: Flask) -> None:
 
 
 def _configure_privacy(app: Flask) -> None:
-    """Secure cookies behind HTTPS, the ID-number keys, and the two settings whose
+    """Secure cookies behind HTTPS, and the two settings whose
     environment names are MEDIATION_IDLE_TIMEOUT_MINUTES and MEDIATION_RETENTION_YEARS."""
     for short in ("IDLE_TIMEOUT_MINUTES", "RETENTION_YEARS"):
         if short in app.config:  # from_prefixed_env took MEDIATION_ off the variable's name
@@ -135,9 +138,7 @@ def _configure_privacy(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = https
-    from . import crypto
-
-    crypto.init_app(app)
+    # The ID-number keys are read (or made) by keys.init_app, once the database is known.
 
 
 def _configure_database(app: Flask) -> None:

@@ -83,31 +83,9 @@ def demo_load(if_empty):
         click.echo(_("%(n)d demo cases replayed through the workflow.", n=counts["cases_created"]))
 
 
-keys_cli = AppGroup("keys", help="The keys of the encrypted ID numbers.")
-
-
-@keys_cli.command("reencrypt-ids")
-def keys_reencrypt_ids():
-    """Re-encrypt every party's ID number with the first key and re-hash it with ID_HASH_KEY
-    (after putting a new key first in ID_ENCRYPTION_KEYS, or changing ID_HASH_KEY)."""
-    from sqlalchemy import column, table, update
-
-    from . import audit
-    from .crypto import cipher_for
-
-    # Untyped columns: the raw ciphertexts, not the model's decrypting type.
-    cipher, party = cipher_for(), table("party", column("id"), column("id_number_enc"), column("id_hash"))
-    rows = db.session.execute(select(party.c.id, party.c.id_number_enc).where(party.c.id_number_enc != "")).all()
-    for party_id, token in rows:
-        db.session.execute(update(party).where(party.c.id == party_id).values(
-            id_number_enc=cipher.rotate(token), id_hash=cipher.hash(cipher.decrypt(token))))
-    audit.record("keys.reencrypt", details={"parties": len(rows)})
-    db.session.commit()
-    click.echo(_("%(n)d ID numbers re-encrypted.", n=len(rows)))
-
-
 def init_app(app) -> None:
     from .audit.cli import audit_cli
+    from .keys.cli import keys_cli
     from .retention.cli import retention_cli
 
     for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli):
