@@ -85,8 +85,9 @@ def demo_load(if_empty):
 
 def init_app(app) -> None:
     from .audit.cli import audit_cli
+    from .backup.cli import backup_cli
     from .keys.cli import keys_cli
     from .retention.cli import retention_cli
 
-    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli):
+    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli, backup_cli):
         app.cli.add_command(group)
