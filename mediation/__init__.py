@@ -1,4 +1,5 @@
 """mediation: case management for marriage and family dispute mediation."""
+import os
 import secrets
 from pathlib import Path
 
@@ -11,12 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def instance_path() -> Path:
+    """The instance folder (config.py, keys, uploads, the default SQLite file):
+    ``MEDIATION_INSTANCE_PATH`` when set, else ``instance/`` beside the package."""
+    configured = os.environ.get("MEDIATION_INSTANCE_PATH", "").strip()
+    return Path(configured).expanduser().resolve() if configured else ROOT / "instance"
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application. ``test_config`` replaces instance and environment settings."""
+    folder = instance_path()
+    folder.mkdir(parents=True, exist_ok=True)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(folder),
         instance_relative_config=True,
     )
     app.config.from_object(Config)
@@ -65,7 +75,7 @@ def _configure_secret_key(app: Flask) -> None:
 
 
 def _configure_privacy(app: Flask) -> None:
-    """Secure cookies behind HTTPS, the ID-number keys, and the two settings whose
+    """Secure cookies behind HTTPS, and the two settings whose
     environment names are MEDIATION_IDLE_TIMEOUT_MINUTES and MEDIATION_RETENTION_YEARS."""
     for short in ("IDLE_TIMEOUT_MINUTES", "RETENTION_YEARS"):
         if short in app.config:  # from_prefixed_env took MEDIATION_ off the variable's name
@@ -74,7 +84,6 @@ def _configure_privacy(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = https
-    crypto.init_app(app)
 
 
 def _configure_database(app: Flask) -> None:

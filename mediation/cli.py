@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from . import audit
 from .audit.cli import audit_cli
-from .crypto import cipher_for
+from .backup.cli import backup_cli
 from .demo import is_empty, load_demo
 from .errors import DomainError
 from .extensions import db
+from .keys.cli import keys_cli
 from .org.models import OrgUnit
 from .org.services import NetworkImportError, import_network
 from .retention.cli import retention_cli
@@ -85,26 +86,6 @@ def demo_load(if_empty):
         click.echo(_("%(n)d demo cases replayed through the workflow.", n=counts["cases_created"]))
 
 
-keys_cli = AppGroup("keys", help="The keys of the encrypted ID numbers.")
-
-
-@keys_cli.command("reencrypt-ids")
-def keys_reencrypt_ids():
-    """Re-encrypt every party's ID number with the first key and re-hash it with ID_HASH_KEY
-    (after putting a new key first in ID_ENCRYPTION_KEYS, or changing ID_HASH_KEY)."""
-    from sqlalchemy import column, table, update
-
-    # Untyped columns: the raw ciphertexts, not the model's decrypting type.
-    cipher, party = cipher_for(), table("party", column("id"), column("id_number_enc"), column("id_hash"))
-    rows = db.session.execute(select(party.c.id, party.c.id_number_enc).where(party.c.id_number_enc != "")).all()
-    for party_id, token in rows:
-        db.session.execute(update(party).where(party.c.id == party_id).values(
-            id_number_enc=cipher.rotate(token), id_hash=cipher.hash(cipher.decrypt(token))))
-    audit.record("keys.reencrypt", details={"parties": len(rows)})
-    db.session.commit()
-    click.echo(_("%(n)d ID numbers re-encrypted.", n=len(rows)))
-
-
 def init_app(app) -> None:
-    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli):
+    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli, backup_cli):
         app.cli.add_command(group)

@@ -5,15 +5,20 @@ Two keys, both outside the database:
 * ``ID_ENCRYPTION_KEYS``: one or more Fernet keys (AES-128-CBC with HMAC-SHA256,
   from the ``cryptography`` package), separated by commas or white space. The
   first encrypts; every key decrypts, so a key can be rotated (put the new key
-  first, run ``flask --app mediation keys reencrypt-ids``, then drop the old one).
+  first, run ``flask --app mediation keys rotate``, then drop the old one).
 * ``ID_HASH_KEY``: the HMAC-SHA256 key of the matching hash (``Party.id_hash``),
   which lets the same person be found in other cases without decrypting anything.
 
 Both come from ``instance/config.py`` or ``MEDIATION_ID_ENCRYPTION_KEYS`` /
 ``MEDIATION_ID_HASH_KEY``. In development each is generated once into
-``instance/id_key`` and ``instance/id_hash_key``; with ``MEDIATION_ENV=production``
-the app refuses to start without them. Lose the keys and the numbers are gone:
-back them up apart from the database backups.
+``instance/id_key`` and ``instance/id_hash_key``, but only while the database holds no
+number encrypted or hashed with other keys (``mediation.keys`` decides at start-up, and
+compares the keys with the check value stored in the database); with
+``MEDIATION_ENV=production`` the app refuses to start without them. Lose the keys and
+the numbers are gone: back them up apart from the database backups.
+
+Numbers are stored and hashed in one form only, ``normalise_id``: full-width digits and
+letters folded to ASCII (NFKC), white space dropped, upper case.
 
 Migrations use ``cipher_for(current_app)``, the same lookup as the app.
 """
@@ -23,6 +28,7 @@ import os
 import re
 import secrets
 import time
+import unicodedata
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -32,13 +38,27 @@ ID_HASH_KEY_FILE = "id_hash_key"
 _EXTENSION = "mediation_id_cipher"
 
 
+# Encrypted and hashed into the database's key check value (``mediation.keys``).
+CHECK_LABEL = "mediation ID key check v1"
+
+
 class IdKeyError(RuntimeError):
     """A key is missing, malformed, or does not open the stored data."""
 
 
+class MissingKeyFile(IdKeyError):
+    """A key file of the instance folder is absent (and was not to be made)."""
+
+    def __init__(self, message: str, path: Path):
+        super().__init__(message)
+        self.path = path
+
+
 def normalise_id(value: str | None) -> str:
-    """The form that is hashed: no spaces, upper case (a trailing x is the check character X)."""
-    return re.sub(r"\s+", "", value or "").upper()
+    """The one form an ID number is stored and hashed in: full-width digits and letters
+    folded to ASCII (NFKC: ３２０４ -> 3204), white space dropped (full-width spaces too),
+    upper case (a trailing x is the check character X)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 class IdCipher:
@@ -82,9 +102,35 @@ class IdCipher:
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
     def protect(self, value: str | None) -> tuple[str, str]:
-        """(ciphertext, hash) to store for ``value``."""
-        value = (value or "").strip()
+        """(ciphertext, hash) to store for ``value`` (normalised first)."""
+        value = normalise_id(value)
         return self.encrypt(value), self.hash(value)
+
+    def opens(self, token: str) -> bool:
+        """Whether one of the keys decrypts ``token`` (a check value or a stored number)."""
+        try:
+            self._fernet.decrypt(token.encode())
+        except (InvalidToken, ValueError, TypeError):
+            return False
+        return True
+
+    def check_token(self) -> str:
+        """The check value of the encryption keys: ``CHECK_LABEL`` encrypted with the first key."""
+        return self.encrypt(CHECK_LABEL)
+
+    def opens_check(self, token: str) -> bool:
+        try:
+            return self._fernet.decrypt((token or "").encode()).decode() == CHECK_LABEL
+        except (InvalidToken, ValueError, TypeError, UnicodeDecodeError):
+            return False
+
+    def hash_check(self) -> str:
+        """The check value of the hash key: HMAC-SHA256 of ``CHECK_LABEL`` (hex)."""
+        return hmac.new(self._hash_key, CHECK_LABEL.encode(), hashlib.sha256).hexdigest()
+
+
+# Key files this process made (a restore may replace them: no data depends on them yet).
+CREATED: set[Path] = set()
 
 
 def read_or_create(path: Path, make) -> str:
@@ -98,6 +144,7 @@ def read_or_create(path: Path, make) -> str:
     else:
         with os.fdopen(fd, "w") as fh:
             fh.write(make() + "\n")
+        CREATED.add(path.resolve())
     for _ in range(50):  # the writer may not have finished its single write yet
         text = path.read_text().strip()
         if text:
@@ -106,39 +153,95 @@ def read_or_create(path: Path, make) -> str:
     return ""
 
 
-def _read_or_create(path: Path, make) -> str:
+def _read_or_create(path: Path, make, create: bool) -> str:
+    if not create and not path.exists():
+        what = "ID_ENCRYPTION_KEYS" if path.name == ID_KEY_FILE else "ID_HASH_KEY"
+        raise MissingKeyFile(f"{path} is missing (and {what} is not set): restore it from the backup; "
+                             "a new key would not open the ID numbers already stored (see README, Keys)", path)
     key = read_or_create(path, make)
     if not key:
         raise IdKeyError(f"{path} is empty; restore it from the backup (deleting it loses every encrypted ID number)")
     return key
 
 
-def configured_keys(app) -> tuple[list[str], str]:
-    """(encryption keys, hash key) from the config; in development from ``instance/`` (made once)."""
+def key_files(app) -> dict[str, Path | None]:
+    """Where each key comes from: its file in the instance folder, or None when the
+    config sets it (``encryption``: ID_ENCRYPTION_KEYS, ``hash``: ID_HASH_KEY)."""
+    instance = Path(app.instance_path)
+    return {"encryption": None if app.config.get("ID_ENCRYPTION_KEYS") else instance / ID_KEY_FILE,
+            "hash": None if app.config.get("ID_HASH_KEY") else instance / ID_HASH_KEY_FILE}
+
+
+def split_keys(text: str) -> list[str]:
+    return [k for k in re.split(r"[\s,]+", text or "") if k]
+
+
+def _instance_keys_needed(app) -> Path:
+    if app.config.get("ENV") == "production":
+        raise IdKeyError(
+            "MEDIATION_ENV=production needs ID_ENCRYPTION_KEYS and ID_HASH_KEY: set them in "
+            "instance/config.py or as MEDIATION_ID_ENCRYPTION_KEYS and MEDIATION_ID_HASH_KEY "
+            "(see README, Security and privacy)"
+        )
+    return Path(app.instance_path)
+
+
+def encryption_keys(app, *, create: bool = False) -> list[str]:
+    """ID_ENCRYPTION_KEYS, or the keys of ``instance/id_key`` (one a line, the first encrypts)."""
     enc = app.config.get("ID_ENCRYPTION_KEYS") or ""
+    enc = split_keys(enc) if isinstance(enc, str) else list(enc)
+    if not enc:
+        path = _instance_keys_needed(app) / ID_KEY_FILE
+        enc = split_keys(_read_or_create(path, lambda: Fernet.generate_key().decode(), create))
+    return enc
+
+
+def hash_key(app, *, create: bool = False) -> str:
+    """ID_HASH_KEY, or the key in ``instance/id_hash_key``."""
     hkey = str(app.config.get("ID_HASH_KEY") or "")  # an all-digit key arrives from the environment as a number
-    if isinstance(enc, str):
-        enc = [k for k in re.split(r"[\s,]+", enc) if k]
-    enc = list(enc)
-    if not enc or not hkey:
-        instance = Path(app.instance_path)
-        if app.config.get("ENV") == "production":
-            raise IdKeyError(
-                "MEDIATION_ENV=production needs ID_ENCRYPTION_KEYS and ID_HASH_KEY: set them in "
-                "instance/config.py or as MEDIATION_ID_ENCRYPTION_KEYS and MEDIATION_ID_HASH_KEY "
-                "(see README, Security and privacy)"
-            )
-        if not enc:
-            enc = [k for k in re.split(r"[\s,]+", _read_or_create(
-                instance / ID_KEY_FILE, lambda: Fernet.generate_key().decode())) if k]
-        if not hkey:
-            hkey = _read_or_create(instance / ID_HASH_KEY_FILE, lambda: secrets.token_hex(32))
-    return enc, hkey
+    if not hkey:
+        hkey = _read_or_create(_instance_keys_needed(app) / ID_HASH_KEY_FILE, lambda: secrets.token_hex(32), create)
+    return hkey
 
 
-def init_app(app) -> None:
-    enc, hkey = configured_keys(app)
+def configured_keys(app, *, create: bool = False) -> tuple[list[str], str]:
+    """(encryption keys, hash key) from the config; in development from ``instance/``.
+    A missing key file is made only with ``create`` (``mediation.keys`` decides: only when
+    the database holds nothing the keys would have to open); else ``MissingKeyFile``."""
+    if not (app.config.get("ID_ENCRYPTION_KEYS") and app.config.get("ID_HASH_KEY")):
+        _instance_keys_needed(app)  # production names both settings at once
+    return encryption_keys(app, create=create), hash_key(app, create=create)
+
+
+def write_key_file(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` at once (0600): a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text.strip() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def init_app(app, *, create: bool = False) -> None:
+    enc, hkey = configured_keys(app, create=create)
     app.extensions[_EXTENSION] = IdCipher(enc, hkey)
+
+
+def install(app, cipher: IdCipher) -> None:
+    """Make ``cipher`` the app's (``mediation.keys`` checked its keys against the database)."""
+    app.extensions[_EXTENSION] = cipher
+
+
+def reset(app) -> None:
+    """Forget the app's cipher (the keys changed): the next use reads them again."""
+    app.extensions.pop(_EXTENSION, None)
 
 
 def cipher_for(app=None) -> IdCipher:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import access, cli, errors, i18n, labels
+from . import access, cli, errors, i18n, keys, labels
 from .agreements import services as agreements_services
 from .agreements.views import bp as agreements_bp
 from .attachments.views import bp as attachments_bp
@@ -73,3 +73,4 @@ def init_app(app: Flask, *, migrations: Path) -> None:
     app.register_blueprint(stats_bp)  # /stats: dashboard, monthly report, zero reports
     cli.init_app(app)
     search_views.init_app(app)  # /search, `flask search reindex`
+    keys.init_app(app)  # the ID keys against the database: refuses to start when they do not fit

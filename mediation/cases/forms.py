@@ -46,8 +46,8 @@ def _strip(value):
 
 
 def _compact(value):
-    """ID numbers are often typed with spaces: 3204 8219 4203 1812 27."""
-    return value.replace(" ", "").strip().upper() if isinstance(value, str) else value
+    """ID numbers are often typed with spaces (3204 8219 4203 1812 27) or full-width digits."""
+    return idnumber.normalise(value) if isinstance(value, str) else value
 
 
 def _len(n: int):

@@ -1,6 +1,8 @@
 """Chinese resident ID numbers (GB 11643-1999): the check digit and the birth date."""
 from datetime import date
 
+from ..crypto import normalise_id
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -10,7 +12,9 @@ def check_digit(first17: str) -> str:
 
 
 def normalise(value: str) -> str:
-    return (value or "").strip().upper().replace(" ", "")
+    """The one form a number is checked, stored and hashed in (``crypto.normalise_id``):
+    full-width digits and letters folded to ASCII, spaces dropped, upper case."""
+    return normalise_id(value)
 
 
 def birth_date_of(value: str) -> date | None:
@@ -23,7 +27,7 @@ def birth_date_of(value: str) -> date | None:
 def is_valid(value: str) -> bool:
     """18 characters, 17 digits and the right check character, a real birth date."""
     value = normalise(value)
-    if len(value) != 18 or not value[:17].isdigit():
+    if len(value) != 18 or not value.isascii() or not value[:17].isdigit():
         return False
     if birth_date_of(value) is None:
         return False

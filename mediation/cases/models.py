@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..crypto import EncryptedId, cipher_for
+from ..crypto import EncryptedId, cipher_for, normalise_id
 from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
@@ -237,7 +237,7 @@ class Party(db.Model):
 
     @orm.validates("id_number")
     def _keep_id_hash(self, _key, value):
-        value = (value or "").strip()
+        value = normalise_id(value)  # stored and hashed folded: ３２０４… is 3204…
         self.id_hash = cipher_for().hash(value)
         return value
 

@@ -2,7 +2,7 @@
 Written by hand.
 
 Revision ID: f13a5c7e9b02
-Revises: d17a0c3e5b21
+Revises: e13b4c5d6e7f
 Create Date: 2026-12-06 18:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f13a5c7e9b02'
-down_revision = 'd17a0c3e5b21'
+down_revision = 'e13b4c5d6e7f'
 branch_labels = None
 depends_on = None
 
