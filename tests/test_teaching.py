@@ -265,3 +265,21 @@ def test_drafts_and_the_check_cover_staff_kin_numbers_dates_addresses_and_units(
     assert redactor.findings("王小军来了，笪某给钱给他。文化程度不高。") == []
     resp = med.post(f"/teaching/{tc.id}/edit", data=dict(good, legal_point="《民法典》第1067条：子女应当赡养父母。"))
     assert resp.status_code == 302
+
+
+def test_two_windows_on_one_draft_do_not_overwrite_each_other(app, demo, login):
+    """Issue 13.5: a save from a window opened before another save is refused and says when."""
+    import re
+
+    case = closed_case()
+    med = login("med-320413109201")
+    med.post(f"/teaching/from-case/{case.id}")
+    tc = db.session.scalar(select(TeachingCase))
+    page = med.get(f"/teaching/{tc.id}/edit").get_data(as_text=True)
+    stamp = re.search(r'name="stamp" type="hidden" value="([^"]+)"', page).group(1)
+    good = dict(form_data(tc), stamp=stamp)
+    assert med.post(f"/teaching/{tc.id}/edit", data=dict(good, legal_point="第一个窗口的要点。")).status_code == 302
+    resp = med.post(f"/teaching/{tc.id}/edit", data=dict(good, legal_point="第二个窗口的要点。"))
+    assert resp.status_code == 200 and "这个以案释法案例已于" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(TeachingCase, tc.id).legal_point == "第一个窗口的要点。"
