@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
+from .crypto import IdKeyError
 from .extensions import db
 from .parsing import MAX_ID
 
@@ -124,6 +125,17 @@ def init_app(app) -> None:
                       "usually from text pasted out of another program). Nothing was saved. Go back, type that "
                       "text again instead of pasting it, and send it once more."),
                     back=back, back_label=back_label)
+
+    @app.errorhandler(IdKeyError)
+    def keys_do_not_fit(_e):
+        # The keys were changed under a running server (e.g. `keys rotate` not stopped first):
+        # say so, instead of a server error, until the right keys are back.
+        from .extensions import db
+
+        db.session.rollback()
+        return page(503, _("The ID number keys do not fit"),
+                    _("The keys of the encrypted ID numbers do not open the stored numbers. Nothing was saved. "
+                      "An administrator must run “flask keys check” and restart the servers."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):

@@ -305,3 +305,15 @@ def test_an_archive_is_not_overwritten_and_a_damaged_one_is_refused(source, tmp_
     with fresh.app_context():
         db.engine.dispose()
     assert not (target / "uploads").exists() or not any((target / "uploads").iterdir())
+    # A gzip stream with a flipped byte: a clear refusal, not a traceback.
+    raw = bytearray(archive.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    flipped = tmp_path / "flipped.tar.gz"
+    flipped.write_bytes(bytes(raw))
+    bad = runner.invoke(args=["backup", "verify", str(flipped)])
+    assert bad.exit_code == 1 and bad.output.startswith("Error:") and bad.exception.__class__ is SystemExit
+    # The refused restore left nothing behind: the same target takes the good archive.
+    if json.loads(members(archive)["manifest.json"])["dialect"] == "sqlite":
+        again_target = instance_app(f"sqlite:///{tmp_path / 'target.sqlite'}", target)
+        done = again_target.test_cli_runner().invoke(args=["backup", "restore", str(archive)])
+        assert done.exit_code == 0, done.output

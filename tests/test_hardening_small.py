@@ -121,3 +121,25 @@ def test_two_renames_of_one_unit_do_not_overwrite_each_other(demo, login):
     from mediation.org.models import OrgUnit
 
     assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "320413109202")) == "薛埠村一"
+
+
+def test_keys_that_no_longer_fit_give_a_clear_503_not_a_server_error(assigned, login):
+    """E.g. `keys rotate` run under a live server: the page says what is wrong."""
+    from sqlalchemy import text
+
+    db.session.execute(text("UPDATE party SET id_number_enc = 'gAAAAAbroken' WHERE id = :id"),
+                       {"id": assigned.parties[0].id})
+    db.session.commit()
+    resp = login("coord-320413109").get(f"/cases/{assigned.id}/edit")
+    assert resp.status_code == 503 and "flask keys check" in resp.get_data(as_text=True)  # (zh: 请管理员运行)
+
+
+def test_a_file_missing_from_storage_is_not_found(assigned, login, app, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    med = login("med-320413109201")
+    med.post(f"/cases/{assigned.id}/attachments/", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "scan.pdf"), "kind": "other"})
+    attachment = db.session.scalar(select(Attachment))
+    for path in tmp_path.iterdir():
+        path.unlink()
+    assert med.get(f"/cases/{assigned.id}/attachments/{attachment.id}").status_code == 404

@@ -72,6 +72,8 @@ def upload(case_id: int):
 @require("case.view")
 def download(case_id: int, attachment_id: int):
     _case, attachment = _visible(case_id, attachment_id)
+    if not services.path_of(attachment).exists():
+        abort(404)  # the file is gone from storage (a restore without it): not found, not a crash
     # Always a download with the type found in the content: never shown inline as a page.
     return send_file(services.path_of(attachment), mimetype=attachment.content_type, as_attachment=True,
                      download_name=services.download_name(attachment), max_age=0)
@@ -81,6 +83,6 @@ def download(case_id: int, attachment_id: int):
 @require("case.view")
 def thumbnail(case_id: int, attachment_id: int):
     _case, attachment = _visible(case_id, attachment_id)
-    if not attachment.has_thumbnail:
+    if not attachment.has_thumbnail or not services.path_of(attachment, thumbnail=True).exists():
         abort(404)
     return send_file(services.path_of(attachment, thumbnail=True), mimetype="image/jpeg", max_age=0)

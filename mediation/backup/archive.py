@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -333,8 +334,8 @@ def extract(archive: Path, staging: Path) -> dict:
                         sha.update(chunk)
                         dst.write(chunk)
                 seen[member.name] = {"sha256": sha.hexdigest(), "size": member.size}
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BackupError(f"{archive} cannot be read as a mediation backup: {exc}") from None
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:  # zlib: a damaged gzip stream
+        raise BackupError(f"{archive} cannot be read as a mediation backup (damaged?): {exc}") from None
     if MANIFEST not in seen:
         raise BackupError(f"{archive} has no {MANIFEST}: it is not a mediation backup (or it was cut short).")
     try:

@@ -1,4 +1,5 @@
 """``flask --app mediation backup create|restore|verify FILE``: they run whatever state the keys are in."""
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import crypto
 from ..extensions import db
 from .archive import BackupError, create, extract
 from .restore import restore
@@ -43,6 +45,7 @@ def backup_restore(file):
     try:
         report = restore(current_app._get_current_object(), db.engine, file)
     except BackupError as exc:
+        _undo_this_start()
         raise click.ClickException(str(exc)) from None
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
@@ -61,3 +64,19 @@ def backup_verify(file):
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{file} is whole: {_summary(manifest)}.")
+
+
+def _undo_this_start() -> None:
+    """A refused restore leaves the target as it found it: the files this command's own start
+    made (a session key, new ID keys, an empty SQLite file) would block the next try."""
+    for path in list(crypto.CREATED):
+        path.unlink(missing_ok=True)
+        crypto.CREATED.discard(path)
+    target = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
+    db.engine.dispose()
+    if target and Path(target).is_file():
+        with sqlite3.connect(target) as conn:
+            empty = not conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if empty:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)

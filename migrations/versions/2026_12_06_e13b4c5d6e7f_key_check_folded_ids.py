@@ -41,29 +41,34 @@ def _cipher():
 
 
 def upgrade():
-    op.create_table('key_check',
-    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('encryption_check', sa.Text(), nullable=False),
-    sa.Column('hash_check', sa.String(length=64), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_check'))
-    )
-
     from mediation.crypto import normalise_id
     from mediation.timeutil import utcnow
 
+    # Every number is opened first: a key that does not fit stops the upgrade before anything
+    # is written (SQLite runs DDL outside the transaction, so a table made first would stay).
     cipher = _cipher()
     bind = op.get_bind()
     rows = bind.execute(sa.select(_party.c.id, _party.c.id_number_enc, _party.c.id_hash)
                         .where(_party.c.id_number_enc != '').order_by(_party.c.id)).all()
-    for party_id, token, digest in rows:
-        number = cipher.decrypt(token)
+    opened = [(party_id, cipher.decrypt(token), digest) for party_id, token, digest in rows]
+
+    # A run that stopped after making the table (before this order) is taken up again.
+    if not sa.inspect(bind).has_table('key_check'):
+        op.create_table('key_check',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('encryption_check', sa.Text(), nullable=False),
+        sa.Column('hash_check', sa.String(length=64), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_key_check'))
+        )
+    for party_id, number, digest in opened:
         folded = normalise_id(number)
         if folded != number:
             bind.execute(sa.update(_party).where(_party.c.id == party_id).values(
                 id_number_enc=cipher.encrypt(folded), id_hash=cipher.hash(folded)))
         elif digest != cipher.hash(folded):
             bind.execute(sa.update(_party).where(_party.c.id == party_id).values(id_hash=cipher.hash(folded)))
+    bind.execute(sa.delete(_check))
     bind.execute(sa.insert(_check).values(id=1, encryption_check=cipher.check_token(),
                                           hash_check=cipher.hash_check(), updated_at=utcnow()))
 
