@@ -89,6 +89,8 @@ class Config:
     # Photos with more pixels are refused (a phone photo has 12–50 million): decoding a
     # "decompression bomb" (a small PNG of 13000×13000) would take gigabytes.
     MAX_IMAGE_PIXELS = 60_000_000
+    # Pages of an uploaded PDF (a scan has a few; thousands would stall every case-file print).
+    MAX_PDF_PAGES = 200
 
     PASSWORD_MIN_LENGTH = 10
     # Werkzeug's method string; tests use a cheaper scrypt cost.

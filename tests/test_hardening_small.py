@@ -143,3 +143,40 @@ def test_a_file_missing_from_storage_is_not_found(assigned, login, app, tmp_path
     for path in tmp_path.iterdir():
         path.unlink()
     assert med.get(f"/cases/{assigned.id}/attachments/{attachment.id}").status_code == 404
+
+
+def test_attack_findings_give_no_server_error(assigned, login, app, tmp_path):
+    """From the attack on issue 13: a month past 9999, a version that is not a number, a PDF of
+    thousands of pages, a teaching draft from a restricted case."""
+    from pypdf import PdfWriter
+
+    med = login("med-320413109201")
+    for path in ("/diary/?month=9999-12", "/diary/book.pdf?month=9999-12", "/diary/?month=0001-01"):
+        assert med.get(path).status_code == 404, path
+    page = med.get(f"/cases/{assigned.id}/edit").get_data(as_text=True)
+    assert 'name="version"' in page
+    resp = med.post(f"/cases/{assigned.id}/edit", data=dict(intake(version="abc"), category=str(
+        assigned.category_id)))
+    assert resp.status_code == 200 and "请刷新后重新修改" in resp.get_data(as_text=True)
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    writer = PdfWriter()
+    for _ in range(201):
+        writer.add_blank_page(10, 10)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    page = med.post(f"/cases/{assigned.id}/attachments/", content_type="multipart/form-data", follow_redirects=True,
+                    data={"file": (io.BytesIO(buffer.getvalue()), "big.pdf"), "kind": "other"}).get_data(as_text=True)
+    assert "这个PDF文件有 201 页" in page and db.session.scalar(select(Attachment)) is None
+
+
+def test_a_restricted_case_never_becomes_a_teaching_case(demo):
+    from mediation.errors import DomainError
+    from mediation.teaching.services import draft_from_case
+
+    from .factories import user
+
+    case = make_case()
+    case.restricted = True
+    db.session.commit()
+    with pytest.raises(DomainError, match="限制访问|restricted"):
+        draft_from_case(case, by=user("med-320413109201"))

@@ -19,6 +19,15 @@ from .models import AgreementKind, Confirmation
 bp = Blueprint("agreements", __name__, url_prefix="/cases/<int:case_id>/agreement")
 
 
+def _sent_version(raw: str | None) -> int | None:
+    """The version the form was filled from; one that is not a number counts as stale (-1)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None  # a post without the field (not from this form) is not checked
+    number = ascii_int(raw, 0)
+    return -1 if number is None else number
+
+
 @bp.route("/", methods=["GET", "POST"])
 @require("case.view")
 def edit(case_id: int):
@@ -57,7 +66,7 @@ def edit(case_id: int):
                     case, by=current_user, kind=AgreementKind(form.kind.data), reached_on=form.reached_on.data,
                     facts=form.facts.data or "", disputed_points=form.disputed_points.data or "",
                     copies=form.copies.data, terms=[e.form.data for e in form.terms.entries],
-                    expected_version=ascii_int(form.version.data))
+                    expected_version=_sent_version(form.version.data))
                 db.session.commit()
             except (IntegrityError, StaleDataError):
                 # Two saves at the same moment (two first saves, or two edits): the other one won.

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
 
 from .. import access
 from ..cases.models import Case, CaseEvent
@@ -74,6 +75,8 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
     if kind_ext is None:
         raise DomainError(_("Only photos (JPEG, PNG, WebP) and PDF files can be attached."), field="file")
     content_type, ext = kind_ext
+    if content_type == "application/pdf":
+        _check_pdf_pages(data)
     thumb = rendition = None
     if content_type.startswith("image/"):
         thumb, rendition = _renditions(data)
@@ -93,6 +96,24 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
                                       **({"entry": entry_id} if entry_id is not None else {})}))
     db.session.flush()
     return attachment
+
+
+def pdf_page_count(data: bytes) -> int | None:
+    """Pages of a PDF, or None when it cannot be read (the case file then says so)."""
+    try:
+        return len(PdfReader(io.BytesIO(data)).pages)
+    except Exception:  # noqa: BLE001 - a damaged or encrypted PDF is kept and noted, not refused
+        return None
+
+
+def _check_pdf_pages(data: bytes) -> None:
+    """A scan has a few pages; one of thousands (a 2 MB PDF can hold 20,000) would stall every
+    print of the case file."""
+    limit = int(current_app.config["MAX_PDF_PAGES"])
+    pages = pdf_page_count(data)
+    if pages is not None and pages > limit:
+        raise DomainError(_("This PDF has %(n)d pages; at most %(max)d can be attached. Split it into parts.",
+                            n=pages, max=limit), field="file")
 
 
 def clean_filename(filename: str | None, ext: str) -> str:
@@ -127,7 +148,7 @@ def _renditions(data: bytes) -> tuple[bytes, bytes]:
         width, height = image.size
         if width * height > limit:
             raise DomainError(_("This photo has %(mp)d million pixels; at most %(limit)d million can be attached. "
-                                "Take it again at a lower resolution.", mp=(width * height) // 10**6,
+                                "Take it again at a lower resolution.", mp=-(-(width * height) // 10**6),
                                 limit=limit // 10**6), field="file")
         image.verify()  # a truncated or forged image is refused here
         image = Image.open(io.BytesIO(data))

@@ -394,7 +394,7 @@ def edit(case_id: int):
         form = _prepare(CaseForm(formdata=formdata if rearranged else unmask_ids(formdata, case)), case.category_id)
         if not rearranged and form.validate():
             try:
-                version = int(form.version.data or 0)
+                version = ascii_int(form.version.data) or 0  # a form without its version is stale
                 services.update_case(case, values=services.case_values(form), parties=services.party_values(form),
                                      by=current_user, expected_version=version)
                 db.session.commit()

@@ -153,6 +153,9 @@ def _fit(page, box) -> Transformation:
     return fit.scale(scale, scale).translate(x + (w - width * scale) / 2, y + h - height * scale)
 
 
+MAX_MERGED_PAGES = 200  # as MAX_PDF_PAGES at upload
+
+
 def pdf_pages(data: bytes) -> list | None:
     """The pages of an uploaded PDF, ready to merge, or None when it cannot be read
     (damaged, or encrypted with a password): the case file then says so instead."""
@@ -160,6 +163,8 @@ def pdf_pages(data: bytes) -> list | None:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             return None
+        if len(reader.pages) > MAX_MERGED_PAGES:
+            return None  # (uploaded before the page limit): listed with a note, not merged
         pages = list(reader.pages)
         trial = PdfWriter()
         for page in pages:

@@ -126,6 +126,8 @@ def _month(value: str | None):
         first = date.fromisoformat(f"{value}-01") if value else local_today().replace(day=1)
     except ValueError:
         abort(404)
+    if not date(2000, 1, 1) <= first <= date(2100, 12, 1):
+        abort(404)  # (December 9999 has no next month)
     return first, date(first.year + (first.month == 12), first.month % 12 + 1, 1)
 
 

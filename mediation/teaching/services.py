@@ -45,8 +45,10 @@ def is_reviewer(user) -> bool:
 
 
 def may_draft(user, case) -> bool:
-    """One of the case's mediators (or a manager of its unit), once the case is closed or archived."""
-    return (case.status in _draftable() and case.anonymised_at is None and access.can(user, "teaching.view")
+    """One of the case's mediators (or a manager of its unit), once the case is closed or archived;
+    never from a restricted case (a teaching case is read across the network)."""
+    return (case.status in _draftable() and case.anonymised_at is None and not case.restricted
+            and access.can(user, "teaching.view")
             and bool(access.case_roles(user, case) & {"mediator", "manager"}))
 
 
@@ -161,6 +163,8 @@ def _source_text(case) -> dict[str, str]:
 
 def draft_from_case(case, *, by) -> TeachingCase:
     """A new draft: the anonymised copy of the case's text. The case is not changed."""
+    if case.restricted:
+        raise DomainError(_("A restricted case cannot become a teaching case."))
     if not may_draft(by, case):
         raise DomainError(_("A teaching case can be drafted from a closed or archived case by its mediators."))
     redactor = Redactor(case)
@@ -233,9 +237,16 @@ def save(tc: TeachingCase, *, by, values: dict) -> None:
     tc.updated_at = utcnow()
 
 
+def _source_restricted(tc: TeachingCase) -> bool:
+    source = db.session.get(Case, tc.source_case_id) if tc.source_case_id else None
+    return bool(source is not None and source.restricted)
+
+
 def submit(tc: TeachingCase, *, by) -> None:
     if tc.author_id != by.id or tc.status not in EDITABLE:
         raise DomainError(_("This teaching case cannot be submitted now."))
+    if _source_restricted(tc):
+        raise DomainError(_("A restricted case cannot become a teaching case."))
     if not tc.title.strip() or not tc.facts.strip() or not tc.legal_point.strip():
         raise DomainError(_("Give a title, the facts and the legal point before submitting."), field="legal_point")
     _refuse_if_identifying(tc)
@@ -261,6 +272,8 @@ def approve(tc: TeachingCase, *, by) -> None:
 
 def publish(tc: TeachingCase, *, by) -> None:
     _refuse_if_identifying(tc)
+    if _source_restricted(tc):  # restricted after it was drafted: it stays unpublished
+        raise DomainError(_("A restricted case cannot become a teaching case."))
     _review(tc, by, {TeachingStatus.SUBMITTED, TeachingStatus.APPROVED}, TeachingStatus.PUBLISHED)
     tc.published_at = utcnow()
 
