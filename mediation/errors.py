@@ -130,8 +130,6 @@ def init_app(app) -> None:
     def keys_do_not_fit(_e):
         # The keys were changed under a running server (e.g. `keys rotate` not stopped first):
         # say so, instead of a server error, until the right keys are back.
-        from .extensions import db
-
         db.session.rollback()
         return page(503, _("The ID number keys do not fit"),
                     _("The keys of the encrypted ID numbers do not open the stored numbers. Nothing was saved. "
