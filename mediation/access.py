@@ -14,13 +14,14 @@ from functools import wraps
 
 from flask import abort, has_request_context, session
 from flask_login import current_user, login_required
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 
-from .cases.models import EDITABLE_STATUSES, Case, case_access
+from . import visibility  # noqa: F401  (its listeners keep case_visibility, which cases_query reads)
+from .cases.models import EDITABLE_STATUSES, HOLDS, SEES, Case, CaseVisibility, case_access
 from .extensions import db
 from .hooks import Slot
 from .org.models import OrgUnit
-from .transfers.models import CaseHolding, Delegation, DelegationStatus, Transfer, TransferStatus
+from .transfers.models import Delegation, DelegationStatus
 from .users.models import Role, User, UserRole
 
 # Role -> actions. An action names a capability; the scope check comes on top.
@@ -106,20 +107,28 @@ def cases_query(user) -> Select:
     """Every case query starts here. A user sees a case when its holder, any unit
     it passed through, the unit it waits at (a pending transfer) or a unit given a
     follow-up visit on it lies in the user's subtree. Only the holder's people act
-    on it (``case_roles``); the others read."""
+    on it (``case_roles``); the others read.
+
+    The rule is kept ahead in ``case_visibility`` (``mediation.visibility``): one row per
+    case and unit that sees it, ancestors included, so the query joins the rows of the
+    user's own unit. Order lists by its columns (``CaseVisibility.intake_date``, ...) to
+    walk an index: ``list_order``."""
     if "case.view" not in actions_of(user):
         return select(Case).where(False)
-    units = visible_units(user)
+    return _cases_seen_at(user, user.unit_id)
+
+
+def _cases_seen_at(user, unit_id: int) -> Select:
     # A restricted case: only the users named for it, whatever their scope.
-    named = or_(Case.restricted.is_(False),
-                Case.id.in_(select(case_access.c.case_id).where(case_access.c.user_id == user.id)))
-    return select(Case).where(named, or_(
-        Case.unit_id.in_(units),
-        Case.id.in_(select(CaseHolding.case_id).where(CaseHolding.unit_id.in_(units))),
-        Case.id.in_(select(Transfer.case_id).where(Transfer.status == TransferStatus.PENDING,
-                                                   Transfer.to_unit_id.in_(units))),
-        Case.id.in_(select(Delegation.case_id).where(Delegation.unit_id.in_(units))),
-    ))
+    named = or_(CaseVisibility.restricted.is_(False),
+                CaseVisibility.case_id.in_(select(case_access.c.case_id).where(case_access.c.user_id == user.id)))
+    return select(Case).join(CaseVisibility, and_(CaseVisibility.case_id == Case.id,
+                                                  CaseVisibility.unit_id == unit_id)).where(named)
+
+
+def visible_case_ids(user) -> Select:
+    """The ids of ``cases_query(user)``, without reading the case table (for ``IN``)."""
+    return cases_query(user).with_only_columns(CaseVisibility.case_id)
 
 
 # --- restricted cases: content only after the opening reason ------------------------------
@@ -146,9 +155,22 @@ def content_hidden(case) -> bool:
     return bool(case.restricted) and case.id not in opened_restricted_ids()
 
 
-def held_cases_query(user) -> Select:
-    """Cases the user's subtree holds now: what it has to work on."""
-    return cases_query(user).where(Case.unit_id.in_(visible_units(user)))
+def held_cases_query(user, unit: OrgUnit | None = None) -> Select:
+    """Cases the user's subtree holds now: what it has to work on. With ``unit`` (a unit
+    of the user's subtree): the cases that unit's subtree holds."""
+    if "case.view" not in actions_of(user) or (unit is not None and not in_scope(user, unit)):
+        return select(Case).where(False)
+    if unit is None or unit.id == user.unit_id:
+        return cases_query(user).where(CaseVisibility.held != SEES)
+    # Held below ``unit``, which lies in the user's subtree: seen by the user too.
+    return _cases_seen_at(user, unit.id).where(CaseVisibility.held != SEES)
+
+
+def unit_cases_query(user) -> Select:
+    """Cases the user's own unit holds (not those below it)."""
+    if "case.view" not in actions_of(user):
+        return select(Case).where(False)
+    return cases_query(user).where(CaseVisibility.held == HOLDS)
 
 
 def get_case_or_404(case_id: int, user=None):

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import audit
+from . import audit, visibility
 from .audit.cli import audit_cli
 from .backup.cli import backup_cli
 from .demo import is_empty, load_demo
@@ -23,6 +23,7 @@ from .users.services import create_user
 network_cli = AppGroup("network", help="The 1+9+X network.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data (never in production).")
+cases_cli = AppGroup("cases", help="Cases: derived tables.")
 
 
 @network_cli.command("import")
@@ -86,6 +87,25 @@ def demo_load(if_empty):
         click.echo(_("%(n)d demo cases replayed through the workflow.", n=counts["cases_created"]))
 
 
+@cases_cli.command("rebuild-visibility")
+@click.option("--check", is_flag=True, help="Only compare the table with a recount; exit 1 when they differ.")
+def cases_rebuild_visibility(check):
+    """Recompute who sees which case (case_visibility) from the cases, transfers and units."""
+    connection = db.session.connection()
+    if check:
+        stale, missing = visibility.differences(connection)
+        db.session.rollback()
+        if stale or missing:
+            click.echo(_("case_visibility differs from a recount: %(stale)d rows too many, %(missing)d missing.",
+                         stale=len(stale), missing=len(missing)), err=True)
+            sys.exit(1)
+        click.echo(_("case_visibility matches a recount."))
+        return
+    rows = visibility.rebuild(connection)
+    db.session.commit()
+    click.echo(_("case_visibility rebuilt: %(rows)d rows.", rows=rows))
+
+
 def init_app(app) -> None:
-    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli, backup_cli):
+    for group in (network_cli, users_cli, demo_cli, cases_cli, audit_cli, retention_cli, keys_cli, backup_cli):
         app.cli.add_command(group)

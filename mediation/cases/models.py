@@ -3,7 +3,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, orm
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, SmallInteger, String, Text, UniqueConstraint, event, orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedId, cipher_for, normalise_id
@@ -194,6 +194,46 @@ class Case(db.Model):
 
     def parties_with(self, role: PartyRole) -> list["Party"]:
         return [p for p in self.parties if p.role is role]
+
+
+class CaseVisibility(db.Model):
+    """Who may see a case: the one access rule (``access.cases_query``) worked out ahead.
+
+    One row per case and per unit that sees it: the holder, every unit the case passed
+    through (``CaseHolding``), the unit a pending transfer waits at, every unit given a
+    follow-up visit on it (``Delegation``), and every ancestor of those up to their station
+    (never above it: a city or province unit sees no case). "The cases of my area" is then
+    ``unit_id = my unit``, one index range, in the list order kept here.
+
+    Derived data, written by ``mediation.visibility`` in the same flush as each change of
+    holder, transfer, delegation, restriction, status, intake or due date, or of a unit's
+    place in the tree; ``visibility.rebuild`` recomputes it from those rows."""
+
+    __tablename__ = "case_visibility"
+    __table_args__ = (
+        # Newest / oldest first; by status (tabs, counts: covering); by due date; by number.
+        Index("ix_case_visibility_unit_intake", "unit_id", "intake_date", "case_id"),
+        Index("ix_case_visibility_unit_status", "unit_id", "status", "intake_date", "case_id", "held", "restricted"),
+        Index("ix_case_visibility_unit_due", "unit_id", "due_key", "case_id"),
+        Index("ix_case_visibility_unit_number", "unit_id", "year", "seq", "case_id"),
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    # HOLDS: this unit holds the case; BELOW: the holder is below it; SEES: it only reads the case.
+    held: Mapped[int] = mapped_column(SmallInteger)
+    # Copies of the case's columns, for filtering and ordering inside the index.
+    restricted: Mapped[bool]
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus))
+    intake_date: Mapped[date]
+    due_key: Mapped[date]  # the due date, or FAR_DUE when there is none (sorts last)
+    year: Mapped[int]
+    seq: Mapped[int]
+
+
+# CaseVisibility.held
+SEES, BELOW, HOLDS = 0, 1, 2
+FAR_DUE = date(9999, 12, 31)
 
 
 case_access = db.Table(
