@@ -12,14 +12,15 @@ protects, comes through the ``protected_party_ids`` slot (filled by screening).
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, has_request_context, session
+from flask import abort, g, has_request_context, session
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 
 from . import visibility  # noqa: F401  (its listeners keep case_visibility, which cases_query reads)
 from .cases.models import EDITABLE_STATUSES, HOLDS, SEES, Case, CaseVisibility, case_access
 from .extensions import db
 from .hooks import Slot
+from .memo import per_request
 from .org.models import OrgUnit
 from .transfers.models import Delegation, DelegationStatus
 from .users.models import Role, User, UserRole
@@ -112,23 +113,45 @@ def cases_query(user) -> Select:
     The rule is kept ahead in ``case_visibility`` (``mediation.visibility``): one row per
     case and unit that sees it, ancestors included, so the query joins the rows of the
     user's own unit. Order lists by its columns (``CaseVisibility.intake_date``, ...) to
-    walk an index: ``list_order``."""
+    walk an index (``cases.views.LIST_KEYS``)."""
     if "case.view" not in actions_of(user):
         return select(Case).where(False)
     return _cases_seen_at(user, user.unit_id)
 
 
+def _named(user):
+    """A restricted case: only the users named for it, whatever their scope."""
+    return or_(CaseVisibility.restricted.is_(False),
+               CaseVisibility.case_id.in_(select(case_access.c.case_id).where(case_access.c.user_id == user.id)))
+
+
 def _cases_seen_at(user, unit_id: int) -> Select:
-    # A restricted case: only the users named for it, whatever their scope.
-    named = or_(CaseVisibility.restricted.is_(False),
-                CaseVisibility.case_id.in_(select(case_access.c.case_id).where(case_access.c.user_id == user.id)))
     return select(Case).join(CaseVisibility, and_(CaseVisibility.case_id == Case.id,
-                                                  CaseVisibility.unit_id == unit_id)).where(named)
+                                                  CaseVisibility.unit_id == unit_id)).where(_named(user))
 
 
 def visible_case_ids(user) -> Select:
-    """The ids of ``cases_query(user)``, without reading the case table (for ``IN``)."""
-    return cases_query(user).with_only_columns(CaseVisibility.case_id)
+    """The ids of ``cases_query(user)``, read from ``case_visibility`` alone (for ``IN``)."""
+    return case_rows(user)
+
+
+def case_rows(user, unit: OrgUnit | None = None, *, held: bool = False) -> Select:
+    """``select(CaseVisibility.case_id)`` of the cases the user sees (``held``: that its
+    subtree holds; ``unit``: that a unit of its subtree holds), without the case table:
+    filter and count on the columns of ``CaseVisibility``."""
+    if "case.view" not in actions_of(user) or (unit is not None and not in_scope(user, unit)):
+        return select(CaseVisibility.case_id).where(false())
+    stmt = select(CaseVisibility.case_id).where(CaseVisibility.unit_id == (unit or user.unit).id, _named(user))
+    return stmt.where(CaseVisibility.held != SEES) if held or unit is not None else stmt
+
+
+def sees_case(user, case_id_column):
+    """A condition on another table's case id: the user sees that case (one index lookup
+    per row, where ``IN (cases_query ...)`` would list the whole area first)."""
+    if "case.view" not in actions_of(user):
+        return false()
+    return exists().where(CaseVisibility.case_id == case_id_column, CaseVisibility.unit_id == user.unit_id,
+                          _named(user))
 
 
 # --- restricted cases: content only after the opening reason ------------------------------
@@ -148,6 +171,11 @@ def content_shown_clause():
     search, exports and the diary book add it to ``cases_query``: a restricted case shows
     its number at most until it is opened (``restricted.open_case``)."""
     return or_(Case.restricted.is_(False), Case.id.in_(opened_restricted_ids()))
+
+
+def content_shown_rows():
+    """``content_shown_clause`` on the columns of ``CaseVisibility`` (for ``case_rows``)."""
+    return or_(CaseVisibility.restricted.is_(False), CaseVisibility.case_id.in_(opened_restricted_ids()))
 
 
 def content_hidden(case) -> bool:
@@ -179,12 +207,16 @@ def get_case_or_404(case_id: int, user=None):
 
 
 def unit_has_coordinator(unit: OrgUnit) -> bool:
-    """An active coordinator (or, at the station, admin) whose own unit is this one."""
-    return db.session.scalar(
-        select(User.id).join(UserRole).where(
-            User.unit_id == unit.id, User.active.is_(True), UserRole.role.in_([Role.COORDINATOR, Role.ADMIN])
-        ).limit(1)
-    ) is not None
+    """An active coordinator (or, at the station, admin) whose own unit is this one
+    (asked once per unit and request)."""
+    known = g.setdefault("units_with_coordinator", {}) if has_request_context() else {}
+    if unit.id not in known:
+        known[unit.id] = db.session.scalar(
+            select(User.id).join(UserRole).where(
+                User.unit_id == unit.id, User.active.is_(True), UserRole.role.in_([Role.COORDINATOR, Role.ADMIN])
+            ).limit(1)
+        ) is not None
+    return known[unit.id]
 
 
 def is_manager_of(user, unit: OrgUnit) -> bool:
@@ -239,8 +271,13 @@ def open_delegations_for(user, case) -> list[Delegation]:
     """Open visits on this case given to a unit in the user's subtree."""
     if not getattr(user, "is_authenticated", False) or "case.create" not in actions_of(user):
         return []
-    delegations = db.session.scalars(select(Delegation).where(Delegation.case_id == case.id).order_by(Delegation.id))
-    return [d for d in delegations if d.status is DelegationStatus.OPEN and user.unit.contains(d.unit)]
+    return [d for d in delegations_of(case) if d.status is DelegationStatus.OPEN and user.unit.contains(d.unit)]
+
+
+def delegations_of(case) -> list[Delegation]:
+    """The case's follow-up visits, oldest first (read once per request)."""
+    return per_request(("delegations_of", case.id), lambda: list(db.session.scalars(
+        select(Delegation).where(Delegation.case_id == case.id).order_by(Delegation.id))))
 
 
 def is_delegate(user, case) -> bool:

@@ -44,6 +44,13 @@ class Config:
     # Mediation should generally end within this many days of acceptance (2002 rules art. 33).
     MEDIATION_TIME_LIMIT_DAYS = 30
     CASES_PER_PAGE = 20
+    # Counts on lists, the home page and search stop here: more shows as "1,000+" (paging.py).
+    COUNT_BOUND = 1000
+    # Search (mediation/search/services.py): a query matching more than SEARCH_COMMON_PIECES
+    # pieces of text in the whole index (a common character) is looked for case by case in the
+    # newest SEARCH_SCAN_CASES cases of the user's area instead of through the index.
+    SEARCH_COMMON_PIECES = 2000
+    SEARCH_SCAN_CASES = 20_000
     # Judicial confirmation: apply within this many days of the agreement (PML 33);
     # the case page reminds from this many days before the end.
     JUDICIAL_CONFIRMATION_DAYS = 30

@@ -7,6 +7,7 @@ from .cases.models import CaseStatus, Outcome, PartyRole, RiskLevel, Sex, Source
 from .diary.models import EntryKind, Performance, Satisfaction, SessionMode
 from .leads.models import LeadStatus, Urgency
 from .org.models import Tier
+from .paging import bounded, count_bound
 from .transfers.models import (
     DelegationStatus,
     EscalationReason,
@@ -206,3 +207,6 @@ _ALL = {
 def init_app(app) -> None:
     for name, table in _ALL.items():
         app.jinja_env.filters[name] = lambda value, table=table: table.get(value, value)
+    # Counts that stop at a bound (lists, home page): 1,000+.
+    app.jinja_env.filters["bounded"] = bounded
+    app.jinja_env.globals["count_bound"] = count_bound

@@ -154,7 +154,12 @@ def _note_move_update(mapper, connection, target) -> None:
 
 
 def _note_unit_update(_mapper, _connection, target) -> None:
-    if _changed(target, ("path", "parent", "parent_id", "tier")) and (pending := _pending(target)) is not None:
+    """A unit moved in the tree (its path had been set before: a new unit's first path
+    is no move, and a new unit sees no case yet)."""
+    state = sa.inspect(target)
+    moved = any(old for old in state.attrs.path.history.deleted) or _changed(target, ("tier",)) or any(
+        old is not None for old in state.attrs.parent_id.history.deleted)
+    if moved and (pending := _pending(target)) is not None:
         pending["units"].add(target.id)
 
 

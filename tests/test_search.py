@@ -4,6 +4,7 @@ the case's mediators, FTS syntax in a query is only text, and matches are marked
 escaped snippets. Every DB test runs on SQLite and on PostgreSQL."""
 import random
 import re
+from collections import Counter
 from datetime import date
 from html import unescape
 
@@ -17,7 +18,7 @@ from mediation.diary.models import DiaryEntry, EntryKind
 from mediation.extensions import db
 from mediation.search import search_cases
 from mediation.search.models import SearchDoc
-from mediation.search.text import CHUNK, chunks, fold, highlight, highlight_masked, spaced
+from mediation.search.text import CHUNK, MAX_REPEATS, chunks, fold, highlight, highlight_masked, spaced
 
 from .factories import advance, make_case, user, write_entry
 from .support import assert_ok, count_queries
@@ -57,10 +58,19 @@ def test_highlight_marks_exactly_the_occurrences(text, query):
         assert all(unescape(m) == query for m in re.findall(r"<mark>(.*?)</mark>", str(html)))
 
 
-def test_long_text_is_chunked_with_overlap():
-    text = "".join(random.Random(1).choice(ALPHABET) for _ in range(CHUNK * 3 + 17))
+@pytest.mark.parametrize("kind", ["mixed", "one character", "runs"])
+def test_long_text_is_chunked_with_overlap(kind):
+    rng = random.Random(1)
+    n = CHUNK * 3 + 17
+    text = {"mixed": lambda: "".join(rng.choice(ALPHABET + "，。的了在是有") * 3 for _ in range(n // 3)),
+            "one character": lambda: "李" * n,  # what the first version of this test drew by mistake
+            "runs": lambda: "".join(rng.choice(ALPHABET) * rng.randint(1, 400) for _ in range(60))[:n]}[kind]()
     parts = chunks(text)
-    assert len(parts) == 4 and all(len(p) <= CHUNK for p in parts)
+    if kind == "mixed":
+        assert len(parts) == 4
+    assert all(len(p) <= CHUNK for p in parts)
+    # PostgreSQL keeps 256 positions of a lexeme: no piece holds a token more often.
+    assert all(max(Counter(spaced(p).split(" ")).values()) <= MAX_REPEATS for p in parts)
     for i in range(len(text) - 50):  # every window of 50 characters lies inside one chunk
         if i % 97 == 0:
             assert any(text[i:i + 50] in p for p in parts)
@@ -135,6 +145,50 @@ def test_random_queries_match_the_like_scan(corpus, query):
     assert found("admin", query) == like_oracle(query)
 
 
+def test_common_queries_walk_the_area_and_find_the_same(corpus, app):
+    """A query matching more pieces than SEARCH_COMMON_PIECES is looked for case by case,
+    newest first (issue 12.6): within the area's newest SEARCH_SCAN_CASES cases it finds
+    exactly what the index (and a LIKE scan) finds."""
+    app.config["SEARCH_COMMON_PIECES"] = 5
+    admin, town, elsewhere = user("admin"), user("coord-320413109"), user("coord-320413106")
+    common = 0
+    for q in list(ALPHABET) + ["王伟", "汤桂", "0"]:
+        results = search_cases(admin, q)
+        common += results.common
+        assert set(db.session.scalars(results.case_ids)) == like_oracle(q), q
+        assert results.since is None  # 40 cases: the whole area is looked through
+        assert set(db.session.scalars(search_cases(town, q).case_ids)) == like_oracle(q), q
+        assert set(db.session.scalars(search_cases(elsewhere, q).case_ids)) == set(), q
+    assert common >= 8
+    # Newest first, the page as the index would give it.
+    hits = [h.case.id for h in search_cases(admin, "王", limit=7).hits]
+    app.config["SEARCH_COMMON_PIECES"] = 10_000
+    assert [h.case.id for h in search_cases(admin, "王", limit=7).hits] == hits
+
+
+def test_a_common_query_looks_through_the_newest_cases_only_and_says_so(corpus, app, login):
+    app.config.update(SEARCH_COMMON_PIECES=5, SEARCH_SCAN_CASES=10)
+    results = search_cases(user("admin"), "王")
+    assert results.common and results.since is not None
+    ids = set(db.session.scalars(results.case_ids))
+    assert ids and all(db.session.get(Case, i).intake_date >= results.since for i in ids)
+    page = login("admin").get("/search?q=王").get_data(as_text=True)
+    assert 'id="search-since"' in page
+    app.config["SEARCH_SCAN_CASES"] = 20_000
+    assert 'id="search-since"' not in login("admin").get("/search?q=王").get_data(as_text=True)
+
+
+def test_counts_stop_at_the_bound(corpus, app, login):
+    expected = len(like_oracle("王"))
+    app.config["COUNT_BOUND"] = 5
+    results = search_cases(user("admin"), "王", limit=2)
+    assert expected > 6 and results.total == 6 and results.more and results.pages == 3
+    page = login("admin").get("/search?q=王").get_data(as_text=True)
+    assert 'id="search-total"' in page and "5" in page.split('id="search-total"')[1][:80]
+    cases = login("admin").get("/cases/").get_data(as_text=True)
+    assert "5+" in cases.split('id="status-counts"')[1][:2000]  # 40 registered cases: "登记 5+"
+
+
 def test_results_page_total_and_snippets(corpus):
     results = search_cases(user("admin"), "王", limit=7, offset=0)
     assert results.total == len(like_oracle("王")) > 7
@@ -157,6 +211,21 @@ def test_long_diary_text_is_found_across_chunks_and_far_into_the_text(demo):
     assert found("med-320413109201", "甲乙") == {case.id}
     assert found("med-320413109201", "丙丁") == {case.id}
     assert found("med-320413109201", "乙解") == {case.id}
+
+
+def test_a_character_repeated_hundreds_of_times_hides_no_later_match(demo):
+    """PostgreSQL keeps at most 256 positions of a lexeme per tsvector (issue 12.6): with
+    one token per character, a text with "0" more than 256 times lost the later ones, and
+    a phrase such as 80000 after them was not found."""
+    case = make_case()
+    advance(case, "accept", "assign")
+    ledger = "借款10000元；" * 80 + "另欠货款80000元，" + "利息" * 300 + "最后一笔12345。"  # 0 × 320, 息 × 300
+    write_entry(case, issues=ledger)
+    other = make_case(summary="一" * 1200 + "末尾的字")  # one character more than 256 times at the start
+    for query in ("80000", "欠货款8", "12345", "最后", "10000", "息最"):
+        assert found("med-320413109201", query) >= {case.id}, query
+    assert found("med-320413109201", "末尾") == {other.id}
+    assert found("med-320413109201", "一末") == {other.id}
 
 
 def test_the_index_follows_edits_parties_amendments_and_rollbacks(demo):

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..cases import workflow
@@ -13,6 +14,7 @@ from ..diary.models import EntryKind
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime
+from ..memo import per_request
 from ..timeutil import local_date_of, local_today, utcnow
 from .models import Agreement, AgreementKind, AgreementTerm, Confirmation
 
@@ -22,7 +24,9 @@ DIVORCE_CODES = frozenset({"divorce"})
 
 
 def agreement_of(case: Case) -> Agreement | None:
-    return db.session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    """The case's agreement, with its terms (read once per request)."""
+    return per_request(("agreement_of", case.id), lambda: db.session.scalar(
+        select(Agreement).where(Agreement.case_id == case.id).options(selectinload(Agreement.terms))))
 
 
 def can_edit(user, case: Case) -> bool:

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from .. import access
 from ..cases.models import Case, CaseEvent
@@ -18,6 +19,7 @@ from ..diary import services as diary
 from ..diary.models import DiaryEntry
 from ..errors import DomainError
 from ..extensions import db
+from ..memo import per_request
 from .models import Attachment, DocumentKind
 
 # Recognised by their first bytes; anything else (HTML, scripts, office files) is refused.
@@ -205,9 +207,8 @@ def stored_paths(attachment: Attachment) -> list[Path]:
 
 
 def attachments_of(case: Case) -> list[Attachment]:
-    from sqlalchemy import select
-
-    return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
+    return per_request(("attachments_of", case.id), lambda: list(db.session.scalars(
+        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id))))
 
 
 def upright_image(attachment: Attachment) -> str | None:

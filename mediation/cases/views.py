@@ -13,7 +13,8 @@ from werkzeug.datastructures import MultiDict
 from .. import access, labels
 from ..access import require
 from ..agreements import services as agreements
-from ..agreements.models import Confirmation
+from ..agreements.models import Agreement, Confirmation
+from ..attachments.models import Attachment
 from ..attachments.services import attachments_of
 from ..attachments.views import UploadForm
 from ..diary import services as diary
@@ -23,22 +24,48 @@ from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime, is_chinese
 from ..leads.models import Lead, LeadStatus
 from ..leads.services import mark_converted
+from ..memo import prime
 from ..org.models import OrgUnit
 from ..org.services import tree_order
-from ..parsing import arg_page, ascii_int, db_id
+from ..paging import Key, bounded_counts, count_bound, keyset_page
+from ..parsing import ascii_int, db_id
 from ..screening import actions as risk_steps
 from ..screening import services as screening
-from ..screening.models import Occasion
+from ..screening.models import Occasion, RiskChange, SafetyPlan, Screening
 from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
 from ..search import search_cases
 from ..search.export import case_list_response
 from ..timeutil import local_today
 from ..transfers import actions as moving_steps
 from ..transfers import services as moves
-from ..transfers.models import EscalationReason, ReferralDestination, Transfer, TransferStatus, Urgency
+from ..transfers.models import (
+    CaseHolding,
+    Delegation,
+    EscalationReason,
+    Referral,
+    ReferralDestination,
+    Transfer,
+    TransferStatus,
+    Urgency,
+)
+from ..users.models import User
 from . import restricted, services, workflow
 from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, PartyForm, ReasonForm, SafetyEndForm
-from .models import Case, CaseEvent, CaseStatus, Category, Outcome, PartyRole, RiskLevel, Source, mask_name
+from .models import (
+    FAR_DUE,
+    HOLDS,
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseVisibility,
+    Category,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Source,
+    mask_name,
+)
 from .reveal import mask_ids, unmask_ids
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -228,12 +255,20 @@ def discard(draft_id: int):
 
 # --- list ------------------------------------------------------------------------
 
-SORTS = {
-    "newest": (Case.intake_date.desc(), Case.id.desc()),
-    "oldest": (Case.intake_date.asc(), Case.id.asc()),
-    "number": (Case.year.desc(), Case.seq.desc()),
-    "due": (Case.due_date.asc().nulls_last(), Case.id.asc()),
+CV = CaseVisibility
+# The list orders, each walked by an index of case_visibility (see paging.Key).
+LIST_KEYS = {
+    "newest": Key((CV.intake_date, CV.case_id), ("date", "int"), descending=True),
+    "oldest": Key((CV.intake_date, CV.case_id), ("date", "int"), descending=False),
+    "number": Key((CV.year, CV.seq, CV.case_id), ("int", "int", "int"), descending=True),
+    "due": Key((CV.due_key, CV.case_id), ("date", "int"), descending=False),
 }
+# A listed case's key in each order (the same values as its case_visibility row).
+KEY_OF = {
+    "newest": lambda c: (c.intake_date, c.id), "oldest": lambda c: (c.intake_date, c.id),
+    "number": lambda c: (c.year, c.seq, c.id), "due": lambda c: (c.due_date or FAR_DUE, c.id),
+}
+SORTS = {name: tuple(key.order_by()) for name, key in LIST_KEYS.items()}
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -249,65 +284,78 @@ def escape_like(text: str) -> str:
 
 
 def filtered_cases(args) -> tuple:
-    """The case list query for the request's filters, from the scope helper."""
-    stmt = access.cases_query(current_user)
+    """The case list query for the request's filters, from the scope helpers; and the query
+    the counts per status are taken from (the same without the status filter, on
+    ``case_visibility`` alone when no filter needs the case table)."""
     view = args.get("view") or "subtree"
-    if view == "mine":
-        stmt = stmt.where(or_(Case.lead_mediator_id == current_user.id, Case.id.in_(
-            select(services.case_co_mediator.c.case_id).where(services.case_co_mediator.c.user_id == current_user.id))))
+    unit = access.get_unit_or_404(args["unit"]) if args.get("unit") else None
+    on_rows, on_case = [], []  # conditions on CaseVisibility, on Case
+    if unit is not None:  # cases held in that unit's subtree: its own rows of case_visibility
+        stmt, rows = access.held_cases_query(current_user, unit), access.case_rows(current_user, unit)
+        if view == "unit":
+            on_case.append(Case.unit_id == current_user.unit_id)
     elif view == "unit":
-        stmt = stmt.where(Case.unit_id == current_user.unit_id)
-    unit = None
-    if args.get("unit"):
-        unit = access.get_unit_or_404(args["unit"])
-        subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
-        stmt = stmt.where(Case.unit_id.in_(subtree))
+        stmt, rows = access.unit_cases_query(current_user), access.case_rows(current_user).where(CV.held == HOLDS)
+    else:
+        stmt, rows = access.cases_query(current_user), access.case_rows(current_user)
+    if view == "mine":
+        on_rows.append(CV.case_id.in_(select(Case.id).where(Case.lead_mediator_id == current_user.id).union(
+            select(services.case_co_mediator.c.case_id).where(services.case_co_mediator.c.user_id == current_user.id))))
     if db_id(args.get("category")) is not None:
-        stmt = stmt.where(Case.category_id == db_id(args["category"]))
+        on_case.append(Case.category_id == db_id(args["category"]))
     if args.get("risk") in {r.value for r in RiskLevel}:
-        stmt = stmt.where(Case.risk_level == RiskLevel(args["risk"]))
+        on_case.append(Case.risk_level == RiskLevel(args["risk"]))
     if (d := _parse_date(args.get("from"))) is not None:
-        stmt = stmt.where(Case.intake_date >= d)
+        on_rows.append(CV.intake_date >= d)
     if (d := _parse_date(args.get("to"))) is not None:
-        stmt = stmt.where(Case.intake_date <= d)
+        on_rows.append(CV.intake_date <= d)
     if args.get("overdue"):
-        stmt = stmt.where(services.overdue_clause())
+        on_rows.append(CV.status.in_(OPEN_STATUSES) & (CV.due_key < local_today()))
     if args.get("open"):
-        stmt = stmt.where(Case.status.in_(services.WORKING_STATUSES))
+        on_rows.append(CV.status.in_(services.WORKING_STATUSES))
     if args.get("incoming"):  # waiting for the user's own unit to accept
-        stmt = stmt.where(Case.id.in_(select(Transfer.case_id).where(
+        on_rows.append(CV.case_id.in_(select(Transfer.case_id).where(
             Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == current_user.unit_id)))
     # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
     q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
     if q:  # number, party names, summary, claims, diary text: the one search function
-        stmt = stmt.where(Case.id.in_(search_cases(current_user, q).case_ids))
-    counts_stmt = stmt
+        on_rows.append(search_cases(current_user, q).condition(CV.case_id))
+    stmt = stmt.where(*on_rows, *on_case)
+    counts_stmt = stmt if on_case else rows.where(*on_rows)
     status = args.get("status")
     if status in {s.value for s in CaseStatus}:
-        stmt = stmt.where(Case.status == CaseStatus(status))
+        stmt = stmt.where(CV.status == CaseStatus(status))
     return stmt, counts_stmt, unit, view
+
+
+def _sort(args) -> str:
+    return args.get("sort") if args.get("sort") in LIST_KEYS else "newest"
 
 
 @bp.route("/")
 @require("case.view")
 def index():
+    """The list, a page at a time in the order of an index (``?after=`` / ``?before=`` a
+    cursor); the counts per status stop at paging.count_bound()."""
     stmt, counts_stmt, unit, view = filtered_cases(request.args)
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
+    sort = _sort(request.args)
     stmt = stmt.options(
         joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
         joinedload(Case.lead_mediator), selectinload(Case.parties),
-    ).order_by(*SORTS[sort])
-    page_no = min(request.args.get("page", 1, type=arg_page), 100_000)
-    page = db.paginate(stmt, page=page_no, per_page=current_app.config["CASES_PER_PAGE"], error_out=False,
-                       count=True)
-    counts = services.status_counts(counts_stmt)
+    )
+    page = keyset_page(stmt, LIST_KEYS[sort], KEY_OF[sort], per_page=current_app.config["CASES_PER_PAGE"],
+                       after=request.args.get("after"), before=request.args.get("before"))
+    statuses = list(CaseStatus)
+    counts = dict(zip(statuses, bounded_counts([counts_stmt.where(CV.status == s) for s in statuses]),
+                      strict=True))
     categories = category_choices()
     units = tree_order(db.session.scalars(access.units_query(current_user)).all())
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
     return render_template("cases/index.html", page=page, counts=counts, total=sum(counts.values()),
+                           capped=any(n > count_bound() for n in counts.values()),
                            categories=categories, units=units if len(units) > 1 else [], unit=unit, view=view,
                            sort=sort, args=args,
-                           statuses=list(CaseStatus), risks=list(RiskLevel), is_overdue=services.is_overdue)
+                           statuses=statuses, risks=list(RiskLevel), is_overdue=services.is_overdue)
 
 
 @bp.route("/export.<any(xlsx, csv):fmt>")
@@ -315,27 +363,60 @@ def index():
 def export(fmt: str):
     """The list with its current filters and order, as XLSX or CSV (search/export.py)."""
     stmt, _counts_stmt, _unit, _view = filtered_cases(request.args)
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
-    return case_list_response(stmt.order_by(*SORTS[sort]), fmt, user=current_user,
-                              filters={k: v for k, v in request.args.items() if k != "page"})
+    return case_list_response(stmt.order_by(*SORTS[_sort(request.args)]), fmt, user=current_user,
+                              filters={k: v for k, v in request.args.items() if k not in ("page", "after", "before")})
 
 
 # --- detail, edit ---------------------------------------------------------------------
 
 def _case_for_page(case_id: int) -> Case:
+    # Parties and co-mediators are short lists: joined into the case's own row (their product).
     return db.first_or_404(
         access.cases_query(current_user).where(Case.id == case_id).options(
             joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
-            joinedload(Case.lead_mediator), selectinload(Case.co_mediators), selectinload(Case.parties),
-            selectinload(Case.events).joinedload(CaseEvent.actor),
+            joinedload(Case.lead_mediator).lazyload(User.role_rows),
+            joinedload(Case.co_mediators).lazyload(User.role_rows), joinedload(Case.parties),
+            joinedload(Case.pending_transfer).options(joinedload(Transfer.to_unit), joinedload(Transfer.from_unit)),
+            selectinload(Case.events).joinedload(CaseEvent.actor).lazyload(User.role_rows),
         )
     )
+
+
+def _group(case_id: int, *entities, options=()) -> list[list]:
+    """The rows of several small tables of one case in one query: outer joins from the case,
+    so as many rows as the product of their lengths (a few each); each list in id order."""
+    stmt = select(*entities).select_from(Case)
+    for entity in entities:
+        stmt = stmt.outerjoin(entity, entity.case_id == Case.id)
+    rows = db.session.execute(stmt.where(Case.id == case_id).options(*options)).unique().all()
+    found = [{} for _e in entities]
+    for row in rows:
+        for i, obj in enumerate(row):
+            if obj is not None:
+                found[i][obj.id] = obj
+    return [[f[k] for k in sorted(f)] for f in found]
+
+
+def _prefetch(case: Case) -> None:
+    """The case page reads a dozen small tables of the case, through the features' services
+    (``transfers_of``, ``screenings_of``, ...): fetch them in three queries and keep them for
+    the request (``memo``, under the keys those services read), not one query each."""
+    moved = _group(case.id, Transfer, Referral, Delegation, CaseHolding, options=(
+        joinedload(Transfer.to_unit), joinedload(Transfer.from_unit), joinedload(Delegation.unit),
+        joinedload(CaseHolding.unit)))
+    safety = _group(case.id, Screening, SafetyPlan, RiskChange)
+    papers = _group(case.id, Agreement, Attachment, options=(joinedload(Agreement.terms),))
+    for key, rows in zip(("transfers_of", "referrals_of", "delegations_of", "holdings_of", "screenings_of",
+                          "safety_plans", "risk_changes", "agreement_of", "attachments_of"),
+                         [*moved, *safety, *papers], strict=True):
+        prime((key, case.id), (rows[0] if rows else None) if key == "agreement_of" else rows)
 
 
 @bp.route("/<int:case_id>")
 @require("case.view")
 def detail(case_id: int):
     case = _case_for_page(case_id)
+    _prefetch(case)
     allowed = workflow.allowed(case, current_user)
     actions = [t for t in allowed if workflow.blocked_reason(case, t) is None]
     blocked = [(t, workflow.blocked_reason(case, t)) for t in allowed if t not in actions]

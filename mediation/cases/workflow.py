@@ -301,7 +301,7 @@ def _has_parent(case):
 
 
 def _has_children(case):
-    return any(u.active for u in case.unit.children)
+    return case.unit.tier.child is not None and any(u.active for u in case.unit.children)
 
 
 def _needs_transfer_reason(_case, data):

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db, enum_column
+from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
 
@@ -74,6 +75,7 @@ class DiaryEntry(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship()
+    unit: Mapped[OrgUnit] = relationship()  # the unit that held the case when the entry was written
     revisions: Mapped[list["DiaryRevision"]] = relationship(order_by="DiaryRevision.id", back_populates="entry")
     amendments: Mapped[list["Amendment"]] = relationship(order_by="Amendment.id", back_populates="entry")
 

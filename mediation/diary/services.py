@@ -5,7 +5,8 @@ from datetime import date, time
 from blinker import Signal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..cases import workflow
@@ -20,6 +21,7 @@ from ..labels import (
     PERFORMANCE_LABELS,
     SATISFACTION_LABELS,
 )
+from ..memo import per_request
 from ..timeutil import local_date_of, local_today, utcnow
 from ..users.models import User
 from .models import Amendment, DiaryEntry, DiaryRevision, EntryKind, Performance, Satisfaction, SessionMode
@@ -43,11 +45,20 @@ def sees_confidential(user, case: Case) -> bool:
     return user.id in case.mediator_ids
 
 
+def entries_of(case: Case) -> list[DiaryEntry]:
+    """Every entry of the case in diary order, with authors, amendments and earlier versions
+    (a fixed number of queries, read once per request)."""
+    return per_request(("entries_of", case.id), lambda: list(db.session.scalars(
+        select(DiaryEntry).where(DiaryEntry.case_id == case.id)
+        .options(joinedload(DiaryEntry.author).lazyload(User.role_rows), joinedload(DiaryEntry.unit),
+                 joinedload(DiaryEntry.amendments), joinedload(DiaryEntry.revisions))
+        .order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id)).unique()))
+
+
 def visible_entries(user, case: Case) -> list[DiaryEntry]:
-    stmt = select(DiaryEntry).where(DiaryEntry.case_id == case.id)
-    if not sees_confidential(user, case):
-        stmt = stmt.where(DiaryEntry.confidential.is_(False) | (DiaryEntry.author_id == user.id))
-    return list(db.session.scalars(stmt.order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id)))
+    if sees_confidential(user, case):
+        return list(entries_of(case))
+    return [e for e in entries_of(case) if not e.confidential or e.author_id == user.id]
 
 
 def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) -> list[tuple]:
@@ -69,12 +80,11 @@ def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) 
 
 
 def entry_count(case: Case) -> int:
-    return db.session.scalar(select(func.count(DiaryEntry.id)).where(DiaryEntry.case_id == case.id))
+    return len(entries_of(case))
 
 
 def has_follow_up_visit(case: Case) -> bool:
-    return db.session.scalar(select(DiaryEntry.id).where(DiaryEntry.case_id == case.id,
-                                                         DiaryEntry.kind == EntryKind.FOLLOW_UP).limit(1)) is not None
+    return any(e.kind is EntryKind.FOLLOW_UP for e in entries_of(case))
 
 
 # Sent after an entry is written, before the final flush: entry_written.send(case, entry=..., by=...).

@@ -16,6 +16,7 @@ class Notification(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "key", name="uq_notification_user_key"),
         Index("ix_notification_user_read", "user_id", "read_at"),
+        Index("ix_notification_user_created", "user_id", "created_at", "id"),  # the inbox, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,21 +9,22 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import event, func, select, update
+from flask import current_app, g, has_request_context
+from sqlalchemy import event, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 from werkzeug.utils import import_string
 
 from .. import access
 from ..agreements import services as agreements
 from ..agreements.models import Agreement
 from ..cases import workflow
-from ..cases.models import SETTLED, Case, CaseStatus, RiskLevel, case_co_mediator
-from ..cases.services import is_overdue, overdue_clause
+from ..cases.models import SETTLED, Case, CaseStatus, CaseVisibility, RiskLevel, case_co_mediator
+from ..cases.services import WORKING_STATUSES, is_overdue, overdue_clause
 from ..diary.models import DiaryEntry, EntryKind
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..paging import Key, Page, bounded_counts, keyset_page
 from ..retention.services import anonymiser
 from ..timeutil import epoch_seconds, local_today, utcnow
 from ..transfers import services as transfers
@@ -54,8 +55,10 @@ def case_people(case) -> list[User]:
 
 # --- events --------------------------------------------------------------------------------
 
-def notify(users, kind: str, case=None, *, key: str | None = None, **params) -> list[Notification]:
-    """Put one item in each user's inbox (once per ``key``) and queue its delivery."""
+def notify(users, kind: str, case=None, *, key: str | None = None, checked: bool = False,
+           **params) -> list[Notification]:
+    """Put one item in each user's inbox (once per ``key``) and queue its delivery
+    (``checked``: the caller knows the key is new for these users)."""
     out = []
     seen = set()
     for user in users:
@@ -63,8 +66,8 @@ def notify(users, kind: str, case=None, *, key: str | None = None, **params) -> 
             continue
         seen.add(user.id)
         item_key = key or f"{kind}:{case.id if case else 0}:{utcnow().isoformat()}"
-        if db.session.scalar(select(Notification.id).where(Notification.user_id == user.id,
-                                                           Notification.key == item_key)):
+        if not checked and db.session.scalar(select(Notification.id).where(Notification.user_id == user.id,
+                                                                           Notification.key == item_key)):
             continue
         n = Notification(user_id=user.id, kind=kind, key=item_key, case_id=case.id if case else None,
                          params=params)
@@ -182,87 +185,104 @@ def _after_rollback(session):
 
 # --- things coming due -----------------------------------------------------------------------
 
-def _my_cases(user):
-    return access.held_cases_query(user).where(
-        (Case.lead_mediator_id == user.id)
-        | Case.id.in_(select(case_co_mediator.c.case_id).where(case_co_mediator.c.user_id == user.id)))
+def _mine_clause(user):
+    return (Case.lead_mediator_id == user.id) | Case.id.in_(
+        select(case_co_mediator.c.case_id).where(case_co_mediator.c.user_id == user.id))
 
 
-def _managed_cases(user):
-    """Cases held by units the user manages: a coordinator's subtree; an admin's own
-    unit (the whole district would drown the station's inbox); a village mediator's
-    own unit when it has no coordinator."""
+def _manages(user):
+    """Which held cases the user decides for: a coordinator, its subtree's (True); an admin,
+    its own unit's (the whole district would drown the station's inbox); a village mediator,
+    its own unit's when it has no coordinator; else none (None). "unit" means the own unit."""
     if Role.COORDINATOR in user.roles:
-        return access.held_cases_query(user)
+        return True
     if Role.ADMIN in user.roles or (Role.MEDIATOR in user.roles and access.is_manager_of(user, user.unit)):
-        return access.held_cases_query(user).where(Case.unit_id == user.unit_id)
+        return "unit"
     return None
 
 
+# Statuses in which something can come due: overdue, planned, settled, escalation advice.
+_DUE_STATUSES = WORKING_STATUSES | {CaseStatus.REGISTERED}
+_URGENT_STATUSES = (CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION)
+
+
+def _urgent(case) -> bool:
+    return case.status in _URGENT_STATUSES and (
+        case.is_major or case.is_mass or case.risk_level in (RiskLevel.ORANGE, RiskLevel.RED))
+
+
 def sync_due(user) -> int:
-    """Add what has come due for this user since the last look; returns how many."""
+    """Add what has come due for this user since the last look; returns how many. A fixed
+    number of queries (about seven), whatever the number of cases."""
     if "case.view" not in access.actions_of(user):
         return 0
     today = local_today()
     items: list[tuple] = []  # (kind, case, key, params)
-    mine = db.session.scalars(_my_cases(user)).all()
-    managed_stmt = _managed_cases(user)
-    managed = db.session.scalars(managed_stmt.where(overdue_clause())).all() if managed_stmt is not None else []
-    for case in {c.id: c for c in [*[c for c in mine if _is_overdue(c)], *managed]}.values():
+    manages = _manages(user)
+    # The user's own cases, and those it decides for that are overdue or urgent: one query.
+    wanted = [_mine_clause(user)]
+    if manages is not None:
+        urgent_clause = Case.status.in_(_URGENT_STATUSES) & (
+            Case.is_major.is_(True) | Case.is_mass.is_(True) | Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))
+        wanted.append(((Case.unit_id == user.unit_id) if manages == "unit" else true())
+                      & (overdue_clause() | urgent_clause))
+    rows = db.session.execute(access.held_cases_query(user).add_columns(_mine_clause(user).label("mine"))
+                              .where(CaseVisibility.status.in_(_DUE_STATUSES), or_(*wanted))).all()
+    mine = [c for c, is_mine in rows if is_mine]
+    managed = [c for c, _m in rows if manages is not None and (manages is True or c.unit_id == user.unit_id)]
+    for case in {c.id: c for c in [*[c for c in mine if _is_overdue(c)], *[c for c in managed if _is_overdue(c)]]
+                 }.values():
         items.append(("overdue", case, f"overdue:{case.id}:{case.due_date}", {"due": case.due_date.isoformat()}))
     horizon = today + timedelta(days=current_app.config["INBOX_PLANNED_DAYS"])
     open_mine = [c for c in mine if c.status in (CaseStatus.ASSIGNED, CaseStatus.IN_MEDIATION,
                                                   CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)]
-    if open_mine:
-        latest = (select(DiaryEntry.case_id, func.max(DiaryEntry.id).label("id"))
-                  .where(DiaryEntry.case_id.in_([c.id for c in open_mine])).group_by(DiaryEntry.case_id).subquery())
-        planned = db.session.scalars(select(DiaryEntry).join(latest, DiaryEntry.id == latest.c.id).where(
-            DiaryEntry.next_date >= today, DiaryEntry.next_date < horizon)).all()
-        by_id = {c.id: c for c in open_mine}
-        for entry in planned:
+    # Settled cases: judicial-confirmation deadlines and follow-up visits.
+    settled = [c for c in mine if c.status in (CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP) and c.outcome in SETTLED]
+    # Cases the user decides for that should go up at once (major, mass, orange/red), even before assignment.
+    mine_or_urgent = list({c.id: c for c in [*mine, *[c for c in managed if _urgent(c)]]}.values())
+    # The diary entries that matter (the latest of each open case, the follow-up visits of the
+    # settled ones) and the agreements: one query each.
+    settled_ids = {c.id for c in settled}
+    latest = (select(func.max(DiaryEntry.id)).where(DiaryEntry.case_id.in_([c.id for c in open_mine]))
+              .group_by(DiaryEntry.case_id))
+    planned = DiaryEntry.id.in_(latest) & (DiaryEntry.next_date >= today) & (DiaryEntry.next_date < horizon)
+    entries = db.session.execute(
+        select(DiaryEntry, planned.label("planned")).where(
+            planned | (DiaryEntry.case_id.in_(settled_ids) & (DiaryEntry.kind == EntryKind.FOLLOW_UP)))
+        .order_by(DiaryEntry.id)).all() if open_mine or settled else []
+    by_case = {a.case_id: a for a in db.session.scalars(
+        select(Agreement).where(Agreement.case_id.in_([c.id for c in mine_or_urgent])))} if mine_or_urgent else {}
+    by_id = {c.id: c for c in open_mine}
+    visits: dict[int, list] = {}
+    for entry, is_planned in entries:
+        if entry.kind is EntryKind.FOLLOW_UP and entry.case_id in settled_ids:
+            visits.setdefault(entry.case_id, []).append(entry)
+        if is_planned:
             items.append(("planned", by_id[entry.case_id], f"planned:{entry.id}:{entry.next_date}",
                           {"date": entry.next_date.isoformat(), "step": entry.next_step[:100]}))
-    # Settled cases: judicial-confirmation deadlines and follow-up visits (a few queries in all).
-    settled = [c for c in mine if c.status in (CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP) and c.outcome in SETTLED]
-    if settled:
-        ids = [c.id for c in settled]
-        by_case = {a.case_id: a for a in db.session.scalars(select(Agreement).where(Agreement.case_id.in_(ids)))}
-        visits: dict[int, list] = {}
-        for entry in db.session.scalars(select(DiaryEntry).where(DiaryEntry.case_id.in_(ids),
-                                                                 DiaryEntry.kind == EntryKind.FOLLOW_UP)):
-            visits.setdefault(entry.case_id, []).append(entry)
-        for case in settled:
-            reminder = agreements.confirmation_reminder(case, by_case.get(case.id))
-            if reminder and reminder["due"]:
-                items.append(("confirmation_due", case, f"confirmation:{case.id}",
-                              {"deadline": reminder["deadline"].isoformat()}))
-            for slot in agreements.follow_up_plan(case, visits.get(case.id, [])):
-                if slot["done"] is None and slot["due"] <= today + timedelta(days=3):
-                    items.append(("follow_up_due", case, f"follow_up:{case.id}:{slot['due']}",
-                                  {"due": slot["due"].isoformat(), "days": slot["days"]}))
-    # Cases the user decides for that should go up at once (major, mass, orange/red), even before assignment.
-    if managed_stmt is not None:
-        urgent = db.session.scalars(managed_stmt.where(
-            Case.status.in_([CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.ASSIGNED,
-                             CaseStatus.IN_MEDIATION]),
-            Case.is_major.is_(True) | Case.is_mass.is_(True)
-            | Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))).all()
-        mine = list({c.id: c for c in [*mine, *urgent]}.values())
-    sessions = transfers.sessions_per_tier_of([c.id for c in mine])
-    agreed = set(db.session.scalars(select(Agreement.case_id).where(Agreement.case_id.in_([c.id for c in mine]))))
-    for case in mine:
-        for advice in transfers.escalation_advice(case, sessions.get(case.id, {}), case.id in agreed):
+    for case in settled:
+        reminder = agreements.confirmation_reminder(case, by_case.get(case.id))
+        if reminder and reminder["due"]:
+            items.append(("confirmation_due", case, f"confirmation:{case.id}",
+                          {"deadline": reminder["deadline"].isoformat()}))
+        for slot in agreements.follow_up_plan(case, visits.get(case.id, [])):
+            if slot["done"] is None and slot["due"] <= today + timedelta(days=3):
+                items.append(("follow_up_due", case, f"follow_up:{case.id}:{slot['due']}",
+                              {"due": slot["due"].isoformat(), "days": slot["days"]}))
+    sessions = transfers.sessions_per_tier_of([c.id for c in mine_or_urgent])
+    for case in mine_or_urgent:
+        for advice in transfers.escalation_advice(case, sessions.get(case.id, {}), case.id in by_case):
             items.append(("escalation_advised", case, f"advice:{case.id}:{advice.reason}:{case.unit_id}",
                           {"reason": advice.reason}))
     if access.is_manager_of(user, user.unit):
         # Transfers waiting too long at the user's unit or at a unit right below it.
-        late = db.session.scalars(select(Transfer).join(OrgUnit, OrgUnit.id == Transfer.to_unit_id).where(
-            Transfer.status == TransferStatus.PENDING,
-            (Transfer.to_unit_id == user.unit_id) | (OrgUnit.parent_id == user.unit_id),
-        )).all()
-        for transfer in late:
+        late = db.session.execute(select(Transfer, Case).join(OrgUnit, OrgUnit.id == Transfer.to_unit_id)
+                                  .join(Case, Case.id == Transfer.case_id).options(contains_eager(Transfer.to_unit))
+                                  .where(Transfer.status == TransferStatus.PENDING,
+                                         (Transfer.to_unit_id == user.unit_id) | (OrgUnit.parent_id == user.unit_id),
+                                         )).all()
+        for transfer, case in late:
             if transfers.is_late(transfer):
-                case = db.session.get(Case, transfer.case_id)
                 items.append(("transfer_late", case, f"late:{transfer.id}",
                               {"to_unit": transfer.to_unit.label,
                                "since": transfer.created_at.isoformat()}))
@@ -274,7 +294,7 @@ def sync_due(user) -> int:
     for kind, case, key, params in items:
         if key not in known:
             known.add(key)
-            added += len(notify([user], kind, case, key=key, **params))
+            added += len(notify([user], kind, case, key=key, checked=True, **params))
     return added
 
 
@@ -298,21 +318,33 @@ def maybe_sync(user, session: dict) -> None:
 def _in_scope(user):
     """An item about a case the user no longer sees (restricted since, passed on) is not shown
     or counted: the case goes through the one access rule here too."""
-    return Notification.case_id.is_(None) | Notification.case_id.in_(
-        access.cases_query(user).with_only_columns(Case.id))
+    return Notification.case_id.is_(None) | access.sees_case(user, Notification.case_id)
 
 
 def unread_count(user) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None), _in_scope(user))) or 0
+    """Unread items (counted up to paging.COUNT_BOUND + 1), once per request."""
+    cached = g.get("inbox_unread") if has_request_context() else None
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
+    n = bounded_counts([select(Notification.id).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), _in_scope(user))])[0]
+    if has_request_context():
+        g.inbox_unread = (user.id, n)
+    return n
 
 
-def inbox_of(user, *, unread_only: bool = False, limit: int = 50, offset: int = 0) -> list[Notification]:
-    stmt = select(Notification).where(Notification.user_id == user.id, _in_scope(user))
+# The inbox, newest first, a page at a time (paging.keyset_page): index ix_notification_user_created.
+INBOX_KEY = Key((Notification.created_at, Notification.id), ("datetime", "int"), descending=True)
+
+
+def inbox_page(user, *, unread_only: bool = False, per_page: int = 50, after: str | None = None,
+               before: str | None = None) -> Page:
+    stmt = select(Notification).where(Notification.user_id == user.id, _in_scope(user)).options(
+        selectinload(Notification.case))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return list(db.session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
-                                   .limit(limit).offset(offset)))
+    return keyset_page(stmt, INBOX_KEY, lambda n: (n.created_at, n.id), per_page=per_page, after=after,
+                       before=before)
 
 
 def mark_read(n: Notification) -> None:

@@ -8,8 +8,7 @@ from .. import labels
 from ..cases.models import Outcome
 from ..extensions import db
 from ..i18n import fmt_date
-from ..parsing import arg_page
-from ..timeutil import epoch_seconds, utcnow
+from ..timeutil import utcnow
 from ..transfers.models import EscalationReason, Urgency
 from . import services
 from .models import Notification
@@ -84,16 +83,15 @@ def _deadline_days() -> int:
 @bp.route("/")
 @login_required
 def index():
-    services.sync_due(current_user)
-    db.session.commit()
-    session["inbox_synced"] = epoch_seconds()
+    """Newest first, a page at a time (``?after=`` / ``?before=`` a cursor). What has come
+    due is looked for at most every INBOX_SYNC_SECONDS per login (``maybe_sync``)."""
+    services.maybe_sync(current_user, session)
     unread_only = request.args.get("unread") == "1"
-    page = request.args.get("page", 1, type=arg_page)
-    items = services.inbox_of(current_user, unread_only=unread_only, limit=PER_PAGE + 1,
-                              offset=(page - 1) * PER_PAGE)
-    return render_template("inbox/index.html", items=items[:PER_PAGE], more=len(items) > PER_PAGE, page=page,
-                           unread_only=unread_only, describe=describe,
-                           unread=services.unread_count(current_user))
+    page = services.inbox_page(current_user, unread_only=unread_only, per_page=PER_PAGE,
+                               after=request.args.get("after"), before=request.args.get("before"))
+    return render_template("inbox/index.html", page=page, items=page.items, unread_only=unread_only,
+                           describe=describe, unread=services.unread_count(current_user),
+                           args={"unread": 1} if unread_only else {})
 
 
 @bp.route("/<int:item_id>")

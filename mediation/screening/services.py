@@ -11,6 +11,7 @@ from ..cases import workflow
 from ..cases.models import Case, CaseEvent, CaseStatus, Party, RiskLevel, higher, rank
 from ..errors import DomainError
 from ..extensions import db
+from ..memo import per_request
 from ..retention.services import PLACEHOLDER, anonymiser
 from ..transfers.services import referrals_of
 from .models import Occasion, RiskChange, SafetyPlan, Screening
@@ -111,18 +112,8 @@ def lower_level(case: Case, level: RiskLevel, *, by, reason: str) -> dict:
 
 def screenings_of(case: Case) -> list[Screening]:
     """The case's screenings; within a request read once (the case page asks several times)."""
-    from flask import g, has_request_context
-
-    def load():
-        return list(db.session.scalars(select(Screening).where(Screening.case_id == case.id)
-                                       .order_by(Screening.id)))
-
-    if not has_request_context():
-        return load()
-    cache = g.setdefault("screenings_of", {})
-    if case.id not in cache:
-        cache[case.id] = load()
-    return cache[case.id]
+    return per_request(("screenings_of", case.id), lambda: list(db.session.scalars(
+        select(Screening).where(Screening.case_id == case.id).order_by(Screening.id))))
 
 
 def latest_by_party(case: Case, screenings=None) -> dict[int, Screening]:
@@ -133,7 +124,8 @@ def latest_by_party(case: Case, screenings=None) -> dict[int, Screening]:
 
 
 def risk_changes(case: Case) -> list[RiskChange]:
-    return list(db.session.scalars(select(RiskChange).where(RiskChange.case_id == case.id).order_by(RiskChange.id)))
+    return per_request(("risk_changes", case.id), lambda: list(db.session.scalars(
+        select(RiskChange).where(RiskChange.case_id == case.id).order_by(RiskChange.id))))
 
 
 def add_safety_plan(case: Case, *, measures: str, by) -> SafetyPlan:
@@ -150,7 +142,8 @@ def add_safety_plan(case: Case, *, measures: str, by) -> SafetyPlan:
 
 
 def safety_plans(case: Case) -> list[SafetyPlan]:
-    return list(db.session.scalars(select(SafetyPlan).where(SafetyPlan.case_id == case.id).order_by(SafetyPlan.id)))
+    return per_request(("safety_plans", case.id), lambda: list(db.session.scalars(
+        select(SafetyPlan).where(SafetyPlan.case_id == case.id).order_by(SafetyPlan.id))))
 
 
 def has_safety_referral(case: Case) -> bool:

@@ -1,23 +1,41 @@
 """The one search function: cases in the user's access whose number, parties,
-summary, claims or diary text contain the query."""
+summary, claims or diary text contain the query.
+
+Two ways to find them, chosen per query by asking the index how many pieces of text match
+(at most SEARCH_COMMON_PIECES + 1 are counted):
+
+* a **rare** query (most of two characters or more) goes through the full-text index: the
+  matching pieces, then their cases within the user's access; every match is found.
+* a **common** query (a frequent character such as 王) would make the index hand over a
+  large part of the whole database. Instead the user's area is walked newest case first
+  (``case_visibility``'s index) and each case's own pieces are checked, stopping as soon as
+  the page is full; at most the newest SEARCH_SCAN_CASES cases of the area are looked at.
+
+Either way the number of cases found is counted up to ``paging.COUNT_BOUND`` ("more than
+1,000"), never all of them.
+"""
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
-from ..cases.models import Case
+from ..cases.models import Case, CaseVisibility
 from ..cases.services import case_co_mediator
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..paging import bounded_counts, count_bound
 from .index import FTS_TABLE, TSV_COLUMN
 from .models import KINDS, SearchDoc
 from .text import clean_query, highlight, highlight_masked, spaced
 
 SNIPPETS_PER_CASE = 3
+CV = CaseVisibility
 
 
 @dataclass
@@ -35,7 +53,8 @@ class Hit:
 
 
 def _doc_matches(tokens: str, dialect: str):
-    """A condition on SearchDoc: its text contains the (spaced) query as a phrase."""
+    """A condition on SearchDoc through the full-text index: its text contains the (spaced)
+    query as a phrase."""
     if dialect == "postgresql":
         return sa.literal_column(f"search_doc.{TSV_COLUMN}").op("@@")(
             sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam("search_q", tokens)))
@@ -44,6 +63,13 @@ def _doc_matches(tokens: str, dialect: str):
     fts = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :search_q") \
         .bindparams(search_q=f'"{tokens}"').columns(rowid=sa.Integer).subquery("search_fts_match")
     return SearchDoc.id.in_(select(fts.c.rowid))
+
+
+def _doc_contains(tokens: str, dialect: str):
+    """The same condition read from the piece's own tokens (no index): one token per
+    character separated by single spaces, so " 王 芳 " inside " …tokens… " is the phrase."""
+    find = sa.func.strpos if dialect == "postgresql" else sa.func.instr
+    return find(sa.literal(" ") + SearchDoc.tokens + sa.literal(" "), sa.literal(f" {tokens} ")) > 0
 
 
 def _visible_docs(user):
@@ -55,35 +81,84 @@ def _visible_docs(user):
 
 
 class SearchResults:
-    """What ``search_cases`` found: ``case_ids`` (a query, for use as a filter),
-    ``total`` and ``hits`` (the page, with highlighted snippets) run when read."""
+    """What ``search_cases`` found: ``case_ids`` (a query, for use as a filter), ``total``
+    (counted up to COUNT_BOUND + 1), ``hits`` (the page, with highlighted snippets), run
+    when read. ``common``: the query was looked for case by case (see the module), and
+    ``since``: the intake date before which cases were not looked at (None: all were)."""
 
     def __init__(self, user, query: str | None, limit: int | None, offset: int):
         self.user, self.query, self.limit, self.offset = user, clean_query(query), limit, max(offset, 0)
         self._tokens = spaced(self.query)
-        dialect = db.session.get_bind(mapper=SearchDoc.__mapper__).dialect.name
-        self._match = _doc_matches(self._tokens, dialect) if self.query else sa.false()
-        matching_cases = select(SearchDoc.case_id).where(self._match, _visible_docs(user))
-        # Built on the one scope helper: nothing outside the user's access.
-        # A restricted case not yet opened with a reason is not searched: a hit would tell
-        # what it contains.
-        self._cases: Select = access.cases_query(user).where(Case.id.in_(matching_cases),
-                                                             access.content_shown_clause())
-        self.case_ids: Select = self._cases.with_only_columns(Case.id)
+        self._dialect = db.session.get_bind(mapper=SearchDoc.__mapper__).dialect.name
+        self._match = _doc_matches(self._tokens, self._dialect) if self.query else sa.false()
+        self._contains = _doc_contains(self._tokens, self._dialect) if self.query else sa.false()
+
+    @cached_property
+    def common(self) -> bool:
+        if not self.query:
+            return False
+        limit = current_app.config["SEARCH_COMMON_PIECES"]
+        if self._dialect == "postgresql":
+            pieces = select(SearchDoc.id).where(self._match)
+        else:  # straight from FTS5, which stops after limit + 1 (an IN over it would read them all)
+            pieces = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :search_q").bindparams(
+                search_q=f'"{self._tokens}"').columns(rowid=sa.Integer)
+            pieces = select(pieces.subquery("search_fts_probe").c.rowid)
+        return bounded_counts([pieces], limit)[0] > limit
+
+    @cached_property
+    def since(self) -> date | None:
+        """A common query looks at the newest SEARCH_SCAN_CASES cases of the area: the
+        intake date of the oldest of them, when the area has more."""
+        if not self.common:
+            return None
+        return db.session.scalar(
+            access.case_rows(self.user).with_only_columns(CV.intake_date)
+            .order_by(CV.intake_date.desc(), CV.case_id.desc())
+            .offset(current_app.config["SEARCH_SCAN_CASES"] - 1).limit(1))
+
+    def _found(self, rows: Select) -> Select:
+        """``rows`` (a query over CaseVisibility) narrowed to the matching cases whose
+        content may be shown (a restricted case not opened with a reason is not searched:
+        a hit would tell what it contains)."""
+        rows = rows.where(access.content_shown_rows())
+        if not self.query:
+            return rows.where(sa.false())
+        if not self.common:
+            return rows.where(CV.case_id.in_(select(SearchDoc.case_id).where(self._match, _visible_docs(self.user))))
+        rows = rows.where(sa.exists().where(SearchDoc.case_id == CV.case_id, self._contains,
+                                            _visible_docs(self.user)))
+        return rows.where(CV.intake_date >= self.since) if self.since is not None else rows
+
+    @property
+    def case_ids(self) -> Select:
+        """The ids of the cases found (every one for a rare query; within the newest
+        SEARCH_SCAN_CASES of the area for a common one)."""
+        return self._found(access.case_rows(self.user))
+
+    def condition(self, case_id_column=CV.case_id):
+        """For a list of cases (``cases.views.filtered_cases``): only those found."""
+        return case_id_column.in_(self.case_ids)
 
     @cached_property
     def total(self) -> int:
+        """How many cases were found, counted up to COUNT_BOUND + 1."""
         if not self.query:
             return 0
-        return db.session.scalar(select(sa.func.count()).select_from(self.case_ids.order_by(None).subquery()))
+        return bounded_counts([self.case_ids])[0]
+
+    @property
+    def more(self) -> bool:
+        """More cases than COUNT_BOUND were found ("more than 1,000")."""
+        return self.total > count_bound()
 
     @cached_property
     def hits(self) -> list[Hit]:
         if not self.query:
             return []
-        stmt = self._cases.options(
+        stmt = self._found(access.cases_query(self.user)).options(
             joinedload(Case.unit).joinedload(OrgUnit.parent), joinedload(Case.category), selectinload(Case.parties),
-        ).order_by(Case.intake_date.desc(), Case.id.desc()).offset(self.offset)
+        ).order_by(CV.intake_date.desc(), CV.case_id.desc()).offset(self.offset)
         if self.limit is not None:
             stmt = stmt.limit(self.limit)
         cases = list(db.session.scalars(stmt).unique())
@@ -91,7 +166,7 @@ class SearchResults:
         if not hits:
             return []
         docs = db.session.scalars(
-            select(SearchDoc).where(SearchDoc.case_id.in_(hits), self._match, _visible_docs(self.user))
+            select(SearchDoc).where(SearchDoc.case_id.in_(hits), self._contains, _visible_docs(self.user))
             .order_by(SearchDoc.case_id, SearchDoc.source_id, SearchDoc.part)).all()
         seen: set[tuple] = set()
         for doc in sorted(docs, key=lambda d: (KINDS.index(d.kind), d.source_id, d.part)):
@@ -110,9 +185,10 @@ class SearchResults:
 
     @property
     def pages(self) -> int:
+        """Pages of the cases counted (no page past COUNT_BOUND)."""
         if not self.limit:
             return 1
-        return max(1, -(-self.total // self.limit))
+        return max(1, -(-min(self.total, count_bound()) // self.limit))
 
 
 def search_cases(user, query: str | None, limit: int | None = 20, offset: int = 0) -> SearchResults:
@@ -121,7 +197,8 @@ def search_cases(user, query: str | None, limit: int | None = 20, offset: int = 
     contain ``query``, newest first, ``limit`` from ``offset``.
 
     Every one- or two-character query finds every match: the index has one token per
-    character and the query is searched as a phrase (see ``text``). The query is only
-    text: FTS syntax in it has no effect. An empty query finds nothing.
+    character and the query is searched as a phrase (see ``text``); a common one within the
+    newest SEARCH_SCAN_CASES cases of the area (see the module). The query is only text:
+    FTS syntax in it has no effect. An empty query finds nothing.
     """
     return SearchResults(user, query, limit, offset)

@@ -15,6 +15,10 @@ from markupsafe import Markup, escape
 
 MAX_QUERY = 50  # characters of a query that are used
 CHUNK = 2000  # characters of text per index row (PostgreSQL keeps positions up to 16,383)
+# PostgreSQL keeps at most 256 positions of one lexeme in a tsvector and drops the rest: a
+# character repeated more often in one row would hide every later match of a phrase with it
+# (80000 after three hundred zeros). A row ends before that (one token per character).
+MAX_REPEATS = 256
 OVERLAP = 64  # characters repeated at the start of the next chunk: > MAX_QUERY, so no match is cut
 
 
@@ -53,16 +57,31 @@ def clean_query(query: str | None) -> str:
     return (query or "").strip()[:MAX_QUERY].strip()
 
 
+def _piece_end(text: str, start: int) -> int:
+    """Where the piece starting at ``start`` ends: after CHUNK characters, or before the
+    character whose token would be in it a MAX_REPEATS + 1st time."""
+    counts: dict[str, int] = {}
+    end = min(len(text), start + CHUNK)
+    for i in range(start, end):
+        token = _token(fold_char(text[i]))
+        counts[token] = counts.get(token, 0) + 1
+        if counts[token] > MAX_REPEATS:
+            return i
+    return end
+
+
 def chunks(text: str) -> list[str]:
-    """``text`` in overlapping pieces of at most CHUNK characters (one piece when short)."""
-    if len(text) <= CHUNK:
-        return [text] if text else []
+    """``text`` in overlapping pieces of at most CHUNK characters, none holding one token
+    more than MAX_REPEATS times (one piece when short)."""
+    if not text:
+        return []
     out, start = [], 0
     while True:
-        out.append(text[start:start + CHUNK])
-        if start + CHUNK >= len(text):
+        end = _piece_end(text, start)
+        out.append(text[start:end])
+        if end >= len(text):
             return out
-        start += CHUNK - OVERLAP
+        start = end - OVERLAP
 
 
 def match_spans(text: str, query: str) -> list[tuple[int, int]]:

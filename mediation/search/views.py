@@ -1,6 +1,6 @@
 """The search page (/search) and the ``flask --app mediation search`` commands."""
 import click
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..access import require
 from ..extensions import db
+from ..paging import count_bound
 from ..parsing import arg_page
 from .index import ensure_search_index, rebuild
 from .services import search_cases
@@ -28,9 +29,11 @@ KIND_LABELS = {
 @require("case.view")
 def index():
     q = request.args.get("q", "")
-    page = min(request.args.get("page", 1, type=arg_page), 10_000)
+    # Pages go as far as the count (paging.COUNT_BOUND cases), no further.
+    page = min(request.args.get("page", 1, type=arg_page), -(-count_bound() // PER_PAGE))
     results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS)
+    return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS,
+                           scan_cases=current_app.config["SEARCH_SCAN_CASES"])
 
 
 search_cli = AppGroup("search", help="The full-text search index.")

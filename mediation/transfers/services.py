@@ -8,7 +8,9 @@ from blinker import Signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
+from .. import access
 from ..access import is_manager_of, open_delegations_for
 from ..agreements.services import agreement_of
 from ..cases import workflow
@@ -18,6 +20,7 @@ from ..diary import services as diary
 from ..diary.models import DiaryEntry, EntryKind
 from ..errors import DomainError
 from ..extensions import db
+from ..memo import per_request
 from ..org.models import OrgUnit, Tier
 from ..org.services import tree_order
 from ..retention.services import PLACEHOLDER, anonymiser
@@ -110,7 +113,8 @@ def give_back(case, data: dict, by, *, returned: bool) -> dict:
 
 
 def transfers_of(case) -> list[Transfer]:
-    return list(db.session.scalars(select(Transfer).where(Transfer.case_id == case.id).order_by(Transfer.id)))
+    return per_request(("transfers_of", case.id), lambda: list(db.session.scalars(
+        select(Transfer).where(Transfer.case_id == case.id).order_by(Transfer.id))))
 
 
 def escalation_targets(case) -> list[OrgUnit]:
@@ -165,8 +169,13 @@ def suggested_target(case) -> OrgUnit | None:
 # --- attempts per tier and the escalation advice ----------------------------------------
 
 def sessions_per_tier(case) -> dict[Tier, int]:
-    """Mediation sessions recorded while a unit of each tier held the case."""
-    return sessions_per_tier_of([case.id]).get(case.id, {})
+    """Mediation sessions recorded while a unit of each tier held the case (from the case's
+    diary, which the case page has read already)."""
+    out: dict[Tier, int] = {}
+    for entry in diary.entries_of(case):
+        if entry.kind is EntryKind.SESSION:
+            out[entry.unit.tier] = out.get(entry.unit.tier, 0) + 1
+    return out
 
 
 def sessions_per_tier_of(case_ids: list[int]) -> dict[int, dict[Tier, int]]:
@@ -215,12 +224,12 @@ def escalation_advice(case, sessions: dict[Tier, int] | None = None, agreed: boo
     return out
 
 
-def incoming_count(user) -> int:
-    """Transfers waiting for the user's own unit, when the user decides for it (the home page)."""
+def incoming_query(user):
+    """Transfers waiting for the user's own unit, when the user decides for it (the home
+    page counts them); None when the user does not decide."""
     if not is_manager_of(user, user.unit):
-        return 0
-    return db.session.scalar(select(func.count(Transfer.id)).where(
-        Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)) or 0
+        return None
+    return select(Transfer.id).where(Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)
 
 
 def is_late(transfer: Transfer) -> bool:
@@ -243,8 +252,16 @@ def refer(case, data: dict, by) -> dict:
             "destination_name": referral.destination_name, "reference": referral.reference}
 
 
+def holdings_of(case) -> list[CaseHolding]:
+    """The periods the case was held, oldest first, with their units (once per request)."""
+    return per_request(("holdings_of", case.id), lambda: list(db.session.scalars(
+        select(CaseHolding).where(CaseHolding.case_id == case.id).options(joinedload(CaseHolding.unit))
+        .order_by(CaseHolding.id))))
+
+
 def referrals_of(case) -> list[Referral]:
-    return list(db.session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)))
+    return per_request(("referrals_of", case.id), lambda: list(db.session.scalars(
+        select(Referral).where(Referral.case_id == case.id).order_by(Referral.id))))
 
 
 def open_referrals(case) -> list[Referral]:
@@ -264,11 +281,8 @@ def record_referral_result(case, data: dict, by) -> dict:
 
 def delegation_units(case) -> list[OrgUnit]:
     """Units a visit can be given to: those the case came from, and those right below the holder."""
-    earlier = db.session.scalars(
-        select(OrgUnit).join(CaseHolding, CaseHolding.unit_id == OrgUnit.id)
-        .where(CaseHolding.case_id == case.id, OrgUnit.id != case.unit_id, OrgUnit.active.is_(True))
-    ).all()
-    below = [u for u in case.unit.children if u.active]
+    earlier = [h.unit for h in holdings_of(case) if h.unit_id != case.unit_id and h.unit.active]
+    below = [u for u in case.unit.children if u.active] if case.unit.tier.child is not None else []
     seen, out = set(), []
     for unit in [*earlier, *below]:
         if unit.id not in seen:
@@ -286,7 +300,7 @@ def delegate(case, data: dict, by) -> dict:
 
 
 def delegations_of(case) -> list[Delegation]:
-    return list(db.session.scalars(select(Delegation).where(Delegation.case_id == case.id).order_by(Delegation.id)))
+    return access.delegations_of(case)
 
 
 # Sent when a delegated visit is recorded: delegation_done.send(case, delegation=...) (the inbox tells who asked).

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..cases.services import save_draft
@@ -48,7 +49,8 @@ def load_user(user_id: str) -> User | None:
     uid, _sep, version = user_id.partition(":")
     if db_id(uid) is None or ascii_int(version) is None:
         return None
-    user = db.session.get(User, db_id(uid))
+    # The roles in the same query (every page asks for them).
+    user = db.session.get(User, db_id(uid), options=[joinedload(User.role_rows)])
     if user is None or user.auth_version != int(version) or not user.active:
         return None
     return user

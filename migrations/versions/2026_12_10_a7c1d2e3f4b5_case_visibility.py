@@ -1,4 +1,5 @@
-"""Province scale (issue 12.3): case_visibility, the access rule kept ahead (one row per
+"""Province scale (issue 12.3, 12.5, 12.6): the inbox's index; search documents that held one
+character more than 256 times cut again (PostgreSQL dropped its later positions); case_visibility, the access rule kept ahead (one row per
 case and unit that sees it), filled here from the cases, holdings, transfers, delegations
 and units. Written by hand.
 
@@ -73,13 +74,37 @@ def upgrade():
         batch_op.create_index('ix_case_visibility_unit_due', ['unit_id', 'due_key', 'case_id'], unique=False)
         batch_op.create_index('ix_case_visibility_unit_number', ['unit_id', 'year', 'seq', 'case_id'], unique=False)
 
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_created', ['user_id', 'created_at', 'id'], unique=False)
+
     bind = op.get_bind()
     top = bind.scalar(sa.text("SELECT MAX(id) FROM case_record")) or 0
     for lo in range(0, top + 1, 20_000):
         bind.execute(sa.text(BACKFILL), {"lo": lo, "hi": lo + 20_000, "far_due": date(9999, 12, 31)})
+    _recut_search_documents(bind)
+
+
+def _recut_search_documents(bind) -> None:
+    """Rewrite the documents of every source with a piece that holds a token more than 256
+    times: the index code cuts them again (as the search index migration used it)."""
+    from collections import Counter
+
+    from mediation.search.index import refresh
+    from mediation.search.text import spaced
+
+    sources = {"cases": set(), "parties": set(), "entries": set()}
+    key = {"number": "cases", "summary": "cases", "claims": "cases", "party": "parties", "diary": "entries"}
+    rows = bind.execute(sa.text("SELECT kind, source_id, content FROM search_doc WHERE length(content) > 256"))
+    for kind, source_id, content in rows:
+        if kind in key and max(Counter(spaced(content).split(" ")).values()) > 256:
+            sources[key[kind]].add(source_id)
+    if any(sources.values()):
+        refresh(bind, **sources)
 
 
 def downgrade():
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_created')
     with op.batch_alter_table('case_visibility', schema=None) as batch_op:
         batch_op.drop_index('ix_case_visibility_unit_number')
         batch_op.drop_index('ix_case_visibility_unit_due')
