@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from .cases.models import FAR_DUE, Case, CaseVisibility
+from .cases.models import FAR_DUE, OPEN_STATUSES, Case, CaseVisibility
 from .org.models import OrgUnit, Tier
 from .transfers.models import CaseHolding, Delegation, Transfer, TransferStatus
 
@@ -46,8 +46,8 @@ rows_(case_id, unit_id, held) AS (
     FROM seeds s JOIN up ON up.unit_id = s.unit_id
     GROUP BY s.case_id, up.anc_id
 )
-SELECT r.case_id, r.unit_id, r.held, c.restricted, c.status, c.intake_date, COALESCE(c.due_date, :far_due),
-       c.year, c.seq
+SELECT r.case_id, r.unit_id, r.held, c.restricted, c.status, c.intake_date,
+       CASE WHEN c.status IN :clock AND c.due_date IS NOT NULL THEN c.due_date ELSE :far_due END, c.year, c.seq
 FROM rows_ r JOIN case_record c ON c.id = r.case_id
 """
 _COLUMNS = ("case_id", "unit_id", "held", "restricted", "status", "intake_date", "due_key", "year", "seq")
@@ -62,13 +62,15 @@ def _select(where: str) -> str:
 
 
 _INSERT = f"INSERT INTO case_visibility ({', '.join(_COLUMNS)}) "
-_INSERT_IDS = sa.text(_INSERT + _select("{col} IN :ids")).bindparams(sa.bindparam("ids", expanding=True))
-_INSERT_RANGE = sa.text(_INSERT + _select("{col} >= :lo AND {col} < :hi"))
-_SELECT_ALL = sa.text(_select("1 = 1"))
+_CLOCK = sa.bindparam("clock", expanding=True)
+_INSERT_IDS = sa.text(_INSERT + _select("{col} IN :ids")).bindparams(sa.bindparam("ids", expanding=True), _CLOCK)
+_INSERT_RANGE = sa.text(_INSERT + _select("{col} >= :lo AND {col} < :hi")).bindparams(_CLOCK)
+_SELECT_ALL = sa.text(_select("1 = 1")).bindparams(_CLOCK)
 
 
 def _params() -> dict:
-    return {"pending": TransferStatus.PENDING.value, "station": Tier.STATION.value, "far_due": FAR_DUE}
+    return {"pending": TransferStatus.PENDING.value, "station": Tier.STATION.value, "far_due": FAR_DUE,
+            "clock": sorted(s.value for s in OPEN_STATUSES)}
 
 
 def refresh(connection: sa.Connection, case_ids: Iterable[int]) -> None:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..cases import workflow
@@ -25,8 +25,8 @@ DIVORCE_CODES = frozenset({"divorce"})
 
 def agreement_of(case: Case) -> Agreement | None:
     """The case's agreement, with its terms (read once per request)."""
-    return per_request(("agreement_of", case.id), lambda: db.session.scalar(
-        select(Agreement).where(Agreement.case_id == case.id).options(selectinload(Agreement.terms))))
+    return per_request(("agreement_of", case.id), lambda: db.session.scalars(
+        select(Agreement).where(Agreement.case_id == case.id).options(joinedload(Agreement.terms))).unique().first())
 
 
 def can_edit(user, case: Case) -> bool:

@@ -226,7 +226,9 @@ class CaseVisibility(db.Model):
     restricted: Mapped[bool]
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus))
     intake_date: Mapped[date]
-    due_key: Mapped[date]  # the due date, or FAR_DUE when there is none (sorts last)
+    # The due date while the mediation clock runs (OPEN_STATUSES), else FAR_DUE (sorts last):
+    # "overdue" is due_key < today, one index range.
+    due_key: Mapped[date]
     year: Mapped[int]
     seq: Mapped[int]
 

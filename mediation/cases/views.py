@@ -266,7 +266,8 @@ LIST_KEYS = {
 # A listed case's key in each order (the same values as its case_visibility row).
 KEY_OF = {
     "newest": lambda c: (c.intake_date, c.id), "oldest": lambda c: (c.intake_date, c.id),
-    "number": lambda c: (c.year, c.seq, c.id), "due": lambda c: (c.due_date or FAR_DUE, c.id),
+    "number": lambda c: (c.year, c.seq, c.id),
+    "due": lambda c: (c.due_date if c.status in OPEN_STATUSES and c.due_date else FAR_DUE, c.id),
 }
 SORTS = {name: tuple(key.order_by()) for name, key in LIST_KEYS.items()}
 
@@ -310,7 +311,7 @@ def filtered_cases(args) -> tuple:
     if (d := _parse_date(args.get("to"))) is not None:
         on_rows.append(CV.intake_date <= d)
     if args.get("overdue"):
-        on_rows.append(CV.status.in_(OPEN_STATUSES) & (CV.due_key < local_today()))
+        on_rows.append(CV.due_key < local_today())  # a due date is kept only while the clock runs
     if args.get("open"):
         on_rows.append(CV.status.in_(services.WORKING_STATUSES))
     if args.get("incoming"):  # waiting for the user's own unit to accept
@@ -369,17 +370,17 @@ def export(fmt: str):
 
 # --- detail, edit ---------------------------------------------------------------------
 
-def _case_for_page(case_id: int) -> Case:
+def _case_for_page(case_id: int, *, timeline: bool = True) -> Case:
     # Parties and co-mediators are short lists: joined into the case's own row (their product).
-    return db.first_or_404(
-        access.cases_query(current_user).where(Case.id == case_id).options(
-            joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
-            joinedload(Case.lead_mediator).lazyload(User.role_rows),
-            joinedload(Case.co_mediators).lazyload(User.role_rows), joinedload(Case.parties),
-            joinedload(Case.pending_transfer).options(joinedload(Transfer.to_unit), joinedload(Transfer.from_unit)),
-            selectinload(Case.events).joinedload(CaseEvent.actor).lazyload(User.role_rows),
-        )
-    )
+    options = [
+        joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
+        joinedload(Case.lead_mediator).lazyload(User.role_rows),
+        joinedload(Case.co_mediators).lazyload(User.role_rows), joinedload(Case.parties),
+        joinedload(Case.pending_transfer).options(joinedload(Transfer.to_unit), joinedload(Transfer.from_unit)),
+    ]
+    if timeline:
+        options.append(selectinload(Case.events).joinedload(CaseEvent.actor).lazyload(User.role_rows))
+    return db.first_or_404(access.cases_query(current_user).where(Case.id == case_id).options(*options))
 
 
 def _group(case_id: int, *entities, options=()) -> list[list]:
@@ -397,18 +398,24 @@ def _group(case_id: int, *entities, options=()) -> list[list]:
     return [[f[k] for k in sorted(f)] for f in found]
 
 
-def _prefetch(case: Case) -> None:
+def prefetch(case: Case, parts=("moves", "safety", "papers")) -> None:
     """The case page reads a dozen small tables of the case, through the features' services
     (``transfers_of``, ``screenings_of``, ...): fetch them in three queries and keep them for
-    the request (``memo``, under the keys those services read), not one query each."""
-    moved = _group(case.id, Transfer, Referral, Delegation, CaseHolding, options=(
-        joinedload(Transfer.to_unit), joinedload(Transfer.from_unit), joinedload(Delegation.unit),
-        joinedload(CaseHolding.unit)))
-    safety = _group(case.id, Screening, SafetyPlan, RiskChange)
-    papers = _group(case.id, Agreement, Attachment, options=(joinedload(Agreement.terms),))
-    for key, rows in zip(("transfers_of", "referrals_of", "delegations_of", "holdings_of", "screenings_of",
-                          "safety_plans", "risk_changes", "agreement_of", "attachments_of"),
-                         [*moved, *safety, *papers], strict=True):
+    the request (``memo``, under the keys those services read), not one query each. The
+    printouts use the same for their part ("papers": agreement and attachments)."""
+    found = []
+    if "moves" in parts:
+        found += zip(("transfers_of", "referrals_of", "delegations_of", "holdings_of"), _group(
+            case.id, Transfer, Referral, Delegation, CaseHolding, options=(
+                joinedload(Transfer.to_unit), joinedload(Transfer.from_unit), joinedload(Delegation.unit),
+                joinedload(CaseHolding.unit))), strict=True)
+    if "safety" in parts:
+        found += zip(("screenings_of", "safety_plans", "risk_changes"),
+                     _group(case.id, Screening, SafetyPlan, RiskChange), strict=True)
+    if "papers" in parts:
+        found += zip(("agreement_of", "attachments_of"),
+                     _group(case.id, Agreement, Attachment, options=(joinedload(Agreement.terms),)), strict=True)
+    for key, rows in found:
         prime((key, case.id), (rows[0] if rows else None) if key == "agreement_of" else rows)
 
 
@@ -416,7 +423,7 @@ def _prefetch(case: Case) -> None:
 @require("case.view")
 def detail(case_id: int):
     case = _case_for_page(case_id)
-    _prefetch(case)
+    prefetch(case)
     allowed = workflow.allowed(case, current_user)
     actions = [t for t in allowed if workflow.blocked_reason(case, t) is None]
     blocked = [(t, workflow.blocked_reason(case, t)) for t in allowed if t not in actions]
@@ -523,7 +530,8 @@ def _action_form(t: workflow.Transition):
 @bp.route("/<int:case_id>/do/<name>", methods=["GET", "POST"])
 @require("case.view")
 def act(case_id: int, name: str):
-    case = _case_for_page(case_id)
+    case = _case_for_page(case_id, timeline=False)
+    prefetch(case, ("moves",))  # transfers, referrals, visits, holdings: what the steps check
     t = workflow.TRANSITIONS.get(name)
     if t is None:
         abort(404)

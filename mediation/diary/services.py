@@ -6,7 +6,7 @@ from blinker import Signal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
 from ..cases import workflow
@@ -65,14 +65,18 @@ def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) 
     """Entries from ``first`` up to ``end`` of cases in the user's scope (only the
     user's own when ``mine_only``), grouped by day: [(date, [(case, entry), ...])].
     Confidential entries only for their cases' mediators."""
+    # With what the book prints of them: parties, mediators, amendments (not one query each).
     stmt = (select(DiaryEntry, Case).join(Case, DiaryEntry.case_id == Case.id)
-            .where(Case.id.in_(access.cases_query(user).with_only_columns(Case.id)), access.content_shown_clause(),
+            .where(access.sees_case(user, Case.id), access.content_shown_clause(),
                    DiaryEntry.occurred_on >= first, DiaryEntry.occurred_on < end)
+            .options(joinedload(DiaryEntry.amendments), selectinload(Case.parties),
+                     joinedload(Case.lead_mediator).lazyload(User.role_rows),
+                     joinedload(Case.co_mediators).lazyload(User.role_rows))
             .order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id))
     if mine_only:
         stmt = stmt.where(DiaryEntry.author_id == user.id)
     days: dict = {}
-    for entry, case in db.session.execute(stmt).all():
+    for entry, case in db.session.execute(stmt).unique().all():
         if entry.confidential and not (confidential and sees_confidential(user, case)):
             continue  # printed only on purpose, and only for the case's mediators
         days.setdefault(entry.occurred_on, []).append((case, entry))

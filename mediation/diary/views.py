@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..access import require
@@ -10,11 +11,21 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import text_problem
 from ..timeutil import local_today
+from ..users.models import User
 from . import services
 from .forms import AmendForm, EntryForm
 from .models import DiaryEntry, EntryKind, Performance, Satisfaction, SessionMode
 
 bp = Blueprint("diary", __name__, url_prefix="/cases/<int:case_id>/diary")
+
+
+def _case(case_id: int) -> Case:
+    """The case with what the diary pages ask of it (holder, mediators, parties, a pending
+    transfer) in one query."""
+    return db.first_or_404(access.cases_query(current_user).where(Case.id == case_id).options(
+        joinedload(Case.unit), joinedload(Case.lead_mediator).lazyload(User.role_rows),
+        joinedload(Case.co_mediators).lazyload(User.role_rows), joinedload(Case.parties),
+        joinedload(Case.pending_transfer)))
 
 
 def _form(case: Case, obj=None) -> EntryForm:
@@ -94,7 +105,7 @@ def entry_files(entry: DiaryEntry, attachments) -> list:
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.view")
 def new(case_id: int):
-    case = access.get_case_or_404(case_id)
+    case = _case(case_id)
     if not services.can_write(current_user, case):
         abort(403)
     form = _form(case)
@@ -120,7 +131,7 @@ def new(case_id: int):
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
 @require("case.view")
 def edit(case_id: int, entry_id: int):
-    case = access.get_case_or_404(case_id)
+    case = _case(case_id)
     entry = _entry_or_404(case, entry_id)
     if not services.can_edit(current_user, entry):
         if entry.author_id != current_user.id:
@@ -154,7 +165,7 @@ def edit(case_id: int, entry_id: int):
 @bp.route("/<int:entry_id>/amend", methods=["GET", "POST"])
 @require("case.view")
 def amend(case_id: int, entry_id: int):
-    case = access.get_case_or_404(case_id)
+    case = _case(case_id)
     entry = _entry_or_404(case, entry_id)
     if not access.acts_on(current_user, case):
         abort(403)

@@ -1,6 +1,6 @@
 """Home page and health check."""
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import AnonymousUserMixin, current_user, login_required
 from sqlalchemy import select, text
 
 from .. import access
@@ -67,7 +67,8 @@ def _security_headers(response):
     response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), payment=(), usb=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if current_user and getattr(current_user, "is_authenticated", False):
+    # Asked of the login, not of the account row (which a commit has expired: no reload for this).
+    if not isinstance(current_user._get_current_object(), AnonymousUserMixin):
         # Pages carry personal data: never keep them in shared or back-button caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response

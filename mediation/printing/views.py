@@ -4,18 +4,22 @@ recorded on the case timeline."""
 from flask import Blueprint, abort, current_app, request
 from flask_babel import force_locale
 from flask_login import current_user
+from sqlalchemy import insert
+from sqlalchemy.orm import joinedload
 
 from .. import access, audit
 from ..access import require
 from ..agreements.models import AgreementKind
 from ..agreements.services import agreement_of
 from ..attachments.services import attachments_of, path_of, upright_image
-from ..cases.models import CaseEvent
+from ..cases.models import Case, CaseEvent
+from ..cases.views import prefetch
 from ..diary import services as diary
-from ..diary.models import DiaryEntry
 from ..downloads import send_download
 from ..extensions import db
-from ..timeutil import local_today
+from ..org.models import OrgUnit
+from ..timeutil import local_today, utcnow
+from ..users.models import User
 from . import documents
 from .case_file import case_file_pdf as make
 from .case_file import intake_register, rights_notice
@@ -33,10 +37,18 @@ def record_print(case, document: str, **details) -> None:
 
 
 def send_pdf(case, data: bytes, name: str, document: str, **details):
+    names = (f"{case.number}{name}.pdf", f"case-{case.year}-{case.seq:04d}-{document.replace('_', '-')}.pdf")
     record_print(case, document, **details)
     db.session.commit()
-    return send_download(data, "application/pdf", f"{case.number}{name}.pdf",
-                         f"case-{case.year}-{case.seq:04d}-{document.replace('_', '-')}.pdf")
+    return send_download(data, "application/pdf", *names)
+
+
+def case_for_print(case_id: int):
+    """The case with what every printout shows of it, in one query (access as everywhere)."""
+    return db.first_or_404(access.cases_query(current_user).where(Case.id == case_id).options(
+        joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
+        joinedload(Case.lead_mediator).lazyload(User.role_rows), joinedload(Case.co_mediators).lazyload(User.role_rows),
+        joinedload(Case.parties)))
 
 
 def committee_name(case) -> str:
@@ -46,7 +58,7 @@ def committee_name(case) -> str:
 @bp.route("/diary.pdf")
 @require("case.view")
 def diary_pdf(case_id: int):
-    case = access.get_case_or_404(case_id)
+    case = case_for_print(case_id)
     entries = diary.visible_entries(current_user, case)
     include = request.args.get("confidential") == "1" and diary.sees_confidential(current_user, case)
     if not include:
@@ -59,9 +71,9 @@ def diary_pdf(case_id: int):
 @bp.route("/diary/<int:entry_id>/record.pdf")
 @require("case.view")
 def record_pdf(case_id: int, entry_id: int):
-    case = access.get_case_or_404(case_id)
-    entry = db.session.get(DiaryEntry, entry_id)
-    if entry is None or entry.case_id != case.id or entry not in diary.visible_entries(current_user, case):
+    case = case_for_print(case_id)
+    entry = next((e for e in diary.visible_entries(current_user, case) if e.id == entry_id), None)
+    if entry is None:
         abort(404)
     with force_locale("zh_Hans_CN"):
         data = documents.session_record_pdf(case, entry, author=current_user.display_name,
@@ -74,7 +86,8 @@ def record_pdf(case_id: int, entry_id: int):
 @bp.route("/file.pdf")
 @require("case.view")
 def case_file_pdf(case_id: int):
-    case = access.get_case_or_404(case_id)
+    case = case_for_print(case_id)
+    prefetch(case, ("papers",))  # the agreement and the attachments in one query
     entries = diary.visible_entries(current_user, case)
     include = request.args.get("confidential") == "1" and diary.sees_confidential(current_user, case)
     if not include:
@@ -94,7 +107,7 @@ def intake_pdf(case_id: int):
     """受理登记表 and 当事人权利义务告知书: the papers handed over at intake."""
     from reportlab.platypus import PageBreak
 
-    case = access.get_case_or_404(case_id)
+    case = case_for_print(case_id)
     with force_locale("zh_Hans_CN"):
         committee = committee_name(case)
         story = [*intake_register(case, committee), PageBreak(), *rights_notice(case, committee)]
@@ -105,7 +118,7 @@ def intake_pdf(case_id: int):
 @bp.route("/agreement.pdf")
 @require("case.view")
 def agreement_pdf(case_id: int):
-    case = access.get_case_or_404(case_id)
+    case = case_for_print(case_id)
     agreement = agreement_of(case)
     if agreement is None:
         abort(404)
@@ -163,9 +176,17 @@ def book_pdf():
     for _day, items in days:
         for case, entry in items:
             printed.setdefault(case.id, (case, []))[1].append(entry)
-    for case, entries in printed.values():
-        record_print(case, "diary_book", month=first.strftime("%Y-%m"), scope=scope,
-                     entries=[e.id for e in entries], confidential_included=any(e.confidential for e in entries))
+    details = {case.id: {"document": "diary_book", "month": first.strftime("%Y-%m"), "scope": scope,
+                         "entries": [e.id for e in entries],
+                         "confidential_included": any(e.confidential for e in entries)}
+               for case, entries in printed.values()}
+    if details:  # the timeline rows in one statement, however many cases the book holds
+        db.session.execute(insert(CaseEvent), [
+            {"case_id": case.id, "at": utcnow(), "actor_id": current_user.id, "kind": "printed",
+             "from_status": case.status, "to_status": case.status, "note": "", "changes": details[case.id]}
+            for case, _entries in printed.values()])
+    for case, _entries in printed.values():
+        audit.record("print", target=case, details={"number": case.number, **details[case.id]})
     db.session.commit()
     return send_download(data, "application/pdf", f"调解日记本-{who}-{first.strftime('%Y-%m')}.pdf",
                          f"diary-book-{scope}-{first.strftime('%Y-%m')}.pdf")

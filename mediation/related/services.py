@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..cases.models import Case, Party
@@ -157,15 +158,17 @@ def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[
     matches: dict[int, tuple[set[int], set[str]]] = {}
     rows_found = db.session.execute(stmt.limit(MAX_RESULTS * 10)).all()
     found_ids = list({r[0] for r in rows_found})
-    visible_ids = set(db.session.scalars(
-        access.cases_query(user).with_only_columns(Case.id).where(Case.id.in_(found_ids)))) if found_ids else set()
+    # The cases found, their units and whether the user sees each: one query.
+    found = {case.id: (case, unit, bool(visible)) for case, unit, visible in db.session.execute(
+        select(Case, OrgUnit, access.sees_case(user, Case.id).label("visible"))
+        .join(OrgUnit, OrgUnit.id == Case.unit_id).where(Case.id.in_(found_ids))
+        .options(joinedload(OrgUnit.parent)))} if found_ids else {}
+    visible_ids = {i for i, (_c, _u, visible) in found.items() if visible}
     # A case the user may not see: a restricted one is never announced (not even that it exists), and a
     # protected phone (flagged case) never confirms a guess: only ID number or name + birth date count.
-    hidden_cases = {c.id: c for c in db.session.scalars(select(Case).where(
-        Case.id.in_([i for i in found_ids if i not in visible_ids])))} if found_ids else {}
+    hidden_cases = {i: c for i, (c, _u, visible) in found.items() if not visible}
     # A restricted case the user may see but has not opened with a reason is not announced either.
-    sealed = set(db.session.scalars(select(Case.id).where(
-        Case.id.in_(found_ids), Case.restricted.is_(True), ~access.content_shown_clause()))) if found_ids else set()
+    sealed = {i for i, (c, _u, _v) in found.items() if access.content_hidden(c)}
     for case_id, name, birth, phone, id_hash, party_id in rows_found:
         outside = hidden_cases.get(case_id)
         if (outside is not None and outside.restricted) or case_id in sealed:
@@ -187,15 +190,12 @@ def related_cases(user, parties, *, exclude_case_id: int | None = None) -> list[
     matches = {k: v for k, v in matches.items() if v[0]}
     if not matches:
         return []
-    ids = list(matches)
-    rows = db.session.execute(
-        select(Case.id, Case.number, Case.status, Case.created_at, OrgUnit)
-        .join(OrgUnit, OrgUnit.id == Case.unit_id).where(Case.id.in_(ids))
-        .order_by(Case.created_at.desc(), Case.id.desc())
-    ).all()
+    rows = sorted(((found[i][0], found[i][1]) for i in matches),
+                  key=lambda cu: (cu[0].created_at, cu[0].id), reverse=True)
     shown: list[Related] = []
     hidden: dict[int, Related] = {}
-    for case_id, number, status, _created, unit in rows:
+    for case, unit in rows:
+        case_id, number, status = case.id, case.number, case.status
         hit_parties, reasons = matches[case_id]
         if case_id in visible_ids:
             shown.append(Related(True, unit.label, case_id=case_id, number=number, status=status,

@@ -42,8 +42,9 @@ rows_(case_id, unit_id, held) AS (
     FROM seeds s JOIN up ON up.unit_id = s.unit_id
     GROUP BY s.case_id, up.anc_id
 )
-SELECT r.case_id, r.unit_id, r.held, c.restricted, c.status, c.intake_date, COALESCE(c.due_date, :far_due),
-       c.year, c.seq
+SELECT r.case_id, r.unit_id, r.held, c.restricted, c.status, c.intake_date,
+       CASE WHEN c.status IN ('accepted', 'assigned', 'in_mediation') AND c.due_date IS NOT NULL THEN c.due_date
+            ELSE :far_due END, c.year, c.seq
 FROM rows_ r JOIN case_record c ON c.id = r.case_id
 """
 
