@@ -8,8 +8,8 @@ from sqlalchemy import event
 
 from mediation.cases import workflow
 from mediation.extensions import db
-from mediation.leads.services import report_lead
 from mediation.leads.models import Urgency
+from mediation.leads.services import report_lead
 from mediation.timeutil import local_today
 from mediation.transfers.models import EscalationReason
 
