@@ -72,13 +72,13 @@ class MonthlyReport:
         """The five column summaries (district, town, village, subtotal, year to date)."""
         f, y = self.fig, self.ytd
 
-        def key(u, c, mi):
+        def key(_u, c, _mi, t):
             if cat is not None and c != cat:
                 return None
-            return f.tier_of(u)
+            return t
         by_tier = f.rollup(key)
-        month_total = f.rollup(lambda u, c, mi: True if cat is None or c == cat else None)[True]
-        year_total = y.rollup(lambda u, c, mi: True if cat is None or c == cat else None)[True]
+        month_total = f.rollup(lambda u, c, mi, t: True if cat is None or c == cat else None)[True]
+        year_total = y.rollup(lambda u, c, mi, t: True if cat is None or c == cat else None)[True]
         return [by_tier[t] for t in TIERS] + [month_total, year_total]
 
     def category_rows(self) -> list[tuple[str, str, list]]:
