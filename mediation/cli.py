@@ -1,5 +1,6 @@
-"""Command-line tools: ``flask --app mediation network|users|demo ...``."""
+"""Command-line tools: ``flask --app mediation network|users|demo|stats ...``."""
 import sys
+import time
 
 import click
 from flask import current_app
@@ -17,12 +18,14 @@ from .keys.cli import keys_cli
 from .org.models import OrgUnit
 from .org.services import NetworkImportError, import_network
 from .retention.cli import retention_cli
+from .stats import aggregates
 from .users.models import Role
 from .users.services import create_user
 
 network_cli = AppGroup("network", help="The 1+9+X network.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data (never in production).")
+stats_cli = AppGroup("stats", help="The statistics' aggregates.")
 
 
 @network_cli.command("import")
@@ -86,6 +89,26 @@ def demo_load(if_empty):
         click.echo(_("%(n)d demo cases replayed through the workflow.", n=counts["cases_created"]))
 
 
+@stats_cli.command("rebuild")
+@click.option("--check", is_flag=True, help="Only compare the aggregates with a recount (in memory); change nothing.")
+def stats_rebuild(check):
+    """Count the statistics' aggregates (stat_cell) again from the cases, in one transaction."""
+    start = time.perf_counter()
+    connection = db.session.connection()
+    if check:
+        problems = aggregates.mismatches(connection)
+        db.session.rollback()
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
+            sys.exit(1)
+        click.echo(_("The aggregates agree with a recount."))
+        return
+    n = aggregates.rebuild(connection)
+    db.session.commit()
+    click.echo(_("%(n)d aggregate rows written in %(s).1f s.", n=n, s=time.perf_counter() - start))
+
+
 def init_app(app) -> None:
-    for group in (network_cli, users_cli, demo_cli, audit_cli, retention_cli, keys_cli, backup_cli):
+    for group in (network_cli, users_cli, demo_cli, stats_cli, audit_cli, retention_cli, keys_cli, backup_cli):
         app.cli.add_command(group)
