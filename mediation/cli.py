@@ -14,6 +14,7 @@ from .backup.cli import backup_cli
 from .demo import is_empty, load_demo
 from .errors import DomainError
 from .extensions import db
+from .generate import NETWORKS, generate
 from .keys.cli import keys_cli
 from .org.models import OrgUnit
 from .org.services import NetworkImportError, import_network
@@ -107,6 +108,22 @@ def stats_rebuild(check):
     n = aggregates.rebuild(connection)
     db.session.commit()
     click.echo(_("%(n)d aggregate rows written in %(s).1f s.", n=n, s=time.perf_counter() - start))
+
+
+@demo_cli.command("generate")
+@click.option("--cases", "n", type=click.IntRange(1, 10_000_000), required=True, help="How many cases to add.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--network", type=click.Choice(NETWORKS), default="jintan", show_default=True,
+              help="jintan: the Jintan district; jiangsu: the province (13 cities, 104 districts, 1,487 towns).")
+@click.option("--batch", type=click.IntRange(100, 100_000), default=2000, show_default=True)
+def demo_generate(n, seed, network, batch):
+    """Add generated cases (for benchmarks and scale tests), then rebuild the derived tables."""
+    if current_app.config.get("ENV") == "production":
+        raise click.ClickException(_("The demo loader does not run with MEDIATION_ENV=production."))
+    result = generate(n, seed=seed, network=network, batch=batch, log=click.echo)
+    click.echo(_("%(n)d cases generated in %(s).0f s.", n=result.cases, s=result.seconds))
+    for table, count in sorted(result.counts.items()):
+        click.echo(f"  {table}: {count}")
 
 
 def init_app(app) -> None:
