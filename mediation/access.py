@@ -260,15 +260,17 @@ def mediator_candidates(unit: OrgUnit) -> Select:
 # --- view helpers -------------------------------------------------------------
 
 def require(action: str) -> Callable:
-    """Login required, and the action granted by one of the user's roles, else 403.
-    (Data outside the user's subtree answers 404 through the scoped getters.)"""
+    """Login required, and the action granted by one of the user's roles, else 403 (404 for
+    the users of a city or province, for whom cases do not exist). (Data outside the
+    user's subtree answers 404 through the scoped getters.)"""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
             if not can(current_user, action):
-                abort(403)
+                # Above the districts there is no case, lead or log to see: as if none existed.
+                abort(404 if current_user.unit.tier in UPPER_TIERS and action not in UPPER_ACTIONS else 403)
             return view(*args, **kwargs)
 
         return wrapped

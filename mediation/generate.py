@@ -461,6 +461,8 @@ class Generator:
             if plan_decline:
                 state["decline"] = "一方当事人明确拒绝调解"
                 step(t, "decline", "declined", {}, self.manager(village)[0], note=state["decline"])
+                if r.random() < 0.5:
+                    raise _Stop  # not archived (yet)
                 t = self.moment(t, 24 * 10, 24 * 60)
                 step(t, "archive", "archived", {}, self.manager(village)[0])
                 state["archived_at"] = t
