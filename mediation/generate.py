@@ -18,12 +18,14 @@ the app derives from these rows. Never in production (the CLI refuses).
 """
 import csv
 import io
+import json
 import random
 import time
 from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from importlib.resources import files
 from itertools import accumulate
 
@@ -32,7 +34,7 @@ from sqlalchemy import func, select
 
 from .agreements.models import Agreement, AgreementTerm
 from .audit.models import AuditChainHead, AuditEvent
-from .audit.services import hash_of, jsonable
+from .audit.services import hash_of
 from .cases.categories import seed_categories
 from .cases.idnumber import check_digit
 from .cases.models import Case, CaseEvent, CaseNumberCounter, Category, Party
@@ -47,7 +49,8 @@ from .org.models import OrgUnit, Tier
 from .org.services import import_network
 from .screening.models import RiskChange, Screening
 from .screening.scoring import ITEMS, score
-from .search.index import _docs, _entry_text
+from .search import text as search_text
+from .search.index import _entry_text
 from .search.models import SearchDoc
 from .stats import aggregates
 from .timeutil import local_today, utc_start_of, utcnow
@@ -315,7 +318,7 @@ class Generator:
                 "id_number_enc": idn, "id_hash": self.cipher.hash(normalise_id(idn)),
                 "phone": f"1{r.choice('3589')}{r.randrange(10**9):09d}", "relationship": "",
                 "address": f"{village.name}{r.randint(1, 12)}组{r.randint(1, 80)}号", "is_minor": False}))
-            self.search_docs(_docs("party", pid, case_id, name))
+            self.search_docs(_gen_docs("party", pid, case_id, name))
 
         # Intake screenings of applicant and respondent: the level is computed, never chosen.
         risk, dv = "none", False
@@ -564,10 +567,11 @@ class Generator:
             "due_date": state["due"], "concluded_at": state["concluded_at"], "closed_at": state["closed_at"],
             "archived_at": state["archived_at"], "legal_hold": False, "anonymised_at": None,
             "version": 1 + len(ev)})
+        texts = {"number": number, "summary": summary, "claims": ""}
         self.search_docs([d for kind in ("number", "summary", "claims") for d in
-                          _docs(kind, case_id, case_id, {"number": number, "summary": summary, "claims": ""}[kind])])
+                          _gen_docs(kind, case_id, case_id, texts[kind])])
         for row in entries:
-            self.search_docs(_docs("diary", row["id"], case_id, _entry_text(_Row(row), []),
+            self.search_docs(_gen_docs("diary", row["id"], case_id, _entry_text(_Row(row), []),
                                    confidential=row["confidential"], author_id=row["author_id"]))
         # The timeline: "created" first, then every step in order.
         self.add("case_event", {"id": self.ids.take("case_event"), "case_id": case_id, "at": created,
@@ -675,8 +679,9 @@ class Generator:
             self.add("search_doc", d)
 
     def audit(self, at, action, case_id, actor_id, details) -> None:
+        # The details are plain strings and numbers already (what ``jsonable`` would leave them).
         self.audit_rows.append({"at": at, "action": action, "target_type": "case", "target_id": str(case_id),
-                                "actor_id": actor_id, "details": jsonable(details)})
+                                "actor_id": actor_id, "details": details})
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -696,9 +701,7 @@ class Generator:
             if table == "lead":  # a lead points at its case (written next): set the link after
                 for row in rows:
                     row["case_id"] = None
-            model = self.TABLES[table].__table__
-            for start in range(0, len(rows), 5000):
-                self.conn.execute(sa.insert(model), rows[start:start + 5000])
+            bulk_insert(self.conn, self.TABLES[table].__table__, rows)
             written += len(rows)
         if pending_cases:
             lead_t = Lead.__table__
@@ -720,8 +723,7 @@ class Generator:
                    "details": a["details"], "prev_hash": prev}
             row["hash"] = prev = hash_of(row)
             out.append(row)
-        for start in range(0, len(out), 5000):
-            self.conn.execute(sa.insert(AuditEvent.__table__), out[start:start + 5000])
+        bulk_insert(self.conn, AuditEvent.__table__, out)
         self.audit_last = (last_id, prev)
         head = AuditChainHead.__table__
         if self.conn.execute(sa.update(head).where(head.c.id == 1)
@@ -730,6 +732,67 @@ class Generator:
 
 
 RANK = {"none": 0, "yellow": 1, "orange": 2, "red": 3}
+
+
+@cache
+def _token(ch: str) -> str:
+    return search_text._token(search_text.fold_char(ch))
+
+
+def _spaced(text: str) -> str:
+    """``search.text.spaced``, each character's token computed once."""
+    return " ".join(map(_token, text))
+
+
+def _gen_docs(kind: str, source_id: int, case_id: int, content: str | None, *, confidential: bool = False,
+              author_id: int | None = None) -> list[dict]:
+    """``search.index._docs`` with the cached tokens (the invariants compare the two)."""
+    return [{"case_id": case_id, "kind": kind, "source_id": source_id, "part": i, "confidential": confidential,
+             "author_id": author_id, "content": piece, "tokens": _spaced(piece)}
+            for i, piece in enumerate(search_text.chunks((content or "").strip()))]
+
+
+def bulk_insert(connection, table: sa.Table, rows: list[dict], chunk: int = 5000) -> None:
+    """INSERT many rows (all with the same keys). On SQLite straight through the driver, the
+    values stored as SQLAlchemy stores them (times as text, JSON as text, decimals as floats,
+    ID numbers encrypted); elsewhere through SQLAlchemy Core's executemany."""
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        for start in range(0, len(rows), chunk):
+            connection.execute(sa.insert(table), rows[start:start + chunk])
+        return
+    from .crypto import EncryptedId
+
+    keys = list(rows[0])
+    convert = []
+    cipher = cipher_for()
+    for k in keys:
+        t = table.c[k].type
+        if isinstance(t, EncryptedId):
+            convert.append(cipher.encrypt)
+        elif isinstance(t, sa.DateTime):
+            convert.append(lambda v: None if v is None else v.isoformat(" ", "microseconds"))
+        elif isinstance(t, sa.Date):
+            convert.append(lambda v: None if v is None else v.isoformat())
+        elif isinstance(t, sa.JSON):
+            convert.append(lambda v: None if v is None else json.dumps(v))
+        elif isinstance(t, sa.Numeric) and not isinstance(t, sa.Integer | sa.Float):
+            convert.append(lambda v: None if v is None else float(v))
+        elif isinstance(t, sa.Boolean):
+            convert.append(lambda v: None if v is None else int(bool(v)))
+        else:
+            convert.append(None)
+    pairs = list(zip(keys, convert, strict=True))
+    columns = ", ".join('"%s"' % k for k in keys)  # noqa: UP031 - quoted names ("where" is a column)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(keys))})'
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(rows), chunk):
+            cursor.executemany(sql, [tuple(row[k] if f is None else f(row[k]) for k, f in pairs)
+                                     for row in rows[start:start + chunk]])
+    finally:
+        cursor.close()
 
 
 class _Stop(Exception):

@@ -24,7 +24,7 @@ Days are counted in the configured zone (``BABEL_DEFAULT_TIMEZONE``): after chan
 """
 import calendar
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from ..cases import workflow
 from ..cases.models import Case
 from ..diary.models import DiaryEntry, EntryKind
-from ..timeutil import local_date_of
+from ..timeutil import zone
 from ..transfers.models import Referral
 from .models import CELL_KEY, MEASURES, stat_cell
 
@@ -77,6 +77,21 @@ def fen(amount) -> int:
     return int((Decimal(str(amount)) * 100).to_integral_value(rounding=ROUND_HALF_UP)) if amount is not None else 0
 
 
+def _local_day():
+    """A function: a stored (naive UTC) time -> its local day (the zone read once)."""
+    z = zone()
+    cache: dict = {}
+
+    def local(moment: datetime) -> date:
+        # Every zone's offset is a multiple of 15 minutes: the quarter hour decides the day.
+        quarter = moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
+        day = cache.get(quarter)
+        if day is None:
+            day = cache[quarter] = quarter.replace(tzinfo=UTC).astimezone(z).date()
+        return day
+    return local
+
+
 def epoch(moment: datetime) -> int:
     """A stored (naive UTC) time as whole seconds since 1970 (as the raw count's)."""
     return calendar.timegm(moment.timetuple())
@@ -97,7 +112,7 @@ def _add(cells: Cells, key: tuple, **values) -> None:
         row[INDEX[m]] += int(v)
 
 
-def add_case(cells: Cells, c, tier: str) -> None:
+def add_case(cells: Cells, c, tier: str, local_date_of) -> None:
     """The cells of one case row (``_case`` columns)."""
     unit, cat = c.unit_id, c.category_id
     people = c.people_involved or 0
@@ -128,13 +143,14 @@ def case_cells(connection, case_ids: Iterable[int]) -> tuple[Cells, dict[int, st
     their holders ({unit id: path})."""
     cells: Cells = {}
     paths: dict[int, str] = {}
+    local = _local_day()
     ids = sorted({i for i in case_ids if i is not None})
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         held: dict[int, tuple] = {}
         for row in connection.execute(sa.select(_case, _unit.c.path, _unit.c.tier)
                                       .join(_unit, _unit.c.id == _case.c.unit_id).where(_case.c.id.in_(chunk))):
-            add_case(cells, row, row.tier)
+            add_case(cells, row, row.tier, local)
             paths[row.unit_id] = row.path
             held[row.id] = (row.unit_id, row.tier, row.category_id)
         if not held:
@@ -156,6 +172,7 @@ def transfer_cells(connection, where) -> tuple[Cells, dict[int, str]]:
     """The escalation cells of the accepted escalations ``where`` selects: "escalated up"
     at the sending unit, "received from below" at the receiving one, on the day accepted."""
     cells: Cells = {}
+    local_date_of = _local_day()
     rows = connection.execute(sa.select(_transfer.c.from_unit_id, _transfer.c.to_unit_id, _transfer.c.decided_at)
                               .where(_transfer.c.kind == "escalate", _transfer.c.status == "accepted",
                                      _transfer.c.decided_at.is_not(None), where)).all()
@@ -387,6 +404,7 @@ def _chain_table(connection, units: dict[int, tuple[str, str]]) -> sa.Table:
                   sa.Column("via_id", sa.Integer))
     table.drop(connection, checkfirst=True)
     table.create(connection)
+    sa.Index("ix_stat_chain_unit", table.c.unit_id).create(connection)
     rows = []
     for unit_id, (path, _tier) in units.items():
         chain = _chain(path)
