@@ -39,7 +39,7 @@ from .cases.categories import seed_categories
 from .cases.idnumber import check_digit
 from .cases.models import Case, CaseEvent, CaseNumberCounter, Category, Party
 from .cases.services import number_prefix
-from .crypto import cipher_for, normalise_id
+from .crypto import EncryptedId, cipher_for, normalise_id
 from .demo import DEMO_PASSWORD, demo_accounts, load_demo, network_csv
 from .diary.models import DiaryEntry
 from .extensions import db
@@ -53,9 +53,9 @@ from .search import text as search_text
 from .search.index import _entry_text
 from .search.models import SearchDoc
 from .stats import aggregates
-from .timeutil import local_today, utc_start_of, utcnow
+from .timeutil import local_date_of, local_today, utc_start_of, utcnow
 from .transfers.models import CaseHolding, Referral, Transfer
-from .users.models import User, UserRole, hash_password
+from .users.models import Role, User, UserRole, hash_password
 
 NETWORKS = ("jintan", "jiangsu")
 YEARS = 3  # the intake dates spread over this many years before today
@@ -97,8 +97,6 @@ def province_accounts() -> list[tuple[str, str, str, set]]:
     the same pattern for every other unit (admin-<code> and stats-<code> at the province, the
     cities and the stations, med-<code> at a station, coord-<code> at a platform, med- and
     grid-<code> at a village)."""
-    from .users.models import Role
-
     units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.code)).all()
     by_code = {u.code: u for u in units}
     out = list(demo_accounts()) if "320413" in by_code else []
@@ -762,8 +760,6 @@ def bulk_insert(connection, table: sa.Table, rows: list[dict], chunk: int = 5000
         for start in range(0, len(rows), chunk):
             connection.execute(sa.insert(table), rows[start:start + chunk])
         return
-    from .crypto import EncryptedId
-
     keys = list(rows[0])
     convert = []
     cipher = cipher_for()
@@ -817,8 +813,6 @@ def _weighted(rng, pairs):
 
 
 def _local(moment: datetime) -> date:
-    from .timeutil import local_date_of
-
     return local_date_of(moment)
 
 

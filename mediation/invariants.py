@@ -30,7 +30,7 @@ from .crypto import cipher_for
 from .diary.models import DiaryEntry, EntryKind
 from .extensions import db
 from .leads.models import Lead, LeadStatus
-from .search.index import _case_docs, _docs, _entry_docs
+from .search.index import _case, _case_docs, _docs, _entry, _entry_docs, _party
 from .search.models import SearchDoc
 from .stats import aggregates
 from .timeutil import local_date_of, local_today, utc_start_of
@@ -200,8 +200,6 @@ def _key(d) -> tuple:
 def _search_problems(ids, limit) -> list[str]:
     """The documents of these cases are those the index would write from the rows now."""
     conn = db.session.connection()
-    from .search.index import _case, _entry, _party
-
     out = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]

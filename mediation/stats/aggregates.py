@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from ..cases import workflow
 from ..cases.models import Case
 from ..diary.models import DiaryEntry, EntryKind
+from ..extensions import db
 from ..timeutil import zone
 from ..transfers.models import Referral
 from .models import CELL_KEY, MEASURES, stat_cell
@@ -342,8 +343,6 @@ def _on_transition(case, *, name: str, event_row, by) -> None:
     transfer_id = (event_row.changes or {}).get("transfer")
     if transfer_id is None:
         return
-    from ..extensions import db
-
     connection = db.session.connection()
     cells, paths = transfer_cells(connection, _transfer.c.id == transfer_id)
     apply(connection, expand(cells, paths))
