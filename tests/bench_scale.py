@@ -109,8 +109,9 @@ def prepare(url: str) -> dict:
         long = db.session.scalar(select(DiaryEntry.case_id).group_by(DiaryEntry.case_id)
                                  .having(func.count(DiaryEntry.id) >= 50).limit(1))
         if long is None:  # one case with a 50-entry diary, written through the service
-            target = db.session.scalar(select(Case).where(Case.status == "in_mediation",
-                                                          Case.unit.has(code="320413109201")).limit(1))
+            target = db.session.scalar(
+                select(Case).where(Case.status.in_(["in_mediation", "assigned"]), Case.lead_mediator_id.is_not(None),
+                                   Case.unit.has(tier="village")).order_by(Case.id.desc()).limit(1))
             author = target.lead_mediator
             for i in range(50):
                 write_entry(target, by=author, values={
@@ -119,7 +120,9 @@ def prepare(url: str) -> dict:
                     "result": "初步达成一致，约定下次继续。", "party_ids": [p.id for p in target.parties]})
             db.session.commit()
             long = target.id
-        return {"case": case.id, "busy": busy[0], "long": long, "year": local_today().year}
+        long_case = db.session.get(Case, long)
+        return {"case": case.id, "busy": busy[0], "long": long, "year": local_today().year,
+                "long_user": long_case.lead_mediator.username}
 
 
 # --- HTTP --------------------------------------------------------------------------------------
@@ -384,7 +387,7 @@ def run_one(kind: str, size: int, port: int) -> dict:
         ("statistics, district year", f"/stats/?period=year&year={year}", "admin", True),
         ("statistics, town", f"/stats/?unit=320413109&period=year&year={year}", "coord-320413109", True),
         ("inbox (busy village mediator)", "/inbox/", ctx["busy"], True),
-        ("50-entry diary PDF", f"/cases/{ctx['long']}/diary.pdf", "med-320413109201", False),
+        ("50-entry diary PDF", f"/cases/{ctx['long']}/diary.pdf", ctx["long_user"], False),
     ]
     app_proc = serve("mediation:create_app()", port, url)
     hello_proc = serve("tests.bench_hello:app", port + 1, None)

@@ -318,14 +318,15 @@ def child_of(root: OrgUnit, units: list[OrgUnit]) -> dict[int, int]:
 class Figures:
     """Counted cells: (measure, unit, holder tier, category id or None, month index or None) ->
     value, where the unit is the root itself for the cases it holds and otherwise the child of
-    the root under which they are held ("via"), and the tier is that of the holding unit."""
+    the root under which they are held ("via"), and the tier is that of the holding unit (its
+    value: "station", "platform", "village")."""
 
     root: OrgUnit
     period: Period
     categories: list[Category]
     cells: dict = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, measure: str, via, tier: Tier, cat_id, month, value) -> None:
+    def add(self, measure: str, via, tier: str, cat_id, month, value) -> None:
         if value:
             self.cells[(measure, via, tier, cat_id, month)] += value
 
@@ -334,16 +335,20 @@ class Figures:
         """The root's subtree (read when a page needs it: the villages' confirmations)."""
         return {u.id: u for u in subtree_units(self.root)}
 
-    def rollup(self, key) -> dict:
-        """{group: summary} in one pass: ``key(via, cat_id, month_index, tier)`` names the group
-        of a cell (None leaves the cell out). Cells without a category or month (escalations,
-        the "now" figures) reach a key as None there."""
+    def sums(self, key) -> dict:
+        """{group: {measure: sum}} in one pass: ``key(via, cat_id, month_index, tier)`` names the
+        group of a cell (None leaves the cell out). Cells without a category or month
+        (escalations, the "now" figures) reach a key as None there."""
         groups: dict = defaultdict(lambda: defaultdict(int))
         for (m, u, t, c, mi), v in self.cells.items():
             k = key(u, c, mi, t)
             if k is not None:
                 groups[k][m] += v
-        return defaultdict(lambda: summarise({}), {k: summarise(v) for k, v in groups.items()})
+        return groups
+
+    def rollup(self, key) -> dict:
+        """{group: summary} (see ``sums``)."""
+        return defaultdict(lambda: summarise({}), {k: summarise(v) for k, v in self.sums(key).items()})
 
     def summary(self, *, cat=None, month=None, tier: Tier | None = None) -> dict:
         """Every figure, for the cells of a category, a month index, a tier of the holding unit."""
@@ -352,7 +357,7 @@ class Figures:
                 return None
             if month is not None and mi != month:
                 return None
-            if tier is not None and t is not tier:
+            if tier is not None and t != tier.value:
                 return None
             return True
         return self.rollup(key)[True]
@@ -473,17 +478,21 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     inner = {"v": t.via_id, "holder_tier": t.tier, "c": t.category_id, "m": _month_bucket(t.day, date_bounds),
              **{m: t[m] for m in period_measures}}
     sums = {m: (lambda c, m=m: func.sum(c[m])) for m in period_measures}
-    for row in _grouped(inner, and_(t.unit_id == root.id, or_(*parts)), ("v", "holder_tier", "c", "m"), sums):
-        tier = _stored_tier(row.holder_tier)
-        for m in period_measures:
-            fig.add(m, row.v, tier, row.c or None, row.m, int(getattr(row, m) or 0))
+    cells, tiers = fig.cells, {}
+    for via, stored, cat, month, *values in _grouped(inner, and_(t.unit_id == root.id, or_(*parts)),
+                                                     ("v", "holder_tier", "c", "m"), sums):
+        tier = tiers.get(stored) or tiers.setdefault(stored, _stored_tier(stored).value)
+        cat = cat or None
+        for m, value in zip(period_measures, values, strict=True):
+            if value:
+                cells[(m, via, tier, cat, month)] += int(value)
     if current:
         today = local_today()
         inner = {"v": t.via_id, "holder_tier": t.tier, "c": t.category_id, "n": t.in_progress,
                  "late": case((t.day < today, t.open_due), else_=0)}
         for row in _grouped(inner, and_(t.unit_id == root.id, t.grain == "n"), ("v", "holder_tier", "c"),
                             {"n": lambda c: func.sum(c.n), "late": lambda c: func.sum(c.late)}):
-            tier = _stored_tier(row.holder_tier)
+            tier = _stored_tier(row.holder_tier).value
             fig.add("in_progress", row.v, tier, row.c or None, None, int(row.n or 0))
             fig.add("overdue", row.v, tier, row.c or None, None, int(row.late or 0))
     return fig
@@ -499,7 +508,7 @@ def recount(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
 
     def put(measure, unit_id, cat_id, month, value):
         """A cell by holder unit, filed under the root's child and the holder's tier."""
-        fig.add(measure, via[unit_id], units[unit_id].tier, cat_id, month, value)
+        fig.add(measure, via[unit_id], units[unit_id].tier.value, cat_id, month, value)
 
     in_tree = Case.unit_id.in_(_subtree_ids(root))
     months = period.buckets
