@@ -415,6 +415,16 @@ def _chain_table(connection, units: dict[int, tuple[str, str]]) -> sa.Table:
 
 
 def _write_base(connection, base: sa.Table, cells: Cells) -> None:
+    if connection.dialect.name == "sqlite":  # straight through the driver: plain values, many rows
+        sql = (f"INSERT INTO stat_base (unit_id, kind, day, tier, category_id, {', '.join(MEASURES)}) "
+               f"VALUES ({', '.join('?' * (5 + len(MEASURES)))})")
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            cursor.executemany(sql, [(u, k, d.isoformat(), t, c or 0, *values)
+                                     for (u, t, c, k, d), values in cells.items()])
+        finally:
+            cursor.close()
+        return
     params = [{"unit_id": u, "kind": k, "day": d, "tier": t, "category_id": c or 0,
                **dict(zip(MEASURES, values, strict=True))} for (u, t, c, k, d), values in cells.items()]
     for start in range(0, len(params), 10_000):
