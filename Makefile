@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run dev test bench lint messages clean
+.PHONY: run dev test bench bench-micro lint messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,13 @@ dev: $(VENV)/.installed
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The pages at 100,000 and 1,000,000 generated cases on SQLite and PostgreSQL (databases kept in
+# instance/bench/ and bench_<size>), then docs/BENCHMARKS.md; e.g. make bench BENCH_SIZES=100000 BENCH_DBS=sqlite.
+# `make bench-micro` runs the older single-feature benchmarks (tests/bench.py).
 bench: $(VENV)/.installed-dev
+	BENCH_SIZES=$(BENCH_SIZES) BENCH_DBS=$(BENCH_DBS) $(BIN)/python -m tests.bench_scale
+
+bench-micro: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench
 
 lint: $(VENV)/.installed-dev

@@ -21,7 +21,7 @@ from .cases.models import EDITABLE_STATUSES, HOLDS, SEES, Case, CaseVisibility, 
 from .extensions import db
 from .hooks import Slot
 from .memo import per_request
-from .org.models import OrgUnit
+from .org.models import UPPER_TIERS, OrgUnit, Tier
 from .transfers.models import Delegation, DelegationStatus
 from .users.models import Role, User, UserRole
 
@@ -44,13 +44,20 @@ PERMISSIONS[Role.ADMIN] = PERMISSIONS[Role.ADMIN] | {"teaching.view", "teaching.
 PERMISSIONS.update({r: PERMISSIONS[r] | a for r, a in ((Role.COORDINATOR, {"stats.view", "stats.confirm"}), (Role.ADMIN, {"stats.view", "stats.confirm"}), (Role.VIEWER, {"stats.view"}), (Role.MEDIATOR, {"stats.confirm"}))})  # noqa: E501
 
 
+# What the users of a city or province unit may do: see the network, its people and its
+# statistics, and (administrators) manage accounts and units; never a case, a lead or the log.
+UPPER_ACTIONS = frozenset(_STAFF | {"user.view", "user.manage", "unit.manage", "stats.view", "teaching.view"})
+
+
 def actions_of(user) -> frozenset[str]:
-    """Every action any of the user's roles grants."""
+    """Every action any of the user's roles grants (above the districts, only ``UPPER_ACTIONS``)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     out: set[str] = set()
     for role in user.roles:
         out |= PERMISSIONS[role]
+    if user.unit.tier in UPPER_TIERS:
+        out &= UPPER_ACTIONS
     return frozenset(out)
 
 
@@ -67,9 +74,9 @@ def can(user, action: str, unit: OrgUnit | None = None) -> bool:
 
 
 def is_station_admin(user) -> bool:
-    """An administrator of a station (the top of the network): reads the whole audit
-    log, sets legal holds."""
-    return bool(can(user, "audit.view") and user.unit.parent_id is None)
+    """An administrator of a district's station (the top of its 1+9+X network): reads the
+    whole audit log, sets legal holds."""
+    return bool(can(user, "audit.view") and user.unit.tier is Tier.STATION)
 
 
 # --- scoped queries ---------------------------------------------------------
@@ -300,7 +307,7 @@ def can_edit_case(user, case) -> bool:
 def mediator_candidates(unit: OrgUnit) -> Select:
     """Who may mediate a case held by ``unit``: active mediators and coordinators
     of the unit or of its parent."""
-    units = [unit.id] + ([unit.parent_id] if unit.parent_id else [])
+    units = [unit.id] + ([unit.parent_id] if unit.parent_id and unit.tier is not Tier.STATION else [])
     with_role = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR]))
     return (
         select(User)
@@ -312,15 +319,17 @@ def mediator_candidates(unit: OrgUnit) -> Select:
 # --- view helpers -------------------------------------------------------------
 
 def require(action: str) -> Callable:
-    """Login required, and the action granted by one of the user's roles, else 403.
-    (Data outside the user's subtree answers 404 through the scoped getters.)"""
+    """Login required, and the action granted by one of the user's roles, else 403 (404 for
+    the users of a city or province, for whom cases do not exist). (Data outside the
+    user's subtree answers 404 through the scoped getters.)"""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
             if not can(current_user, action):
-                abort(403)
+                # Above the districts there is no case, lead or log to see: as if none existed.
+                abort(404 if current_user.unit.tier in UPPER_TIERS and action not in UPPER_ACTIONS else 403)
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,5 +1,6 @@
-"""Command-line tools: ``flask --app mediation network|users|demo ...``."""
+"""Command-line tools: ``flask --app mediation network|users|demo|stats ...``."""
 import sys
+import time
 
 import click
 from flask import current_app
@@ -13,10 +14,12 @@ from .backup.cli import backup_cli
 from .demo import is_empty, load_demo
 from .errors import DomainError
 from .extensions import db
+from .generate import NETWORKS, generate
 from .keys.cli import keys_cli
 from .org.models import OrgUnit
 from .org.services import NetworkImportError, import_network
 from .retention.cli import retention_cli
+from .stats import aggregates
 from .users.models import Role
 from .users.services import create_user
 
@@ -24,6 +27,7 @@ network_cli = AppGroup("network", help="The 1+9+X network.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data (never in production).")
 cases_cli = AppGroup("cases", help="Cases: derived tables.")
+stats_cli = AppGroup("stats", help="The statistics' aggregates.")
 
 
 @network_cli.command("import")
@@ -106,6 +110,43 @@ def cases_rebuild_visibility(check):
     click.echo(_("case_visibility rebuilt: %(rows)d rows.", rows=rows))
 
 
+@stats_cli.command("rebuild")
+@click.option("--check", is_flag=True, help="Only compare the aggregates with a recount (in memory); change nothing.")
+def stats_rebuild(check):
+    """Count the statistics' aggregates (stat_cell) again from the cases, in one transaction."""
+    start = time.perf_counter()
+    connection = db.session.connection()
+    if check:
+        problems = aggregates.mismatches(connection)
+        db.session.rollback()
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
+            sys.exit(1)
+        click.echo(_("The aggregates agree with a recount."))
+        return
+    n = aggregates.rebuild(connection)
+    db.session.commit()
+    click.echo(_("%(n)d aggregate rows written in %(s).1f s.", n=n, s=time.perf_counter() - start))
+
+
+@demo_cli.command("generate")
+@click.option("--cases", "n", type=click.IntRange(1, 10_000_000), required=True, help="How many cases to add.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--network", type=click.Choice(NETWORKS), default="jintan", show_default=True,
+              help="jintan: the Jintan district; jiangsu: the province (13 cities, 104 districts, 1,487 towns).")
+@click.option("--batch", type=click.IntRange(100, 100_000), default=2000, show_default=True)
+def demo_generate(n, seed, network, batch):
+    """Add generated cases (for benchmarks and scale tests), then rebuild the derived tables."""
+    if current_app.config.get("ENV") == "production":
+        raise click.ClickException(_("The demo loader does not run with MEDIATION_ENV=production."))
+    result = generate(n, seed=seed, network=network, batch=batch, log=click.echo)
+    click.echo(_("%(n)d cases generated in %(s).0f s.", n=result.cases, s=result.seconds))
+    for table, count in sorted(result.counts.items()):
+        click.echo(f"  {table}: {count}")
+
+
 def init_app(app) -> None:
-    for group in (network_cli, users_cli, demo_cli, cases_cli, audit_cli, retention_cli, keys_cli, backup_cli):
+    for group in (network_cli, users_cli, demo_cli, cases_cli, stats_cli, audit_cli, retention_cli, keys_cli,
+                  backup_cli):
         app.cli.add_command(group)

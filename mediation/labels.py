@@ -18,6 +18,8 @@ from .transfers.models import (
 from .users.models import Role
 
 TIER_LABELS = {
+    Tier.PROVINCE: _l("province"),
+    Tier.CITY: _l("city"),
     Tier.STATION: _l("station"),
     Tier.PLATFORM: _l("platform"),
     Tier.VILLAGE: _l("village/community"),

@@ -30,6 +30,7 @@ from .retention.views import bp as retention_bp
 from .screening import services as screening_services
 from .screening import views as screening_views
 from .search import views as search_views
+from .stats import aggregates as stats_aggregates
 from .stats.views import bp as stats_bp
 from .teaching.views import bp as teaching_bp
 from .transfers import services as transfers_services
@@ -52,7 +53,8 @@ def init_app(app: Flask, *, migrations: Path) -> None:
     # Features fill what the modules below them ask for: the workflow's guards and effects,
     # access's protected parties, the case services' risk history, the retention scrubbers,
     # and the listeners of the workflow's steps, diary entries and delegated visits.
-    for feature in (diary_services, agreements_services, transfers_services, screening_services, inbox_services):
+    for feature in (diary_services, agreements_services, transfers_services, screening_services, inbox_services,
+                    stats_aggregates):
         feature.init_app(app)
 
     access.init_app(app)

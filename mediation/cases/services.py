@@ -60,9 +60,31 @@ record_risk_change = Slot("record_risk_change", "record_risk_change(case, level,
 # --- numbering ---------------------------------------------------------------------
 
 def station_of(unit: OrgUnit) -> OrgUnit:
-    while unit.parent is not None:
-        unit = unit.parent
-    return unit
+    """The district station of a unit that holds cases (numbers are per station and year)."""
+    station = unit.station
+    if station is None:
+        raise DomainError(_("Cases are registered by a district's station, platforms and villages only."))
+    return station
+
+
+# Trailing words of a district's or city's name left out of a number's prefix (金坛区 -> 金坛).
+_DIVISION_SUFFIXES = ("自治县", "新区", "区", "县", "市")
+
+
+def _short(name: str) -> str:
+    for suffix in _DIVISION_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def number_prefix(station: OrgUnit) -> str:
+    """The 字号 of a station's numbers: ``CASE_NUMBER_PREFIX`` for a district on its own;
+    in a province (a station under a city) the city's and the district's short names, so
+    that numbers stay unique across districts (two cities have a 鼓楼区): 常州金坛婚调字."""
+    if station.parent is None:
+        return current_app.config["CASE_NUMBER_PREFIX"]
+    return f"{_short(station.parent.name)}{_short(station.name)}婚调字"
 
 
 def next_number(station: OrgUnit, year: int) -> tuple[int, str]:
@@ -91,9 +113,7 @@ def next_number(station: OrgUnit, year: int) -> tuple[int, str]:
         .values(last_seq=CaseNumberCounter.last_seq + 1)
         .returning(CaseNumberCounter.last_seq)
     ).scalar_one()
-    number = current_app.config["CASE_NUMBER_FORMAT"].format(
-        year=year, prefix=current_app.config["CASE_NUMBER_PREFIX"], seq=seq
-    )
+    number = current_app.config["CASE_NUMBER_FORMAT"].format(year=year, prefix=number_prefix(station), seq=seq)
     return seq, number
 
 

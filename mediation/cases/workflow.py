@@ -297,7 +297,8 @@ def _archive(case, _data, _by):
 # The records live in ``transfers``; the rules are here.
 
 def _has_parent(case):
-    return case.unit.parent_id is not None
+    """A unit above the holder in its district (a station escalates to nobody)."""
+    return case.unit.parent is not None and case.unit.parent.tier.holds_cases
 
 
 def _has_children(case):
@@ -315,7 +316,8 @@ def _needs_transfer_reason(_case, data):
 
 def _needs_unit_above(case, data):
     unit = data.get("to_unit")
-    if unit is None or not unit.active or unit.id == case.unit_id or not unit.contains(case.unit):
+    if (unit is None or not unit.active or unit.id == case.unit_id or not unit.contains(case.unit)
+            or not unit.tier.holds_cases):
         return _("Choose a unit above the one holding the case.")
     return None
 

@@ -11,8 +11,15 @@ from ..timeutil import utcnow
 
 
 class Tier(enum.Enum):
-    """Tiers in their order from the top; a child is always exactly one tier lower."""
+    """Tiers in their order from the top; a child is always exactly one tier lower.
 
+    A district's 1+9+X network is a station (the district's mediation committee), its
+    platforms and their villages: only these hold cases (``CASE_TIERS``). A province
+    deployment puts the districts' stations under city units and those under one
+    province unit; their users see the network and the statistics, never a case."""
+
+    PROVINCE = "province"
+    CITY = "city"
     STATION = "station"
     PLATFORM = "platform"
     VILLAGE = "village"
@@ -25,6 +32,16 @@ class Tier(enum.Enum):
     def child(self) -> "Tier | None":
         order = list(Tier)
         return order[self.depth + 1] if self.depth + 1 < len(order) else None
+
+    @property
+    def holds_cases(self) -> bool:
+        """Station, platform and village: the tiers of a district's network."""
+        return self in CASE_TIERS
+
+
+# The tiers that hold cases (a district's 1+9+X network), and those above the districts.
+CASE_TIERS = frozenset({Tier.STATION, Tier.PLATFORM, Tier.VILLAGE})
+UPPER_TIERS = frozenset({Tier.PROVINCE, Tier.CITY})
 
 
 class OrgUnit(db.Model):
@@ -56,7 +73,7 @@ class OrgUnit(db.Model):
 
     @hybrid_property
     def tier_rank(self) -> int:
-        """0 for a station, 1 for a platform, 2 for a village (for ordering in SQL)."""
+        """The tier's depth from the top (for ordering in SQL): province 0 ... village 4."""
         return self.tier.depth
 
     @tier_rank.inplace.expression
@@ -75,6 +92,17 @@ class OrgUnit(db.Model):
     def contains(self, other: "OrgUnit") -> bool:
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)
+
+    @property
+    def station(self) -> "OrgUnit | None":
+        """The district station whose network this unit belongs to (itself for a station);
+        None above the districts."""
+        node = self
+        while node is not None and node.tier is not Tier.STATION:
+            if node.tier in UPPER_TIERS:
+                return None
+            node = node.parent
+        return node
 
     def ancestors(self) -> list["OrgUnit"]:
         """From the root down to the parent."""

@@ -16,6 +16,10 @@ from .models import OrgUnit, Tier
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 NAME_MAX = 64
 REQUIRED_COLUMNS = ("code", "name", "tier", "parent_code")
+# The division files' "level" column (jiangsu_divisions.csv: province, city, district, town)
+# is read as the tier: a district is a station (its mediation committee), a town a platform.
+LEVEL_TIERS = {"province": "province", "city": "city", "district": "station", "town": "platform",
+               "village": "village"}
 
 
 class NetworkImportError(DomainError):
@@ -62,6 +66,10 @@ def parse_network_csv(data: bytes) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    by_level = "tier" not in header and "level" in header
+    if by_level:
+        header = ["tier" if h == "level" else h for h in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise NetworkImportError(
             [_("line 1: missing columns: %(cols)s", cols=", ".join(missing))]
@@ -79,6 +87,8 @@ def parse_network_csv(data: bytes) -> list[_Row]:
         code = raw["code"].strip()
         name = raw["name"].strip()
         tier_text = raw["tier"].strip()
+        if by_level:
+            tier_text = LEVEL_TIERS.get(tier_text, tier_text)
         parent_code = raw["parent_code"].strip()
         if not code and not name and not tier_text and not parent_code:
             continue  # blank line
@@ -93,7 +103,7 @@ def parse_network_csv(data: bytes) -> list[_Row]:
             )
         if tier_text not in tiers:
             errors.append(
-                _("line %(line)d: unknown tier “%(tier)s” (station, platform or village)",
+                _("line %(line)d: unknown tier “%(tier)s” (province, city, station, platform or village)",
                   line=line, tier=tier_text)
             )
             continue
@@ -142,10 +152,12 @@ def import_network(data: bytes) -> ImportResult:
                   line=r.line, code=r.code, old=TIER_LABELS[old.tier], new=TIER_LABELS[r.tier])
             )
             continue
-        if r.tier is Tier.STATION:
+        if r.tier is Tier.PROVINCE:
             if r.parent_code:
-                errors.append(_("line %(line)d: a station has no parent", line=r.line))
+                errors.append(_("line %(line)d: a province has no parent", line=r.line))
             continue
+        if not r.parent_code and r.tier in (Tier.STATION, Tier.CITY):
+            continue  # a district (or a city) on its own
         if not r.parent_code:
             errors.append(_("line %(line)d: %(code)s needs a parent", line=r.line, code=r.code))
             continue
@@ -229,7 +241,7 @@ def _check_name(name: str) -> str:
 
 # Division codes (GB/T 2260 and the NBS statistical codes): 6 digits for a district,
 # 9 for a town or street, 12 for a village or community.
-DIVISION_CODE_LENGTH = {Tier.STATION: 6, Tier.PLATFORM: 9, Tier.VILLAGE: 12}
+DIVISION_CODE_LENGTH = {Tier.PROVINCE: 2, Tier.CITY: 4, Tier.STATION: 6, Tier.PLATFORM: 9, Tier.VILLAGE: 12}
 
 
 def check_unit_code(code: str, tier: Tier, parent: OrgUnit | None) -> str:
@@ -252,9 +264,9 @@ def check_unit_code(code: str, tier: Tier, parent: OrgUnit | None) -> str:
 
 
 def station_code(unit: OrgUnit) -> str:
-    while unit.parent is not None:
-        unit = unit.parent
-    return unit.code
+    """The code of the unit's district station (of the unit itself above the districts)."""
+    station = unit.station
+    return station.code if station is not None else unit.code
 
 
 def tree_order(units: list[OrgUnit]) -> list[OrgUnit]:
@@ -324,6 +336,9 @@ def move_village(unit: OrgUnit, new_parent: OrgUnit) -> None:
         raise DomainError(_("Choose a platform."), field="parent")
     if not new_parent.active:
         raise DomainError(_("The chosen platform is inactive."), field="parent")
+    if new_parent.station is not unit.station:
+        raise DomainError(_("A village stays in its district: choose a platform of the same district."),
+                          field="parent")
     unit.parent = new_parent
     unit.path = f"{new_parent.path}{unit.id}/"
     db.session.flush()

@@ -2,7 +2,7 @@
 the monthly report tells "none" from "not reported"."""
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cases.models import Case
@@ -49,3 +49,35 @@ def _indexes():
 
 
 STATS_INDEXES = _indexes()
+
+
+# The measures a statistics cell adds up (amounts in fen, durations in seconds), in the order
+# of the columns of ``stat_cell``. See ``aggregates`` for what each counts and when.
+MEASURES = (
+    "registered", "amount_disputed", "people", "dv", "major", "mass",
+    "band_1_4", "band_5_9", "band_10_29", "band_30",
+    "accepted", "success", "partial", "failed", "terminated", "amount_agreed",
+    "closed", "closed_with_acceptance", "closed_seconds",
+    "referred", "follow_ups", "sat_satisfied", "sat_basically", "sat_unsatisfied",
+    "escalated_out", "escalated_in",
+    "in_progress", "open_due",
+)
+CELL_KEY = ("unit_id", "grain", "day", "via_id", "tier", "category_id")
+
+# The statistics, added up as the events happen (``aggregates``): one row per unit, grain
+# (d: a local day; m: a month, ``day`` its first day; n: "now", ``day`` the due date of the
+# open cases counted), the child of the unit the cases are held under (``via_id``; the unit
+# itself for its own cases), the tier of the holding unit and the category (0: none, for
+# escalations). Every case's figures are in the rows of its holder and of each unit above it,
+# so a dashboard reads the rows of one unit: O(children x tiers x categories x months).
+# Derived data, rebuilt by ``flask --app mediation stats rebuild``: no foreign keys.
+stat_cell = db.Table(
+    "stat_cell",
+    Column("unit_id", Integer, primary_key=True),
+    Column("grain", String(1), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("via_id", Integer, primary_key=True),
+    Column("tier", String(16), primary_key=True),
+    Column("category_id", Integer, primary_key=True),
+    *[Column(m, BigInteger, nullable=False, server_default="0") for m in MEASURES],
+)

@@ -21,15 +21,17 @@ disclosure control.
 """
 import csv
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from flask_babel import gettext as _
 
 from ..org.models import OrgUnit, Tier
 from . import services
 from .pdf import report_pdf
-from .services import PEOPLE_BAND_LABELS, PEOPLE_BANDS, Figures, Period, shown, shown_rate
+from .services import PEOPLE_BAND_LABELS, PEOPLE_BANDS, Figures, Period, shown, shown_rate, summarise
 
 CATEGORY_MEASURES = ("registered", "handled", "success", "partial", "failed", "terminated")
 TIERS = (Tier.STATION, Tier.PLATFORM, Tier.VILLAGE)
@@ -68,18 +70,26 @@ class MonthlyReport:
         status = services.reporting_status(unit, period.start, list(fig.units.values()))
         return cls(unit, period, fig, ytd, status, suppress)
 
+    @cached_property
+    def _sums(self) -> tuple[dict, dict]:
+        """The month's sums by (category, tier) and the year's by category: one pass each."""
+        return (self.fig.sums(lambda _u, c, _mi, t: (c, t)), self.ytd.sums(lambda _u, c, _mi, _t: c))
+
     def _columns(self, cat=None) -> list[dict]:
         """The five column summaries (district, town, village, subtotal, year to date)."""
-        f, y = self.fig, self.ytd
+        month, year = self._sums
 
-        def key(u, c, mi):
-            if cat is not None and c != cat:
-                return None
-            return f.tier_of(u)
-        by_tier = f.rollup(key)
-        month_total = f.rollup(lambda u, c, mi: True if cat is None or c == cat else None)[True]
-        year_total = y.rollup(lambda u, c, mi: True if cat is None or c == cat else None)[True]
-        return [by_tier[t] for t in TIERS] + [month_total, year_total]
+        def total(groups) -> dict:
+            out: dict = defaultdict(int)
+            for sums in groups:
+                for m, v in sums.items():
+                    out[m] += v
+            return out
+        by_tier = [total(v for (c, t), v in month.items() if t == tier.value and (cat is None or c == cat))
+                   for tier in TIERS]
+        month_total = total(v for (c, _t), v in month.items() if cat is None or c == cat)
+        year_total = total(v for c, v in year.items() if cat is None or c == cat)
+        return [summarise(s) for s in (*by_tier, month_total, year_total)]
 
     def category_rows(self) -> list[tuple[str, str, list]]:
         """(category, measure label, five values) — categories with figures this year, and every active one."""

@@ -29,10 +29,11 @@ Counting rules (also in README, "Statistics and reports"):
 * **People involved** bands (registered in the period): 1–4, 5–9, 10–29, 30 and more.
   Major (重大) and mass (群体性) disputes by their flags, registered in the period.
 
-No figure carries a name, an ID number or a case number. Every page runs a fixed
-number of GROUP BY queries (one per kind of date) over indexed columns, whatever the
-number of cases: the rows that come back are per unit × category × month, bounded by
-the network and the period.
+No figure carries a name, an ID number or a case number. The figures are read from the
+aggregates (``aggregates``, table ``stat_cell``), kept in the transaction of every change
+they count: a page reads the rows of one unit (per child × tier × category × month),
+two queries whatever the number of cases. ``recount`` counts the same figures from the
+raw rows (the tests hold the two equal).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
@@ -53,7 +55,8 @@ from ..extensions import db
 from ..org.models import OrgUnit, Tier
 from ..timeutil import local_today, utc_start_of, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
-from .models import MonthlyConfirmation
+from . import aggregates  # noqa: F401  (its listeners keep stat_cell in step)
+from .models import MEASURES, MonthlyConfirmation, stat_cell
 from .rounding import average, percent, yuan
 
 # People-involved bands: (key, lowest, highest or None).
@@ -313,64 +316,69 @@ def child_of(root: OrgUnit, units: list[OrgUnit]) -> dict[int, int]:
 
 @dataclass
 class Figures:
-    """Counted cells: (measure, holder unit id, category id or None, month index or None) -> value."""
+    """Counted cells: (measure, unit, holder tier, category id or None, month index or None) ->
+    value, where the unit is the root itself for the cases it holds and otherwise the child of
+    the root under which they are held ("via"), and the tier is that of the holding unit (its
+    value: "station", "platform", "village")."""
 
     root: OrgUnit
     period: Period
-    units: dict[int, OrgUnit]
     categories: list[Category]
     cells: dict = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, measure: str, unit_id, cat_id, month, value) -> None:
+    def add(self, measure: str, via, tier: str, cat_id, month, value) -> None:
         if value:
-            self.cells[(measure, unit_id, cat_id, month)] += value
+            self.cells[(measure, via, tier, cat_id, month)] += value
 
-    def rollup(self, key) -> dict:
-        """{group: summary} in one pass: ``key(unit_id, cat_id, month_index)`` names the group
-        of a cell (None leaves the cell out). Cells without a category or month (escalations,
-        the "now" figures) reach a key as None there."""
+    @cached_property
+    def units(self) -> dict[int, OrgUnit]:
+        """The root's subtree (read when a page needs it: the villages' confirmations)."""
+        return {u.id: u for u in subtree_units(self.root)}
+
+    def sums(self, key) -> dict:
+        """{group: {measure: sum}} in one pass: ``key(via, cat_id, month_index, tier)`` names the
+        group of a cell (None leaves the cell out). Cells without a category or month
+        (escalations, the "now" figures) reach a key as None there."""
         groups: dict = defaultdict(lambda: defaultdict(int))
-        for (m, u, c, mi), v in self.cells.items():
-            k = key(u, c, mi)
+        for (m, u, t, c, mi), v in self.cells.items():
+            k = key(u, c, mi, t)
             if k is not None:
                 groups[k][m] += v
-        return defaultdict(lambda: summarise({}), {k: summarise(v) for k, v in groups.items()})
+        return groups
 
-    def summary(self, *, units=None, cat=None, month=None, tier: Tier | None = None) -> dict:
-        """Every figure, for the cells of a set of holder units, a category, a month index, a tier."""
-        def key(u, c, mi):
-            if units is not None and u not in units:
-                return None
+    def rollup(self, key) -> dict:
+        """{group: summary} (see ``sums``)."""
+        return defaultdict(lambda: summarise({}), {k: summarise(v) for k, v in self.sums(key).items()})
+
+    def summary(self, *, cat=None, month=None, tier: Tier | None = None) -> dict:
+        """Every figure, for the cells of a category, a month index, a tier of the holding unit."""
+        def key(_u, c, mi, t):
             if cat is not None and c != cat:
                 return None
             if month is not None and mi != month:
                 return None
-            if tier is not None and (u not in self.units or self.units[u].tier is not tier):
+            if tier is not None and t != tier.value:
                 return None
             return True
         return self.rollup(key)[True]
-
-    def tier_of(self, unit_id) -> Tier | None:
-        unit = self.units.get(unit_id)
-        return unit.tier if unit is not None else None
 
     # Break-downs --------------------------------------------------------------------
 
     def child_rows(self) -> list[tuple[OrgUnit | None, dict]]:
         """(None, the root's own figures), then (child, its subtree's figures) for each child: they add up."""
-        mapping = child_of(self.root, list(self.units.values()))
-        sums = self.rollup(lambda u, c, mi: mapping.get(u))
-        children = sorted((u for u in self.units.values() if u.parent_id == self.root.id), key=lambda u: u.code)
+        sums = self.rollup(lambda u, c, mi, t: u)
+        children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == self.root.id)
+                                      .order_by(OrgUnit.code))
         return [(None, sums[self.root.id])] + [(c, sums[c.id]) for c in children]
 
     def month_rows(self) -> list[tuple[date, dict]]:
         """Per month of the period (per year for a long range: ``Period.buckets``)."""
-        sums = self.rollup(lambda u, c, mi: mi)
+        sums = self.rollup(lambda u, c, mi, t: mi)
         return [(m, sums[i]) for i, m in enumerate(self.period.buckets)]
 
     def category_rows(self) -> list[tuple[Category, dict]]:
         """Every active category, and any inactive one with figures."""
-        sums = self.rollup(lambda u, c, mi: c)
+        sums = self.rollup(lambda u, c, mi, t: c)
         return [(c, sums[c.id]) for c in self.categories
                 if c.active or sums[c.id]["registered"] or sums[c.id]["handled"] or sums[c.id]["in_progress"]]
 
@@ -436,13 +444,72 @@ def _grouped(inner_cols: dict, where, group: tuple[str, ...], sums: dict, frm=No
     yield from db.session.execute(stmt)
 
 
+def _categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
+
+
+def _stored_tier(value) -> Tier:
+    return value if isinstance(value, Tier) else Tier(value)
+
+
 def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
-    """All figures for the subtree of ``root`` over ``period``: a fixed number of queries.
+    """All figures for the subtree of ``root`` over ``period``, from the aggregates: the
+    rows of ``root`` only (two queries, whatever the number of cases). Whole months are
+    read from the month rows, the days of a custom range's partial months from the day rows.
 
     ``current``: also count the figures that are "now" (in progress, overdue)."""
+    fig = Figures(root=root, period=period, categories=_categories())
+    t = stat_cell.c
+    date_bounds = [max(m, period.start) for m in period.buckets]
+    full = [m for m in period.months if m >= period.start and month_end(m) <= period.end]
+    parts = []
+    if full:
+        parts.append(and_(t.grain == "m", t.day.between(full[0], full[-1])))
+    edges = []
+    if not full:
+        edges.append((period.start, period.end))
+    else:
+        if period.start < full[0]:
+            edges.append((period.start, full[0] - timedelta(days=1)))
+        if month_end(full[-1]) < period.end:
+            edges.append((add_months(full[-1], 1), period.end))
+    parts += [and_(t.grain == "d", t.day.between(a, b)) for a, b in edges]
+    period_measures = [m for m in MEASURES if m not in ("in_progress", "open_due")]
+    inner = {"v": t.via_id, "holder_tier": t.tier, "c": t.category_id, "m": _month_bucket(t.day, date_bounds),
+             **{m: t[m] for m in period_measures}}
+    sums = {m: (lambda c, m=m: func.sum(c[m])) for m in period_measures}
+    cells, tiers = fig.cells, {}
+    for via, stored, cat, month, *values in _grouped(inner, and_(t.unit_id == root.id, or_(*parts)),
+                                                     ("v", "holder_tier", "c", "m"), sums):
+        tier = tiers.get(stored) or tiers.setdefault(stored, _stored_tier(stored).value)
+        cat = cat or None
+        for m, value in zip(period_measures, values, strict=True):
+            if value:
+                cells[(m, via, tier, cat, month)] += int(value)
+    if current:
+        today = local_today()
+        inner = {"v": t.via_id, "holder_tier": t.tier, "c": t.category_id, "n": t.in_progress,
+                 "late": case((t.day < today, t.open_due), else_=0)}
+        for row in _grouped(inner, and_(t.unit_id == root.id, t.grain == "n"), ("v", "holder_tier", "c"),
+                            {"n": lambda c: func.sum(c.n), "late": lambda c: func.sum(c.late)}):
+            tier = _stored_tier(row.holder_tier).value
+            fig.add("in_progress", row.v, tier, row.c or None, None, int(row.n or 0))
+            fig.add("overdue", row.v, tier, row.c or None, None, int(row.late or 0))
+    return fig
+
+
+def recount(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
+    """The same figures counted from the raw rows (cases, referrals, diary entries,
+    transfers): a fixed number of GROUP BY queries over the subtree's cases. For checking
+    the aggregates (tests, ``stats rebuild --check``); pages use ``compute``."""
     units = {u.id: u for u in subtree_units(root)}
-    categories = list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
-    fig = Figures(root=root, period=period, units=units, categories=categories)
+    fig = Figures(root=root, period=period, categories=_categories())
+    via = child_of(root, list(units.values()))
+
+    def put(measure, unit_id, cat_id, month, value):
+        """A cell by holder unit, filed under the root's child and the holder's tier."""
+        fig.add(measure, via[unit_id], units[unit_id].tier.value, cat_id, month, value)
+
     in_tree = Case.unit_id.in_(_subtree_ids(root))
     months = period.buckets
     date_bounds = [max(m, period.start) for m in months]
@@ -466,13 +533,13 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     for row in _grouped(inner, and_(in_tree, Case.intake_date.between(period.start, period.end)),
                         ("u", "c", "m"), sums):
         for name in sums:
-            fig.add(name, row.u, row.c, row.m, getattr(row, name) or 0)
+            put(name, row.u, row.c, row.m, getattr(row, name) or 0)
 
     # 2. Accepted in the period.
     for row in _grouped({"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.accepted_at, dt_bounds)},
                         and_(in_tree, Case.accepted_at >= t0, Case.accepted_at < t1), ("u", "c", "m"),
                         {"n": lambda c: func.count()}):
-        fig.add("accepted", row.u, row.c, row.m, row.n)
+        put("accepted", row.u, row.c, row.m, row.n)
 
     # 3. Concluded in the period, by outcome (as the case stands now).
     settled = Case.outcome.in_([Outcome.SUCCESS, Outcome.PARTIAL])
@@ -482,8 +549,8 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
                                     Case.concluded_at < t1), ("u", "c", "m", "o"),
                         {"n": lambda c: func.count(), "agreed": lambda c: func.sum(c.agreed)}):
         outcome = row.o if isinstance(row.o, Outcome) else Outcome(row.o)
-        fig.add(OUTCOME_MEASURES[outcome], row.u, row.c, row.m, row.n)
-        fig.add("amount_agreed", row.u, row.c, row.m, int(row.agreed or 0))
+        put(OUTCOME_MEASURES[outcome], row.u, row.c, row.m, row.n)
+        put("amount_agreed", row.u, row.c, row.m, int(row.agreed or 0))
 
     # 4. Closed in the period: days from acceptance to close.
     inner = {"u": Case.unit_id, "c": Case.category_id, "m": _month_bucket(Case.closed_at, dt_bounds),
@@ -493,17 +560,17 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     for row in _grouped(inner, and_(in_tree, Case.closed_at >= t0, Case.closed_at < t1), ("u", "c", "m"),
                         {"n": lambda c: func.count(), "acc": lambda c: func.sum(c.acc),
                          "seconds": lambda c: func.sum(c.seconds)}):
-        fig.add("closed", row.u, row.c, row.m, row.n)
-        fig.add("closed_with_acceptance", row.u, row.c, row.m, row.acc or 0)
-        fig.add("closed_seconds", row.u, row.c, row.m, int(row.seconds or 0))
+        put("closed", row.u, row.c, row.m, row.n)
+        put("closed_with_acceptance", row.u, row.c, row.m, row.acc or 0)
+        put("closed_seconds", row.u, row.c, row.m, int(row.seconds or 0))
 
     # 5. Now: in progress and overdue.
     if current:
         for row in _grouped({"u": Case.unit_id, "c": Case.category_id, "late": one(overdue_clause())},
                             and_(in_tree, Case.status.in_(IN_PROGRESS)), ("u", "c"),
                             {"n": lambda c: func.count(), "late": lambda c: func.sum(c.late)}):
-            fig.add("in_progress", row.u, row.c, None, row.n)
-            fig.add("overdue", row.u, row.c, None, row.late or 0)
+            put("in_progress", row.u, row.c, None, row.n)
+            put("overdue", row.u, row.c, None, row.late or 0)
 
     # 6. Escalations accepted in the period: sent by / received by units of the subtree.
     ids = _subtree_ids(root)
@@ -514,9 +581,9 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
                  or_(Transfer.from_unit_id.in_(ids), Transfer.to_unit_id.in_(ids)))
     for row in _grouped(inner, where, ("src", "dst", "m"), {"n": lambda c: func.count()}):
         if row.src in units:
-            fig.add("escalated_out", row.src, None, row.m, row.n)
+            put("escalated_out", row.src, None, row.m, row.n)
         if row.dst in units:
-            fig.add("escalated_in", row.dst, None, row.m, row.n)
+            put("escalated_in", row.dst, None, row.m, row.n)
 
     # 7. Referred out in the period (at the case's holder).
     for row in _grouped({"u": Case.unit_id, "c": Case.category_id,
@@ -524,7 +591,7 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
                         and_(in_tree, Referral.referred_on.between(period.start, period.end)), ("u", "c", "m"),
                         {"n": lambda c: func.count()},
                         frm=Referral.__table__.join(Case.__table__, Case.id == Referral.case_id)):
-        fig.add("referred", row.u, row.c, row.m, row.n)
+        put("referred", row.u, row.c, row.m, row.n)
 
     # 8. Follow-up visits in the period, and the satisfaction they recorded.
     for row in _grouped({"u": Case.unit_id, "c": Case.category_id,
@@ -533,10 +600,10 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
                              DiaryEntry.occurred_on.between(period.start, period.end)), ("u", "c", "m", "s"),
                         {"n": lambda c: func.count()},
                         frm=DiaryEntry.__table__.join(Case.__table__, Case.id == DiaryEntry.case_id)):
-        fig.add("follow_ups", row.u, row.c, row.m, row.n)
+        put("follow_ups", row.u, row.c, row.m, row.n)
         if row.s is not None:
             sat = row.s if isinstance(row.s, Satisfaction) else Satisfaction(row.s)
-            fig.add(SATISFACTION_MEASURES[sat], row.u, row.c, row.m, row.n)
+            put(SATISFACTION_MEASURES[sat], row.u, row.c, row.m, row.n)
     return fig
 
 

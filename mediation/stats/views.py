@@ -13,7 +13,7 @@ from ..access import require
 from ..audit.services import record
 from ..downloads import send_download
 from ..extensions import db
-from ..org.models import OrgUnit
+from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from ..timeutil import local_today
 from . import charts, services
 from .models import MonthlyConfirmation  # noqa: F401  (the table, for create_all)
@@ -30,8 +30,13 @@ def _unit() -> OrgUnit:
 
 
 def _picker_units() -> list[OrgUnit]:
-    """The units the user may choose: its subtree, station first, villages under their town."""
-    return list(db.session.scalars(access.units_query(current_user).order_by(OrgUnit.path)))
+    """The units the user may choose: its subtree, station first, villages under their town.
+    Above the districts down to the towns only (a province has some 24,000 villages; any
+    unit can still be chosen by its code in the address)."""
+    stmt = access.units_query(current_user).order_by(OrgUnit.path)
+    if current_user.unit.tier in UPPER_TIERS:
+        stmt = stmt.where(OrgUnit.tier != Tier.VILLAGE)
+    return list(db.session.scalars(stmt))
 
 
 def _suppress() -> bool:

@@ -19,6 +19,7 @@ from ..cases.models import Case, CaseStatus
 from ..diary.models import DiaryEntry
 from ..errors import DomainError
 from ..extensions import db
+from ..org.models import Tier
 from ..timeutil import utcnow
 from .anonymise import Redactor, month_of
 from .models import EDITABLE, TeachingCase, TeachingStatus
@@ -41,7 +42,7 @@ def _draftable():
 
 def is_reviewer(user) -> bool:
     """A station reviewer: ``teaching.review`` at the top of the network."""
-    return bool(access.can(user, "teaching.review") and user.unit.parent_id is None)
+    return bool(access.can(user, "teaching.review") and user.unit.tier is Tier.STATION)
 
 
 def may_draft(user, case) -> bool:

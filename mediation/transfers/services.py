@@ -118,8 +118,8 @@ def transfers_of(case) -> list[Transfer]:
 
 
 def escalation_targets(case) -> list[OrgUnit]:
-    """The units above the holder, nearest first."""
-    return [u for u in reversed(case.unit.ancestors()) if u.active]
+    """The units above the holder in its district, nearest first (never above the station)."""
+    return [u for u in reversed(case.unit.ancestors()) if u.active and u.tier.holds_cases]
 
 
 def hand_down_targets(case) -> list[OrgUnit]:
@@ -132,7 +132,9 @@ def hand_down_targets(case) -> list[OrgUnit]:
 def home_units(case) -> list[OrgUnit]:
     """Where the parties live, as far as their addresses name a village or town of
     the network: the deepest unit whose name the address contains."""
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))).all()
+    station = case.unit.station or case.unit
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True),
+                                                     OrgUnit.path.startswith(station.path, autoescape=True))).all()
     found = []
     for party in case.parties:
         address = party.address or ""
@@ -203,7 +205,8 @@ class Advice:
 def escalation_advice(case, sessions: dict[Tier, int] | None = None, agreed: bool | None = None) -> list[Advice]:
     """Why the case should go up now (empty: no advice). Only while the holder is
     working on it and has a unit above. ``sessions``: from ``sessions_per_tier_of``."""
-    if case.unit.parent_id is None or (case.status not in OPEN_STATUSES and case.status is not CaseStatus.REGISTERED):
+    if case.unit.tier is Tier.STATION or (case.status not in OPEN_STATUSES
+                                          and case.status is not CaseStatus.REGISTERED):
         return []
     out = []
     limits = current_app.config["ESCALATION_AFTER_SESSIONS"]

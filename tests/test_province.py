@@ -1,0 +1,150 @@
+"""Many districts in one deployment: a province and its cities above the districts' 1+9+X
+networks. Their users see the network and the statistics, never a case; inside a district
+the three-tier rules (escalation, scope, numbering per station) are as before."""
+import csv
+import io
+
+from sqlalchemy import func, select
+
+from mediation import access
+from mediation.cases import workflow
+from mediation.demo import network_csv
+from mediation.extensions import db
+from mediation.generate import jiangsu_csv
+from mediation.org.models import OrgUnit, Tier
+from mediation.org.services import import_network, parse_network_csv
+from mediation.stats import aggregates, services
+from mediation.timeutil import local_today
+from mediation.transfers.models import EscalationReason
+from mediation.transfers.services import escalation_targets
+from mediation.users.models import Role
+from mediation.users.services import create_user
+
+from .factories import advance, make_case, unit, user
+
+PASSWORD = "province-test-1"
+
+
+def _province() -> None:
+    """江苏省 > 常州市 > 金坛区 (its real network) and 武进区 (one town, one village) > ..."""
+    rows = list(csv.reader(io.StringIO(network_csv().decode("utf-8-sig"))))
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["code", "name", "tier", "parent_code"])
+    w.writerows([["32", "江苏省", "province", ""], ["3204", "常州市", "city", "32"]])
+    for code, name, tier, parent, *_rest in rows[1:]:
+        w.writerow([code, name, tier, parent or "3204"])
+    w.writerows([["320412", "武进区", "station", "3204"], ["320412100", "湖塘镇", "platform", "320412"],
+                 ["320412100201", "生成村01", "village", "320412100"]])
+    import_network(out.getvalue().encode())
+    from mediation.cases.categories import seed_categories
+
+    seed_categories()
+    people = [("admin", "320413", {Role.ADMIN}), ("coord-320413109", "320413109", {Role.COORDINATOR}),
+              ("med-320413109201", "320413109201", {Role.MEDIATOR}), ("med-320413", "320413", {Role.MEDIATOR}),
+              ("med-320412100201", "320412100201", {Role.MEDIATOR}),
+              ("stats-32", "32", {Role.VIEWER}), ("admin-32", "32", {Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
+              ("stats-3204", "3204", {Role.VIEWER})]
+    for username, code, roles in people:
+        create_user(username=username, display_name=username, unit=unit(code), roles=roles, password=PASSWORD)
+    db.session.commit()
+
+
+def _login(app, username):
+    c = app.test_client()
+    assert c.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    return c
+
+
+def test_province_users_see_statistics_and_units_never_a_case(app):
+    _province()
+    case = make_case(intake_date=local_today().replace(day=1))
+    advance(case, "accept", by="admin")
+    for username in ("stats-32", "admin-32", "stats-3204"):
+        c = _login(app, username)
+        assert c.get("/stats/").status_code == 200
+        assert c.get("/stats/?unit=320413").status_code == 200
+        assert c.get("/units/").status_code == 200
+        assert c.get(f"/cases/{case.id}").status_code == 404
+        assert case.number not in c.get("/cases/").get_data(as_text=True)
+        u = user(username)
+        assert not access.can(u, "case.view") and not access.can(u, "lead.view")
+        assert db.session.scalar(select(func.count()).select_from(access.cases_query(u).subquery())) == 0
+    assert access.can(user("admin-32"), "unit.manage") and access.can(user("admin-32"), "user.manage")
+    # The case counts at the province and the city (the aggregates roll up above the station).
+    year = services.Period.year(case.intake_date.year)
+    for code in ("32", "3204", "320413"):
+        assert services.compute(unit(code), year).summary()["registered"] == 1
+        assert services.compute(unit(code), year).summary()["accepted"] == 1
+    assert [u.name for u, _s in services.compute(unit("32"), year).child_rows()[1:]] == ["常州市"]
+    assert aggregates.mismatches(db.session.connection()) == []
+
+
+def test_escalation_stops_at_the_station_and_numbers_are_per_station(app):
+    _province()
+    case = make_case()
+    assert case.number.startswith("（2026）常州金坛婚调字第0001号")
+    assert [u.code for u in escalation_targets(case)] == ["320413109", "320413"]
+    advance(case, "accept", "assign", by="coord-320413109")
+    workflow.transition(case, "escalate", by=user("med-320413109201"), to_unit=unit("320413109"),
+                        reason_code=EscalationReason.UNSETTLED, reason_text="", urgency=None, note="")
+    db.session.commit()
+    workflow.transition(case, "receive", by=user("coord-320413109"), lead_mediator=user("coord-320413109"),
+                        co_mediators=[], note="")
+    db.session.commit()
+    workflow.transition(case, "escalate", by=user("coord-320413109"), to_unit=unit("320413"),
+                        reason_code=EscalationReason.UNSETTLED, reason_text="", urgency=None, note="")
+    db.session.commit()
+    workflow.transition(case, "receive", by=user("admin"), lead_mediator=user("med-320413"), co_mediators=[],
+                        note="")
+    db.session.commit()
+    assert case.unit.code == "320413"
+    # At the station the case goes no higher: no escalation offered, a city refused.
+    assert escalation_targets(case) == []
+    assert "escalate" not in {t.name for t in workflow.allowed(case, user("admin"))}
+    try:
+        workflow.transition(case, "escalate", by=user("admin"), to_unit=unit("3204"),
+                            reason_code=EscalationReason.UNSETTLED, reason_text="", urgency=None, note="")
+    except workflow.WorkflowError:
+        pass
+    else:
+        raise AssertionError("escalated above the station")
+    db.session.rollback()
+    # Another district numbers its own cases from 1, with its own prefix.
+    other = make_case(by="med-320412100201")
+    assert other.number == "（2026）常州武进婚调字第0001号" and other.station_id == unit("320412").id
+    assert unit("320412100201").station.code == "320412" and unit("3204").station is None
+
+
+def test_the_divisions_file_imports_as_a_province(app, runner, tmp_path):
+    from importlib.resources import files
+
+    path = tmp_path / "jiangsu.csv"
+    path.write_bytes(files("mediation").joinpath("data/jiangsu_divisions.csv").read_bytes())
+    result = runner.invoke(args=["network", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    tiers = dict(db.session.execute(select(OrgUnit.tier, func.count()).group_by(OrgUnit.tier)).all())
+    assert tiers == {Tier.PROVINCE: 1, Tier.CITY: 13, Tier.STATION: 104, Tier.PLATFORM: 1487}
+    jintan = unit("320413")
+    assert jintan.parent.name == "常州市" and jintan.parent.parent.name == "江苏省"
+    assert jintan.path == f"/{jintan.parent.parent.id}/{jintan.parent.id}/{jintan.id}/"
+
+
+def test_the_generated_province_network():
+    from flask import Flask
+
+    with Flask(__name__).app_context():
+        rows = parse_network_csv(jiangsu_csv(seed=1))
+    count = {t: sum(1 for r in rows if r.tier is t) for t in Tier}
+    assert count[Tier.PROVINCE] == 1 and count[Tier.CITY] == 13 and count[Tier.STATION] == 104
+    # 金坛区's 9 platforms replace its 10 statistical towns; its 131 real villages are kept.
+    assert count[Tier.PLATFORM] == 1487 - 10 + 9
+    villages = [r for r in rows if r.tier is Tier.VILLAGE]
+    generated = [r for r in villages if r.name.startswith("生成村")]
+    assert len(villages) - len(generated) == 131
+    assert all(r.code.startswith(r.parent_code) and len(r.code) == 12 for r in generated)
+    per_town = {}
+    for r in generated:
+        per_town[r.parent_code] = per_town.get(r.parent_code, 0) + 1
+    assert min(per_town.values()) >= 8 and max(per_town.values()) <= 25
