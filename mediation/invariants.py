@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import select
 
-from . import audit
+from . import audit, visibility
 from .agreements.models import Agreement, AgreementTerm
 from .cases.models import Case, CaseEvent, CaseNumberCounter, CaseStatus, Outcome
 from .crypto import cipher_for
@@ -170,6 +170,9 @@ def check(case_ids=None, *, derived: bool = True, limit: int = 50) -> list[str]:
         out += _search_problems(ids, limit)
         if case_ids is None:
             out += [f"statistics: {m}" for m in aggregates.mismatches(db.session.connection(), limit)]
+            stale, missing = visibility.differences(db.session.connection())
+            if stale or missing:
+                out.append(f"case_visibility: {len(stale)} rows too many, {len(missing)} missing")
             result = audit.verify()
             if not result.ok:
                 out.append(f"audit chain: {result.problem}")
