@@ -495,11 +495,14 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT") or 5090))
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
-    results = []
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         for kind in [k.strip() for k in args.dbs.split(",") if k.strip()]:
-            results.append(run_one(kind, size, args.port))
-            write_markdown(results, Path(args.out))  # after each, so a long run keeps what it measured
+            result = run_one(kind, size, args.port)
+            (BENCH_DIR / f"result-{kind}-{size}.json").write_text(json.dumps(result))
+            # After each run, with the latest figures of every database and size measured so far.
+            results = [json.loads(p.read_text()) for p in BENCH_DIR.glob("result-*.json")]
+            results.sort(key=lambda r: (r["size"], r["kind"] != "sqlite"))
+            write_markdown(results, Path(args.out))
     print(f"\nwritten: {args.out}")
 
 
