@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -81,6 +82,8 @@ def ensure_database(kind: str, size: int) -> dict:
     start = time.perf_counter()
     subprocess.run([*flask, "demo", "generate", "--cases", str(size), "--seed", "1"], env=_env(url), check=True)
     meta = {"kind": kind, "size": size, "generate_seconds": round(time.perf_counter() - start, 1)}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    meta["generate_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
     meta_path.write_text(json.dumps(meta))
     return meta
 
@@ -391,7 +394,8 @@ def run_one(kind: str, size: int, port: int) -> dict:
     ]
     app_proc = serve("mediation:create_app()", port, url)
     hello_proc = serve("tests.bench_hello:app", port + 1, None)
-    result = {"kind": kind, "size": size, "generate_seconds": meta.get("generate_seconds"), "pages": {}}
+    result = {"kind": kind, "size": size, "generate_seconds": meta.get("generate_seconds"),
+              "generate_cpu_seconds": meta.get("generate_cpu_seconds"), "pages": {}}
     try:
         LOGINS.clear()
         for _n, _p, username, _m in pages:
@@ -456,8 +460,9 @@ def write_markdown(results: list[dict], path: Path) -> None:
     for r in results:
         lines += [f"## {r['kind']}, {r['size']:,} cases", ""]
         if r.get("generate_seconds"):
+            cpu = f" ({r['generate_cpu_seconds']:.0f} s of CPU)" if r.get("generate_cpu_seconds") else ""
             lines.append(f"Generated with `flask --app mediation demo generate --cases {r['size']}` in "
-                         f"{r['generate_seconds']:.0f} s.")
+                         f"{r['generate_seconds']:.0f} s{cpu}.")
         lines += [f"Bare Flask \"hello\" on the same gunicorn: {r['hello_rps']:.0f} requests/s. "
                   f"Bare ReportLab drawing the same 50-entry diary: {r['bare_reportlab_ms']:.0f} ms.", "",
                   "| page | p50 ms | p95 ms | queries | req/s | % of hello | main query ms | target p50 | met |",
@@ -490,11 +495,14 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT") or 5090))
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
-    results = []
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         for kind in [k.strip() for k in args.dbs.split(",") if k.strip()]:
-            results.append(run_one(kind, size, args.port))
-            write_markdown(results, Path(args.out))  # after each, so a long run keeps what it measured
+            result = run_one(kind, size, args.port)
+            (BENCH_DIR / f"result-{kind}-{size}.json").write_text(json.dumps(result))
+            # After each run, with the latest figures of every database and size measured so far.
+            results = [json.loads(p.read_text()) for p in BENCH_DIR.glob("result-*.json")]
+            results.sort(key=lambda r: (r["size"], r["kind"] != "sqlite"))
+            write_markdown(results, Path(args.out))
     print(f"\nwritten: {args.out}")
 
 

@@ -314,6 +314,10 @@ def child_of(root: OrgUnit, units: list[OrgUnit]) -> dict[int, int]:
 
 # --- the figures ----------------------------------------------------------------------------
 
+# What a Figures row holds: the aggregates' measures, with "overdue" (counted from open_due).
+FIGURE_MEASURES = tuple(m for m in MEASURES if m != "open_due") + ("overdue",)
+FIGURE_INDEX = {m: i for i, m in enumerate(FIGURE_MEASURES)}
+
 @dataclass
 class Figures:
     """Counted cells: (measure, unit, holder tier, category id or None, month index or None) ->
@@ -324,11 +328,23 @@ class Figures:
     root: OrgUnit
     period: Period
     categories: list[Category]
-    cells: dict = field(default_factory=lambda: defaultdict(int))
+    # (via, tier, category, month) -> the values of FIGURE_MEASURES: a page's break-downs
+    # pass over these rows, not over one entry per measure.
+    rows: dict = field(default_factory=dict)
 
     def add(self, measure: str, via, tier: str, cat_id, month, value) -> None:
         if value:
-            self.cells[(measure, via, tier, cat_id, month)] += value
+            key = (via, tier, cat_id, month)
+            row = self.rows.get(key)
+            if row is None:
+                row = self.rows[key] = [0] * len(FIGURE_MEASURES)
+            row[FIGURE_INDEX[measure]] += value
+
+    @property
+    def cells(self) -> dict:
+        """{(measure, via, tier, category, month): value} for every non-zero value."""
+        return {(m, *key): v for key, row in self.rows.items() for m, v in zip(FIGURE_MEASURES, row, strict=True)
+                if v}
 
     @cached_property
     def units(self) -> dict[int, OrgUnit]:
@@ -339,12 +355,21 @@ class Figures:
         """{group: {measure: sum}} in one pass: ``key(via, cat_id, month_index, tier)`` names the
         group of a cell (None leaves the cell out). Cells without a category or month
         (escalations, the "now" figures) reach a key as None there."""
-        groups: dict = defaultdict(lambda: defaultdict(int))
-        for (m, u, t, c, mi), v in self.cells.items():
+        width = len(FIGURE_MEASURES)
+        groups: dict = {}
+        for (u, t, c, mi), row in self.rows.items():
             k = key(u, c, mi, t)
-            if k is not None:
-                groups[k][m] += v
-        return groups
+            if k is None:
+                continue
+            total = groups.get(k)
+            if total is None:
+                groups[k] = list(row)
+            else:
+                for i in range(width):
+                    total[i] += row[i]
+        return defaultdict(lambda: defaultdict(int), {
+            k: defaultdict(int, {m: v for m, v in zip(FIGURE_MEASURES, total, strict=True) if v})
+            for k, total in groups.items()})
 
     def rollup(self, key) -> dict:
         """{group: summary} (see ``sums``)."""
@@ -478,14 +503,18 @@ def compute(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
     inner = {"v": t.via_id, "holder_tier": t.tier, "c": t.category_id, "m": _month_bucket(t.day, date_bounds),
              **{m: t[m] for m in period_measures}}
     sums = {m: (lambda c, m=m: func.sum(c[m])) for m in period_measures}
-    cells, tiers = fig.cells, {}
+    rows, tiers = fig.rows, {}
+    index = [FIGURE_INDEX[m] for m in period_measures]
     for via, stored, cat, month, *values in _grouped(inner, and_(t.unit_id == root.id, or_(*parts)),
                                                      ("v", "holder_tier", "c", "m"), sums):
         tier = tiers.get(stored) or tiers.setdefault(stored, _stored_tier(stored).value)
-        cat = cat or None
-        for m, value in zip(period_measures, values, strict=True):
+        key = (via, tier, cat or None, month)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = [0] * len(FIGURE_MEASURES)
+        for i, value in zip(index, values, strict=True):
             if value:
-                cells[(m, via, tier, cat, month)] += int(value)
+                row[i] += int(value)
     if current:
         today = local_today()
         inner = {"v": t.via_id, "holder_tier": t.tier, "c": t.category_id, "n": t.in_progress,
