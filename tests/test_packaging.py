@@ -27,3 +27,16 @@ def test_build_warns_of_no_ignored_package_and_ships_the_data(tmp_path):
                  "printing/fonts/OFL.txt"):
         assert (built / path).is_file(), path
     assert not list(built.rglob("__pycache__"))
+
+
+def test_the_readme_says_how_to_pick_the_port_and_what_a_statistics_viewer_does(app, demo, login):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "PORT=5077 make run" in readme
+    assert "PORT ?=" in makefile and "--bind $(HOST):$(PORT)" in makefile
+    row = next(line for line in readme.splitlines() if line.startswith("| statistics viewer"))
+    assert "come later" not in row and "dashboard" in row and "monthly report" in row
+    viewer = login("stats")
+    assert viewer.get("/stats/").status_code == 200
+    assert viewer.get("/stats/report").status_code == 200
+    assert viewer.get("/cases/").status_code in (403, 404)

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db, enum_column
+from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
 
@@ -48,7 +49,9 @@ class DiaryEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    # The unit holding the case when the entry was written (attempts are counted per tier).
+    # The unit whose work the entry records, at the time: the unit holding the case when it was
+    # written (attempts are counted per tier), or for a delegated visit the unit given the visit.
+    # Its record prints that unit's committee, whoever holds the case later.
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, 16))
     occurred_on: Mapped[date] = mapped_column(index=True)
@@ -70,10 +73,14 @@ class DiaryEntry(db.Model):
     performance: Mapped[Performance | None] = mapped_column(enum_column(Performance, 16))
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction, 16))
     remaining_risk: Mapped[str] = mapped_column(Text, default="")
+    # A follow-up's findings per term of the agreement, as the terms read at the visit:
+    # [{"term": "三个儿子每月各给母亲生活费600元。", "performance": "partly"}, ...].
+    term_performance: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User] = relationship()
+    unit: Mapped[OrgUnit] = relationship()
     revisions: Mapped[list["DiaryRevision"]] = relationship(order_by="DiaryRevision.id", back_populates="entry")
     amendments: Mapped[list["Amendment"]] = relationship(order_by="Amendment.id", back_populates="entry")
 

@@ -68,6 +68,14 @@ def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) 
     return sorted(days.items())
 
 
+def entry_number(entry: DiaryEntry) -> int:
+    """The entry's place in its case's diary (1, 2, …), counting every entry in the diary's
+    order, so that the number does not depend on who asks."""
+    ids = list(db.session.scalars(select(DiaryEntry.id).where(DiaryEntry.case_id == entry.case_id)
+                                  .order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id)))
+    return ids.index(entry.id) + 1
+
+
 def entry_count(case: Case) -> int:
     return db.session.scalar(select(func.count(DiaryEntry.id)).where(DiaryEntry.case_id == case.id))
 
@@ -113,12 +121,22 @@ def _check(case: Case, values: dict) -> None:
                            if int(k) in party_ids and v.strip()}
 
 
+def work_unit_id(user, case: Case) -> int:
+    """The unit whose work an entry records: the holder, or for the visitor of a delegated
+    follow-up (who does not act on the case) the unit given the visit."""
+    if not access.acts_on(user, case):
+        delegations = access.open_delegations_for(user, case)
+        if delegations:
+            return delegations[0].unit_id
+    return case.unit_id
+
+
 def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     """:raise DomainError: the case is not open for the diary, or a value is wrong."""
     if not can_write(by, case):
         raise DomainError(_("The diary of this case cannot be written now."))
     _check(case, values)
-    entry = DiaryEntry(case_id=case.id, author=by, unit_id=case.unit_id, **values)
+    entry = DiaryEntry(case_id=case.id, author=by, unit_id=work_unit_id(by, case), **values)
     db.session.add(entry)
     db.session.flush()
     db.session.add(CaseEvent(case=case, actor=by, kind="diary", from_status=case.status, to_status=case.status,
