@@ -299,7 +299,8 @@ def test_leads_from_grid_worker_to_case(demo, login):
     assert resp.status_code == 302
     db.session.refresh(lead)
     assert lead.status is LeadStatus.CONVERTED and lead.case_id is not None
-    assert "已立案" in grid.get("/leads/").get_data(as_text=True)
+    mine = grid.get("/leads/").get_data(as_text=True)
+    assert "已登记为案件" in mine and "立案" not in mine  # 立案 is a court word (issue 14.13)
     # Grid workers do not open cases.
     assert grid.get(f"/cases/{lead.case_id}").status_code in (403, 404)
 
