@@ -114,7 +114,8 @@ def test_the_audit_log_shows_labels_never_internal_keys(demo, login, app):
     internal = {"intake", "case_file", "session_record", "diary", "diary_book", "me", "unit", "session",
                 "confidential_included", "entry_kind", "True", "False"}
     assert not internal & set(values), sorted(internal & set(values))
-    for label in ("打印文书", "含保密记录", "受理登记表和权利义务告知书", "卷宗", "我的记录", "本单位的记录", "密码错误"):
+    for label in ("打印文书", "含保密记录", "受理登记表和权利义务告知书", "卷宗", "我的记录", "本单位的记录",
+                  "密码错误"):
         assert label in page, label
 
 
