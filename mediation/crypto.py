@@ -17,8 +17,8 @@ compares the keys with the check value stored in the database); with
 ``MEDIATION_ENV=production`` the app refuses to start without them. Lose the keys and
 the numbers are gone: back them up apart from the database backups.
 
-Numbers are stored and hashed in one form only, ``normalise_id``: full-width digits and
-letters folded to ASCII (NFKC), white space dropped, upper case.
+Numbers are stored and hashed in one form only, ``normalise_id`` (``parsing.id_number_typed``):
+full-width digits folded to ASCII, spaces, hyphens and dashes dropped, upper case.
 
 Migrations use ``cipher_for(current_app)``, the same lookup as the app.
 """
@@ -28,10 +28,11 @@ import os
 import re
 import secrets
 import time
-import unicodedata
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from .parsing import id_number_typed
 
 ID_KEY_FILE = "id_key"
 ID_HASH_KEY_FILE = "id_hash_key"
@@ -55,10 +56,11 @@ class MissingKeyFile(IdKeyError):
 
 
 def normalise_id(value: str | None) -> str:
-    """The one form an ID number is stored and hashed in: full-width digits and letters
-    folded to ASCII (NFKC: ３２０４ -> 3204), white space dropped (full-width spaces too),
-    upper case (a trailing x is the check character X)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or "")).upper()
+    """The one form an ID number is stored and hashed in (``parsing.id_number_typed``):
+    full-width digits folded to ASCII (３２０４ -> 3204), spaces, hyphens and dashes dropped
+    (full-width ones too), upper case (a trailing x or ｘ is the check character X). Any
+    other character stays as it is (² is not 2), so that the check refuses the number."""
+    return id_number_typed(value)
 
 
 class IdCipher:

@@ -664,5 +664,10 @@ def _follow_up(r: _Replay, f: dict) -> Callable:
             "satisfaction": r.m["satisfaction"].get(f.get("satisfaction")),
             "remaining_risk": "" if risk == "无" else risk,
         }
+        agreement = agreement_of(r.case)
+        if agreement is not None and agreement.terms:
+            # The follow-up form asks term by term; the scenario gives the whole: the same for each.
+            values["term_performance"] = [{"term": t.content, "performance": values["performance"].value}
+                                          for t in agreement.terms]
         write_entry(r.case, by=by, values=values)
     return run

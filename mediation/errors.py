@@ -12,12 +12,22 @@ from .parsing import MAX_ID
 
 
 class DomainError(Exception):
-    """A rule of the domain refused the action; ``message`` is shown to the user."""
+    """A rule of the domain refused the action; ``message`` is shown to the user.
+    ``errors``: every problem found, as (field, message) pairs, so that a form can show them
+    all at once (``raise_all``); a single problem is the one pair."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, errors: list | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors or [(field, message)]
+
+
+def raise_all(problems: list[tuple[str | None, str]]) -> None:
+    """Refuse with every problem found (the first one is the message), if any."""
+    if problems:
+        field, message = problems[0]
+        raise DomainError(message, field, errors=list(problems))
 
 
 def _wants_json() -> bool:

@@ -1,4 +1,5 @@
-"""The base of every form: CSRF (Flask-WTF) plus one check on all free text."""
+"""The base of every form: CSRF (Flask-WTF) plus one check on all free text, the error
+summary's items, and the dates that cannot lie ahead."""
 import re
 import unicodedata
 
@@ -14,6 +15,52 @@ from .timeutil import local_today
 # 张<三>& is not markup and stays allowed (it prints literally everywhere).
 MARKUP_RE = re.compile(r"<\s*[/!?]?\s*[A-Za-z][^>]*>|<!--")
 
+# Text that may go onto an official document (every text field: a case's summary reaches the
+# agreement's facts, a lead's words the summary) takes letters of any script (CJK of every
+# extension plane too: 䶮, 𬌗), marks, digits, punctuation (the middle dot of minority names,
+# 阿依古丽·买买提), spaces, mathematical and currency signs, and these typographic symbols of
+# Chinese documents, all of which the embedded font prints (tests/test_symbols.py checks it).
+PRINTABLE_SYMBOLS = frozenset("℃℉№※〒〓○◎●□■△▲▽▼◇◆☆★々〆〃")
+# Emoji and other pictographs are "other symbols" (So; 😢 👵 ☎ ♀ ©), or come as invisible
+# helpers: variation selectors (FE0F asks for the emoji form), the keycap mark, skin tones
+# (Sk), joiners and other format characters (Cf), private-use and unassigned code points.
+_VARIATION_SELECTORS = range(0xFE00, 0xFE10)
+_VARIATION_SELECTORS_SUPPLEMENT = range(0xE0100, 0xE01F0)
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+_CJK_PLANES = range(0x20000, 0x40000)  # ideographs, some newer than this Python's Unicode tables
+
+
+def _unprintable(ch: str) -> bool:
+    """A pictograph or symbol (or its invisible helper) that has no place on a printed form."""
+    cp = ord(ch)
+    if cp in _CJK_PLANES or ch in PRINTABLE_SYMBOLS:
+        return False
+    category = unicodedata.category(ch)
+    return (category in ("So", "Co", "Cn", "Cs", "Cf") or cp in _SKIN_TONES or cp == 0x20E3
+            or cp in _VARIATION_SELECTORS or cp in _VARIATION_SELECTORS_SUPPLEMENT)
+
+
+def _named(ch: str) -> str:
+    """“😢”（U+1F622）, or just U+200D for a character that shows nothing."""
+    code = f"U+{ord(ch):04X}"
+    if unicodedata.category(ch) in ("Cf", "Mn", "Me", "Co", "Cn", "Cs", "Sk"):
+        return code
+    return f"“{ch}”（{code}）"
+
+
+def symbol_problem(value: str) -> str | None:
+    """Why text is refused for an official document (emoji, pictographs, symbols), naming
+    the characters, or None. The one rule for every field that prints."""
+    found: list[str] = []
+    for ch in value:
+        if _unprintable(ch) and ch not in found:
+            found.append(ch)
+    if not found:
+        return None
+    shown = "、".join(_named(ch) for ch in found[:5]) + ("…" if len(found) > 5 else "")
+    return str(_l("Remove %(chars)s: printed documents take letters, digits and punctuation, not emoji or "
+                  "symbols.", chars=shown))
+
 
 def text_problem(value: str) -> str | None:
     """Why a piece of typed text is refused, or None."""
@@ -21,7 +68,7 @@ def text_problem(value: str) -> str | None:
         return str(_l("Remove the markup (text in angle brackets such as <b>): only plain text is kept."))
     if any(unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in value):
         return str(_l("Remove the control characters from this text."))
-    return None
+    return symbol_problem(value)
 
 
 def _text_fields(fields):
@@ -77,11 +124,61 @@ def flash_errors(form, fallback: str | None = None) -> None:
 
 class PastDateField(DateField):
     """A date that cannot lie ahead: the browser's picker stops at today in the configured
-    zone (the validators say the same on the server)."""
+    zone, and the server refuses a later one with the others of the form."""
 
     def __call__(self, **kwargs):
         kwargs.setdefault("max", local_today().isoformat())
         return super().__call__(**kwargs)
+
+    def post_validate(self, form, validation_stopped):
+        if not validation_stopped and self.data is not None and not self.errors and self.data > local_today():
+            self.errors.append(str(_l("The date is in the future.")))
+
+
+def error_items(form, extra=()) -> list[tuple[str, str, str]]:
+    """Every error of a form (its sub-forms and lists too), for the summary at its top:
+    (id of the field, its label, the message). ``extra``: more such triples (fields the view
+    adds, such as each party's position in a diary entry). Errors not tied to a field
+    (``form_errors``) link to the form itself."""
+    items: list[tuple[str, str, str]] = [("", "", str(m)) for m in getattr(form, "form_errors", []) or []]
+
+    def walk(fields, prefix: str):
+        for field in fields:
+            if isinstance(field, FormField):
+                walk(field.form, prefix)
+            elif isinstance(field, FieldList):
+                for n, entry in enumerate(field.entries, 1):
+                    if isinstance(entry, FormField):
+                        walk(entry.form, f"{prefix}{field.label.text} {n} · ")
+                    else:
+                        walk([entry], prefix)
+                # An error of the list as a whole (e.g. "enter the applicant's name").
+                items.extend((field.id, f"{prefix}{field.label.text}", str(m))
+                             for m in field.errors if isinstance(m, str))
+            else:
+                items.extend((field.id, f"{prefix}{field.label.text}", str(m)) for m in field.errors
+                             if isinstance(m, str))
+
+    walk(form, "")
+    return items + [(i, str(label), str(m)) for i, label, m in extra]
+
+
+def add_domain_error(form, exc, default: str | None = None) -> None:
+    """Put a service's refusal (``errors.DomainError``, one or several problems) beside the
+    fields it names, or among the form's own errors."""
+    for field, message in exc.errors:
+        target = getattr(form, field or default or "", None)
+        if target is not None and hasattr(target, "errors") and not isinstance(target, FormField):
+            if isinstance(target.errors, tuple):
+                target.errors = list(target.errors)
+            if message not in target.errors:
+                target.errors.append(message)
+        else:
+            form.form_errors.append(message)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["form_error_items"] = error_items
 
 
 class ComingDateField(DateField):

@@ -40,3 +40,54 @@ def arg_page(value) -> int:
     if number is None:
         raise ValueError(value)
     return number
+
+
+# --- numbers as people type them (ID numbers, phones) ----------------------------------
+# Pasted or typed on a phone, a number comes with spaces (320482 19850302 3018), hyphens or
+# dashes (138-0000-0101), full-width digits from a Chinese keyboard (３２０４…) and a
+# lower-case or full-width check character (ｘ). Those are folded here, and only those:
+# any other digit (², ①, ٣) stays and the number is refused, never read as another.
+_FULL_WIDTH = {0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF38: "X", 0xFF58: "X", 0xFF0B: "+"}
+_SEPARATORS = re.compile(r"[\s\u00ad\u2010-\u2015\u2212\ufe58\ufe63\uff0d\-]+")
+
+
+def typed_number(value) -> str:
+    """``value`` without spaces, hyphens and dashes, full-width digits (and X, +) made ASCII."""
+    return _SEPARATORS.sub("", str(value or "").translate(_FULL_WIDTH))
+
+
+def id_number_typed(value) -> str:
+    """An ID number in the one form it is checked, stored and hashed in: ``typed_number``,
+    upper case (a trailing x or ｘ is the check character X). Other characters stay, so that
+    a check refuses them."""
+    return typed_number(value).upper() if value else ""
+
+
+_PHONE_PREFIX = re.compile(r"^(?:\+86|0086)")
+_PHONE_BRACKETS = re.compile(r"[()（）]")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_LANDLINE = re.compile(r"0[1-9][0-9]{8,10}")
+
+
+def phone_digits(value) -> str:
+    """A phone as digits only, as far as it has them: spaces, hyphens, brackets and a +86 or
+    0086 prefix dropped, full-width digits folded (for matching; ``phone_number`` checks)."""
+    text = _PHONE_BRACKETS.sub("", typed_number(value))
+    return _PHONE_PREFIX.sub("", text)
+
+
+def phone_number(value) -> str | None:
+    """A typed phone in the form it is stored: a mobile as its 11 digits (13800000101), a
+    landline as area code - number (0519-82812345; 010 and 02x have three-digit codes);
+    "" for nothing typed; None when it is neither (then the form says what it takes)."""
+    digits = phone_digits(value)
+    if not digits:
+        return ""
+    if _MOBILE.fullmatch(digits):
+        return digits
+    if _LANDLINE.fullmatch(digits):
+        split = 3 if digits[1] in "12" else 4
+        number = digits[split:]
+        if 7 <= len(number) <= 8:
+            return f"{digits[:split]}-{number}"
+    return None

@@ -58,18 +58,21 @@ def bench_diary_pdf() -> None:
 
     from mediation.cases.models import PartyRole
     from mediation.diary.models import EntryKind, SessionMode
+    from mediation.org.models import Tier
     from mediation.printing import documents, pdf
 
     parties = [NS(id=1, role=PartyRole.APPLICANT, name="汤桂珍", sex=None, ethnicity="汉族", birth_date=None,
-                  id_number="320482194203181227", id_masked="3204**********1227"),
+                 known_birth_date=None, id_number="320482194203181227", id_masked="3204**********1227"),
                NS(id=2, role=PartyRole.RESPONDENT, name="周国民", sex=None, ethnicity="汉族", birth_date=None,
-                  id_number="", id_masked="")]
-    case = NS(number="（2026）金坛婚调字第0001号", parties=parties, unit=NS(label="上阳村（薛埠镇）"),
-              category=NS(name_zh="赡养"), lead_mediator=NS(display_name="上阳村调解员"), co_mediators=[])
+                 known_birth_date=None, id_number="", id_masked="")]
+    village = NS(id=1, name="上阳村", label="上阳村（薛埠镇）", tier=Tier.VILLAGE)
+    case = NS(number="（2026）金坛婚调字第0001号", parties=parties, unit=village, holdings=[], events=[],
+              category=NS(name_zh="赡养"), lead_mediator=NS(id=9, display_name="上阳村调解员"), co_mediators=[])
     text = "三个儿子为垫付的医药费和每月生活费互相推诿，长子认为老宅已给三子，三子应多出。"
     entries = [NS(kind=EntryKind.SESSION, occurred_on=date(2026, 1, 1) + timedelta(days=i), start_time=time(14, 30),
                   duration_minutes=90, place="上阳村村委会调解室", mode=SessionMode.JOINT, party_ids=[1, 2],
-                  others_present="村妇联主任", author=NS(display_name="上阳村调解员"), issues=text,
+                  others_present="村妇联主任", author=NS(display_name="上阳村调解员"), issues=text, unit=village,
+                  mediator_ids=[], term_performance=[],
                   positions={"1": text, "2": text}, proposals=text, result=text, performance=None, satisfaction=None,
                   remaining_risk="", next_step="再约三子面谈", next_date=None, amendments=[], confidential=False)
                for i in range(50)]

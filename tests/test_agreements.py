@@ -113,10 +113,11 @@ def test_follow_up_plan_and_not_performed_offers_reopen(mediating, login):
 
 
 def test_a_follow_up_visit_must_record_performance(mediating, login):
+    """Term by term (issue 14.12): each term of the agreement performed, partly or not."""
     advance(mediating, "conclude", "follow_up", by="med-320413109201")
     page = login("med-320413109201").post(f"/cases/{mediating.id}/diary/new", data={
         "kind": "follow_up", "occurred_on": local_today().isoformat()}).get_data(as_text=True)
-    assert "请填写协议履行情况" in page
+    assert "请选择这一项的履行情况" in page and 'href="#term-0"' in page and 'href="#term-1"' in page
 
 
 def test_confirmation_dates_are_checked(mediating, login):

@@ -39,7 +39,11 @@ def record_visit(page):
     """A follow-up visit through the case page's "记录回访"."""
     url = page.url
     page.get_by_role("link", name="记录回访").click()
-    page.select_option("select[name=performance]", value="performed")
+    # The follow-up's own form: each term of the agreement performed or not (a tap on the label).
+    terms = page.locator(".term-finding")
+    assert terms.count() >= 1
+    for i in range(terms.count()):
+        terms.nth(i).get_by_text("已履行", exact=True).click()
     page.select_option("select[name=satisfaction]", value="satisfied")
     page.get_by_role("button", name="保存", exact=True).click()
     page.wait_for_url(re.compile(r".*/cases/\d+(#diary)?$"))

@@ -299,7 +299,8 @@ def test_leads_from_grid_worker_to_case(demo, login):
     assert resp.status_code == 302
     db.session.refresh(lead)
     assert lead.status is LeadStatus.CONVERTED and lead.case_id is not None
-    assert "已立案" in grid.get("/leads/").get_data(as_text=True)
+    mine = grid.get("/leads/").get_data(as_text=True)
+    assert "已登记为案件" in mine and "立案" not in mine  # 立案 is a court word (issue 14.13)
     # Grid workers do not open cases.
     assert grid.get(f"/cases/{lead.case_id}").status_code in (403, 404)
 
@@ -441,3 +442,78 @@ def test_a_coordinator_registers_for_a_village_and_failed_submits_keep_a_draft(d
     assert "不是有效的选择" in page and count_cases() == 1
     # That failed submit was kept as a draft.
     assert "汤桂珍今年84岁" in coord.get("/cases/drafts/").get_data(as_text=True)
+
+
+# --- issue 14: numbers as people type them; emoji refused with the character named -----------------------------
+
+@pytest.mark.parametrize("typed", ["320482 19850302 3018", "320482-19850302-3018",
+                                   "３２０４８２１９８５０３０２３０１８", "320482　19850302　3018"])
+def test_an_id_number_is_taken_as_typed_and_stored_as_ascii_digits(demo, login, typed):
+    med = login("med-320413109201")
+    resp = med.post("/cases/new", data=intake(**{"parties-0-id_number": typed, "parties-0-birth_date": "",
+                                                 "parties-0-phone": "+86 138-0000-0101"}))
+    assert resp.status_code == 302, errors(resp.get_data(as_text=True))
+    party = db.session.scalar(select(Party).where(Party.name == "汤桂珍"))
+    assert party.id_number == "320482198503023018" and party.phone == "13800000101"
+    from mediation.crypto import cipher_for
+
+    assert party.id_hash == cipher_for().hash("320482198503023018")
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("3204821985030230１８"[:-2] + "1²", "U+00B2"),  # a superscript two is not a 2
+    ("32048219850302301①", "U+2460"),
+    ("٣٢٠٤٨٢١٩٨٥٠٣٠٢٣٠١٨", "U+0663"),  # Arabic-Indic digits
+])
+def test_other_digits_in_an_id_number_are_named_never_a_server_error(demo, login, typed, shown):
+    med = login("med-320413109201")
+    resp = med.post("/cases/new", data=intake(**{"parties-0-id_number": typed, "parties-0-birth_date": ""}))
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and shown in page and "0–9" in page, errors(page)
+    assert count_cases() == 0
+    assert med.post("/related/check", data={"parties-0-name": "汤桂珍", "parties-0-id_number": typed},
+                    headers={"Accept": "application/json"}).status_code == 200
+
+
+def test_a_lower_case_or_full_width_x_is_the_check_character(demo, login):
+    med = login("med-320413109201")
+    base = "11010519491231002"
+    for typed in (base + "x", base + "ｘ", base + "Ｘ"):
+        resp = med.post("/cases/new", data=intake(**{"parties-0-id_number": typed, "parties-0-birth_date": ""}))
+        assert resp.status_code == 302, errors(resp.get_data(as_text=True))
+    assert set(db.session.scalars(select(Party.id_number).where(Party.name == "汤桂珍"))) == {base + "X"}
+
+
+def test_phones_take_spaces_hyphens_and_the_country_code(demo, login):
+    from mediation.parsing import phone_number
+
+    assert phone_number("+86 138 0000 0101") == phone_number("0086-138-0000-0101") == "13800000101"
+    assert phone_number("0519 8281 2345") == phone_number("（0519）82812345") == "0519-82812345"
+    assert phone_number("010-1234 5678") == "010-12345678" and phone_number("") == ""
+    assert phone_number("12345") is None and phone_number("138²0000101") is None
+    page = login("med-320413109201").get("/cases/new").get_data(as_text=True)
+    id_box = re.search(r'<input[^>]*name="parties-0-id_number"[^>]*>', page).group(0)
+    phone_box = re.search(r'<input[^>]*name="parties-0-phone"[^>]*>', page).group(0)
+    assert 'maxlength="18"' not in id_box and int(re.search(r'maxlength="(\d+)"', id_box).group(1)) >= 30
+    assert 'inputmode="tel"' in phone_box and int(re.search(r'maxlength="(\d+)"', phone_box).group(1)) >= 25
+    # The grid worker's lead and an account take phones the same way.
+    grid = login("grid-320413109201")
+    assert grid.post("/leads/new", data={"who": "王家", "where": "3组", "what": "吵架", "urgency": "normal",
+                                         "contact_phone": "+86 139-0000-0202"}).status_code == 302
+    from mediation.leads.models import Lead
+
+    assert db.session.scalar(select(Lead.contact_phone)) == "13900000202"
+
+
+def test_emoji_and_symbols_are_refused_with_the_character_named(demo, login):
+    med = login("med-320413109201")
+    for field, typed, named in (("parties-0-name", "䶮👵", "U+1F475"), ("summary", "老人天天哭😢", "U+1F622"),
+                                ("parties-1-address", "3组☎12号", "U+260E"),
+                                ("claims", "每月给钱\u200d", "U+200D"), ("referrer", "网格员❤️", "U+2764")):
+        page = med.post("/cases/new", data=intake(**{field: typed})).get_data(as_text=True)
+        assert named in page and "表情" in page, (field, errors(page))
+    assert count_cases() == 0
+    # CJK of the extension planes and a minority name's middle dot are names.
+    resp = med.post("/cases/new", data=intake(**{"parties-0-name": "阿依古丽·买买提", "parties-1-name": "李𬌗䶮"}))
+    assert resp.status_code == 302, errors(resp.get_data(as_text=True))
+    assert {"阿依古丽·买买提", "李𬌗䶮"} <= set(db.session.scalars(select(Party.name)))

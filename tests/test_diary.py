@@ -157,3 +157,86 @@ def test_a_confidential_entrys_history_stays_with_it(assigned_case, login):
     assert "新的底线" in login("med-320413109201").get(f"/cases/{assigned_case.id}").get_data(as_text=True)
     page = login("coord-320413109").get(f"/cases/{assigned_case.id}").get_data(as_text=True)
     assert "底线" not in page and f'id="entry-{entry.id}-history"' not in page
+
+
+# --- issue 14: every error at once; the follow-up's own form ---------------------------------------------------
+
+def test_the_diary_form_reports_every_error_at_once_in_a_summary(assigned_case, login):
+    """It used to report one problem per submit (the form's, then the service's one by one)."""
+    from mediation.cases.models import RiskLevel
+
+    assigned_case.risk_level = RiskLevel.ORANGE  # no face-to-face session
+    db.session.commit()
+    applicant = assigned_case.parties[0]
+    page = login("med-320413109201").post(f"/cases/{assigned_case.id}/diary/new", data=entry_form(
+        assigned_case, occurred_on=(local_today() + timedelta(days=1)).isoformat(), duration_minutes="0",
+        next_date=local_today().isoformat(), place="村委会😢", **{f"position-{applicant.id}": "同意<b>分摊</b>"},
+    )).get_data(as_text=True)
+    summary = page.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    for expected in ('href="#occurred_on"', "不能晚于今天", 'href="#duration_minutes"', 'href="#mode"', "面对面",
+                     'href="#place"', "U+1F622", f'href="#position-{applicant.id}"', "尖括号"):
+        assert expected in summary, expected
+    assert db.session.scalar(select(DiaryEntry)) is None
+    # The date alone, as a crafted request would send it, is refused by the service as well.
+    from mediation.diary.models import EntryKind
+    from mediation.diary.services import write_entry as write
+    from mediation.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        write(assigned_case, by=user("med-320413109201"), values={
+            "kind": EntryKind.CALL, "occurred_on": local_today() + timedelta(days=1), "mode": None})
+    assert [f for f, _m in refused.value.errors] == ["occurred_on"]
+
+
+def test_a_follow_up_has_its_own_form_and_every_field_reaches_its_record_and_the_case_file(assigned_case, login):
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    from mediation.diary.models import EntryKind, Performance
+
+    from .factories import make_agreement
+
+    case = assigned_case
+    advance(case, "start", by="med-320413109201")
+    make_agreement(case)
+    advance(case, "conclude", "follow_up", by="med-320413109201")
+    med = login("med-320413109201")
+    page = med.get(f"/cases/{case.id}/diary/new?kind=follow_up").get_data(as_text=True)
+    assert "三个儿子每月各给母亲生活费600元。" in page and 'name="term-0"' in page and 'name="term-1"' in page
+    for session_field in ('name="issues"', 'name="proposals"', "调解方式", "争议焦点", "调解方案",
+                          'name="confidential"'):
+        assert session_field not in page, session_field
+    me = user("med-320413109201").id
+    assert re.search(rf'<input[^>]*checked[^>]*name="mediator_ids"[^>]*value="{me}"|'
+                     rf'<input[^>]*name="mediator_ids"[^>]*value="{me}"[^>]*checked', page)  # the visitor
+    applicant = case.parties[0]
+    data = {"kind": "follow_up", "occurred_on": local_today().isoformat(), "start_time": "09:40",
+            "duration_minutes": "35", "mode": "", "place": "汤桂珍家中（上阳村3组12号）",
+            "party_ids": [str(applicant.id)], "mediator_ids": [str(me)], "others_present": "村妇联主任王秀兰",
+            "term-0": "performed", "term-1": "partly", "satisfaction": "basically",
+            "result": "三个儿子已按月给付生活费，医药费三子尚欠一千元", "remaining_risk": "三子对分摊仍有怨言",
+            "next_step": "一个月后电话回访", "next_date": (local_today() + timedelta(days=30)).isoformat()}
+    missing = med.post(f"/cases/{case.id}/diary/new", data={**data, "term-1": ""}).get_data(as_text=True)
+    assert 'href="#term-1"' in missing and db.session.scalar(select(DiaryEntry)) is None
+    assert med.post(f"/cases/{case.id}/diary/new", data=data).status_code == 302
+    entry = db.session.scalar(select(DiaryEntry).where(DiaryEntry.kind == EntryKind.FOLLOW_UP))
+    assert entry.performance is Performance.PARTLY and [t["performance"] for t in entry.term_performance] == [
+        "performed", "partly"]
+    typed = ["35分钟", "09:40", "回访方式走访", "汤桂珍家中（上阳村3组12号）", "村妇联主任王秀兰",
+             "三个儿子每月各给母亲生活费600元。——已履行", "已垫付医药费8600元三人平摊。——部分履行", "基本满意",
+             "三个儿子已按月给付生活费，医药费三子尚欠一千元", "三子对分摊仍有怨言", "一个月后电话回访", "上阳村调解员",
+             "汤桂珍"]
+    record = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        med.get(f"/cases/{case.id}/diary/{entry.id}/record.pdf").data)).pages))
+    bundle = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        med.get(f"/cases/{case.id}/file.pdf").data)).pages))
+    for text in typed:
+        assert text in record, text
+        assert text in bundle, text
+    next_visit = local_today() + timedelta(days=30)
+    assert f"{next_visit.year}年{next_visit.month}月{next_visit.day}日" in record
+    # Its edit uses the same form, with the terms it recorded.
+    page = med.get(f"/cases/{case.id}/diary/{entry.id}/edit").get_data(as_text=True)
+    assert 'name="term-1"' in page and 'value="partly" checked' in page and 'name="issues"' not in page

@@ -45,7 +45,8 @@ def test_a_partys_position_is_checked_like_every_text_field(assigned, login, tex
     data = entry_form(assigned, **{f"position-{assigned.parties[1].id}": text})
     resp = med.post(f"/cases/{assigned.id}/diary/new", data=data)
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and message in page and 'id="position-errors"' in page
+    assert resp.status_code == 200 and message in page and 'id="error-summary"' in page
+    assert f'href="#position-{assigned.parties[1].id}"' in page  # the summary links to the position
     assert db.session.scalar(select(DiaryEntry)) is None  # nothing saved, nothing cut short
     assert "三子" in page or "字字字" in page  # what was typed is still there
 

@@ -407,6 +407,17 @@ STEMS = "甲乙丙丁戊己庚辛壬癸丑寅卯辰巳酉戌亥"  # printed nowh
 FILLER = STEMS + "，。、；：（）《》“”！？ ABCdef123"
 
 
+def _village():
+    from types import SimpleNamespace as NS
+
+    from mediation.org.models import Tier
+
+    return NS(id=1, name="上阳村", label="上阳村（薛埠镇）", tier=Tier.VILLAGE)
+
+
+VILLAGE = _village()
+
+
 def fake_case(n: int = 1, *, parties: int = 2):
     from types import SimpleNamespace as NS
 
@@ -414,9 +425,10 @@ def fake_case(n: int = 1, *, parties: int = 2):
 
     people = [NS(id=i + 1, role=PartyRole.APPLICANT if i == 0 else PartyRole.RESPONDENT,
                  name=["汤桂珍", "周国民", "周国华", "周国强"][i], sex=None, ethnicity="汉族", birth_date=None,
-                 id_number="", id_masked="", phone="", address="", occupation="") for i in range(parties)]
+                 known_birth_date=None, id_number="", id_masked="", phone="", address="", occupation="")
+              for i in range(parties)]
     lead = NS(id=900, display_name="上阳村调解员")
-    return NS(id=n, number=f"（2026）金坛婚调字第{n:04d}号", parties=people, unit=NS(label="上阳村（薛埠镇）"),
+    return NS(id=n, number=f"（2026）金坛婚调字第{n:04d}号", parties=people, unit=VILLAGE, holdings=[], events=[],
               category=NS(name_zh="赡养"), lead_mediator=lead, co_mediators=[NS(id=901, display_name="薛埠镇调解员")])
 
 
@@ -430,7 +442,7 @@ def fake_entry(**values):
                 place="", mode=SessionMode.JOINT, party_ids=[1, 2], mediator_ids=[], others_present="",
                 author=NS(display_name="上阳村调解员"), issues="", positions={}, proposals="", result="",
                 performance=None, satisfaction=None, remaining_risk="", next_step="", next_date=None, amendments=[],
-                confidential=False)
+                confidential=False, unit=VILLAGE, term_performance=[])
     data.update(values)
     return NS(**data)
 
@@ -791,3 +803,118 @@ def test_the_case_list_pagination_is_labelled_in_chinese(demo, login):
     db.session.commit()
     page = login("coord-320413109").get("/cases/").get_data(as_text=True)
     assert 'aria-label="Page navigation"' not in page and 'aria-label="分页导航"' in page
+
+
+# --- issue 14: papers carry the right names ----------------------------------------------------------------------
+
+def test_each_paper_names_the_committee_and_mediators_whose_work_it_records(demo, login):
+    """A village case escalated to 薛埠镇 and there settled: the intake register, the rights
+    notice and the village's own session record stay 上阳村's; the town's record and the
+    agreement are 薛埠镇's; the delegated follow-up is 上阳村's again; the case file's cover
+    names every mediator by unit, the village first."""
+    from mediation.cases import workflow
+    from mediation.diary.models import EntryKind, Performance
+    from mediation.transfers.models import EscalationReason, Urgency
+
+    from .factories import make_agreement, unit, user
+
+    village, town = "上阳村人民调解委员会", "薛埠镇人民调解委员会"
+    three_days_ago = local_today() - timedelta(days=3)
+    case = make_case(intake_date=three_days_ago, rights_notice_date=three_days_ago)
+    advance(case, "accept", "assign", "start")
+    own = write_entry(case, issues="村里第一次调解", mediator_ids=[user("med-320413109201").id])
+    workflow.transition(case, "escalate", by=user("med-320413109201"), to_unit=unit("320413109"),
+                        reason_code=EscalationReason.UNSETTLED, reason_text="", urgency=Urgency.NORMAL, note="")
+    db.session.commit()
+    workflow.transition(case, "receive", by=user("coord-320413109"), lead_mediator=user("coord-320413109"),
+                        co_mediators=[], note="")
+    db.session.commit()
+    theirs = write_entry(case, by="coord-320413109", issues="镇里再次调解")
+    make_agreement(case, by="coord-320413109")
+    med = login("med-320413109201")
+    coord = login("coord-320413109")
+
+    text, reader = text_of(coord.get(f"/cases/{case.id}/intake.pdf").data)
+    register = re.sub(r"\s+", "", reader.pages[0].extract_text())
+    assert village in text and town not in text
+    assert "受理人：薛埠镇负责人" in register and "登记人：上阳村调解员" in register
+    text, _ = text_of(med.get(f"/cases/{case.id}/diary/{own.id}/record.pdf").data)
+    assert village in text and town not in text and "调解员上阳村调解员" in text
+    text, _ = text_of(coord.get(f"/cases/{case.id}/diary/{theirs.id}/record.pdf").data)
+    assert town in text and village not in text
+    text, _ = text_of(coord.get(f"/cases/{case.id}/agreement.pdf").data)
+    assert town in text and village not in text
+    text, _ = text_of(coord.get(f"/cases/{case.id}/diary.pdf").data)
+    assert f"调解组织{village}" in text and f"调解组织{town}" in text
+    assert "上阳村（薛埠镇）→薛埠镇" in text
+
+    # The town hands the follow-up visit to the village: its record is the village's.
+    advance(case, "conclude", "follow_up", by="coord-320413109")
+    workflow.transition(case, "delegate", by=user("coord-320413109"), to_unit=unit("320413109201"),
+                        instruction="回访", due_date=local_today())
+    db.session.commit()
+    visit = write_entry(case, by="med-320413109201", kind=EntryKind.FOLLOW_UP, mode=None,
+                        performance=Performance.PERFORMED, issues="")
+    assert visit.unit.code == "320413109201"
+    text, _ = text_of(med.get(f"/cases/{case.id}/diary/{visit.id}/record.pdf").data)
+    assert "人民调解回访记录" in text and village in text and town not in text
+
+    reader = PdfReader(io.BytesIO(coord.get(f"/cases/{case.id}/file.pdf").data))
+    cover = re.sub(r"\s+", "", reader.pages[0].extract_text())
+    assert town in cover  # the file is the holder's
+    assert "人民调解员上阳村：上阳村调解员薛埠镇：薛埠镇负责人" in cover, cover
+
+
+def test_the_register_has_the_2010_fields_and_the_agreement_the_birth_date_of_the_id(demo, login):
+    """受理登记表: each party's age, phone and address (a protected party's masked), who
+    registered and who accepted it, and when; the 协议书 prints the birth date that a valid
+    ID number carries when none was entered."""
+    from mediation.cases.models import RiskLevel
+
+    from .factories import make_agreement
+
+    case = make_case(intake_date=local_today())
+    applicant, respondent = case.parties
+    applicant.id_number, applicant.phone, applicant.address = ID, "13800000101", "薛埠镇上阳村3组12号"
+    respondent.phone, respondent.address, respondent.sex = "13800000102", "薛埠镇上阳村5组1号", None
+    respondent.occupation = "个体"
+    db.session.commit()
+    advance(case, "accept", "assign")
+    med = login("med-320413109201")
+    register = re.sub(r"\s+", "", PdfReader(io.BytesIO(med.get(f"/cases/{case.id}/intake.pdf").data))
+                      .pages[0].extract_text())
+    age = local_today().year - 1942 - ((local_today().month, local_today().day) < (3, 18))
+    for expected in (f"年龄：{age}岁", "联系方式：13800000101", "单位或住址：薛埠镇上阳村3组12号", "职业或职务：个体",
+                     "联系方式：13800000102", "登记人：上阳村调解员", "受理人：薛埠镇负责人",
+                     f"受理日期：{local_today().year}年{local_today().month}月{local_today().day}日"):
+        assert expected in register, expected
+    # Flagged: the screened-at-risk contacts are not printed.
+    case.dv_flag, case.risk_level = True, RiskLevel.ORANGE
+    db.session.commit()
+    register = re.sub(r"\s+", "", PdfReader(io.BytesIO(med.get(f"/cases/{case.id}/intake.pdf").data))
+                      .pages[0].extract_text())
+    assert "13800000101" not in register and "3组12号" not in register and "已保护" in register
+    case.dv_flag, case.risk_level = False, RiskLevel.NONE
+    db.session.commit()
+    advance(case, "start", by="med-320413109201")
+    make_agreement(case)
+    text, _ = text_of(med.get(f"/cases/{case.id}/agreement.pdf").data)
+    assert "出生日期：1942年3月18日" in text
+
+
+def test_each_record_downloads_under_its_own_name(busy_case, login):
+    from mediation.diary.models import EntryKind
+
+    med = login("med-320413109201")
+    first = write_entry(busy_case, occurred_on=local_today(), kind=EntryKind.INVESTIGATION, mode=None)
+    second = write_entry(busy_case, occurred_on=local_today())
+    names = set()
+    for entry, kind, slug in ((first, "调查记录", "investigation-record"), (second, "调解记录", "session-record")):
+        disposition = med.get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf").headers["Content-Disposition"]
+        day = local_today().isoformat()
+        assert quote(f"{kind}-{day}-第") in disposition and f"{slug}-{day}-entry-" in disposition, disposition
+        names.add(disposition)
+    assert len(names) == 2
+    # The number is the entry's place in the case's diary (30 entries before these two).
+    assert quote("第31条") in med.get(f"/cases/{busy_case.id}/diary/{first.id}/record.pdf").headers[
+        "Content-Disposition"]

@@ -44,8 +44,11 @@ def test_highlight_escapes_first_then_marks():
     assert html == "&lt;b&gt;<mark>王</mark>伟&lt;/b&gt; &amp; <mark>王</mark>"
     assert highlight("李娜", "王") is None
     assert str(highlight("x" * 200 + "王伟" + "y" * 200, "王伟")).count("<mark>王伟</mark>") == 1
-    assert str(highlight_masked("汤桂珍", "桂")) == "汤<mark>桂</mark>*"
-    assert str(highlight_masked("欧阳桂珍", "珍")) == "欧**<mark>珍</mark>"
+    # A name as the result's header shows it (汤**), the matched part marked, never revealed (issue 14.13).
+    assert str(highlight_masked("汤桂珍", "桂")) == "汤<mark>*</mark>*"
+    assert str(highlight_masked("欧阳桂珍", "珍")) == "欧**<mark>*</mark>"
+    assert str(highlight("汤桂珍说三个儿子不管她", "儿子", names=["汤桂珍"])) == "汤**说三个<mark>儿子</mark>不管她"
+    assert str(highlight("汤桂珍说", "桂珍", names=["汤桂珍"])) == "汤<mark>**</mark>说"
     assert str(highlight("<i>ABC</i>", "b")) == "&lt;i&gt;A<mark>B</mark>C&lt;/i&gt;"
 
 
@@ -196,7 +199,8 @@ def test_results_page_total_and_snippets(corpus):
     page2 = search_cases(user("admin"), "王", limit=7, offset=7)
     assert not {h.case.id for h in results.hits} & {h.case.id for h in page2.hits}
     for hit in results.hits:
-        assert hit.snippets and all("<mark>王</mark>" in str(s.html) for s in hit.snippets)
+        # Every snippet marks its match (inside a party's name masked, as the header masks it: 汤<mark>*</mark>).
+        assert hit.snippets and all(re.search(r"<mark>(王|\*)</mark>", str(s.html)) for s in hit.snippets)
         assert not any(s.confidential for s in hit.snippets)  # admin is no mediator of these cases
 
 
@@ -324,7 +328,7 @@ def test_page_marks_matches_masks_names_and_escapes(demo, login):
     case = make_case(applicant="汤桂珍", respondent="周国民", summary="<script>alert(1)</script>桂花树")
     page = login("med-320413109201").get("/search?q=桂").get_data(as_text=True)
     assert case.number in page
-    assert "汤<mark>桂</mark>*" in page  # the name, masked but for what was typed
+    assert "汤<mark>*</mark>*" in page  # the name, masked as the header masks it
     assert "汤桂珍" not in page and "周**" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;<mark>桂</mark>花树" in page
     assert "<script>alert" not in page

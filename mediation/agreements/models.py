@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db, enum_column
+from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
 
@@ -27,6 +28,8 @@ class Agreement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), unique=True)
+    # The unit holding the case when the agreement was last written: its committee signs and seals it.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     kind: Mapped[AgreementKind] = mapped_column(enum_column(AgreementKind, 16), default=AgreementKind.WRITTEN)
     reached_on: Mapped[date]
     facts: Mapped[str] = mapped_column(Text, default="")  # 纠纷主要事实
@@ -46,6 +49,7 @@ class Agreement(db.Model):
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    unit: Mapped[OrgUnit] = relationship()
     terms: Mapped[list["AgreementTerm"]] = relationship(
         cascade="all, delete-orphan", order_by="AgreementTerm.position", back_populates="agreement"
     )

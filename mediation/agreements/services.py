@@ -65,8 +65,9 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
     created = agreement is None
     before = None if created else (agreement.kind.value, agreement.reached_on.isoformat())
     if created:
-        agreement = Agreement(case_id=case.id, created_by=by, reached_on=reached_on)
+        agreement = Agreement(case_id=case.id, created_by=by, reached_on=reached_on, unit_id=case.unit_id)
         db.session.add(agreement)
+    agreement.unit_id = case.unit_id  # the committee that writes it now signs and seals it
     agreement.kind = kind
     agreement.reached_on = reached_on
     agreement.facts = facts.strip()

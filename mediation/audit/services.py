@@ -69,12 +69,28 @@ DETAIL_LABELS = {
     # Exports (search/export.py: the case list; stats/views.py: the monthly report).
     "what": _l("Exported"), "list": _l("List"), "month": _l("Month"), "suppress": _l("Counts under 3 suppressed"),
     "filters": _l("Filters"),
+    # Prints (printing/views.py: record_print).
+    "confidential_included": _l("Confidential entries included"), "scope": _l("Whose entries"),
+    "entry": _l("Diary entry no."), "entry_date": _l("Diary entry of"), "entry_kind": _l("Kind of entry"),
+    "entries": _l("Diary entries"),
+    # Retention, keys.
+    "archived_at": _l("Archived on"), "expired_at": _l("Retention ended on"), "parties": _l("Parties"),
+    "diary_entries": _l("Diary entries"), "files_deleted": _l("Files deleted"), "drafts": _l("Drafts"),
+    "new_key": _l("New encryption key"), "new_hash_key": _l("New hash key"),
 }
 # How the viewer names some details' values (key -> value -> label).
 VALUE_LABELS = {
     "what": {"monthly_report": _l("Monthly report")},
     "list": {"cases": _l("Case list")},
     "format": {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"},
+    "document": {"diary": _l("Mediation diary"), "session_record": _l("Record of a diary entry"),
+                 "agreement": _l("Agreement"), "case_file": _l("Case file"),
+                 "intake": _l("Intake register and notice of rights"), "diary_book": _l("Diary book")},
+    "scope": {"me": _l("My entries"), "unit": _l("My unit's entries")},
+    "reason": {"idle": _l("idle too long"), "expired": _l("session expired"), "throttled": _l("too many attempts"),
+               "screening": _l("safety screening"), "unknown_user": _l("no such user"),
+               "inactive": _l("account inactive"), "wrong_password": _l("wrong password")},
+    "field": {"id_number": _l("ID number")},
 }
 # The case list's filters, as an export records them (cases/views.py: filtered_cases).
 FILTER_LABELS = {

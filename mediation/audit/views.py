@@ -10,11 +10,14 @@ from sqlalchemy import or_, select
 from ..access import is_station_admin, require
 from ..cases.models import Category, RiskLevel
 from ..cases.workflow import TRANSITIONS, CaseStatus, status_label
+from ..diary.models import EntryKind
 from ..extensions import db
-from ..labels import RISK_LABELS
+from ..i18n import fmt_date, fmt_datetime, is_chinese
+from ..labels import ENTRY_KIND_LABELS, RISK_LABELS, ROLE_LABELS
 from ..org.models import OrgUnit
 from ..parsing import arg_page, db_id
 from ..timeutil import utc_start_of
+from ..users.models import Role
 from .models import AuditEvent
 from .services import (
     ACTIONS,
@@ -47,6 +50,14 @@ def audit_value(value, key: str = "", action: str = "") -> str:
     [old, new] as old → new, lists joined, anything else as JSON (Chinese kept readable)."""
     if key in ("from", "to") and value in {s.value for s in CaseStatus}:
         return status_label(CaseStatus(value))
+    if key in ("from", "to", "level") and value in {r.value for r in RiskLevel}:
+        return str(RISK_LABELS[RiskLevel(value)])
+    if key == "entry_kind" and value in {k.value for k in EntryKind}:
+        return str(ENTRY_KIND_LABELS[EntryKind(value)])
+    if key == "roles" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "、".join(str(ROLE_LABELS[Role(v)]) if v in {r.value for r in Role} else str(v) for v in value) or "—"
+    if key in ("entry_date", "month", "archived_at", "expired_at") and isinstance(value, str) and value[:1].isdigit():
+        return _day_or_time(value)
     if key == "transition" and value in TRANSITIONS:
         return str(TRANSITIONS[value].label)
     if key == "field" and value == "id_number":
@@ -67,6 +78,21 @@ def audit_value(value, key: str = "", action: str = "") -> str:
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
         return "、".join(str(v) for v in value) or "—"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _day_or_time(value: str) -> str:
+    """An ISO date (2026-12-07), month (2026-12) or time as the viewer shows dates."""
+    from datetime import datetime
+
+    try:
+        if len(value) == 7:
+            month = date.fromisoformat(value + "-01")
+            return f"{month.year}年{month.month}月" if is_chinese() else value
+        if len(value) == 10:
+            return fmt_date(date.fromisoformat(value))
+        return fmt_datetime(datetime.fromisoformat(value))
+    except ValueError:
+        return value
 
 
 def _filter_value(key: str, value) -> str:

@@ -1,5 +1,4 @@
 """The intake and edit form (one page, parties as repeating cards) and transition forms."""
-import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -20,13 +19,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import AppForm, MultiSelect, PastDateField
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
+from ..parsing import phone_number
 from ..timeutil import age_on, local_today
 from . import idnumber
 from .models import PartyRole, RiskLevel, Sex, Source
 from .workflow import Outcome
 
 EARLIEST_INTAKE = date(2000, 1, 1)
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+# What a phone or ID box takes as typed or pasted (320482 19850302 3018, +86 138-0000-0101):
+# the browser must not cut it before the server folds it (parsing.typed_number).
+TYPED_NUMBER_MAX = 40
 
 # The 56 officially recognised ethnic groups (GB 3304), 汉族 first.
 ETHNIC_GROUPS = (
@@ -46,8 +48,18 @@ def _strip(value):
 
 
 def _compact(value):
-    """ID numbers are often typed with spaces (3204 8219 4203 1812 27) or full-width digits."""
+    """ID numbers are often typed with spaces (3204 8219 4203 1812 27), hyphens or full-width digits."""
     return idnumber.normalise(value) if isinstance(value, str) else value
+
+
+def number_problem(value: str) -> str | None:
+    """A typed ID number with characters that are not 0–9 and X (after folding spaces,
+    hyphens and full-width digits): the message names them (², ①, ٣ are not digits here)."""
+    odd = [ch for ch in dict.fromkeys(value) if not ("0" <= ch <= "9" or ch == "X")]
+    if not odd:
+        return None
+    shown = "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in odd[:5])
+    return str(_l("An ID number has the digits 0–9 and, last, X: remove %(chars)s.", chars=shown))
 
 
 def _len(n: int):
@@ -67,9 +79,12 @@ class PartyForm(Form):
     ethnicity = SelectField(_l("Ethnicity"), choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], default="")
     birth_date = PastDateField(_l("Birth date"), validators=[Optional()])
     occupation = StringField(_l("Occupation"), validators=[_len(50)])
-    id_number = StringField(_l("ID number"), validators=[_len(18)], filters=[_compact],
-                            render_kw={"autocomplete": "off", "inputmode": "text"})
-    phone = StringField(_l("Phone"), validators=[_len(20)], render_kw={"inputmode": "tel"})
+    # No maxlength of 18: a pasted "320482 19850302 3018" is longer until the server folds it.
+    id_number = StringField(_l("ID number"), filters=[_compact], validators=[_len(TYPED_NUMBER_MAX)],
+                            render_kw={"autocomplete": "off", "inputmode": "text", "autocapitalize": "characters",
+                                       "spellcheck": "false", "maxlength": TYPED_NUMBER_MAX})
+    phone = StringField(_l("Phone"), validators=[_len(TYPED_NUMBER_MAX)],
+                        render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": TYPED_NUMBER_MAX})
     address = StringField(_l("Address"), validators=[_len(200)])
     relationship = StringField(_l("Relationship to the other party"), validators=[_len(50)],
                                render_kw={"placeholder": _l("e.g. the applicant's husband")})
@@ -87,6 +102,9 @@ class PartyForm(Form):
         field.data = value
         if not value:
             return
+        problem = number_problem(value)
+        if problem:
+            raise ValidationError(problem)
         if not idnumber.is_valid(value):
             raise ValidationError(_l("This ID number is not valid: check the 18 characters (the last "
                                      "one is a check digit)."))
@@ -104,10 +122,10 @@ class PartyForm(Form):
                 raise ValidationError(_l("A person born on this date is not a minor."))
 
     def validate_phone(self, field):
-        value = (field.data or "").strip().replace(" ", "")
-        field.data = value
-        if value and not PHONE_RE.match(value):
+        value = phone_number(field.data)
+        if value is None:
             raise ValidationError(_l("Enter an 11-digit mobile number or a landline such as 0519-82812345."))
+        field.data = value
 
 
 class CaseForm(AppForm):

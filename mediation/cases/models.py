@@ -11,6 +11,7 @@ from ..extensions import db, enum_column
 from ..org.models import OrgUnit
 from ..timeutil import utcnow
 from ..users.models import User
+from . import idnumber
 
 
 class CaseStatus(enum.Enum):
@@ -282,6 +283,13 @@ class Party(db.Model):
         value = normalise_id(value)  # stored and hashed folded: ３２０４… is 3204…
         self.id_hash = cipher_for().hash(value)
         return value
+
+    @property
+    def known_birth_date(self) -> date | None:
+        """The birth date entered, else the one a valid ID number carries."""
+        if self.birth_date is not None:
+            return self.birth_date
+        return idnumber.birth_date_of(self.id_number) if idnumber.is_valid(self.id_number or "") else None
 
     @property
     def id_masked(self) -> str:

@@ -139,7 +139,7 @@ def _blank_form() -> CaseForm:
 
 def _lead_prefill(form: CaseForm, lead: Lead) -> None:
     form.source.data = Source.GRID.value
-    form.referrer.data = _("%(name)s (grid worker)", name=lead.reporter.display_name)
+    form.referrer.data = lead.reporter.display_name  # the source already says 网格员: no "（网格员）" again
     # Who and where go to the first party's card (protected there if the case is flagged), not the summary.
     form.summary.data = "\n".join([lead.what, _("Who: %(who)s", who=lead.who)])
     if form.parties.entries:
@@ -521,7 +521,10 @@ def _action_form(t: workflow.Transition):
     if "outcome" in t.needs:
         return ConcludeForm()
     if "lead_mediator" in t.needs:
-        return AssignForm()
+        form = AssignForm()
+        if "reason" not in t.needs:
+            del form.reason  # a first assignment changes nothing: no "reason for the change"
+        return form
     if "reason" in t.needs:
         return ReasonForm()
     return NoteForm()

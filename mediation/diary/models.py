@@ -49,7 +49,9 @@ class DiaryEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    # The unit holding the case when the entry was written (attempts are counted per tier).
+    # The unit whose work the entry records, at the time: the unit holding the case when it was
+    # written (attempts are counted per tier), or for a delegated visit the unit given the visit.
+    # Its record prints that unit's committee, whoever holds the case later.
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, 16))
     occurred_on: Mapped[date] = mapped_column(index=True)
@@ -71,6 +73,9 @@ class DiaryEntry(db.Model):
     performance: Mapped[Performance | None] = mapped_column(enum_column(Performance, 16))
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction, 16))
     remaining_risk: Mapped[str] = mapped_column(Text, default="")
+    # A follow-up's findings per term of the agreement, as the terms read at the visit:
+    # [{"term": "三个儿子每月各给母亲生活费600元。", "performance": "partly"}, ...].
+    term_performance: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import access
 from ..cases import workflow
 from ..cases.models import Case, CaseEvent, CaseStatus
-from ..errors import DomainError
+from ..errors import DomainError, raise_all
 from ..extensions import db
 from ..i18n import fmt_date, is_chinese
 from ..labels import (
@@ -33,7 +33,7 @@ WRITABLE_STATUSES = frozenset({
 })
 FIELDS = ("kind", "occurred_on", "start_time", "duration_minutes", "place", "mode", "party_ids", "mediator_ids",
           "others_present", "issues", "positions", "proposals", "result", "next_step", "next_date",
-          "confidential", "performance", "satisfaction", "remaining_risk")
+          "confidential", "performance", "term_performance", "satisfaction", "remaining_risk")
 
 
 def can_write(user, case: Case) -> bool:
@@ -83,6 +83,14 @@ def book_days(user, first, end, *, mine_only: bool, confidential: bool = False) 
     return sorted(days.items())
 
 
+def entry_number(entry: DiaryEntry) -> int:
+    """The entry's place in its case's diary (1, 2, …), counting every entry in the diary's
+    order, so that the number does not depend on who asks."""
+    ids = list(db.session.scalars(select(DiaryEntry.id).where(DiaryEntry.case_id == entry.case_id)
+                                  .order_by(DiaryEntry.occurred_on, DiaryEntry.start_time, DiaryEntry.id)))
+    return ids.index(entry.id) + 1
+
+
 def entry_count(case: Case) -> int:
     return len(entries_of(case))
 
@@ -104,27 +112,68 @@ def can_edit(user, entry: DiaryEntry) -> bool:
     return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
-def _check(case: Case, values: dict) -> None:
-    if values["kind"] is EntryKind.SESSION and values.get("mode") is None:
-        raise DomainError(_("Choose how the session was held."), field="mode")
+def problems(case: Case, values: dict) -> list[tuple[str, str]]:
+    """Every problem with an entry's values, as (field, message), all at once (a form shows
+    them together). Values a form could not read are None and are not judged again."""
+    out: list[tuple[str, str]] = []
+    kind, mode, day = values.get("kind"), values.get("mode"), values.get("occurred_on")
+    if kind is EntryKind.SESSION and mode is None:
+        out.append(("mode", _("Choose how the session was held.")))
     # What the risk level allows (SCREENING.md §4): no joint session from orange, none at red.
-    if values["kind"] is EntryKind.SESSION and case.risk_level.value == "red":
-        raise DomainError(_("At red risk mediation is suspended: no session can be held."), field="kind")
-    if case.risk_level.value in ("orange", "red") and values.get("mode") is SessionMode.JOINT:
-        raise DomainError(_("At orange or red risk the parties do not meet face to face: hold separate (背靠背), "
-                            "shuttle or remote contacts."), field="mode")
-    if values["occurred_on"] > local_today():
-        raise DomainError(_("The date is in the future."), field="occurred_on")
-    if values["occurred_on"] < case.intake_date:
-        raise DomainError(_("The date is before the case was registered."), field="occurred_on")
-    if values.get("next_date") and values["next_date"] < values["occurred_on"]:
-        raise DomainError(_("The next date is before this entry's date."), field="next_date")
-    if values["kind"] is EntryKind.FOLLOW_UP and values.get("performance") is None:
-        raise DomainError(_("Record whether the agreement was performed."), field="performance")
+    if kind is EntryKind.SESSION and case.risk_level.value == "red":
+        out.append(("kind", _("At red risk mediation is suspended: no session can be held.")))
+    if case.risk_level.value in ("orange", "red") and mode is SessionMode.JOINT:
+        out.append(("mode", _("At orange or red risk the parties do not meet face to face: hold separate (背靠背), "
+                              "shuttle or remote contacts.")))
+    if day is not None and day > local_today():
+        out.append(("occurred_on", _("The date is in the future.")))
+    if day is not None and day < case.intake_date:
+        out.append(("occurred_on", _("The date is before the case was registered.")))
+    if day is not None and values.get("next_date") and values["next_date"] < day:
+        out.append(("next_date", _("The next date is before this entry's date.")))
+    if kind is EntryKind.FOLLOW_UP and values.get("performance") is None:
+        out.append(("performance", _("Record whether the agreement was performed.")))
+    for item in values.get("term_performance") or []:
+        if item.get("performance") not in {p.value for p in Performance} or not (item.get("term") or "").strip():
+            out.append(("term_performance", _("Record for each term of the agreement whether it was performed.")))
+            break
+    return out
+
+
+def overall_performance(term_performance: list[dict]) -> Performance | None:
+    """The agreement as a whole from its terms: performed when every term is, not performed
+    when none is (not even in part), else partly."""
+    found = {item.get("performance") for item in term_performance}
+    if not found or not found <= {p.value for p in Performance}:
+        return None
+    if found == {Performance.PERFORMED.value}:
+        return Performance.PERFORMED
+    if found == {Performance.NOT.value}:
+        return Performance.NOT
+    return Performance.PARTLY
+
+
+def _check(case: Case, values: dict) -> None:
+    """:raise DomainError: with every problem found."""
+    raise_all(problems(case, values))
     party_ids = {p.id for p in case.parties}
     values["party_ids"] = [i for i in values.get("party_ids", []) if i in party_ids]
     values["positions"] = {str(k): v.strip() for k, v in values.get("positions", {}).items()
                            if int(k) in party_ids and v.strip()}
+    if values.get("term_performance"):
+        values["term_performance"] = [{"term": item["term"].strip(), "performance": item["performance"]}
+                                      for item in values["term_performance"]]
+        values["performance"] = overall_performance(values["term_performance"])
+
+
+def work_unit_id(user, case: Case) -> int:
+    """The unit whose work an entry records: the holder, or for the visitor of a delegated
+    follow-up (who does not act on the case) the unit given the visit."""
+    if not access.acts_on(user, case):
+        delegations = access.open_delegations_for(user, case)
+        if delegations:
+            return delegations[0].unit_id
+    return case.unit_id
 
 
 def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
@@ -132,7 +181,7 @@ def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     if not can_write(by, case):
         raise DomainError(_("The diary of this case cannot be written now."))
     _check(case, values)
-    entry = DiaryEntry(case_id=case.id, author=by, unit_id=case.unit_id, **values)
+    entry = DiaryEntry(case_id=case.id, author=by, unit_id=work_unit_id(by, case), **values)
     db.session.add(entry)
     db.session.flush()
     db.session.add(CaseEvent(case=case, actor=by, kind="diary", from_status=case.status, to_status=case.status,
@@ -201,6 +250,10 @@ def _shown(field: str, value, case: Case) -> str:
         return sep.join(names.get(i, "?") for i in value)
     if field == "mediator_ids":
         return sep.join(getattr(db.session.get(User, i), "display_name", "?") for i in value)
+    if field == "term_performance":
+        known = {p.value: p for p in Performance}
+        return "\n".join(f"{item.get('term', '')}：{PERFORMANCE_LABELS[known[item['performance']]]}"
+                         if item.get("performance") in known else str(item.get("term", "")) for item in value)
     return str(value)
 
 
@@ -214,6 +267,7 @@ def revision_history(entry: DiaryEntry, case: Case) -> list[dict]:
               "others_present": _l("Others present"), "issues": _l("Issues discussed"), "proposals": _l("Proposals"),
               "result": _l("Result and progress"), "next_step": _l("Next step"), "next_date": _l("Next date"),
               "confidential": _l("Confidential"), "performance": _l("Agreement performed"),
+              "term_performance": _l("Each term performed"),
               "satisfaction": _l("Satisfaction"), "remaining_risk": _l("Remaining risk")}
     parties = {str(p.id): p for p in case.parties}
     states = [r.data for r in entry.revisions] + [snapshot(entry)]

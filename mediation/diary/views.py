@@ -6,14 +6,16 @@ from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..access import require
+from ..agreements.services import agreement_of
 from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import text_problem
+from ..forms import add_domain_error, text_problem
+from ..labels import PERFORMANCE_LABELS
 from ..timeutil import local_today
 from ..users.models import User
 from . import services
-from .forms import AmendForm, EntryForm
+from .forms import AmendForm, EntryForm, FollowUpForm
 from .models import DiaryEntry, EntryKind, Performance, Satisfaction, SessionMode
 
 bp = Blueprint("diary", __name__, url_prefix="/cases/<int:case_id>/diary")
@@ -28,33 +30,55 @@ def _case(case_id: int) -> Case:
         joinedload(Case.pending_transfer)))
 
 
-def _form(case: Case, obj=None) -> EntryForm:
-    form = EntryForm(obj=obj)
-    form.party_ids.choices = [(p.id, p.name) for p in case.parties]
+def _mediators(case: Case) -> list:
     mediators = ([case.lead_mediator] if case.lead_mediator else []) + list(case.co_mediators)
     if current_user.is_authenticated and current_user not in mediators and access.is_delegate(current_user, case):
         mediators.append(current_user)  # the visitor of a delegated follow-up records their own presence
-    form.mediator_ids.choices = [(u.id, u.display_name) for u in mediators]
+    return mediators
+
+
+def _form(case: Case, obj=None, follow_up: bool = False) -> EntryForm | FollowUpForm:
+    form = (FollowUpForm if follow_up else EntryForm)(obj=obj)
+    form.party_ids.choices = [(p.id, p.name) for p in case.parties]
+    form.mediator_ids.choices = [(u.id, u.display_name) for u in _mediators(case)]
     return form
 
 
-def _values(form: EntryForm, case: Case) -> dict:
-    def enum_or_none(cls, value):
+def _read(cls, value):
+    """An enum from a form value, None when empty or not one of its values."""
+    try:
         return cls(value) if value else None
+    except ValueError:
+        return None
 
-    return {
-        "kind": EntryKind(form.kind.data), "occurred_on": form.occurred_on.data, "start_time": form.start_time.data,
-        "duration_minutes": form.duration_minutes.data, "place": (form.place.data or "").strip(),
-        "mode": enum_or_none(SessionMode, form.mode.data), "party_ids": form.party_ids.data or [],
-        "mediator_ids": form.mediator_ids.data or [], "others_present": (form.others_present.data or "").strip(),
-        "issues": (form.issues.data or "").strip(), "proposals": (form.proposals.data or "").strip(),
+
+def _values(form, case: Case, terms: list[dict] | None = None) -> dict:
+    """The entry's values from the form (a field the form refused reads as None)."""
+    values = {
+        "kind": _read(EntryKind, form.kind.data), "occurred_on": form.occurred_on.data,
+        "start_time": form.start_time.data, "duration_minutes": form.duration_minutes.data,
+        "place": (form.place.data or "").strip(), "mode": _read(SessionMode, form.mode.data),
+        "party_ids": form.party_ids.data or [], "mediator_ids": form.mediator_ids.data or [],
+        "others_present": (form.others_present.data or "").strip(),
         "result": (form.result.data or "").strip(), "next_step": (form.next_step.data or "").strip(),
-        "next_date": form.next_date.data, "confidential": bool(form.confidential.data),
-        "performance": enum_or_none(Performance, form.performance.data),
-        "satisfaction": enum_or_none(Satisfaction, form.satisfaction.data),
-        "remaining_risk": (form.remaining_risk.data or "").strip(),
-        "positions": {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties},
+        "next_date": form.next_date.data,
     }
+    if isinstance(form, FollowUpForm):
+        values.update({
+            "issues": "", "proposals": "", "positions": {}, "confidential": False,
+            "performance": _read(Performance, form.performance.data),
+            "satisfaction": _read(Satisfaction, form.satisfaction.data),
+            "remaining_risk": (form.remaining_risk.data or "").strip(), "term_performance": terms or [],
+        })
+        if terms:
+            values["performance"] = services.overall_performance(terms)
+    else:
+        values.update({
+            "issues": (form.issues.data or "").strip(), "proposals": (form.proposals.data or "").strip(),
+            "confidential": bool(form.confidential.data),
+            "positions": {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties},
+        })
+    return values
 
 
 POSITION_MAX = 5000
@@ -62,7 +86,7 @@ POSITION_MAX = 5000
 
 def _position_errors(case: Case) -> dict[int, str]:
     """Each party's position is checked as the form's text fields are (markup, control
-    characters, length): never cut short or saved with markup."""
+    characters, emoji, length): never cut short or saved with markup."""
     errors = {}
     if request.method != "POST":
         return errors
@@ -73,6 +97,77 @@ def _position_errors(case: Case) -> dict[int, str]:
         if problem:
             errors[p.id] = problem
     return errors
+
+
+def _terms_of(case: Case, entry: DiaryEntry | None) -> list[str]:
+    """The terms a follow-up goes through: those the entry recorded, else the agreement's."""
+    if entry is not None and entry.term_performance:
+        return [item["term"] for item in entry.term_performance]
+    agreement = agreement_of(case)
+    return [t.content for t in agreement.terms] if agreement is not None else []
+
+
+def _term_findings(terms: list[str]) -> tuple[list[dict], dict[int, str]]:
+    """Each term with the finding ticked for it (``term-<n>``), and the terms left unticked."""
+    known = {p.value for p in Performance}
+    findings, missing = [], {}
+    for n, term in enumerate(terms):
+        value = request.form.get(f"term-{n}", "")
+        if value in known:
+            findings.append({"term": term, "performance": value})
+        else:
+            missing[n] = _("Tick whether this term was performed.")
+    return findings, missing
+
+
+def _save(case: Case, form, *, entry: DiaryEntry | None = None):
+    """Validate everything at once (the form's fields, each party's position or each term,
+    and the diary's rules) and save; returns the error summary's extra items, or None when
+    saved."""
+    follow_up = isinstance(form, FollowUpForm)
+    positions = {} if follow_up else _position_errors(case)
+    terms = _terms_of(case, entry) if follow_up else []
+    findings, missing = _term_findings(terms) if follow_up else ([], {})
+    ok = form.validate_on_submit()
+    values = _values(form, case, findings if terms and not missing else None)
+    found = services.problems(case, values)
+    if terms:  # each term is asked for: the overall box is not shown
+        found = [(f, m) for f, m in found if f not in ("performance", "term_performance")]
+    if found:
+        add_domain_error(form, DomainError(found[0][1], errors=found), "kind")
+    extra = [(f"position-{pid}", _("Position"), m) for pid, m in positions.items()]
+    extra += [(f"term-{n}", _("Term %(n)d", n=n + 1), m) for n, m in missing.items()]
+    if not ok or found or extra:
+        return extra
+    try:
+        if entry is None:
+            services.write_entry(case, by=current_user, values=values)
+        else:
+            services.edit_entry(entry, case, by=current_user, values=values)
+    except DomainError as exc:
+        db.session.rollback()
+        add_domain_error(form, exc, "kind")
+        return []
+    db.session.commit()
+    return None
+
+
+def _render(case: Case, form, entry, extra, positions):
+    if isinstance(form, FollowUpForm):
+        terms = _terms_of(case, entry)
+        if request.method == "POST":
+            ticked = {n: request.form.get(f"term-{n}", "") for n in range(len(terms))}
+        elif entry is not None:
+            ticked = {n: item["performance"] for n, item in enumerate(entry.term_performance or [])}
+        else:
+            ticked = {}
+        missing = {i.removeprefix("term-") for i, _label, _m in extra if i.startswith("term-")}
+        return render_template("diary/follow_up.html", case=case, form=form, entry=entry, extra=extra,
+                               terms=list(enumerate(terms)), ticked=ticked, missing=missing,
+                               performance_choices=[(p.value, PERFORMANCE_LABELS[p]) for p in Performance])
+    position_errors = {int(i.removeprefix("position-")): m for i, _label, m in extra if i.startswith("position-")}
+    return render_template("diary/form.html", case=case, form=form, entry=entry, positions=positions,
+                           position_errors=position_errors, extra=extra)
 
 
 def _entry_or_404(case: Case, entry_id: int) -> DiaryEntry:
@@ -108,24 +203,21 @@ def new(case_id: int):
     case = _case(case_id)
     if not services.can_write(current_user, case):
         abort(403)
-    form = _form(case)
+    follow_up = request.values.get("kind") == EntryKind.FOLLOW_UP.value
+    form = _form(case, follow_up=follow_up)
     if request.method == "GET":
         form.occurred_on.data = local_today()
-        form.kind.data = request.args.get("kind", EntryKind.SESSION.value)
-        form.mediator_ids.data = [current_user.id] if current_user.id in case.mediator_ids else []
-    position_errors = _position_errors(case)
-    if form.validate_on_submit() and not position_errors:
-        try:
-            services.write_entry(case, by=current_user, values=_values(form, case))
-        except DomainError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "kind").errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Diary entry saved."), "success")
-            return redirect(url_for("cases.detail", case_id=case.id, _anchor="diary"))
-    return render_template("diary/form.html", case=case, form=form, entry=None, positions=request.form,
-                           position_errors=position_errors)
+        if not follow_up:
+            kind = request.args.get("kind", EntryKind.SESSION.value)
+            form.kind.data = kind if kind in {c[0] for c in form.kind.choices} else EntryKind.SESSION.value
+        # The one writing was there: ticked as present (a visitor of a delegated visit too).
+        form.mediator_ids.data = [current_user.id] if current_user.id in {c[0] for c in form.mediator_ids.choices} \
+            else []
+    extra = _save(case, form) if request.method == "POST" else []
+    if extra is None:
+        flash(_("Diary entry saved."), "success")
+        return redirect(url_for("cases.detail", case_id=case.id, _anchor="diary"))
+    return _render(case, form, None, extra, request.form)
 
 
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -141,25 +233,19 @@ def edit(case_id: int, entry_id: int):
               "warning")
         return redirect(url_for("diary.amend", case_id=case.id, entry_id=entry.id))
     # Filled from the entry only on GET: on POST, absent boxes mean "unticked", not "as before".
-    form = _form(case, obj=entry if request.method == "GET" else None)
+    follow_up = entry.kind is EntryKind.FOLLOW_UP
+    form = _form(case, obj=entry if request.method == "GET" else None, follow_up=follow_up)
     if request.method == "GET":
         for name in ("kind", "mode", "performance", "satisfaction"):
-            value = getattr(entry, name)
-            form[name].data = value.value if value else ""
-    position_errors = _position_errors(case)
-    if form.validate_on_submit() and not position_errors:
-        try:
-            services.edit_entry(entry, case, by=current_user, values=_values(form, case))
-        except DomainError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "kind").errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
+            if hasattr(form, name):
+                value = getattr(entry, name)
+                form[name].data = value.value if value else ""
+    extra = _save(case, form, entry=entry) if request.method == "POST" else []
+    if extra is None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
     positions = request.form if request.method == "POST" else {f"position-{k}": v for k, v in entry.positions.items()}
-    return render_template("diary/form.html", case=case, form=form, entry=entry, positions=positions,
-                           position_errors=position_errors)
+    return _render(case, form, entry, extra, positions)
 
 
 @bp.route("/<int:entry_id>/amend", methods=["GET", "POST"])
@@ -175,7 +261,7 @@ def amend(case_id: int, entry_id: int):
             services.amend(entry, case, by=current_user, reason=form.reason.data, text=form.text.data)
         except DomainError as exc:
             db.session.rollback()
-            form.text.errors.append(exc.message)
+            add_domain_error(form, exc, "text")
         else:
             db.session.commit()
             flash(_("Amendment added."), "success")

@@ -1,10 +1,11 @@
 """The grid worker's one-minute lead form."""
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import AppForm
 from ..labels import URGENCY_LABELS
+from ..parsing import phone_number
 from .models import Urgency
 
 
@@ -22,11 +23,15 @@ class LeadForm(AppForm):
     urgency = RadioField(_l("How urgent"), choices=[(u.value, URGENCY_LABELS[u]) for u in Urgency],
                          default=Urgency.NORMAL.value)
     contact_phone = StringField(
-        _l("Contact phone (optional)"),
-        validators=[Optional(), Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
-                                       message=_l("Enter an 11-digit mobile number or a landline such as "
-                                                  "0519-82812345."))],
-        render_kw={"inputmode": "tel"})
+        _l("Contact phone (optional)"), validators=[Optional(), Length(max=40, message=_l(
+            "At most %(max)d characters.", max=40))],
+        render_kw={"inputmode": "tel", "maxlength": 40})
+
+    def validate_contact_phone(self, field):
+        value = phone_number(field.data)  # spaces, hyphens and +86 as people type them
+        if value is None:
+            raise ValidationError(_l("Enter an 11-digit mobile number or a landline such as 0519-82812345."))
+        field.data = value
 
 
 class DismissForm(AppForm):

@@ -11,16 +11,18 @@ from ..agreements.models import AgreementKind
 from ..attachments.models import DocumentKind
 from ..diary.models import EntryKind
 from ..i18n import fmt_date
-from ..labels import OUTCOME_LABELS, SOURCE_LABELS
-from ..timeutil import local_date_of, local_today
+from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, SEX_LABELS, SOURCE_LABELS
+from ..timeutil import age_on, local_date_of, local_today
+from ..transfers.services import holder_at
 from .documents import (
     GRID,
     WIDTH,
     _grid,
     _label,
-    _party_line,
     _signature_block,
     agreement_story,
+    committee_of,
+    mediators_line,
     printed_contacts,
     session_record_story,
 )
@@ -41,10 +43,56 @@ class _Mark(Flowable):
         self.pages[self.key] = self.canv.getPageNumber()
 
 
-def intake_register(case, committee: str) -> list:
+def _accepted(case):
+    """The acceptance step (the latest, after a reopening none is added), or None."""
+    steps = [e for e in case.events if e.kind == "accept"]
+    return steps[-1] if steps else None
+
+
+def register_unit(case):
+    """The unit whose committee fills the intake register: the one that accepted the case
+    (or, before acceptance, the one that registered it), not whoever holds it now."""
+    accepted = _accepted(case)
+    return holder_at(case, accepted.at) if accepted is not None else case.origin_unit
+
+
+def notice_unit(case):
+    """The unit that gave the notice of rights and duties: the holder when its date was
+    recorded (at registration, or the edit that entered it)."""
+    when = case.created_at
+    for e in case.events:
+        if e.kind == "edited" and "rights_notice_date" in (e.changes or {}):
+            when = e.at
+    return holder_at(case, when)
+
+
+def _age(p, on) -> str:
+    born = p.known_birth_date
+    return f"{age_on(born, on)}岁" if born else "＿＿"
+
+
+def register_party_lines(case, p, s) -> list:
+    """A party on the 2010 register: 姓名 性别 民族 年龄 / 职业或职务 联系方式 / 单位或住址
+    (a protected party's phone and address are not printed)."""
+    phone, address = printed_contacts(p)
+    role = PARTY_ROLE_LABELS[p.role]
+    line1 = (f"{role}：{p.name}　性别：{SEX_LABELS[p.sex] if p.sex else '＿＿'}　民族：{p.ethnicity or '＿＿'}　"
+             f"年龄：{_age(p, case.intake_date)}")
+    line2 = f"职业或职务：{p.occupation or '＿＿＿＿'}　联系方式：{phone or '＿＿＿＿'}"
+    line3 = f"单位或住址：{address or '＿＿＿＿＿＿＿＿'}" + (f"　身份证号：{p.id_masked}" if p.id_number else "")
+    return [para(line1, s["body"]), para(line2, s["body"]), para(line3, s["body"]), Spacer(1, 1.5 * mm)]
+
+
+def intake_register(case, committee: str | None = None) -> list:
+    """人民调解受理登记表 (DOCUMENTS.md §2), filled in the name of the committee that accepted
+    the case: the parties with age, contacts and address, who registered and who accepted it, when."""
     s = styles()
+    committee = committee or committee_of(register_unit(case))
     applicants = "、".join(p.name for p in case.parties if p.role.value == "applicant")
     respondents = "、".join(p.name for p in case.parties if p.role.value == "respondent")
+    accepted = _accepted(case)
+    accepted_by = accepted.actor.display_name if accepted is not None and accepted.actor else "＿＿＿＿"
+    accepted_on = fmt_date(local_date_of(case.accepted_at)) if case.accepted_at else "＿＿＿＿年＿＿月＿＿日"
     return [
         markup("人民调解受理登记表", s["title"]), para(case.number, s["number"]),
         para(f"{fmt_date(case.intake_date)}，本人民调解委员会依"
@@ -53,10 +101,13 @@ def intake_register(case, committee: str) -> list:
         Spacer(1, 3 * mm),
         para(f"纠纷类型：{case.category.name_zh}", s["body"]),
         para(f"案件来源：{SOURCE_LABELS[case.source]}" + (f"（{case.referrer}）" if case.referrer else ""), s["body"]),
-        markup(_label("当事人："), s["h2"]), *[para(_party_line(p), s["body"]) for p in case.parties],
+        markup(_label("当事人："), s["h2"]), *[x for p in case.parties for x in register_party_lines(case, p, s)],
         markup(_label("纠纷简要情况："), s["h2"]), para(case.summary, s["body"]),
         *([markup(_label("当事人申请事项："), s["h2"]), para(case.claims, s["body"])] if case.claims else []),
-        Spacer(1, 8 * mm),
+        Spacer(1, 3 * mm),
+        para(f"登记人：{case.created_by.display_name}　登记日期：{fmt_date(case.intake_date)}", s["body"]),
+        para(f"受理人：{accepted_by}　受理日期：{accepted_on}", s["body"]),
+        Spacer(1, 6 * mm),
         _signature_block(["当事人（签名）", "登记人（签名）"], s),
         Spacer(1, 6 * mm), para(f"{committee}（印章）", s["number"]), para(fmt_date(case.intake_date), s["number"]),
         para("备注：此表由人民调解委员会填写", s["small"]),
@@ -76,8 +127,10 @@ RIGHTS = [
 ]
 
 
-def rights_notice(case, committee: str) -> list:
+def rights_notice(case, committee: str | None = None) -> list:
+    """当事人权利义务告知书, in the name of the committee that gave it (``notice_unit``)."""
     s = styles()
+    committee = committee or committee_of(notice_unit(case))
     story = [markup("当事人权利义务告知书", s["title"]), para(case.number, s["number"]),
              para("根据有关法律、法规的要求，现将人民调解委员会的性质、调解原则和法律效果，以及当事人在调解活动中"
                   "享有的权利和承担的义务告知如下：", s["body"])]
@@ -286,7 +339,7 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
             out = []
             for n, e in enumerate(items):
                 extra = _scans(by_entry.get(e.id, []), None, read_attachment, uploads, slots, layout_only)
-                story, _title = session_record_story(case, e, committee=committee, extra=extra)
+                story, _title = session_record_story(case, e, extra=extra)  # its own unit's committee
                 out += ([PageBreak()] if n else []) + story
             return out
 
@@ -299,10 +352,10 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
             """A section of scans only starts with its name, as a divider would."""
             return [markup(name, s["title"]), *flowables] if flowables else []
 
-        agreement_pages = agreement_story(case, agreement, committee=committee, config=config)[0] if agreement else []
+        agreement_pages = agreement_story(case, agreement, config=config)[0] if agreement else []
         sections = [  # (name, flowables, required)
-            ("人民调解受理登记表", intake_register(case, committee) + scans(K.APPLICATION), True),
-            ("当事人权利义务告知书", rights_notice(case, committee) + scans(K.RIGHTS_NOTICE), True),
+            ("人民调解受理登记表", intake_register(case) + scans(K.APPLICATION), True),
+            ("当事人权利义务告知书", rights_notice(case) + scans(K.RIGHTS_NOTICE), True),
             ("身份证明", headed("身份证明", scans(K.ID_PROOF)), True),
             ("授权委托书", headed("授权委托书", scans(K.AUTHORISATION)), False),
             ("调查记录", records(investigations) + scans(K.INVESTIGATION), False),
@@ -321,20 +374,21 @@ def case_file_pdf(case, *, entries, agreement, attachments, read_attachment, use
         sections = build_sections(slots, layout_only)
         present = [(name, flow) for name, flow, _required in sections if flow]
         missing = [name for name, flow, required in sections if required and not flow]
-        mediators = "、".join(([case.lead_mediator.display_name] if case.lead_mediator else [])
-                             + [u.display_name for u in case.co_mediators])
+        mediators = mediators_line(case, entries)  # everyone who mediated it, by unit, the village first
         start = fmt_date(case.accepted_at or case.intake_date)
         ended = case.concluded_at or case.closed_at  # mediation ends at its conclusion
         end = fmt_date(ended) if ended else "　"
         filed_by, filed_on = filed(case, user)
         cover = [Spacer(1, 20 * mm), para(committee, s["title"]), Spacer(1, 10 * mm),
                  markup('<font size="32">调 解 卷 宗</font>', s["title"]), Spacer(1, 25 * mm)]
-        rows = [[markup(_label(k), s["label"]), para(v, s["body"])] for k, v in [
+        cover_rows = [
             ("卷名", file_name(case)), ("卷号", case.number), ("人民调解员", mediators or "—"),
             ("调解日期", f"{start} 至 {end}"), ("立卷人", filed_by), ("立卷日期", filed_on),
             ("保管期限", config["CASE_FILE_RETENTION"]), ("备注", ""),
-        ]]
-        table = Table(rows, colWidths=[35 * mm, 110 * mm], rowHeights=12 * mm)
+        ]
+        rows = [[markup(_label(k), s["label"]), para(v, s["body"])] for k, v in cover_rows]
+        table = Table(rows, colWidths=[35 * mm, 110 * mm],
+                      rowHeights=[None if k == "人民调解员" else 12 * mm for k, _v in cover_rows])
         table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), REGULAR), ("LINEBELOW", (1, 0), (1, -1), 0.5, "black"),
                                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         out = cover + [table, PageBreak(), markup("卷内目录", s["title"])]

@@ -1,12 +1,13 @@
 """The printed documents (DOCUMENTS.md), each built from the case as bytes. Printed
 forms are official Chinese documents, so their wording is Chinese whatever the UI language."""
+from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from ..agreements.models import AgreementKind
-from ..diary.models import EntryKind
+from ..diary.models import EntryKind, Performance
 from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime
 from ..labels import (
@@ -18,6 +19,7 @@ from ..labels import (
     SEX_LABELS,
 )
 from ..screening.services import protected_party_ids
+from ..transfers.services import mediators_by_unit
 from ..users.models import User
 from .pdf import REGULAR, FieldGrid, HeadedGrid, RunningHead, build, markup, para, safe, styles
 
@@ -35,27 +37,52 @@ def _label(text: str) -> str:
     return f"<b>{safe(text)}</b>"
 
 
+def committee_of(unit) -> str:
+    """The committee a paper names: ``COMMITTEE_NAME`` when set, else the unit's own
+    (上阳村人民调解委员会). Each paper names the unit whose work it records, at the time."""
+    return current_app.config.get("COMMITTEE_NAME") or f"{unit.name}人民调解委员会"
+
+
+def mediators_line(case, entries, sep: str = "\n") -> str:
+    """Everyone who mediated the case (``entries``: the diary entries printed), by unit, the
+    lowest tier first: "上阳村：上阳村调解员\n薛埠镇：薛埠镇负责人、王芳" (one unit: the names)."""
+    groups = mediators_by_unit(case, entries)
+    if len(groups) == 1:
+        return "、".join(groups[0][1])
+    return sep.join(f"{unit.name}：{'、'.join(names)}" for unit, names in groups)
+
+
+def holders_line(case) -> str:
+    """The units that held the case, in order: 上阳村（薛埠镇）→ 薛埠镇."""
+    chain = []
+    for h in case.holdings:
+        if not chain or chain[-1].id != h.unit_id:
+            chain.append(h.unit)
+    if not chain or chain[-1].id != case.unit_id:
+        chain.append(case.unit)
+    return " → ".join(u.label for u in chain)
+
+
 def _party_line(p) -> str:
     bits = [str(PARTY_ROLE_LABELS[p.role]), p.name]
     if p.sex:
         bits.append(str(SEX_LABELS[p.sex]))
     if p.ethnicity:
         bits.append(p.ethnicity)
-    if p.birth_date:
-        bits.append(f"{fmt_date(p.birth_date)}生")
+    if p.known_birth_date:
+        bits.append(f"{fmt_date(p.known_birth_date)}生")
     if p.id_number:
         bits.append(f"身份证号 {p.id_masked}")
     return "　".join(bits)
 
 
-def _case_header(case, s) -> list:
-    mediators = [case.lead_mediator.display_name] if case.lead_mediator else []
-    mediators += [u.display_name for u in case.co_mediators]
+def _case_header(case, entries, s) -> list:
+    """Number, the units that held the case and everyone who mediated it, by unit."""
     rows = [
         [markup(_label("案件编号"), s["label"]), para(case.number, s["cell"]),
-         markup(_label("承办单位"), s["label"]), para(case.unit.label, s["cell"])],
+         markup(_label("承办单位"), s["label"]), para(holders_line(case), s["cell"])],
         [markup(_label("纠纷类别"), s["label"]), para(case.category.name_zh, s["cell"]),
-         markup(_label("调解员"), s["label"]), para("、".join(mediators) or "—", s["cell"])],
+         markup(_label("调解员"), s["label"]), para(mediators_line(case, entries) or "—", s["cell"])],
         [markup(_label("当事人"), s["label"]),
          markup("<br/>".join(safe(_party_line(p)) for p in case.parties), s["cell"]), "", ""],
     ]
@@ -118,6 +145,7 @@ def _entry_rows(case, entry, s) -> list[tuple]:
         rows.append((label, para(value, s["cell"])))
 
     row("时间", _when(entry))
+    row("调解组织", committee_of(entry.unit))
     row("地点", entry.place or "—")
     if entry.mode:
         row("方式", str(MODE_LABELS[entry.mode]))
@@ -139,6 +167,8 @@ def _entry_rows(case, entry, s) -> list[tuple]:
         row("结果与进展", entry.result)
     if entry.performance:
         row("履行情况", str(PERFORMANCE_LABELS[entry.performance]))
+    for n, item in enumerate(entry.term_performance or [], 1):
+        row(f"第{_numeral(n)}项履行", term_finding(item))
     if entry.satisfaction:
         row("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]))
     if entry.remaining_risk:
@@ -160,7 +190,7 @@ def diary_pdf(case, entries, *, author: str) -> bytes:
     s = styles()
     story = [markup("婚姻家庭纠纷调解日记", s["title"]), para(case.number, s["number"]),
              RunningHead(f"婚姻家庭纠纷调解日记　{case.number}")]
-    story += _case_header(case, s)
+    story += _case_header(case, entries, s)
     if not entries:
         story.append(para("（暂无记录）", s["body"]))
     for n, entry in enumerate(entries, 1):
@@ -216,9 +246,9 @@ def record_title(entry) -> str:
     return "人民调解记录"
 
 
-def session_record_pdf(case, entry, *, author: str, committee: str) -> bytes:
+def session_record_pdf(case, entry, *, author: str, committee: str | None = None) -> bytes:
     """人民调解记录 (调查记录 for an investigation, 回访记录 for a follow-up) for one
-    entry, to be read back and signed."""
+    entry, to be read back and signed; under the committee of the entry's unit."""
     story, title = session_record_story(case, entry, committee=committee)
     return build(story, title=f"{case.number} {title}", author=author, subject=title)
 
@@ -237,10 +267,14 @@ def _closing(signers: list[str], committee: str, s, *, lead: list | None = None)
                          para(f"{committee}（印）", s["number"]), para("＿＿＿＿年＿＿月＿＿日", s["number"])])
 
 
-def session_record_story(case, entry, *, committee: str, extra: list | None = None) -> tuple[list, str]:
+def session_record_story(case, entry, *, committee: str | None = None,
+                         extra: list | None = None) -> tuple[list, str]:
     """The record of one entry as flowables (``extra``, e.g. the entry's scans, goes
     before its end) and its title. Shows the kind, how it was held, the duration, the
-    parties and mediators present and the next step; a follow-up prints as 回访记录."""
+    parties and mediators present and the next step; a follow-up prints as 回访记录.
+    The committee is that of the unit whose work the entry records (``entry.unit``), not
+    the case's holder now."""
+    committee = committee or committee_of(entry.unit)
     if entry.kind is EntryKind.FOLLOW_UP:
         return follow_up_story(case, entry, committee=committee, extra=extra), record_title(entry)
     s = styles()
@@ -258,6 +292,7 @@ def session_record_story(case, entry, *, committee: str, extra: list | None = No
         ("调查人" if investigation else "调解员", "、".join(_mediators_present(case, entry)) or "—"),
         ("参加人", entry.others_present or "—"),
         ("记录人", entry.author.display_name),
+        ("调解组织", committee),
         ("事由", f"{case.category.name_zh}纠纷"),
     ]]
     story += [_grid(rows, 22 * mm), Spacer(1, 3 * mm), markup(_label("记录"), s["h2"])]
@@ -285,13 +320,24 @@ def session_record_story(case, entry, *, committee: str, extra: list | None = No
     return story + list(extra or []) + [RunningHead(None)], title
 
 
+def term_finding(item: dict) -> str:
+    """One term's finding at a follow-up: "三个儿子每月各给母亲生活费600元。——部分履行"."""
+    try:
+        label = str(PERFORMANCE_LABELS[Performance(item.get("performance"))])
+    except ValueError:
+        label = "—"
+    return f"{item.get('term') or ''}——{label}"
+
+
 def follow_up_story(case, entry, *, committee: str, extra: list | None = None) -> list:
-    """人民调解回访记录: who was visited, how and when, whether the agreement was
-    performed, satisfaction, what was found and what risk remains, the next step."""
+    """人民调解回访记录 (DOCUMENTS.md §4): who was visited, how, where and when, by whom,
+    each term of the agreement performed or not, satisfaction, what was found, what risk
+    remains and the next step: every field of the follow-up form."""
     s = styles()
     title = record_title(entry)
     present = _present(case, entry)
     visitors = _mediators_present(case, entry) or [entry.author.display_name]
+    terms = [(f"第{_numeral(n)}项", term_finding(item)) for n, item in enumerate(entry.term_performance or [], 1)]
     rows = [(k, para(v, s["cell"])) for k, v in [
         ("当事人", "、".join(p.name for p in present) or "—"),
         ("调解协议编号", case.number), ("回访事由", f"{case.category.name_zh}纠纷调解协议履行情况"),
@@ -299,8 +345,10 @@ def follow_up_story(case, entry, *, committee: str, extra: list | None = None) -
         ("回访时间", _when(entry)),
         ("地点", entry.place or "—"),
         ("回访人", "、".join(visitors)),
+        ("调解组织", committee),
         *([("其他参加人", entry.others_present)] if entry.others_present else []),
         ("履行情况", str(PERFORMANCE_LABELS[entry.performance]) if entry.performance else "—"),
+        *terms,
         ("满意程度", str(SATISFACTION_LABELS[entry.satisfaction]) if entry.satisfaction else "—"),
         ("回访情况", entry.result or "—"),
         ("遗留风险", entry.remaining_risk or "—"),
@@ -340,21 +388,23 @@ def _party_block(p, s) -> list:
     """Three lines per party as on the 2010 form: 姓名 性别 民族 出生 / 职业 联系方式 / 住址 (+ 身份证号)."""
     role = PARTY_ROLE_LABELS[p.role]
     line1 = f"{role}：{p.name}　性别：{SEX_LABELS[p.sex] if p.sex else '＿＿'}　民族：{p.ethnicity or '＿＿'}　" \
-            f"出生日期：{fmt_date(p.birth_date) if p.birth_date else '＿＿＿＿'}"
+            f"出生日期：{fmt_date(p.known_birth_date) if p.known_birth_date else '＿＿＿＿'}"
     phone, address = printed_contacts(p)
     line2 = f"职业或职务：{p.occupation or '＿＿＿＿'}　联系方式：{phone or '＿＿＿＿'}"
     line3 = f"单位或住址：{address or '＿＿＿＿＿＿＿＿'}　身份证号：{p.id_masked or '＿＿＿＿＿＿＿＿'}"
     return [para(line1, s["body"]), para(line2, s["body"]), para(line3, s["body"]), Spacer(1, 2 * mm)]
 
 
-def agreement_pdf(case, agreement, *, author: str, committee: str, config) -> bytes:
-    """人民调解协议书 as DOCUMENTS.md §1; an oral agreement prints as its register (§4)."""
+def agreement_pdf(case, agreement, *, author: str, config, committee: str | None = None) -> bytes:
+    """人民调解协议书 as DOCUMENTS.md §1; an oral agreement prints as its register (§4).
+    Signed and sealed by the committee of the unit that wrote it (``agreement.unit``)."""
     story, title = agreement_story(case, agreement, committee=committee, config=config)
     return build(story, title=f"{case.number} {title}", author=author, subject=title)
 
 
-def agreement_story(case, agreement, *, committee: str, config) -> tuple[list, str]:
+def agreement_story(case, agreement, *, config, committee: str | None = None) -> tuple[list, str]:
     s = styles()
+    committee = committee or committee_of(agreement.unit)
     oral = agreement.kind is AgreementKind.ORAL
     title = "人民调解口头协议登记表" if oral else "人民调解协议书"
     story = [RunningHead(f"{title}（续）　编号：{case.number}"), markup(title, s["title"]),

@@ -15,6 +15,7 @@ from ..attachments.services import attachments_of, path_of, upright_image
 from ..cases.models import Case, CaseEvent
 from ..cases.views import prefetch
 from ..diary import services as diary
+from ..diary.models import EntryKind
 from ..downloads import send_download
 from ..extensions import db
 from ..org.models import OrgUnit
@@ -26,6 +27,10 @@ from .case_file import intake_register, rights_notice
 from .pdf import build
 
 bp = Blueprint("printing", __name__, url_prefix="/cases/<int:case_id>")
+# A record's kind in its ASCII file name.
+RECORD_SLUGS = {EntryKind.SESSION: "session-record", EntryKind.INVESTIGATION: "investigation-record",
+                EntryKind.VISIT: "visit-record", EntryKind.CALL: "call-record", EntryKind.FOLLOW_UP: "follow-up-record",
+                EntryKind.OTHER: "record"}
 
 
 def record_print(case, document: str, **details) -> None:
@@ -52,7 +57,9 @@ def case_for_print(case_id: int):
 
 
 def committee_name(case) -> str:
-    return current_app.config["COMMITTEE_NAME"] or f"{case.unit.name}人民调解委员会"
+    """The committee of the unit holding the case now: the case file's owner. Each paper
+    in it names the unit whose work it records (``documents.committee_of``)."""
+    return documents.committee_of(case.unit)
 
 
 @bp.route("/diary.pdf")
@@ -76,11 +83,16 @@ def record_pdf(case_id: int, entry_id: int):
     if entry is None:
         abort(404)
     with force_locale("zh_Hans_CN"):
-        data = documents.session_record_pdf(case, entry, author=current_user.display_name,
-                                            committee=committee_name(case))
-    name = documents.record_title(entry).removeprefix("人民调解")  # 调解记录, 调查记录, 回访记录
-    return send_pdf(case, data, name, "session_record", entry=entry.id, entry_date=entry.occurred_on.isoformat(),
-                    entry_kind=entry.kind.value, confidential_included=entry.confidential)
+        data = documents.session_record_pdf(case, entry, author=current_user.display_name)
+    name = {"人民调解记录": "调解记录"}.get(title := documents.record_title(entry), title.removeprefix("人民调解"))
+    n = diary.entry_number(entry)
+    day = entry.occurred_on.isoformat()
+    record_print(case, "session_record", entry=entry.id, entry_date=day, entry_kind=entry.kind.value,
+                 confidential_included=entry.confidential)
+    db.session.commit()
+    # Each record its own name: the kind, the day and its number in the case's diary.
+    return send_download(data, "application/pdf", f"{case.number}{name}-{day}-第{n}条.pdf",
+                         f"case-{case.year}-{case.seq:04d}-{RECORD_SLUGS[entry.kind]}-{day}-entry-{n}.pdf")
 
 
 @bp.route("/file.pdf")
@@ -109,8 +121,7 @@ def intake_pdf(case_id: int):
 
     case = case_for_print(case_id)
     with force_locale("zh_Hans_CN"):
-        committee = committee_name(case)
-        story = [*intake_register(case, committee), PageBreak(), *rights_notice(case, committee)]
+        story = [*intake_register(case), PageBreak(), *rights_notice(case)]  # each its own committee
         data = build(story, title=f"{case.number} 受理登记表", author=current_user.display_name, subject="受理登记表")
     return send_pdf(case, data, "受理登记表", "intake")
 
@@ -124,7 +135,7 @@ def agreement_pdf(case_id: int):
         abort(404)
     with force_locale("zh_Hans_CN"):
         data = documents.agreement_pdf(case, agreement, author=current_user.display_name,
-                                       committee=committee_name(case), config=current_app.config)
+                                       config=current_app.config)
     name = "调解协议书" if agreement.kind is AgreementKind.WRITTEN else "口头协议登记表"
     return send_pdf(case, data, name, "agreement")
 

@@ -12,9 +12,9 @@ The rules, in one place (``related_cases``):
   Several such cases at one unit are announced once, so not even their count leaks;
 * anonymised cases (retention) are never matched: their names are placeholders.
 
-Before matching, numbers are normalised: full-width digits and letters folded (NFKC), a
-lower-case x in an ID number made X, spaces and dashes dropped from phones and a +86 /
-0086 prefix removed (a stored phone is compared in the same form). The edit form shows
+Before matching, numbers are normalised as the forms store them (``parsing``): full-width
+digits folded, a lower-case x in an ID number made X, spaces and dashes dropped, and a +86 /
+0086 prefix removed from phones (a stored phone is compared in the same form). The edit form shows
 stored ID numbers masked (3204**********1232, see ``cases.reveal.unmask_ids``): a masked
 number sent with the case's id (``exclude``) is matched by the stored party's number —
 the party at the same position with that mask, else the only one with it — and only
@@ -33,7 +33,7 @@ from ..cases.models import Case, Party
 from ..crypto import cipher_for, normalise_id
 from ..extensions import db
 from ..org.models import OrgUnit
-from ..parsing import ascii_int
+from ..parsing import ascii_int, phone_digits, phone_number
 from ..screening.services import protected_party_ids
 from . import models  # noqa: F401  (the indexes on the matched columns)
 
@@ -67,24 +67,26 @@ def normalise_name(value) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or "")))
 
 
-_PHONE_PREFIX = re.compile(r"^(?:\+86|0086)(?=1\d{10}$)|^(?:\+86|0086)(?=0?\d{9,11}$)")
-
-
 def normalise_phone(value) -> str:
     """Full-width digits folded, spaces, dashes and brackets dropped, +86/0086 removed:
-    ＋８６ 138-0000-0101 and 13800000101 are one number."""
-    text = re.sub(r"[\s\-－—()（）]+", "", unicodedata.normalize("NFKC", str(value or "")))
-    return _PHONE_PREFIX.sub("", text)
+    ＋８６ 138-0000-0101 and 13800000101 are one number (``parsing.phone_digits``, as the
+    forms read a phone before storing it)."""
+    return phone_digits(value)
 
 
 def phone_forms(phone: str) -> list[str]:
-    """The ways a normalised phone may have been stored (as typed, less spaces)."""
-    return [phone, f"+86{phone}", f"0086{phone}"] if phone else []
+    """The ways a normalised phone may have been stored: as the forms store it now
+    (``parsing.phone_number``: 0519-82812345), and as typed before, less spaces."""
+    if not phone:
+        return []
+    stored = phone_number(phone)
+    return list(dict.fromkeys([*([stored] if stored else []), phone, f"+86{phone}", f"0086{phone}"]))
 
 
 def normalise_id_number(value) -> str:
-    """Full-width digits and letters folded, a lower-case x made X, spaces dropped."""
-    return normalise_id(unicodedata.normalize("NFKC", str(value or "")))
+    """Full-width digits folded, a lower-case x made X, spaces and hyphens dropped: the form
+    the number is stored and hashed in (``crypto.normalise_id``)."""
+    return normalise_id(str(value or ""))
 
 
 def _get(party, key):
@@ -110,7 +112,7 @@ def _probe(party, stored: list | None = None, position: int | None = None) -> di
             birth = date.fromisoformat(birth.strip())
         except ValueError:
             birth = None
-    raw = unicodedata.normalize("NFKC", str(_get(party, "id_number") or "")).strip()
+    raw = str(_get(party, "id_number") or "").replace("＊", "*").strip()
     if "*" in raw:
         raw = _unmasked(raw, position, stored or [])
     id_number = normalise_id_number(raw)

@@ -76,6 +76,6 @@ def _notice_after_intake(response):
     if case is not None:
         found = related_to_case(current_user, case)
         if found:
-            flash(_("The same people appear in %(n)d other case(s) or unit(s) of the network: see "
-                    "“Related cases” on this page.", n=len(found)), "warning")
+            flash(_("The same people appear in other cases of the network: see “Related cases” on this page."),
+                  "warning")
     return response

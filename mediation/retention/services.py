@@ -168,6 +168,9 @@ def anonymise_case(case, *, now: datetime | None = None) -> dict:
         for field in ("place", "others_present", "issues", "proposals", "result", "next_step", "remaining_risk"):
             setattr(e, field, _scrub(getattr(e, field)))
         e.positions = {k: PLACEHOLDER for k in (e.positions or {})}
+        # A follow-up keeps, per term, whether it was performed; the terms' words go.
+        e.term_performance = [{"term": PLACEHOLDER, "performance": item.get("performance")}
+                              for item in (e.term_performance or [])]
 
     agreement = db.session.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if agreement is not None:

@@ -172,11 +172,13 @@ class SearchResults:
         for doc in sorted(docs, key=lambda d: (KINDS.index(d.kind), d.source_id, d.part)):
             if (doc.kind, doc.source_id) in seen:
                 continue  # one snippet per source (chunks overlap)
-            html = (highlight_masked if doc.kind == "party" else highlight)(doc.content, self.query)
+            hit = hits[doc.case_id]
+            names = [p.name for p in hit.case.parties]
+            html = (highlight_masked(doc.content, self.query) if doc.kind == "party"
+                    else highlight(doc.content, self.query, names=names))
             if html is None:
                 continue
             seen.add((doc.kind, doc.source_id))
-            hit = hits[doc.case_id]
             if len(hit.snippets) < SNIPPETS_PER_CASE:
                 hit.snippets.append(Snippet(doc.kind, html, doc.confidential))
             else:

@@ -110,9 +110,25 @@ def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> Ma
     return Markup("").join(out)
 
 
-def highlight(text: str, query: str, width: int = 60) -> Markup | None:
+def mask_names(text: str, names) -> str:
+    """``text`` with every occurrence of each name (of two characters or more) masked as the
+    result's header masks it (汤桂珍 -> 汤**), character for character, so that positions in
+    the masked text are positions in the original."""
+    out = list(text)
+    for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
+        masked = name[:1] + "*" * (len(name) - 1)
+        start = 0
+        while (i := text.find(name, start)) >= 0:
+            out[i:i + len(name)] = masked
+            start = i + len(name)
+    return "".join(out)
+
+
+def highlight(text: str, query: str, width: int = 60, names=()) -> Markup | None:
     """A snippet of about ``width`` characters around the first match, every match in
-    it marked; None when the text does not contain the query."""
+    it marked; None when the text does not contain the query. ``names`` (the case's
+    parties) are masked in it as the result's header masks them: a match inside a name
+    is marked but not revealed."""
     spans = match_spans(text, query)
     if not spans:
         return None
@@ -121,18 +137,16 @@ def highlight(text: str, query: str, width: int = 60) -> Markup | None:
     end = min(len(text), max(start + width, spans[0][1]))
     if end - start < width:
         start = max(0, end - width)
-    snippet = _marked(text, spans, start, end)
+    snippet = _marked(mask_names(text, names), spans, start, end)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     return Markup(prefix) + snippet + Markup(suffix)
 
 
 def highlight_masked(name: str, query: str) -> Markup | None:
-    """A name as lists show it (汤**), except that the characters the query matched are
-    shown and marked: only what the user typed is revealed."""
+    """A party's name exactly as the result's header shows it (汤**), the matched part
+    marked: a search reveals no more of a name than the list does."""
     spans = match_spans(name, query)
     if not spans:
         return None
-    shown = {0} | {i for a, b in spans for i in range(a, b)}
-    masked = "".join(c if i in shown else "*" for i, c in enumerate(name))
-    return _marked(masked, spans, 0, len(masked))
+    return _marked(mask_names(name, [name]), spans, 0, len(name))

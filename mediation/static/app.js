@@ -245,3 +245,27 @@
   syncQuarter();
   showFields();
 })();
+
+// A form sent back with errors: the page goes to the summary at its top, and a tap on an
+// error goes to its field and puts the cursor there, clear of the sticky save bar (the CSS
+// keeps a scroll margin for that bar).
+(function () {
+  "use strict";
+
+  var summary = document.getElementById("error-summary");
+  if (!summary) { return; }
+  summary.scrollIntoView({ block: "start" });
+  summary.focus({ preventScroll: true });
+
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) { return; }
+    var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!target) { return; }
+    event.preventDefault();
+    var control = target.matches("input, select, textarea") ? target
+      : target.querySelector("input:not([type=hidden]), select, textarea");
+    (control || target).scrollIntoView({ block: "center" });
+    if (control) { control.focus({ preventScroll: true }); }
+  });
+})();

@@ -1,6 +1,6 @@
 """The monthly report in the customary upward layout (DOMAIN.md §6) and its exports.
 
-Rows: each category × found (受理/排查数: registered in the month), handled (调处数:
+Rows: each category × found (排查数: registered in the month, by the date of registration), handled (调处数:
 mediation concluded with an outcome), and of those settled (调解成功), partly settled
 (部分成功), not settled (调解不成) and ended (调解终止); then the totals. Columns: the
 tier of the unit holding the case — district (县市区: the station), town (乡镇街道:
@@ -40,7 +40,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def measure_label(m: str) -> str:
     return {
-        "registered": _("Found (registered)"),
+        # Counted by the date of registration, while "accepted" (an indicator) counts by the date of
+        # acceptance: the labels say so, or 排查 26 and 受理 24 read as a contradiction.
+        "registered": _("Found (by date registered)"),
         "handled": _("Handled"),
         "success": _("Settled"),
         "partial": _("Partly settled"),
@@ -124,8 +126,9 @@ class MonthlyReport:
             (_("Handling rate (percent)"), rate("handling_rate", "registered")),
             (_("Success rate (percent)"), rate("success_rate", "handled")),
             (_("Amount in dispute (yuan)"), money("amount_disputed", "registered")),
-            (_("Amount agreed (yuan; in dispute in settled cases)"), money("amount_agreed", "settled")),
-            (_("Accepted"), counts("accepted")),
+            (_("Amount agreed (yuan): the amounts in dispute of the cases settled fully or partly, added up"),
+             money("amount_agreed", "settled")),
+            (_("Accepted (by date accepted, whenever registered)"), counts("accepted")),
             (_("Escalated up"), counts("escalated_out")),
             (_("Received from below"), counts("escalated_in")),
             (_("Referred out"), counts("referred")),

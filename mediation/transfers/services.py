@@ -25,6 +25,7 @@ from ..org.models import OrgUnit, Tier
 from ..org.services import tree_order
 from ..retention.services import PLACEHOLDER, anonymiser
 from ..timeutil import utcnow
+from ..users.models import User
 from .models import (
     CaseHolding,
     Delegation,
@@ -95,6 +96,7 @@ def receive(case, data: dict, by) -> dict:
         case.lead_mediator = lead
         case.co_mediators = [u for u in data.get("co_mediators", []) if u.id != lead.id]
         details["lead_mediator"] = [old_lead, lead.display_name]
+        details["co_mediators"] = [None, [u.display_name for u in case.co_mediators]]
         if case.status is CaseStatus.ACCEPTED:
             case.status = CaseStatus.ASSIGNED
     elif case.status is not CaseStatus.REGISTERED:
@@ -110,6 +112,53 @@ def give_back(case, data: dict, by, *, returned: bool) -> dict:
     transfer = _claim(case, by, TransferStatus.RETURNED if returned else TransferStatus.WITHDRAWN, reason)
     _restore(case, transfer)
     return {"transfer": transfer.id}
+
+
+def holder_at(case, when) -> OrgUnit:
+    """The unit that held the case at ``when`` (stored UTC time), from its holdings: the
+    committee whose work a paper of that moment records. A case never moved has one holder."""
+    holdings = list(case.holdings)
+    if when is None or not holdings:
+        return case.unit
+    for h in holdings:
+        if h.since <= when and (h.until is None or when < h.until):
+            return h.unit
+    return holdings[0].unit if when < holdings[0].since else case.unit
+
+
+def mediators_by_unit(case, entries) -> list[tuple[OrgUnit, list[str]]]:
+    """Everyone who mediated the case, grouped by the unit they worked for, the lowest tier
+    first (a village, then its town, then the station): the lead and co-mediators named
+    while a unit held the case (assignments, and the mediators a receiving unit named), the
+    authors of the given diary entries and the mediators ticked present, and its mediators now."""
+    units: dict[int, OrgUnit] = {}
+    names: dict[int, list[str]] = {}
+
+    def add(unit, *people):
+        units.setdefault(unit.id, unit)
+        for name in people:
+            if name and name not in names.setdefault(unit.id, []):
+                names[unit.id].append(name)
+
+    for event in case.events:
+        if event.kind not in ("assign", "reassign", "receive"):
+            continue
+        changes = event.changes or {}
+        lead = (changes.get("lead_mediator") or [None, None])[-1]
+        co = (changes.get("co_mediators") or [None, []])[-1] or []
+        if lead or co:
+            add(holder_at(case, event.at), lead, *co)
+    current = ([case.lead_mediator] if case.lead_mediator else []) + list(case.co_mediators)
+    people = {u.id: u.display_name for u in current}
+    missing = {i for e in entries for i in (e.mediator_ids or [])} - set(people)
+    if missing:
+        people |= {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(missing)))}
+    for e in entries:
+        add(e.unit, e.author.display_name, *[people.get(i) for i in (e.mediator_ids or [])])
+    if current:
+        add(case.unit, *[u.display_name for u in current])
+    order = sorted(units.values(), key=lambda u: -u.tier.depth)  # stable: first seen first within a tier
+    return [(u, names[u.id]) for u in order if names.get(u.id)]
 
 
 def transfers_of(case) -> list[Transfer]:

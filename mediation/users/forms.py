@@ -54,7 +54,8 @@ class UserEditForm(AppForm):
         _l("Full name"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=64, message=_l("At most 64 characters."))],
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20, message=_l("At most 20 characters."))])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40, message=_l("At most 40 characters."))],
+                        render_kw={"inputmode": "tel", "maxlength": 40})
     unit = SelectField(_l("Unit"), coerce=int, validate_choice=True)
     roles = Checkboxes(_l("Roles"), choices=role_choices)
     submit = SubmitField(_l("Save"))

@@ -16,11 +16,11 @@ from .. import audit
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
+from ..parsing import phone_number
 from ..timeutil import epoch_seconds, utcnow
 from .models import LoginAttempt, LoginThrottle, User, hash_password
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.json"
 
 
@@ -154,11 +154,12 @@ def check_username(username: str) -> str:
 
 
 def check_phone(phone: str) -> str:
-    phone = (phone or "").strip().replace(" ", "")
-    if phone and not PHONE_RE.match(phone):
+    """The phone as stored (``parsing.phone_number``: spaces, hyphens, +86 taken off)."""
+    value = phone_number(phone)
+    if value is None:
         raise DomainError(_("Enter an 11-digit mobile number or a landline such as 0519-82812345."),
                           field="phone")
-    return phone
+    return value
 
 
 def create_user(
