@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import access, cli, errors, i18n, keys, labels
+from . import access, cli, errors, i18n, keys, labels, submissions
 from .agreements import services as agreements_services
 from .agreements.views import bp as agreements_bp
 from .attachments.views import bp as attachments_bp
@@ -47,6 +47,7 @@ def init_app(app: Flask, *, migrations: Path) -> None:
     bootstrap.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    submissions.init_app(app)  # one tap, one record: the forms' submission keys
     labels.init_app(app)
 
     # Features fill what the modules below them ask for: the workflow's guards and effects,

@@ -34,6 +34,7 @@ ACTIONS = {
     "logout": _l("Logged out"),
     "password_change": _l("Changed own password"),
     "reveal": _l("Full ID number shown"),
+    "reveal_contacts": _l("Protected address and phone shown (delegated visit)"),
     "print": _l("Printed"),
     "export": _l("Exported"),
     "case.transition": _l("Case step"),
@@ -68,11 +69,12 @@ DETAIL_LABELS = {
     "format": _l("Format"), "count": _l("Count"), "minutes": _l("Minutes"), "case": _l("Case"), "phone": _l("Phone"),
     # Exports (search/export.py: the case list; stats/views.py: the monthly report).
     "what": _l("Exported"), "list": _l("List"), "month": _l("Month"), "suppress": _l("Counts under 3 suppressed"),
-    "filters": _l("Filters"),
+    "filters": _l("Filters"), "delegation": _l("Delegated visit"),
 }
 # How the viewer names some details' values (key -> value -> label).
 VALUE_LABELS = {
     "what": {"monthly_report": _l("Monthly report")},
+    "field": {"contacts": _l("Address and phone")},
     "list": {"cases": _l("Case list")},
     "format": {"pdf": "PDF", "xlsx": "Excel (XLSX)", "csv": "CSV"},
 }

@@ -14,7 +14,7 @@ from .. import access, labels
 from ..access import require
 from ..agreements import services as agreements
 from ..agreements.models import Confirmation
-from ..attachments.services import attachments_of
+from ..attachments.services import attachments_of, may_attach
 from ..attachments.views import UploadForm
 from ..diary import services as diary
 from ..diary.models import EntryKind, Performance
@@ -32,6 +32,7 @@ from ..screening.models import Occasion
 from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
 from ..search import search_cases
 from ..search.export import case_list_response
+from ..submissions import Once
 from ..timeutil import local_today
 from ..transfers import actions as moving_steps
 from ..transfers import services as moves
@@ -139,6 +140,7 @@ def _scoped_lead_or_404(lead_id: int) -> Lead:
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.create")
 def new():
+    once = Once.posted(current_user)  # this form sent before (a double tap): where it landed
     lead = None
     lead_id = request.values.get("lead_id") or request.args.get("lead")
     if db_id(lead_id) is not None:
@@ -151,6 +153,7 @@ def new():
         form = _prepare(CaseForm(formdata=formdata))
         if not rearranged and form.validate():
             try:
+                once.claim()
                 unit = db.session.scalar(access.units_query(current_user).where(OrgUnit.id == form.unit.data))
                 case = services.register_case(
                     unit=unit, values=services.case_values(form),
@@ -164,9 +167,10 @@ def new():
                 db.session.rollback()
                 getattr(form, exc.field or "summary").errors = [exc.message]
             else:
+                target = once.land(url_for("cases.detail", case_id=case.id))
                 db.session.commit()
                 flash(_("Case %(number)s registered.", number=case.number), "success")
-                return redirect(url_for("cases.detail", case_id=case.id))
+                return redirect(target)
         elif not rearranged:
             flash(_("The case was not saved: please correct the marked fields."), "danger")
         # Not registered: whatever happens next (a closed tab, a lost connection), what
@@ -378,7 +382,7 @@ def detail(case_id: int):
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
         attachments=attachments, upload_form=UploadForm(formdata=None),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
-        can_amend=access.acts_on(current_user, case),
+        can_amend=diary.may_amend(current_user, case), can_attach=may_attach(current_user, case),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
     )
 
@@ -442,6 +446,7 @@ def _action_form(t: workflow.Transition):
 @bp.route("/<int:case_id>/do/<name>", methods=["GET", "POST"])
 @require("case.view")
 def act(case_id: int, name: str):
+    once = Once.posted(current_user)  # the step sent twice (a double tap): taken once
     case = _case_for_page(case_id)
     t = workflow.TRANSITIONS.get(name)
     if t is None:
@@ -485,7 +490,9 @@ def act(case_id: int, name: str):
         try:
             if version != str(case.version):
                 raise services.StaleCase(services.stale_message(case))
+            once.claim()
             workflow.transition(case, t.name, by=current_user, note=data.pop("note", "") or "", **data)
+            once.land(url_for("cases.detail", case_id=case.id))
             db.session.commit()
         except (DomainError, StaleDataError) as exc:
             db.session.rollback()

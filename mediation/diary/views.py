@@ -9,6 +9,7 @@ from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import text_problem
+from ..submissions import Once
 from ..timeutil import local_today
 from . import services
 from .forms import AmendForm, EntryForm
@@ -94,6 +95,7 @@ def entry_files(entry: DiaryEntry, attachments) -> list:
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.view")
 def new(case_id: int):
+    once = Once.posted(current_user)
     case = access.get_case_or_404(case_id)
     if not services.can_write(current_user, case):
         abort(403)
@@ -105,14 +107,16 @@ def new(case_id: int):
     position_errors = _position_errors(case)
     if form.validate_on_submit() and not position_errors:
         try:
+            once.claim()
             services.write_entry(case, by=current_user, values=_values(form, case))
         except DomainError as exc:
             db.session.rollback()
             getattr(form, exc.field or "kind").errors.append(exc.message)
         else:
+            target = once.land(url_for("cases.detail", case_id=case.id, _anchor="diary"))
             db.session.commit()
             flash(_("Diary entry saved."), "success")
-            return redirect(url_for("cases.detail", case_id=case.id, _anchor="diary"))
+            return redirect(target)
     return render_template("diary/form.html", case=case, form=form, entry=None, positions=request.form,
                            position_errors=position_errors)
 
@@ -154,6 +158,7 @@ def edit(case_id: int, entry_id: int):
 @bp.route("/<int:entry_id>/amend", methods=["GET", "POST"])
 @require("case.view")
 def amend(case_id: int, entry_id: int):
+    once = Once.posted(current_user)
     case = access.get_case_or_404(case_id)
     entry = _entry_or_404(case, entry_id)
     if not access.acts_on(current_user, case):
@@ -161,12 +166,14 @@ def amend(case_id: int, entry_id: int):
     form = AmendForm()
     if form.validate_on_submit():
         try:
+            once.claim()
             services.amend(entry, case, by=current_user, reason=form.reason.data, text=form.text.data)
         except DomainError as exc:
             db.session.rollback()
             form.text.errors.append(exc.message)
         else:
+            target = once.land(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
             db.session.commit()
             flash(_("Amendment added."), "success")
-            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
+            return redirect(target)
     return render_template("diary/amend.html", case=case, entry=entry, form=form)

@@ -1,12 +1,12 @@
 """Home page and health check."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from .. import access
 from ..cases.services import drafts_of, home_counts
 from ..extensions import db
-from ..leads.models import Lead, LeadStatus
+from ..leads.services import new_count as new_lead_count
 from ..transfers.services import incoming_count
 from ..users.models import Role
 
@@ -23,9 +23,7 @@ def home():
     counts, new_leads, drafts = {}, 0, 0
     if "case.view" in actions:
         counts = {**home_counts(current_user), "incoming": incoming_count(current_user)}
-        new_leads = db.session.scalar(
-            access.scoped(select(func.count(Lead.id)), current_user, Lead.unit_id).where(Lead.status == LeadStatus.NEW)
-        )
+        new_leads = new_lead_count(current_user)  # the count of what /leads/ lists as new
         drafts = len(drafts_of(current_user))
     return render_template("main/home.html", actions=actions, counts=counts, new_leads=new_leads, drafts=drafts)
 
