@@ -146,6 +146,7 @@ def new():
     if db_id(lead_id) is not None:
         lead = _scoped_lead_or_404(db_id(lead_id))
         if lead.status is not LeadStatus.NEW:
+            once.check()  # handled by this very form, sent a moment ago: land on its case
             flash(_("This lead has already been handled."), "warning")
             return redirect(url_for("leads.index"))
     if request.method == "POST":
@@ -452,6 +453,7 @@ def act(case_id: int, name: str):
     if t is None:
         abort(404)
     if t not in workflow.allowed(case, current_user):
+        once.check()  # taken by this very form a moment ago (the case was read after it committed)
         if not access.case_roles(current_user, case):
             abort(403)
         if case.status in t.source:  # the step exists now, but not for this user (e.g. sent to another unit)
