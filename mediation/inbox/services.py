@@ -437,10 +437,9 @@ def _on_lead_handled(lead, *, by) -> None:
     """The lead is decided: the others' items about it are done; the grid worker hears what became of it."""
     settle(Notification.kind == "lead_new", Notification.key == f"lead:{lead.id}", by=by)
     if lead.status is LeadStatus.CONVERTED:
-        # No case id on the item: the grid worker does not see cases, only what became of the lead.
-        number = db.session.scalar(select(Case.number).where(Case.id == lead.case_id))
-        notify([lead.reporter], "lead_registered", key=f"lead_done:{lead.id}", lead=lead.id, number=number,
-               by=by.display_name)
+        # Neither the case nor its number: the grid worker does not see cases (and the case may
+        # be restricted); the item leads to the lead, which shows what the worker may know.
+        notify([lead.reporter], "lead_registered", key=f"lead_done:{lead.id}", lead=lead.id, by=by.display_name)
     else:
         notify([lead.reporter], "lead_dismissed", key=f"lead_done:{lead.id}", lead=lead.id,
                reason=lead.dismiss_reason[:200], by=by.display_name)

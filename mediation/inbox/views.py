@@ -80,7 +80,7 @@ def _describe(n: Notification) -> str:
         return _("Urgent lead from %(unit)s (reported by %(who)s): please handle it soon.", unit=p["unit"],
                  who=p["reporter"])
     if n.kind == "lead_registered":
-        return _("Your lead was registered as case %(number)s by %(who)s.", number=p["number"], who=p["by"])
+        return _("Your lead was registered as a case by %(who)s.", who=p["by"])
     if n.kind == "lead_dismissed":
         return _("Your lead was dismissed by %(who)s: %(reason)s", who=p["by"], reason=p.get("reason", ""))
     return n.kind
