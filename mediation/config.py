@@ -80,6 +80,10 @@ class Config:
     # ``send(user, notification)`` method (e.g. an SMS gateway). Empty: in-app only.
     NOTIFY_CHANNELS = ()
 
+    # One tap, one record (mediation/submissions.py): a form's submission key is kept this
+    # many hours, so that a form sent again (a double tap, a retry) within them is saved once.
+    SUBMISSION_KEY_HOURS = 24
+
     # Retention: archived cases are anonymised this many years after archiving, unless their
     # category sets its own period or the case is on legal hold (env MEDIATION_RETENTION_YEARS).
     MEDIATION_RETENTION_YEARS = 10

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import access, cli, errors, forms, i18n, keys, labels
+from . import access, cli, errors, forms, i18n, keys, labels, submissions
 from .agreements import services as agreements_services
 from .agreements.views import bp as agreements_bp
 from .attachments.views import bp as attachments_bp
@@ -49,6 +49,7 @@ def init_app(app: Flask, *, migrations: Path) -> None:
     i18n.init_app(app)
     errors.init_app(app)
     forms.init_app(app)  # the error summary's items (templates/_macros/forms.html)
+    submissions.init_app(app)  # one tap, one record: the forms' submission keys
     labels.init_app(app)
 
     # Features fill what the modules below them ask for: the workflow's guards and effects,

@@ -21,7 +21,8 @@ def test_generated_cases_pass_the_invariants(app):
             CaseStatus.ARCHIVED} <= statuses, statuses
     names = "".join(db.session.scalars(select(SearchDoc.content).where(SearchDoc.kind == "party")))
     assert any(ch in names for ch in "𬌗䶮𠇔龑𫍯𬭚"), "no rare character in the party names"
-    assert [name for name, _fn in DERIVED_STEPS][:3] == ["case number counters", "case visibility", "statistics aggregates"]
+    assert [name for name, _fn in DERIVED_STEPS][:3] == [
+        "case number counters", "case visibility", "statistics aggregates"]
 
 
 def test_generating_again_adds_and_keeps_everything_consistent(app, runner):

@@ -2,6 +2,7 @@
 ``init_app`` gives the workflow ``agreement_of`` (a settled outcome needs the agreement's terms)."""
 from datetime import date, timedelta
 
+from blinker import Signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,6 +20,8 @@ from ..timeutil import local_date_of, local_today, utcnow
 from .models import Agreement, AgreementKind, AgreementTerm, Confirmation
 
 EDITABLE = frozenset({CaseStatus.IN_MEDIATION})
+# Sent after a change of the judicial confirmation: confirmation_changed.send(case, agreement=..., by=...).
+confirmation_changed = Signal("judicial confirmation changed")
 # Categories whose core cannot be confirmed by a court: a divorce itself (民诉法解释 355).
 DIVORCE_CODES = frozenset({"divorce"})
 
@@ -31,6 +34,11 @@ def agreement_of(case: Case) -> Agreement | None:
 
 def can_edit(user, case: Case) -> bool:
     return case.status in EDITABLE and access.acts_on(user, case) and case.risk_level.value != "red"
+
+
+def may_track(user, case: Case) -> bool:
+    """Judicial confirmation: the holder's people, while the case is not closed or archived."""
+    return workflow.is_writable(case) and access.acts_on(user, case)
 
 
 def stale_message(agreement: Agreement) -> str:
@@ -47,6 +55,7 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
     :raise DomainError: the case is not in mediation, no term, a date in the future, or
         the agreement was saved by someone else since the form was filled.
     """
+    workflow.ensure_writable(case)
     if not can_edit(by, case):
         raise DomainError(_("The agreement can be recorded only while the case is in mediation."))
     if case.risk_level.value == "red":
@@ -92,7 +101,10 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
 
 def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirmation, applied_on: date | None,
                         decided_on: date | None, court: str, note: str) -> None:
-    """Track the joint application for judicial confirmation."""
+    """Track the joint application for judicial confirmation.
+
+    :raise DomainError: not the case's people, the case closed or archived, or a wrong date."""
+    workflow.ensure_writable(case)
     if not access.acts_on(by, case):
         raise DomainError(_("You may not do this on this case."))
     if agreement.kind is AgreementKind.ORAL and status is not Confirmation.NOT_APPLIED:
@@ -130,6 +142,7 @@ def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirm
     db.session.add(CaseEvent(case=case, actor=by, kind="confirmation", from_status=case.status,
                              to_status=case.status, changes=changes))
     db.session.flush()
+    confirmation_changed.send(case, agreement=agreement, by=by)  # the inbox: the reminder is done
 
 
 def confirmation_deadline(agreement: Agreement) -> date:

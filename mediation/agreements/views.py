@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import flash_errors
 from ..parsing import ascii_int
+from ..submissions import Once
 from ..timeutil import local_today
 from . import services
 from .forms import AgreementForm, ConfirmationForm
@@ -31,6 +32,7 @@ def _sent_version(raw: str | None) -> int | None:
 @bp.route("/", methods=["GET", "POST"])
 @require("case.view")
 def edit(case_id: int):
+    once = Once.posted(current_user)
     case = access.get_case_or_404(case_id)
     agreement = services.agreement_of(case)
     editable = services.can_edit(current_user, case)
@@ -62,11 +64,13 @@ def edit(case_id: int):
             focus_term = len(form.terms.entries) - 1
         elif form.validate():
             try:
+                once.claim()
                 services.save_agreement(
                     case, by=current_user, kind=AgreementKind(form.kind.data), reached_on=form.reached_on.data,
                     facts=form.facts.data or "", disputed_points=form.disputed_points.data or "",
                     copies=form.copies.data, terms=[e.form.data for e in form.terms.entries],
                     expected_version=_sent_version(form.version.data))
+                target = once.land(url_for("cases.detail", case_id=case.id, _anchor="agreement"))
                 db.session.commit()
             except (IntegrityError, StaleDataError):
                 # Two saves at the same moment (two first saves, or two edits): the other one won.
@@ -80,7 +84,7 @@ def edit(case_id: int):
                     exc.message)
             else:
                 flash(_("Agreement saved."), "success")
-                return redirect(url_for("cases.detail", case_id=case.id, _anchor="agreement"))
+                return redirect(target)
     confirmation = ConfirmationForm(formdata=None)
     if agreement is not None:
         confirmation.status.data = agreement.confirmation.value
@@ -91,7 +95,7 @@ def edit(case_id: int):
     return render_template("agreements/edit.html", case=case, agreement=agreement, form=form, editable=editable,
                            confirmation=confirmation, reminder=services.confirmation_reminder(case, agreement),
                            focus_term=focus_term,
-                           may_track=access.acts_on(current_user, case))
+                           may_track=services.may_track(current_user, case))
 
 
 @bp.route("/confirmation", methods=["POST"])

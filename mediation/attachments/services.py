@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from .. import access
+from ..cases import workflow
 from ..cases.models import Case, CaseEvent
 from ..diary import services as diary
 from ..diary.models import DiaryEntry
@@ -56,9 +57,10 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
     """A file for the case, or for one of its diary entries (``entry_id``: whoever may
     write the case's diary may attach to its entries).
 
-    :raise DomainError: not allowed, an entry of another case, empty, too large, or not
-        a JPEG/PNG/WebP/PDF.
+    :raise DomainError: not allowed, the case closed or archived, an entry of another case,
+        empty, too large, or not a JPEG/PNG/WebP/PDF.
     """
+    workflow.ensure_writable(case)
     if entry_id is not None:
         entry = db.session.get(DiaryEntry, entry_id)
         if entry is None or entry.case_id != case.id:
@@ -98,6 +100,11 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
                                       **({"entry": entry_id} if entry_id is not None else {})}))
     db.session.flush()
     return attachment
+
+
+def may_attach(user, case: Case) -> bool:
+    """Files for the case itself: the holder's people, while it is not closed or archived."""
+    return workflow.is_writable(case) and access.acts_on(user, case)
 
 
 def pdf_page_count(data: bytes) -> int | None:

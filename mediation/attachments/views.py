@@ -15,6 +15,7 @@ from ..extensions import db
 from ..forms import AppForm, flash_errors
 from ..labels import DOCUMENT_KIND_LABELS
 from ..parsing import arg_id
+from ..submissions import Once
 from . import services
 from .models import Attachment, DocumentKind
 
@@ -44,6 +45,7 @@ def _visible(case_id: int, attachment_id: int) -> tuple:
 @bp.route("/", methods=["POST"])
 @require("case.view")
 def upload(case_id: int):
+    once = Once.posted(current_user)
     case = access.get_case_or_404(case_id)
     form = UploadForm()
     entry_id = request.form.get("entry_id", type=arg_id)
@@ -55,12 +57,14 @@ def upload(case_id: int):
                    _anchor=f"entry-{entry_id}" if entry_id is not None else "attachments")
     if form.validate_on_submit() and form.file.data:
         try:
+            once.claim()
             services.store(case, by=current_user, data=form.file.data.read(), filename=form.file.data.filename,
                            kind=DocumentKind(form.kind.data), title=form.title.data or "", entry_id=entry_id)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "danger")
         else:
+            once.land(back)
             db.session.commit()
             flash(_("File attached."), "success")
     else:

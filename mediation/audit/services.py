@@ -34,6 +34,7 @@ ACTIONS = {
     "logout": _l("Logged out"),
     "password_change": _l("Changed own password"),
     "reveal": _l("Full ID number shown"),
+    "reveal_contacts": _l("Protected address and phone shown (delegated visit)"),
     "print": _l("Printed"),
     "export": _l("Exported"),
     "case.transition": _l("Case step"),
@@ -68,7 +69,7 @@ DETAIL_LABELS = {
     "format": _l("Format"), "count": _l("Count"), "minutes": _l("Minutes"), "case": _l("Case"), "phone": _l("Phone"),
     # Exports (search/export.py: the case list; stats/views.py: the monthly report).
     "what": _l("Exported"), "list": _l("List"), "month": _l("Month"), "suppress": _l("Counts under 3 suppressed"),
-    "filters": _l("Filters"),
+    "filters": _l("Filters"), "delegation": _l("Delegated visit"),
     # Prints (printing/views.py: record_print).
     "confidential_included": _l("Confidential entries included"), "scope": _l("Whose entries"),
     "entry": _l("Diary entry no."), "entry_date": _l("Diary entry of"), "entry_kind": _l("Kind of entry"),
@@ -90,7 +91,7 @@ VALUE_LABELS = {
     "reason": {"idle": _l("idle too long"), "expired": _l("session expired"), "throttled": _l("too many attempts"),
                "screening": _l("safety screening"), "unknown_user": _l("no such user"),
                "inactive": _l("account inactive"), "wrong_password": _l("wrong password")},
-    "field": {"id_number": _l("ID number")},
+    "field": {"id_number": _l("ID number"), "contacts": _l("Address and phone")},
 }
 # The case list's filters, as an export records them (cases/views.py: filtered_cases).
 FILTER_LABELS = {

@@ -2,6 +2,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -10,6 +11,7 @@ from .. import audit
 from ..access import require
 from ..extensions import db
 from ..forms import AppForm, flash_errors
+from ..submissions import Once
 from .models import Category
 from .views import bp
 
@@ -87,11 +89,13 @@ class CategoryForm(AppForm):
 @bp.route("/categories/", methods=["GET", "POST"])
 @require("category.manage")
 def categories():
+    once = Once.posted(current_user)
     form = CategoryForm(prefix="new")
     if form.validate_on_submit():
         if db.session.scalar(select(Category.id).where(Category.code == form.code.data)):
             form.code.errors.append(_("The code %(code)s is already in use.", code=form.code.data))
         else:
+            once.claim()
             order = form.sort_order.data or (db.session.scalar(select(func.max(Category.sort_order))) or 0) + 10
             category = Category(code=form.code.data, name_zh=form.name_zh.data.strip(),
                                 name_en=form.name_en.data.strip(), sort_order=order, active=form.active.data,
@@ -99,9 +103,10 @@ def categories():
             db.session.add(category)
             audit.record("admin.category_create", target=category, details={
                 "code": category.code, "name_zh": category.name_zh, "retention_years": category.retention_years})
+            target = once.land(url_for("cases.categories"))
             db.session.commit()
             flash(_("Saved."), "success")
-            return redirect(url_for("cases.categories"))
+            return redirect(target)
     rows = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
     return render_template("cases/categories.html", rows=rows, form=form,
                            default_retention=current_app.config["MEDIATION_RETENTION_YEARS"])

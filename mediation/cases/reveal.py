@@ -3,8 +3,10 @@
 Everywhere else the number is masked (``Party.id_masked``). Whoever may see the
 case may reveal; the page is never cached.
 """
-from flask import Blueprint, abort, make_response, render_template
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -13,6 +15,7 @@ from ..access import require
 from ..extensions import db
 from ..forms import AppForm
 from ..parsing import ascii_int
+from ..screening.services import revealing_visit
 from .models import Party
 
 bp = Blueprint("reveal", __name__, url_prefix="/cases/<int:case_id>/parties/<int:party_id>")
@@ -49,6 +52,47 @@ def id_number(case_id: int, party_id: int):
         form = RevealForm(formdata=None)
     response = make_response(render_template("cases/reveal.html", case=case, party=party, form=form, shown=shown))
     # Shown once: kept in no cache, not even the back button's.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# --- a protected party's address and phone, for a delegated visit ------------------------
+
+class ContactsRevealForm(AppForm):
+    reason = TextAreaField(
+        _l("Why do you need them?"),
+        validators=[DataRequired(_l("Please give a reason.")), Length(max=200, message=_l("At most 200 characters."))],
+        render_kw={"rows": 2},
+    )
+
+
+@bp.route("/contacts", methods=["GET", "POST"])
+@require("case.view")
+def contacts(case_id: int, party_id: int):
+    """A protected party's address and phone for a unit given a follow-up visit on the case
+    (``screening.services.contacts_revealable``): shown on request, each time in the audit
+    log with the reason and the visit, while the visit is open."""
+    case = access.get_case_or_404(case_id)
+    party = db.session.get(Party, party_id)
+    if party is None or party.case_id != case.id:
+        abort(404)
+    delegation = revealing_visit(current_user, case, party)
+    if delegation is None:
+        abort(403)
+    form = ContactsRevealForm()
+    if request.method == "GET":
+        form.reason.data = _("Follow-up visit asked by %(unit)s: %(instruction)s", unit=case.unit.label,
+                             instruction=delegation.instruction)[:200]
+    shown = False
+    if form.validate_on_submit():
+        audit.record("reveal_contacts", target=party, details={
+            "case": case.id, "number": case.number, "field": "contacts", "delegation": delegation.id,
+            "reason": form.reason.data.strip()})
+        db.session.commit()
+        shown = True
+    response = make_response(render_template("cases/reveal_contacts.html", case=case, party=party, form=form,
+                                             shown=shown, delegation=delegation))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response

@@ -19,6 +19,7 @@ from ..org.models import OrgUnit
 from ..parsing import db_id
 from ..timeutil import local_today, utcnow
 from ..users.models import User
+from . import workflow
 from .models import (
     OPEN_STATUSES,
     Case,
@@ -240,7 +241,9 @@ def update_case(case: Case, *, values: dict, parties: list[dict], by: User, expe
     """Save an edit made on version ``expected_version``; record old and new values.
 
     :raise StaleCase: the case was saved by someone else since; nothing is changed.
+    :raise WorkflowError: the case is closed or archived.
     """
+    workflow.ensure_writable(case)
     if case.version != expected_version:
         raise StaleCase(stale_message(case))
     _check_category(values["category_id"])
@@ -379,7 +382,7 @@ def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
     """Keep every typed field of the intake form; returns the draft (created if needed)."""
     # NUL cannot be stored by PostgreSQL; a draft keeps everything else as typed.
     data = {k: [v.replace("\x00", "") for v in formdata.getlist(k)]
-            for k in formdata.keys() if k not in {"csrf_token", "draft_id"}}
+            for k in formdata.keys() if k not in {"csrf_token", "draft_id", "submission_key"}}
     size = sum(len(v) for values in data.values() for v in values)
     if size > DRAFT_MAX_BYTES:
         raise DomainError(_("The draft is too large to save."))

@@ -15,7 +15,7 @@ from ..access import require
 from ..agreements import services as agreements
 from ..agreements.models import Agreement, Confirmation
 from ..attachments.models import Attachment
-from ..attachments.services import attachments_of
+from ..attachments.services import attachments_of, may_attach
 from ..attachments.views import UploadForm
 from ..diary import services as diary
 from ..diary.models import EntryKind, Performance
@@ -35,6 +35,7 @@ from ..screening.models import Occasion, RiskChange, SafetyPlan, Screening
 from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
 from ..search import search_cases
 from ..search.export import case_list_response
+from ..submissions import Once
 from ..timeutil import local_today
 from ..transfers import actions as moving_steps
 from ..transfers import services as moves
@@ -166,11 +167,13 @@ def _scoped_lead_or_404(lead_id: int) -> Lead:
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.create")
 def new():
+    once = Once.posted(current_user)  # this form sent before (a double tap): where it landed
     lead = None
     lead_id = request.values.get("lead_id") or request.args.get("lead")
     if db_id(lead_id) is not None:
         lead = _scoped_lead_or_404(db_id(lead_id))
         if lead.status is not LeadStatus.NEW:
+            once.check()  # handled by this very form, sent a moment ago: land on its case
             flash(_("This lead has already been handled."), "warning")
             return redirect(url_for("leads.index"))
     if request.method == "POST":
@@ -178,6 +181,7 @@ def new():
         form = _prepare(CaseForm(formdata=formdata))
         if not rearranged and form.validate():
             try:
+                once.claim()
                 unit = db.session.scalar(access.units_query(current_user).where(OrgUnit.id == form.unit.data))
                 case = services.register_case(
                     unit=unit, values=services.case_values(form),
@@ -191,9 +195,10 @@ def new():
                 db.session.rollback()
                 getattr(form, exc.field or "summary").errors = [exc.message]
             else:
+                target = once.land(url_for("cases.detail", case_id=case.id))
                 db.session.commit()
                 flash(_("Case %(number)s registered.", number=case.number), "success")
-                return redirect(url_for("cases.detail", case_id=case.id))
+                return redirect(target)
         elif not rearranged:
             flash(_("The case was not saved: please correct the marked fields."), "danger")
         # Not registered: whatever happens next (a closed tab, a lost connection), what
@@ -466,7 +471,7 @@ def detail(case_id: int):
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
         attachments=attachments, upload_form=UploadForm(formdata=None),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
-        can_amend=access.acts_on(current_user, case),
+        can_amend=diary.may_amend(current_user, case), can_attach=may_attach(current_user, case),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
     )
 
@@ -533,12 +538,14 @@ def _action_form(t: workflow.Transition):
 @bp.route("/<int:case_id>/do/<name>", methods=["GET", "POST"])
 @require("case.view")
 def act(case_id: int, name: str):
+    once = Once.posted(current_user)  # the step sent twice (a double tap): taken once
     case = _case_for_page(case_id, timeline=False)
     prefetch(case, ("moves",))  # transfers, referrals, visits, holdings: what the steps check
     t = workflow.TRANSITIONS.get(name)
     if t is None:
         abort(404)
     if t not in workflow.allowed(case, current_user):
+        once.check()  # taken by this very form a moment ago (the case was read after it committed)
         if not access.case_roles(current_user, case):
             abort(403)
         if case.status in t.source:  # the step exists now, but not for this user (e.g. sent to another unit)
@@ -577,7 +584,9 @@ def act(case_id: int, name: str):
         try:
             if version != str(case.version):
                 raise services.StaleCase(services.stale_message(case))
+            once.claim()
             workflow.transition(case, t.name, by=current_user, note=data.pop("note", "") or "", **data)
+            once.land(url_for("cases.detail", case_id=case.id))
             db.session.commit()
         except (DomainError, StaleDataError) as exc:
             db.session.rollback()

@@ -30,7 +30,8 @@ from ..access import case_roles
 from ..errors import DomainError
 from ..extensions import db
 from ..hooks import Slot
-from ..labels import STATUS_LABELS
+from ..i18n import fmt_date
+from ..labels import REFERRAL_DESTINATION_LABELS, STATUS_LABELS
 from ..timeutil import local_today, utcnow
 from .models import (  # noqa: F401  (the statuses live with the case; importers may take them from here)
     EDITABLE_STATUSES,
@@ -44,6 +45,34 @@ from .models import (  # noqa: F401  (the statuses live with the case; importers
 
 class WorkflowError(DomainError):
     """The transition is not allowed now; nothing was changed."""
+
+
+# --- closed for good: the one rule for every service that writes to a case ------------------
+
+def frozen_reason(case) -> str | None:
+    """Why nothing may be written to the case now, or None. An archived case (归档) is
+    closed for good; a closed case (结案) changes only through the steps of the table
+    below that leave from it (reopen first, with a reason; archive; a referral's result)."""
+    if case.status is CaseStatus.ARCHIVED:
+        return _("This case is archived: it can no longer be changed.")
+    if case.status is CaseStatus.CLOSED:
+        return _("This case is closed: reopen it (with a reason) before changing it.")
+    return None
+
+
+def is_writable(case) -> bool:
+    return frozen_reason(case) is None
+
+
+def ensure_writable(case) -> None:
+    """Called first by every service that writes to a case (diary, amendments, agreement,
+    judicial confirmation, screenings, safety plans, uploads, edits and parties).
+
+    :raise WorkflowError: the case is archived or closed; nothing was changed.
+    """
+    message = frozen_reason(case)
+    if message:
+        raise WorkflowError(message)
 
 
 Guard = Callable[["object", dict], str | None]
@@ -83,6 +112,7 @@ has_follow_up_visit = Slot("has_follow_up_visit", "a follow-up visit is recorded
 agreement_of = Slot("agreement_of", "the case's agreement, or None")
 # transfers: the records behind escalation, hand-down, referral and delegation
 open_referrals = Slot("open_referrals", "the case's referrals still waiting for their result")
+open_delegations = Slot("open_delegations", "the case's delegated visits not yet recorded")
 delegation_units = Slot("delegation_units", "units a follow-up visit can be given to")
 send = Slot("send", "effect: record a hand-over up (up=True) or down")
 receive = Slot("receive", "effect: the receiving unit takes the case")
@@ -235,6 +265,29 @@ def _needs_diary(case, _data):
 def _follow_up_visited(case, _data):
     if case.status is CaseStatus.FOLLOW_UP and not has_follow_up_visit(case):
         return _("Record at least one follow-up visit before closing.")
+    return None
+
+
+def _open_delegations_named(case) -> list[str]:
+    return [_("the visit delegated to %(unit)s (due %(date)s)", unit=d.unit.label, date=fmt_date(d.due_date))
+            for d in open_delegations(case)]
+
+
+def _no_open_visit(case, _data):
+    """A delegated visit is recorded in the diary, which a closed case no longer takes."""
+    named = _open_delegations_named(case)
+    if named:
+        return _("Still open: %(what)s. It is recorded first.", what="；".join(named))
+    return None
+
+
+def _nothing_open(case, _data):
+    """An archived case is closed for good: nothing may still be waiting on it."""
+    named = [_("the referral to %(to)s of %(date)s, awaiting its result",
+               to=r.destination_name or REFERRAL_DESTINATION_LABELS[r.destination], date=fmt_date(r.referred_on))
+             for r in open_referrals(case)] + _open_delegations_named(case)
+    if named:
+        return _("The case cannot be archived while something is open: %(what)s.", what="；".join(named))
     return None
 
 
@@ -452,14 +505,15 @@ _T = [
                frozenset({"mediator", "manager"}), state_guards=(_settled_only,)),
     Transition("close", _l("Close"), frozenset({S.CONCLUDED, S.FOLLOW_UP}), S.CLOSED,
                frozenset({"mediator", "manager"}),
-               state_guards=(_needs_diary, _settled_needs_follow_up, _follow_up_visited, _closure_screened),
+               state_guards=(_needs_diary, _settled_needs_follow_up, _follow_up_visited, _closure_screened,
+                             _no_open_visit),
                effect=_close,
                confirm=_l("Close this case? It can be reopened later with a reason.")),
     Transition("reopen", _l("Reopen"), frozenset({S.CONCLUDED, S.FOLLOW_UP, S.CLOSED}), S.IN_MEDIATION,
                frozenset({"manager"}),
                needs=("reason",), guards=(_needs_reason,), effect=_reopen, style="outline-secondary"),
     Transition("archive", _l("Archive"), frozenset({S.CLOSED, S.DECLINED}), S.ARCHIVED, frozenset({"manager"}),
-               effect=_archive, style="outline-secondary",
+               state_guards=(_nothing_open,), effect=_archive, style="outline-secondary",
                confirm=_l("Archive this case? An archived case can no longer be changed.")),
     # Escalation (上报) and hand-down (下派): the case waits at the receiving unit (待接收).
     Transition("escalate", _l("Escalate"), _SENDABLE_UP, S.PENDING, frozenset({"manager", "mediator"}),

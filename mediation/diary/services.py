@@ -40,6 +40,11 @@ def can_write(user, case: Case) -> bool:
     return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
+def may_amend(user, case: Case) -> bool:
+    """Amendments: the holder's people, while the case is not closed or archived."""
+    return workflow.is_writable(case) and access.acts_on(user, case)
+
+
 def sees_confidential(user, case: Case) -> bool:
     """Confidential (caucus) entries: the case's mediators only."""
     return user.id in case.mediator_ids
@@ -178,6 +183,7 @@ def work_unit_id(user, case: Case) -> int:
 
 def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     """:raise DomainError: the case is not open for the diary, or a value is wrong."""
+    workflow.ensure_writable(case)
     if not can_write(by, case):
         raise DomainError(_("The diary of this case cannot be written now."))
     _check(case, values)
@@ -201,6 +207,7 @@ def snapshot(entry: DiaryEntry) -> dict:
 
 def edit_entry(entry: DiaryEntry, case: Case, *, by, values: dict) -> None:
     """:raise DomainError: not the author, or not the same day (amend instead)."""
+    workflow.ensure_writable(case)
     if not can_edit(by, entry):
         raise DomainError(_("Only its author may edit an entry, on the day it was written; "
                             "add an amendment instead."))
@@ -215,7 +222,10 @@ def edit_entry(entry: DiaryEntry, case: Case, *, by, values: dict) -> None:
 
 
 def amend(entry: DiaryEntry, case: Case, *, by, reason: str, text: str) -> Amendment:
-    """Append a correction; the entry itself is unchanged."""
+    """Append a correction; the entry itself is unchanged.
+
+    :raise DomainError: not the case's people, the case closed or archived, or no reason."""
+    workflow.ensure_writable(case)
     if not access.acts_on(by, case):
         raise DomainError(_("You may not do this on this case."))
     if not (reason or "").strip() or not (text or "").strip():

@@ -12,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import add_domain_error, text_problem
 from ..labels import PERFORMANCE_LABELS
+from ..submissions import Once
 from ..timeutil import local_today
 from ..users.models import User
 from . import services
@@ -120,10 +121,10 @@ def _term_findings(terms: list[str]) -> tuple[list[dict], dict[int, str]]:
     return findings, missing
 
 
-def _save(case: Case, form, *, entry: DiaryEntry | None = None):
+def _save(case: Case, form, *, entry: DiaryEntry | None = None, once: Once | None = None):
     """Validate everything at once (the form's fields, each party's position or each term,
     and the diary's rules) and save; returns the error summary's extra items, or None when
-    saved."""
+    saved (a new entry: where it landed, kept with the form's submission key ``once``)."""
     follow_up = isinstance(form, FollowUpForm)
     positions = {} if follow_up else _position_errors(case)
     terms = _terms_of(case, entry) if follow_up else []
@@ -139,9 +140,15 @@ def _save(case: Case, form, *, entry: DiaryEntry | None = None):
     extra += [(f"term-{n}", _("Term %(n)d", n=n + 1), m) for n, m in missing.items()]
     if not ok or found or extra:
         return extra
+    target = None
     try:
         if entry is None:
+            if once is not None:
+                once.claim()
             services.write_entry(case, by=current_user, values=values)
+            target = url_for("cases.detail", case_id=case.id, _anchor="diary")
+            if once is not None:
+                target = once.land(target)
         else:
             services.edit_entry(entry, case, by=current_user, values=values)
     except DomainError as exc:
@@ -149,7 +156,7 @@ def _save(case: Case, form, *, entry: DiaryEntry | None = None):
         add_domain_error(form, exc, "kind")
         return []
     db.session.commit()
-    return None
+    return target
 
 
 def _render(case: Case, form, entry, extra, positions):
@@ -200,6 +207,7 @@ def entry_files(entry: DiaryEntry, attachments) -> list:
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.view")
 def new(case_id: int):
+    once = Once.posted(current_user)
     case = _case(case_id)
     if not services.can_write(current_user, case):
         abort(403)
@@ -213,10 +221,10 @@ def new(case_id: int):
         # The one writing was there: ticked as present (a visitor of a delegated visit too).
         form.mediator_ids.data = [current_user.id] if current_user.id in {c[0] for c in form.mediator_ids.choices} \
             else []
-    extra = _save(case, form) if request.method == "POST" else []
-    if extra is None:
+    extra = _save(case, form, once=once) if request.method == "POST" else []
+    if isinstance(extra, str):  # saved: where it landed
         flash(_("Diary entry saved."), "success")
-        return redirect(url_for("cases.detail", case_id=case.id, _anchor="diary"))
+        return redirect(extra)
     return _render(case, form, None, extra, request.form)
 
 
@@ -251,6 +259,7 @@ def edit(case_id: int, entry_id: int):
 @bp.route("/<int:entry_id>/amend", methods=["GET", "POST"])
 @require("case.view")
 def amend(case_id: int, entry_id: int):
+    once = Once.posted(current_user)
     case = _case(case_id)
     entry = _entry_or_404(case, entry_id)
     if not access.acts_on(current_user, case):
@@ -258,12 +267,14 @@ def amend(case_id: int, entry_id: int):
     form = AmendForm()
     if form.validate_on_submit():
         try:
+            once.claim()
             services.amend(entry, case, by=current_user, reason=form.reason.data, text=form.text.data)
         except DomainError as exc:
             db.session.rollback()
             add_domain_error(form, exc, "text")
         else:
+            target = once.land(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
             db.session.commit()
             flash(_("Amendment added."), "success")
-            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
+            return redirect(target)
     return render_template("diary/amend.html", case=case, entry=entry, form=form)

@@ -25,7 +25,13 @@ class Notification(db.Model):
     key: Mapped[str] = mapped_column(String(100))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # 0 ordinary; 1 urgent, 2 emergency (a lead: someone may be hurt): unread, at the top, marked.
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    # Dealt with (the step it asked for was taken, or the case was closed): by whom and when.
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     case = relationship("Case")
+    done_by = relationship("User", foreign_keys=[done_by_id])

@@ -10,19 +10,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import event, func, or_, select, true, update
+from sqlalchemy import and_, event, func, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from werkzeug.utils import import_string
 
 from .. import access
 from ..agreements import services as agreements
-from ..agreements.models import Agreement
+from ..agreements.models import Agreement, Confirmation
 from ..cases import workflow
-from ..cases.models import SETTLED, Case, CaseStatus, CaseVisibility, RiskLevel, case_co_mediator
+from ..cases.models import OPEN_STATUSES, SETTLED, Case, CaseStatus, CaseVisibility, RiskLevel, case_co_mediator
 from ..cases.services import WORKING_STATUSES, is_overdue, overdue_clause
+from ..diary import services as diary
 from ..diary.models import DiaryEntry, EntryKind
 from ..extensions import db
+from ..leads import services as leads
+from ..leads.models import LeadStatus
+from ..leads.models import Urgency as LeadUrgency
 from ..org.models import OrgUnit
 from ..paging import Key, Page, bounded_counts, keyset_page
 from ..retention.services import anonymiser
@@ -55,10 +59,11 @@ def case_people(case) -> list[User]:
 
 # --- events --------------------------------------------------------------------------------
 
-def notify(users, kind: str, case=None, *, key: str | None = None, checked: bool = False,
+def notify(users, kind: str, case=None, *, key: str | None = None, checked: bool = False, priority: int = 0,
            **params) -> list[Notification]:
     """Put one item in each user's inbox (once per ``key``) and queue its delivery
-    (``checked``: the caller knows the key is new for these users)."""
+    (``checked``: the caller knows the key is new for these users). ``priority`` 1 (urgent)
+    or 2 (emergency): unread, it stands at the top of the inbox, marked."""
     out = []
     seen = set()
     for user in users:
@@ -70,11 +75,55 @@ def notify(users, kind: str, case=None, *, key: str | None = None, checked: bool
                                                                            Notification.key == item_key)):
             continue
         n = Notification(user_id=user.id, kind=kind, key=item_key, case_id=case.id if case else None,
-                         params=params)
+                         params=params, priority=priority)
         db.session.add(n)
         out.append(n)
         db.session.info.setdefault("outbox", []).append((user.id, n))
     return out
+
+
+# --- done: items leave the open list on their own ---------------------------------------------
+
+# What each workflow step settles on its case, for everyone: ALL on a case closed, archived or
+# declined; the waiting transfer once it is decided; the escalation advice once acted on.
+ALL = "*"
+SETTLED_BY_STEP: dict[str, tuple[str, ...]] = {
+    "close": (ALL,), "archive": (ALL,), "decline": (ALL,),
+    "receive": ("transfer_in", "transfer_late"), "return": ("transfer_in", "transfer_late"),
+    "withdraw": ("transfer_in", "transfer_late"),
+    "escalate": ("escalation_advised",), "end_for_safety": ("escalation_advised",),
+}
+
+
+def settle(*where, by) -> None:
+    """Mark the items ``where`` selects done (and read), by ``by`` (None: the system), now."""
+    now = utcnow()
+    db.session.execute(
+        update(Notification).where(Notification.done_at.is_(None), *where)
+        .values(done_at=now, done_by_id=by.id if by is not None else None,
+                read_at=func.coalesce(Notification.read_at, now))
+        .execution_options(synchronize_session=False))
+
+
+def settle_case(case, kinds, *, by) -> None:
+    """Items of these kinds (``ALL``: every kind) on the case."""
+    where = [Notification.case_id == case.id]
+    if ALL not in kinds:
+        where.append(Notification.kind.in_(kinds))
+    settle(*where, by=by)
+
+
+def settle_after_step(case, name: str, by) -> None:
+    """What a workflow step has dealt with (``SETTLED_BY_STEP``), and what the case's new
+    status makes moot: the overdue notice once the mediation clock stops; the advice to
+    escalate for safety once the case is referred out (police, court, shelter...)."""
+    kinds = list(SETTLED_BY_STEP.get(name, ()))
+    if case.status not in OPEN_STATUSES and case.status is not CaseStatus.PENDING:  # sent on: it may come back
+        kinds.append("overdue")
+    if kinds:
+        settle_case(case, kinds, by=by)
+    if name == "refer":
+        settle(Notification.case_id == case.id, Notification.key.startswith(f"advice:{case.id}:risk:"), by=by)
 
 
 def after_transition(case, name: str, event_row, by) -> None:
@@ -87,13 +136,9 @@ def after_transition(case, name: str, event_row, by) -> None:
     def tell(users, kind, **params):
         notify([u for u in users if u.id not in others], kind, case, key=key, **params)
 
-    done_kinds = {"receive": ("transfer_in",), "return": ("transfer_in",), "withdraw": ("transfer_in",),
-                  "escalate": ("escalation_advised",)}.get(name)
-    if done_kinds:
-        # Dealt with: "accept or return it" items of every receiver; "consider escalating" once escalated.
-        db.session.execute(update(Notification).where(
-            Notification.case_id == case.id, Notification.kind.in_(done_kinds), Notification.read_at.is_(None))
-            .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    settle_after_step(case, name, by)
+    if name in ("close", "archive", "decline"):
+        return  # nothing more to do on it: nobody is asked for anything
     if name in ("escalate", "hand_down"):
         tell(unit_managers(transfer.to_unit), "transfer_in", from_unit=transfer.from_unit.label,
              reason=transfer.reason.value, urgency=transfer.urgency.value, direction=name)
@@ -142,6 +187,7 @@ class Message:
     kind: str
     case_id: int | None
     params: dict
+    priority: int = 0  # 2: an emergency (a gateway may text it at once)
 
 
 def deliver_outbox(items: list[tuple[int, Message]]) -> None:
@@ -166,7 +212,7 @@ def _before_commit(session):
     pending = session.info.pop("outbox", None)
     if pending:
         session.flush()
-        session.info["deliver"] = [(uid, Message(n.id, n.kind, n.case_id, dict(n.params or {})))
+        session.info["deliver"] = [(uid, Message(n.id, n.kind, n.case_id, dict(n.params or {}), n.priority or 0))
                                    for uid, n in pending]
 
 
@@ -340,11 +386,30 @@ INBOX_KEY = Key((Notification.created_at, Notification.id), ("datetime", "int"),
 def inbox_page(user, *, unread_only: bool = False, per_page: int = 50, after: str | None = None,
                before: str | None = None) -> Page:
     stmt = select(Notification).where(Notification.user_id == user.id, _in_scope(user)).options(
-        selectinload(Notification.case))
+        selectinload(Notification.case), joinedload(Notification.done_by))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
+    stmt = stmt.where(not_(_pinned))  # those stand above the pages (``pinned_of``)
     return keyset_page(stmt, INBOX_KEY, lambda n: (n.created_at, n.id), per_page=per_page, after=after,
                        before=before)
+
+
+# Unread urgent and emergency items: above the pages, most pressing first.
+_pinned = and_(Notification.read_at.is_(None), Notification.priority > 0)
+PINNED_MAX = 50
+
+
+def pinned_of(user) -> list[Notification]:
+    """The unread urgent and emergency items (at most ``PINNED_MAX``), which stand at the top."""
+    stmt = select(Notification).where(Notification.user_id == user.id, _in_scope(user), _pinned).options(
+        selectinload(Notification.case), joinedload(Notification.done_by))
+    return list(db.session.scalars(stmt.order_by(Notification.priority.desc(), Notification.created_at.desc(),
+                                                 Notification.id.desc()).limit(PINNED_MAX)))
+
+
+def inbox_of(user, *, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+    """What the inbox's first page shows: the pinned items, then the newest."""
+    return (pinned_of(user) + inbox_page(user, unread_only=unread_only, per_page=limit).items)[:limit]
 
 
 def mark_read(n: Notification) -> None:
@@ -358,8 +423,72 @@ def _on_transition(case, *, name: str, event_row, by) -> None:
     after_transition(case, name, event_row, by)
 
 
-def _on_delegation_done(case, *, delegation) -> None:
+def _on_delegation_done(case, *, delegation, by=None) -> None:
     notify([delegation.created_by], "delegation_done", case, unit=delegation.unit.label)
+    # The visit asked of the unit is done: its people's "delegated" items on the case.
+    settle(Notification.case_id == case.id, Notification.kind == "delegated",
+           Notification.user_id.in_(select(User.id).where(User.unit_id == delegation.unit_id)),
+           by=by or db.session.get(User, delegation.created_by_id))
+
+
+def _on_entry_written(case, *, entry, by) -> None:
+    """A diary entry takes up the plan of the one before it (the inbox plans from the latest
+    entry); a follow-up visit does the visit that was due."""
+    kinds = ["planned"] + (["follow_up_due"] if entry.kind is EntryKind.FOLLOW_UP else [])
+    settle(Notification.case_id == case.id, Notification.kind.in_(kinds),
+           Notification.key.not_like(f"planned:{entry.id}:%"), by=by)
+
+
+def _on_confirmation(case, *, agreement, by) -> None:
+    if agreement.confirmation is not Confirmation.NOT_APPLIED:
+        settle_case(case, ("confirmation_due",), by=by)
+
+
+# --- leads: an urgent one reaches people now ------------------------------------------------
+
+LEAD_PRIORITY = {LeadUrgency.URGENT: 1, LeadUrgency.EMERGENCY: 2}
+
+
+def _coordinators(unit) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(UserRole).where(User.unit_id == unit.id, User.active.is_(True),
+                                          UserRole.role == Role.COORDINATOR).distinct().order_by(User.id)))
+
+
+def lead_recipients(lead) -> list[User]:
+    """Who decides on a lead: the mediators and coordinators of its unit (a village) and the
+    coordinators of the nearest unit above it that has any (its town)."""
+    people = _unit_mediators(lead.unit) + _coordinators(lead.unit)
+    unit = lead.unit.parent
+    while unit is not None:
+        above = _coordinators(unit)
+        if above:
+            people += above
+            break
+        unit = unit.parent
+    return list({u.id: u for u in people}.values())
+
+
+def _on_lead_reported(lead, *, by) -> None:
+    """Urgent and emergency leads go at once to the inbox (and the channels) of those who decide."""
+    priority = LEAD_PRIORITY.get(lead.urgency)
+    if priority is None:
+        return
+    notify([u for u in lead_recipients(lead) if u.id != by.id], "lead_new", key=f"lead:{lead.id}",
+           priority=priority, lead=lead.id, urgency=lead.urgency.value, unit=lead.unit.label,
+           reporter=lead.reporter.display_name)
+
+
+def _on_lead_handled(lead, *, by) -> None:
+    """The lead is decided: the others' items about it are done; the grid worker hears what became of it."""
+    settle(Notification.kind == "lead_new", Notification.key == f"lead:{lead.id}", by=by)
+    if lead.status is LeadStatus.CONVERTED:
+        # Neither the case nor its number: the grid worker does not see cases (and the case may
+        # be restricted); the item leads to the lead, which shows what the worker may know.
+        notify([lead.reporter], "lead_registered", key=f"lead_done:{lead.id}", lead=lead.id, by=by.display_name)
+    else:
+        notify([lead.reporter], "lead_dismissed", key=f"lead_done:{lead.id}", lead=lead.id,
+               reason=lead.dismiss_reason[:200], by=by.display_name)
 
 
 def _anonymise(case) -> None:
@@ -371,4 +500,8 @@ def init_app(app) -> None:
     """Listen to the workflow's steps and to delegated visits; scrub items on retention."""
     workflow.transitioned.connect(_on_transition, weak=False)
     transfers.delegation_done.connect(_on_delegation_done, weak=False)
+    diary.entry_written.connect(_on_entry_written, weak=False)
+    agreements.confirmation_changed.connect(_on_confirmation, weak=False)
+    leads.reported.connect(_on_lead_reported, weak=False)
+    leads.handled.connect(_on_lead_handled, weak=False)
     anonymiser(_anonymise)

@@ -1,6 +1,7 @@
 """The inbox: newest first; opening an item marks it read and goes to its case."""
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
@@ -71,7 +72,30 @@ def _describe(n: Notification) -> str:
                  n=_deadline_days())
     if n.kind == "escalation_advised":
         return str(labels.ADVICE_LABELS.get(p.get("reason"), p.get("reason")))
+    if n.kind == "lead_new":
+        if p.get("urgency") == "emergency":
+            return _("Emergency lead from %(unit)s (reported by %(who)s): someone may be hurt. Act now.",
+                     unit=p["unit"], who=p["reporter"])
+        return _("Urgent lead from %(unit)s (reported by %(who)s): please handle it soon.", unit=p["unit"],
+                 who=p["reporter"])
+    if n.kind == "lead_registered":
+        return _("Your lead was registered as a case by %(who)s.", who=p["by"])
+    if n.kind == "lead_dismissed":
+        return _("Your lead was dismissed by %(who)s: %(reason)s", who=p["by"], reason=p.get("reason", ""))
     return n.kind
+
+
+def target_of(n: Notification) -> str:
+    """Where opening an item leads: its case, or its lead in the list of leads."""
+    if n.case_id is not None:
+        return url_for("cases.detail", case_id=n.case_id)
+    lead = (n.params or {}).get("lead")
+    if isinstance(lead, int):
+        return url_for("leads.index", _anchor=f"lead-{lead}")
+    return url_for("inbox.index")
+
+
+PRIORITY_LABELS = {1: _l("urgent"), 2: _l("emergency")}
 
 
 def _deadline_days() -> int:
@@ -89,7 +113,9 @@ def index():
     unread_only = request.args.get("unread") == "1"
     page = services.inbox_page(current_user, unread_only=unread_only, per_page=PER_PAGE,
                                after=request.args.get("after"), before=request.args.get("before"))
-    return render_template("inbox/index.html", page=page, items=page.items, unread_only=unread_only,
+    pinned = [] if page.before or request.args.get("after") else services.pinned_of(current_user)
+    return render_template("inbox/index.html", page=page, items=pinned + page.items, priority_labels=PRIORITY_LABELS,
+                           unread_only=unread_only,
                            describe=describe, unread=services.unread_count(current_user),
                            args={"unread": 1} if unread_only else {})
 
@@ -101,9 +127,7 @@ def open_item(item_id: int):
                                                    Notification.user_id == current_user.id))
     services.mark_read(n)
     db.session.commit()
-    if n.case_id is None:
-        return redirect(url_for("inbox.index"))
-    return redirect(url_for("cases.detail", case_id=n.case_id))
+    return redirect(target_of(n))
 
 
 @bp.route("/read-all", methods=["POST"])

@@ -1,10 +1,34 @@
-"""Reporting and handling leads. Services flush; the view commits."""
+"""Reporting and handling leads, and which leads a user sees. Services flush; the view
+commits. ``reported`` and ``handled`` announce a new lead and its fate (the inbox tells
+the village's mediators and the town's coordinator, and the grid worker)."""
+from blinker import Signal
 from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
 
+from .. import access
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import Lead, LeadStatus, Urgency
+
+# reported.send(lead, by=...) once a lead is written; handled.send(lead, by=...) once it is
+# registered as a case or dismissed (both before the commit, in the same transaction).
+reported = Signal("lead reported")
+handled = Signal("lead handled")
+
+
+def leads_query(user) -> Select:
+    """Every list and count of leads starts here: case workers see their subtree's, a grid
+    worker only its own."""
+    if access.can(user, "lead.view"):
+        return access.scoped(select(Lead), user, Lead.unit_id)
+    return select(Lead).where(Lead.reporter_id == user.id)
+
+
+def new_count(user) -> int:
+    """How many leads wait for a decision among those ``leads_query`` lists (the home page)."""
+    return db.session.scalar(leads_query(user).where(Lead.status == LeadStatus.NEW)
+                             .with_only_columns(func.count(Lead.id)).order_by(None)) or 0
 
 
 def report_lead(*, reporter, who: str, where: str, what: str, urgency: Urgency, contact_phone: str = "") -> Lead:
@@ -12,6 +36,7 @@ def report_lead(*, reporter, who: str, where: str, what: str, urgency: Urgency, 
                 what=what.strip(), urgency=urgency, contact_phone=contact_phone.strip())
     db.session.add(lead)
     db.session.flush()
+    reported.send(lead, by=reporter)
     return lead
 
 
@@ -29,6 +54,7 @@ def dismiss_lead(lead: Lead, *, reason: str, by) -> None:
     lead.handled_by = by
     lead.handled_at = utcnow()
     db.session.flush()
+    handled.send(lead, by=by)
 
 
 def mark_converted(lead: Lead, case, *, by) -> None:
@@ -38,3 +64,4 @@ def mark_converted(lead: Lead, case, *, by) -> None:
     lead.handled_by = by
     lead.handled_at = utcnow()
     db.session.flush()
+    handled.send(lead, by=by)

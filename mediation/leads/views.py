@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, select
+from sqlalchemy import case
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
@@ -12,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..screening.services import flagged
+from ..submissions import Once
 from ..users.models import User
 from . import services
 from .forms import DismissForm, LeadForm
@@ -22,9 +23,7 @@ bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 def leads_query():
     """A grid worker sees only its own leads; case workers see their subtree's."""
-    if access.can(current_user, "lead.view"):
-        return access.scoped(select(Lead), current_user, Lead.unit_id)
-    return select(Lead).where(Lead.reporter_id == current_user.id)
+    return services.leads_query(current_user)
 
 
 @bp.route("/")
@@ -71,13 +70,16 @@ def _contacts_shown(leads) -> set[int]:
 @bp.route("/new", methods=["GET", "POST"])
 @require("lead.create")
 def new():
+    once = Once.posted(current_user)
     form = LeadForm()
     if form.validate_on_submit():
+        once.claim()
         services.report_lead(reporter=current_user, who=form.who.data, where=form.where.data, what=form.what.data,
                              urgency=Urgency(form.urgency.data), contact_phone=form.contact_phone.data or "")
+        target = once.land(url_for("leads.index"))
         db.session.commit()
         flash(_("Lead reported. The mediators of %(unit)s will see it.", unit=current_user.unit.name), "success")
-        return redirect(url_for("leads.index"))
+        return redirect(target)
     return render_template("leads/new.html", form=form)
 
 

@@ -1,12 +1,13 @@
 """Home page and health check."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import AnonymousUserMixin, current_user, login_required
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from .. import access
 from ..cases.services import home_count_queries
 from ..extensions import db
 from ..leads.models import Lead, LeadStatus
+from ..leads.services import leads_query
 from ..paging import bounded_counts
 from ..transfers.services import incoming_query
 from ..users.models import Role
@@ -24,8 +25,8 @@ def home():
     counts = {}
     if "case.view" in actions:
         # Every tile in one query, each count stopping at paging.COUNT_BOUND (shown "1,000+").
-        queries = {**home_count_queries(current_user), "new_leads": access.scoped(
-            select(Lead.id), current_user, Lead.unit_id).where(Lead.status == LeadStatus.NEW)}
+        queries = {**home_count_queries(current_user), "new_leads": leads_query(current_user).where(
+            Lead.status == LeadStatus.NEW).with_only_columns(Lead.id)}  # what /leads/ lists as new
         if (incoming := incoming_query(current_user)) is not None:
             queries["incoming"] = incoming
         counts = dict(zip(queries, bounded_counts(list(queries.values())), strict=True))

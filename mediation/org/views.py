@@ -9,6 +9,7 @@ from ..access import require
 from ..errors import DomainError
 from ..extensions import db
 from ..stamps import changed_meanwhile, is_stale, stamp
+from ..submissions import Once
 from ..users.models import User
 from . import services
 from .forms import UnitAddForm, UnitMoveForm, UnitRenameForm
@@ -92,10 +93,12 @@ def _apply(unit: OrgUnit, action, success: str):
 @bp.route("/<code>/children", methods=["POST"])
 @require("unit.manage")
 def add_child(code: str):
+    once = Once.posted(current_user)
     parent = _managed_unit(code)
     form = UnitAddForm(prefix="add")
     if form.validate_on_submit():
         try:
+            once.claim()
             child = services.add_unit(parent, form.code.data, form.name.data)
             audit.record("admin.unit_create", target=child, details={"code": child.code, "name": child.name,
                                                                      "parent": parent.code})
@@ -103,9 +106,10 @@ def add_child(code: str):
             db.session.rollback()
             getattr(form, exc.field or "code").errors.append(exc.message)
         else:
+            target = once.land(url_for("org.detail", code=child.code))
             db.session.commit()
             flash(_("%(name)s added.", name=child.label), "success")
-            return redirect(url_for("org.detail", code=child.code))
+            return redirect(target)
     return _render_detail(parent, add=form)
 
 

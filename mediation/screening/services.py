@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from .. import access, audit
 from ..cases import services as case_services
 from ..cases import workflow
-from ..cases.models import Case, CaseEvent, CaseStatus, Party, RiskLevel, higher, rank
+from ..cases.models import Case, CaseEvent, Party, RiskLevel, higher, rank
 from ..errors import DomainError
 from ..extensions import db
 from ..memo import per_request
@@ -22,8 +22,8 @@ SAFETY_REFERRALS = ("womens_federation", "legal_aid", "social_work")
 
 
 def may_screen(user, case: Case) -> bool:
-    if case.status is CaseStatus.ARCHIVED or getattr(case, "anonymised_at", None) is not None:
-        return False  # archived: kept as it is (and anonymised in time), nothing new is added
+    if not workflow.is_writable(case) or getattr(case, "anonymised_at", None) is not None:
+        return False  # closed or archived: kept as it is (and anonymised in time), nothing new is added
     return access.acts_on(user, case)
 
 
@@ -34,7 +34,9 @@ def sees_answers(user, case: Case) -> bool:
 
 def record(case: Case, party: Party, *, occasion: Occasion, answers: dict, by, unsafe_tonight=False,
            breach=False, child_harmed=False, note: str = "", asked_alone: bool = True) -> Screening:
-    """:raise DomainError: not allowed, wrong party, an unanswered item, or not asked alone."""
+    """:raise DomainError: not allowed (the case closed or archived), wrong party, an unanswered
+    item, or not asked alone."""
+    workflow.ensure_writable(case)
     if not may_screen(by, case):
         raise DomainError(_("You may not do this on this case."))
     if party.case_id != case.id:
@@ -129,6 +131,8 @@ def risk_changes(case: Case) -> list[RiskChange]:
 
 
 def add_safety_plan(case: Case, *, measures: str, by) -> SafetyPlan:
+    """:raise DomainError: not allowed (the case closed or archived), or no measures."""
+    workflow.ensure_writable(case)
     if not may_screen(by, case):
         raise DomainError(_("You may not do this on this case."))
     if not (measures or "").strip():
@@ -174,6 +178,17 @@ def contacts_visible(user, case: Case, party: Party) -> bool:
     if party.id not in protected_party_ids(case) or user.id in case.mediator_ids:
         return True
     return not case.mediator_ids and user.id == case.created_by_id
+
+
+def revealing_visit(user, case: Case, party: Party):
+    """The open delegated visit through which ``user`` may ask for a protected party's
+    address and phone (a unit given a follow-up visit must find the party), or None: the
+    party is not protected from the user, or no visit on the case is open for the user's
+    unit. Each reveal is audited (``cases.reveal.contacts``)."""
+    if contacts_visible(user, case, party):
+        return None
+    visits = access.open_delegations_for(user, case)
+    return visits[0] if visits else None
 
 
 def prompts_for(case: Case, latest: dict[int, Screening]) -> list[str]:

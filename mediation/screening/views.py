@@ -10,6 +10,7 @@ from ..access import require
 from ..errors import DomainError
 from ..extensions import db
 from ..parsing import arg_id
+from ..submissions import Once
 from . import services
 from .forms import SafetyPlanForm, ScreeningForm
 from .models import Occasion, Screening
@@ -51,6 +52,7 @@ def _case(case_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @require("case.view")
 def new(case_id: int):
+    once = Once.posted(current_user)
     case = _case(case_id)
     if not services.may_screen(current_user, case):
         abort(403)
@@ -65,11 +67,13 @@ def new(case_id: int):
         try:
             if form.occasion.data not in {o.value for o in Occasion}:
                 raise DomainError(_("Choose the occasion."), field="occasion")
+            once.claim()
             screening = services.record(
                 case, party, occasion=Occasion(form.occasion.data), by=current_user,
                 answers={item.number: form[f"q{item.number}"].data for item in ITEMS},
                 unsafe_tonight=form.unsafe_tonight.data, breach=form.breach.data,
                 child_harmed=form.child_harmed.data, note=form.note.data, asked_alone=form.asked_alone.data)
+            target = once.land(url_for("screening.show", case_id=case.id, screening_id=screening.id))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -77,7 +81,7 @@ def new(case_id: int):
         else:
             flash(_("Screening recorded: %(level)s.", level=labels.RISK_LABELS[screening.level]),
                   "danger" if screening.level.value in ("orange", "red") else "success")
-            return redirect(url_for("screening.show", case_id=case.id, screening_id=screening.id))
+            return redirect(target)
     return render_template("screening/form.html", case=case, form=form, items=ITEMS)
 
 
@@ -98,13 +102,16 @@ def show(case_id: int, screening_id: int):
 @bp.route("/safety-plan", methods=["POST"])
 @require("case.view")
 def safety_plan(case_id: int):
+    once = Once.posted(current_user)
     case = _case(case_id)
     if not services.may_screen(current_user, case):
         abort(403)
     form = SafetyPlanForm()
     if form.validate():
         try:
+            once.claim()
             services.add_safety_plan(case, measures=form.measures.data, by=current_user)
+            once.land(url_for("cases.detail", case_id=case.id) + "#safety")
             db.session.commit()
             flash(_("Safety plan recorded."), "success")
         except DomainError as exc:
@@ -118,4 +125,6 @@ def safety_plan(case_id: int):
 def init_app(app) -> None:
     @app.context_processor
     def _inject():
-        return {"contacts_visible": lambda case, party: services.contacts_visible(current_user, case, party)}
+        return {"contacts_visible": lambda case, party: services.contacts_visible(current_user, case, party),
+                "contacts_revealable": lambda case, party: services.revealing_visit(current_user, case, party)
+                is not None}

@@ -12,6 +12,28 @@
     }
   });
 
+  // One tap, one record: a form that creates something (it carries a submission key)
+  // takes no second tap while it is being sent. The server is the guard (the key);
+  // this only spares the second request. Disabled after the event, so that the
+  // tapped button's own name and value are still sent.
+  document.addEventListener("submit", function (event) {
+    var sent = event.target;
+    if (event.defaultPrevented || !sent.querySelector("input[name=submission_key]")) { return; }
+    window.setTimeout(function () {
+      sent.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (b) {
+        b.disabled = true;
+        b.setAttribute("data-sent", "1");
+      });
+    }, 0);
+  });
+  // Back to the page from the history: the buttons work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("[data-sent]").forEach(function (b) {
+      b.disabled = false;
+      b.removeAttribute("data-sent");
+    });
+  });
+
   var form = document.getElementById("case-form");
   if (!form) {
     return;

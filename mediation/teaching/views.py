@@ -16,6 +16,7 @@ from ..extensions import db
 from ..i18n import fmt_datetime
 from ..parsing import arg_id
 from ..stamps import is_stale, stamp
+from ..submissions import Once
 from . import services
 from .forms import RejectForm, TeachingForm
 from .models import EDITABLE, TeachingCase, TeachingStatus
@@ -53,17 +54,20 @@ def index():
 @bp.route("/from-case/<int:case_id>", methods=["POST"])
 @require("teaching.view")
 def draft(case_id: int):
+    once = Once.posted(current_user)
     case = access.get_case_or_404(case_id)
     try:
+        once.claim()
         tc = services.draft_from_case(case, by=current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("cases.detail", case_id=case.id))
+    target = once.land(url_for("teaching.edit", teaching_id=tc.id))
     db.session.commit()
     flash(_("Draft created from the case, anonymised automatically. Check it, add the legal point and submit."),
           "success")
-    return redirect(url_for("teaching.edit", teaching_id=tc.id))
+    return redirect(target)
 
 
 @bp.route("/<int:teaching_id>")

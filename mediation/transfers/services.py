@@ -355,7 +355,12 @@ def delegations_of(case) -> list[Delegation]:
     return access.delegations_of(case)
 
 
-# Sent when a delegated visit is recorded: delegation_done.send(case, delegation=...) (the inbox tells who asked).
+def open_delegations(case) -> list[Delegation]:
+    return [d for d in delegations_of(case) if d.status is DelegationStatus.OPEN]
+
+
+# Sent when a delegated visit is recorded: delegation_done.send(case, delegation=..., by=...) (the inbox
+# tells who asked).
 delegation_done = Signal("delegation done")
 
 
@@ -371,7 +376,7 @@ def complete_delegations(case, entry, by) -> None:
         db.session.add(CaseEvent(case=case, actor=by, kind="delegation_done", from_status=case.status,
                                  to_status=case.status, changes={"delegation": delegation.id,
                                                                  "to_unit": delegation.unit.label}))
-        delegation_done.send(case, delegation=delegation)
+        delegation_done.send(case, delegation=delegation, by=by)
 
 
 def check_unit(unit_id, choices: list[OrgUnit]) -> OrgUnit | None:
@@ -402,6 +407,7 @@ def init_app(app) -> None:
     for slot, fn in ((workflow.send, send), (workflow.receive, receive), (workflow.give_back, give_back),
                      (workflow.refer, refer), (workflow.record_referral_result, record_referral_result),
                      (workflow.delegate, delegate), (workflow.open_referrals, open_referrals),
+                     (workflow.open_delegations, open_delegations),
                      (workflow.delegation_units, delegation_units)):
         slot.provide(fn)
     diary.entry_written.connect(_on_entry_written, weak=False)

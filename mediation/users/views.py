@@ -13,6 +13,7 @@ from ..org.models import OrgUnit
 from ..org.services import tree_order
 from ..parsing import arg_page
 from ..stamps import changed_meanwhile, is_stale, stamp
+from ..submissions import Once
 from . import services
 from .forms import UserCreateForm, UserEditForm
 from .models import Role, User, UserRole
@@ -73,12 +74,14 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @require("user.manage")
 def new():
+    once = Once.posted(current_user)
     form = UserCreateForm()
     form.unit.choices = _unit_choices()
     if request.method == "GET" and request.args.get("unit"):
         form.unit.data = access.get_unit_or_404(request.args["unit"]).id
     if form.validate_on_submit():
         try:
+            once.claim()
             user = services.create_user(
                 username=form.username.data, display_name=form.display_name.data,
                 phone=form.phone.data, unit=_scoped_unit(form.unit.data),
@@ -90,9 +93,10 @@ def new():
         else:
             user.must_change_password = True  # the admin knows it: the user picks their own at first login
             audit.record("admin.user_create", target=user, details=_account_facts(user))
+            target = once.land(url_for("users.detail", user_id=user.id))
             db.session.commit()
             flash(_("Account %(u)s created.", u=user.username), "success")
-            return redirect(url_for("users.detail", user_id=user.id))
+            return redirect(target)
     return render_template("users/form.html", form=form, user=None)
 
 

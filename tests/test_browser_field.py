@@ -1,0 +1,178 @@
+"""In Chromium, what the field day found (issue 14): a report sent twice makes one lead; an
+emergency lead tops the town coordinator's inbox, marked, and is shown done once handled; the
+grid worker hears what became of it; a village mediator delegated to visit a protected party
+can see how to reach her."""
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from mediation import create_app
+from mediation.extensions import db
+
+pytestmark = pytest.mark.browser
+PHONE = "13800000177"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The demo network and a flagged case of 上阳村 taken up by 薛埠镇, which asks 上阳村 for a
+    follow-up visit; yields (url, app, case id)."""
+    path = tmp_path_factory.mktemp("field") / "live.sqlite"
+    app = create_app({"SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{path}",
+                      "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    with app.app_context():
+        from mediation.cases import workflow
+        from mediation.demo import load_demo
+        from mediation.timeutil import local_today
+        from mediation.transfers.models import EscalationReason, Urgency
+
+        from .factories import advance, make_case, unit, user
+
+        db.create_all()
+        load_demo()
+        db.session.commit()
+        case = make_case(applicant="何秀兰", dv_flag=True)
+        case.parties[0].phone, case.parties[0].address = PHONE, "上阳村5组3号"
+        db.session.commit()
+        advance(case, "accept", "assign", "start")
+        workflow.transition(case, "escalate", by=user("med-320413109201"), to_unit=unit("320413109"),
+                            reason_code=EscalationReason.SAFETY, urgency=Urgency.URGENT)
+        db.session.commit()
+        workflow.transition(case, "receive", by=user("coord-320413109"), lead_mediator=user("coord-320413109"),
+                            co_mediators=[])
+        workflow.transition(case, "delegate", by=user("coord-320413109"), to_unit=unit("320413109201"),
+                            instruction="上门看望何秀兰，了解是否安全", due_date=local_today() + timedelta(days=3))
+        db.session.commit()
+        case_id = case.id
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_port}", app, case_id
+    srv.shutdown()
+
+
+@pytest.fixture
+def as_user(browser, server):
+    contexts = []
+
+    def _open(username, phone=True, javascript=True):
+        context = browser.new_context(viewport={"width": 360, "height": 740} if phone else
+                                      {"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=javascript)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{server[0]}/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "jintan-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r".*/(leads/new)?$"))  # a grid worker's home is the report form
+        return page
+
+    yield _open
+    for c in contexts:
+        c.close()
+
+
+def leads_named(app, who) -> int:
+    from mediation.leads.models import Lead
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(Lead.id)).where(Lead.who == who))
+
+
+def fill_lead(page, base, who, urgency="一般"):
+    page.goto(f"{base}/leads/new")
+    page.fill("input[name=who]", who)
+    page.fill("input[name=where]", "上阳村3组12号")
+    page.fill("textarea[name=what]", "夫妻吵架，男方摔东西")
+    page.get_by_label(urgency).check()
+
+
+def test_a_double_tap_on_report_reports_one_lead(server, as_user):
+    base, app, _case = server
+    # Without JavaScript: the report sent, and sent again as a retry on a slow network does (the
+    # same request, the same form, the same session): the server keeps one.
+    plain = as_user("grid-320413109201", javascript=False)
+    fill_lead(plain, base, "重发的王家")
+    sent = []
+    plain.on("request", lambda r: sent.append((r.url, r.post_data, r.headers["content-type"]))
+             if r.method == "POST" else None)
+    plain.get_by_role("button", name="上报").click()
+    plain.wait_for_url(f"{base}/leads/")
+    url, body, content_type = sent[0]
+    again = plain.context.request.post(url, data=body, headers={"Content-Type": content_type}, max_redirects=0)
+    assert again.status == 303 and again.headers["location"] == "/leads/"
+    assert leads_named(app, "重发的王家") == 1
+    # With JavaScript the button takes no second tap while the report is sent (on a slow network).
+    page = as_user("grid-320413109201")
+    fill_lead(page, base, "慢网络的李家")
+
+    # The report is sent into a frame, so that the page stays to be looked at (as it does
+    # while a slow network has not answered yet).
+    page.evaluate("""() => { const sink = document.createElement("iframe"); sink.name = "sink";
+                             document.body.appendChild(sink); document.querySelector("main form").target = "sink"; }""")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    button = page.get_by_role("button", name="上报")
+    button.click()
+    expect(button).to_be_disabled(timeout=3000)
+    button.click(force=True)  # the impatient second tap: nothing is sent
+    for _ in range(50):
+        if leads_named(app, "慢网络的李家"):
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
+    assert len(posts) == 1
+    assert leads_named(app, "慢网络的李家") == 1
+
+
+def test_an_emergency_lead_reaches_the_coordinator_at_the_top_and_is_shown_done(server, as_user):
+    base, _app, _case = server
+    grid = as_user("grid-320413109201")
+    fill_lead(grid, base, "危急的周家", "危急：可能有人受到伤害")
+    grid.get_by_role("button", name="上报").click()
+    grid.wait_for_url(f"{base}/leads/")
+
+    coord = as_user("coord-320413109", phone=False)
+    tile = coord.locator("#needs-now a[href='/leads/'] .display-6")
+    coord.goto(f"{base}/leads/")
+    listed = coord.locator("#leads .badge", has_text="待处理").count()
+    coord.goto(f"{base}/")
+    assert int(tile.inner_text()) == listed >= 1  # the home tile and the list agree
+    coord.goto(f"{base}/inbox/")
+    first = coord.locator("#inbox-items a").first
+    assert "危急" in first.locator(".inbox-priority-mark").inner_text()
+    assert "危急的周家" not in first.inner_text() and "上阳村" in first.inner_text()
+
+    med = as_user("med-320413109201")
+    med.goto(f"{base}/inbox/")
+    med.locator("#inbox-items a").first.click()  # one tap to the lead
+    lead = med.locator("#leads .list-group-item", has_text="危急的周家")
+    lead.locator("input[name=reason]").fill("已出警处置，双方已分开")
+    lead.get_by_role("button", name="排除").click()
+    med.wait_for_url(f"{base}/leads/")
+
+    coord.goto(f"{base}/inbox/")
+    item = coord.locator("#inbox-items a", has_text="危急线索").first
+    assert "inbox-unread" not in (item.get_attribute("class") or "")
+    assert "已处理" in item.locator(".inbox-done").inner_text() and "上阳村" in item.inner_text()
+    grid.goto(f"{base}/inbox/")
+    assert "已出警处置，双方已分开" in grid.locator("#inbox-items").inner_text()
+
+
+def test_the_delegated_visitor_can_see_how_to_reach_the_protected_party(server, as_user):
+    base, app, case_id = server
+    med = as_user("med-320413109201")
+    med.goto(f"{base}/cases/{case_id}")
+    assert PHONE not in med.content()
+    med.get_by_role("link", name="为委托回访查看住址和电话").click()
+    med.get_by_role("button", name="查看住址和电话").click()
+    assert PHONE in med.locator("#revealed-contacts").inner_text()
+    with app.app_context():
+        from mediation.audit.models import AuditEvent
+
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "reveal_contacts")) == 1

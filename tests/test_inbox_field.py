@@ -1,0 +1,195 @@
+"""The inbox reflects the case (issue 14.3) and an emergency lead reaches people now (14.4)."""
+import re
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from mediation.cases import workflow
+from mediation.cases.models import RiskLevel
+from mediation.diary.models import EntryKind, Performance
+from mediation.extensions import db
+from mediation.inbox import services as inbox
+from mediation.inbox.models import Notification
+from mediation.leads.models import Lead
+from mediation.timeutil import local_today
+from mediation.transfers.models import EscalationReason, ReferralDestination, Urgency
+
+from .factories import advance, make_case, unit, user, write_entry
+from .support import DEMO_PASSWORD
+
+MED, COORD, GRID = "med-320413109201", "coord-320413109", "grid-320413109201"
+
+
+def items(username, kind=None):
+    db.session.rollback()
+    stmt = select(Notification).where(Notification.user_id == user(username).id)
+    if kind:
+        stmt = stmt.where(Notification.kind == kind)
+    return list(db.session.scalars(stmt.order_by(Notification.id)))
+
+
+def open_items(username, kind=None):
+    return [n for n in items(username, kind) if n.read_at is None]
+
+
+# --- 14.3 -------------------------------------------------------------------------------------
+
+def test_an_accepted_escalation_leaves_every_receivers_open_list_marked_done_by_who(demo, login):
+    case = advance(make_case(), "accept", "assign", "start", by=COORD)
+    workflow.transition(case, "escalate", by=user(MED), to_unit=unit("320413109"),
+                        reason_code=EscalationReason.SAFETY, urgency=Urgency.URGENT)
+    db.session.commit()
+    assert open_items(COORD, "transfer_in")
+    workflow.transition(case, "receive", by=user("admin"), lead_mediator=user(COORD), co_mediators=[])
+    db.session.commit()
+    (item,) = items(COORD, "transfer_in")
+    assert item.read_at is not None and item.done_at is not None and item.done_by.username == "admin"
+    page = login(COORD).get("/inbox/").get_data(as_text=True)
+    assert "已处理" in page and user("admin").display_name in page
+
+
+def test_a_planned_session_that_happened_and_a_followed_up_visit_are_done(demo):
+    case = advance(make_case(), "accept", "assign", "start", by=COORD)
+    write_entry(case, next_date=local_today() + timedelta(days=2), next_step="再次背靠背调解")
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert open_items(MED, "planned")
+    write_entry(case, kind=EntryKind.CALL, mode=None, result="电话约了周五")  # the session was held
+    (planned,) = items(MED, "planned")
+    assert planned.done_at is not None and planned.done_by.username == MED
+    inbox.sync_due(user(MED))  # the new entry plans nothing: nothing comes back
+    db.session.commit()
+    assert not open_items(MED, "planned")
+
+
+def test_safety_advice_acted_on_and_items_of_a_closed_case_leave_the_open_list(demo):
+    case = advance(make_case(), "accept", "assign", "start", by=COORD)
+    case.risk_level = RiskLevel.ORANGE
+    db.session.commit()
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert [n.params["reason"] for n in open_items(MED, "escalation_advised")] == ["risk"]
+    workflow.transition(case, "refer", by=user(MED), destination=ReferralDestination.SHELTER,
+                        referred_on=local_today())
+    db.session.commit()
+    (advice,) = items(MED, "escalation_advised")
+    assert advice.done_at is not None and advice.done_by.username == MED
+    # The overdue notice goes when the mediation ends; everything else on the case once it is closed.
+    case.due_date = local_today() - timedelta(days=1)
+    case.risk_level = RiskLevel.NONE
+    db.session.commit()
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert open_items(MED, "overdue")
+    advance(case, "conclude", by=COORD)
+    assert not open_items(MED, "overdue")
+    advance(case, "follow_up", by=COORD)
+    write_entry(case, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)
+    assert [n for n in open_items(MED) if n.case_id == case.id]  # e.g. "assigned", still unread
+    advance(case, "close", by=COORD)
+    on_case = [n for n in items(MED) if n.case_id == case.id]
+    assert on_case and all(n.read_at and n.done_at for n in on_case)
+
+
+# --- 14.4 -------------------------------------------------------------------------------------
+
+def report(client, urgency="emergency", who="王家夫妻"):
+    page = client.get("/leads/new").get_data(as_text=True)
+    key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    return client.post("/leads/new", data={"who": who, "where": "3组12号", "what": "男方喝酒后动手",
+                                           "urgency": urgency, "submission_key": key})
+
+
+@pytest.fixture
+def channel(app):
+    """A recording notification channel (where an SMS gateway would plug in)."""
+    sent = []
+
+    class Recorder:
+        def send(self, user, message):
+            sent.append((user.username, message.kind, message.priority))
+
+    module = types.ModuleType("field_channel")
+    module.Recorder = Recorder
+    sys.modules["field_channel"] = module
+    app.config["NOTIFY_CHANNELS"] = ("field_channel.Recorder",)
+    yield sent
+    del sys.modules["field_channel"]
+
+
+def test_an_emergency_lead_goes_at_once_to_the_village_mediators_and_the_town_coordinator(demo, login, channel):
+    grid = login(GRID)
+    assert report(grid, "normal", who="张家").status_code == 302
+    assert report(grid).status_code == 302
+    assert (MED, "lead_new", 2) in channel and (COORD, "lead_new", 2) in channel
+    assert not [s for s in channel if s[0] in ("med-320413109202", "coord-320413106", GRID)]
+    assert len([s for s in channel if s[1] == "lead_new"]) == len({s[0] for s in channel})  # the normal one: none
+    lead = db.session.scalar(select(Lead).where(Lead.who == "王家夫妻"))
+    for username in (MED, COORD):
+        page = login(username).get("/inbox/").get_data(as_text=True)
+        first = page.split('id="inbox-items"', 1)[1].split("</a>", 1)[0]
+        assert "危急" in first and "inbox-priority" in first and "上阳村" in first
+        item = open_items(username, "lead_new")[0]
+        resp = login(username).get(f"/inbox/{item.id}")
+        assert resp.headers["Location"].endswith(f"/leads/#lead-{lead.id}")
+
+
+def test_urgent_items_stand_above_newer_ordinary_ones(demo, login):
+    report(login(GRID), "urgent")
+    case = advance(make_case(), "accept", by=COORD)
+    advance(case, "assign", by=COORD)  # a newer, ordinary item for the mediator
+    kinds = [n.kind for n in inbox.inbox_of(user(MED))]
+    assert kinds[0] == "lead_new" and "assigned" in kinds
+
+
+def test_the_grid_worker_hears_when_the_lead_is_registered_or_dismissed(demo, login):
+    grid = login(GRID)
+    report(grid)
+    report(grid, "urgent", who="李家")
+    first, second = db.session.scalars(select(Lead).order_by(Lead.id)).all()
+    med = login(MED)
+    from .test_cases import intake
+
+    page = med.get(f"/cases/new?lead={first.id}").get_data(as_text=True)
+    key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    assert med.post("/cases/new", data={**intake(), "lead_id": str(first.id), "submission_key": key}
+                    ).status_code == 302
+    assert med.post(f"/leads/{second.id}/dismiss", data={"reason": "已和好，无需调解"}).status_code == 302
+    (registered,) = items(GRID, "lead_registered")
+    (dismissed,) = items(GRID, "lead_dismissed")
+    page = grid.get("/inbox/").get_data(as_text=True)
+    assert "登记" in page and "已和好，无需调解" in page
+    assert grid.get(f"/inbox/{registered.id}").headers["Location"].endswith(f"/leads/#lead-{first.id}")
+    # Those who were told of the leads: done, by the mediator who handled them.
+    for n in items(COORD, "lead_new"):
+        assert n.done_at is not None and n.done_by.username == MED
+
+
+def _new_leads_on_home(client) -> int:
+    page = client.get("/").get_data(as_text=True)
+    return int(re.search(r'href="/leads/">\s*<div class="card-body">\s*<div class="display-6[^"]*">(\d+)<', page)
+               .group(1))
+
+
+def _new_leads_listed(client) -> int:
+    page = client.get("/leads/").get_data(as_text=True)
+    return len(re.findall(r'<span class="badge text-bg-primary">待处理</span>', page))
+
+
+def test_home_counts_and_the_list_of_leads_agree_for_every_role(demo, login, app):
+    report(login(GRID))
+    report(login("grid-320413109202"), "urgent", who="薛埠村李家")
+    report(login("grid-320413106005"), "normal", who="直溪某家")
+    for username in ("med-320413109201", "med-320413109202", "coord-320413109", "med-320413", "admin",
+                     "coord-320413106"):
+        client = login(username)
+        assert _new_leads_on_home(client) == _new_leads_listed(client), username
+    assert _new_leads_on_home(login(COORD)) == 2
+    # A grid worker's home is the report form; the list shows its own leads.
+    grid = login(GRID)
+    assert grid.get("/").status_code == 302
+    assert _new_leads_listed(grid) == 1
+    assert DEMO_PASSWORD
