@@ -26,18 +26,16 @@ from ..leads.services import mark_converted
 from ..org.models import OrgUnit
 from ..org.services import tree_order
 from ..parsing import arg_page, ascii_int, db_id
-from ..screening import actions as risk_steps
 from ..screening import services as screening
 from ..screening.models import Occasion
 from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
-from ..search import search_cases
 from ..search.export import case_list_response
 from ..timeutil import local_today
-from ..transfers import actions as moving_steps
 from ..transfers import services as moves
-from ..transfers.models import EscalationReason, ReferralDestination, Transfer, TransferStatus, Urgency
-from . import restricted, services, workflow
-from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, PartyForm, ReasonForm, SafetyEndForm
+from ..transfers.models import EscalationReason, ReferralDestination, Urgency
+from . import actions as steps
+from . import listing, services, workflow
+from .forms import CaseForm, PartyForm
 from .models import Case, CaseEvent, CaseStatus, Category, Outcome, PartyRole, RiskLevel, Source, mask_name
 from .reveal import mask_ids, unmask_ids
 
@@ -61,6 +59,9 @@ def _prepare(form: CaseForm, include_category: int | None = None) -> CaseForm:
     if not form.unit.data:
         form.unit.data = current_user.unit_id
     return form
+
+
+prepare_form = _prepare  # the JSON API builds the same form
 
 
 def _party_indices(formdata: MultiDict) -> list[int]:
@@ -236,56 +237,14 @@ SORTS = {
 }
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def escape_like(text: str) -> str:
     """Make ``%``, ``_`` and the escape character match themselves in LIKE."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def filtered_cases(args) -> tuple:
-    """The case list query for the request's filters, from the scope helper."""
-    stmt = access.cases_query(current_user)
-    view = args.get("view") or "subtree"
-    if view == "mine":
-        stmt = stmt.where(or_(Case.lead_mediator_id == current_user.id, Case.id.in_(
-            select(services.case_co_mediator.c.case_id).where(services.case_co_mediator.c.user_id == current_user.id))))
-    elif view == "unit":
-        stmt = stmt.where(Case.unit_id == current_user.unit_id)
-    unit = None
-    if args.get("unit"):
-        unit = access.get_unit_or_404(args["unit"])
-        subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
-        stmt = stmt.where(Case.unit_id.in_(subtree))
-    if db_id(args.get("category")) is not None:
-        stmt = stmt.where(Case.category_id == db_id(args["category"]))
-    if args.get("risk") in {r.value for r in RiskLevel}:
-        stmt = stmt.where(Case.risk_level == RiskLevel(args["risk"]))
-    if (d := _parse_date(args.get("from"))) is not None:
-        stmt = stmt.where(Case.intake_date >= d)
-    if (d := _parse_date(args.get("to"))) is not None:
-        stmt = stmt.where(Case.intake_date <= d)
-    if args.get("overdue"):
-        stmt = stmt.where(services.overdue_clause())
-    if args.get("open"):
-        stmt = stmt.where(Case.status.in_(services.WORKING_STATUSES))
-    if args.get("incoming"):  # waiting for the user's own unit to accept
-        stmt = stmt.where(Case.id.in_(select(Transfer.case_id).where(
-            Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == current_user.unit_id)))
-    # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
-    q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
-    if q:  # number, party names, summary, claims, diary text: the one search function
-        stmt = stmt.where(Case.id.in_(search_cases(current_user, q).case_ids))
-    counts_stmt = stmt
-    status = args.get("status")
-    if status in {s.value for s in CaseStatus}:
-        stmt = stmt.where(Case.status == CaseStatus(status))
-    return stmt, counts_stmt, unit, view
+    """The case list query for the request's filters (``listing.filtered_cases``)."""
+    return listing.filtered_cases(current_user, args)
 
 
 @bp.route("/")
@@ -427,18 +386,6 @@ def edit(case_id: int):
 
 # --- workflow actions -------------------------------------------------------------------
 
-def _action_form(t: workflow.Transition):
-    if t.name == "end_for_safety":
-        return SafetyEndForm()
-    if "outcome" in t.needs:
-        return ConcludeForm()
-    if "lead_mediator" in t.needs:
-        return AssignForm()
-    if "reason" in t.needs:
-        return ReasonForm()
-    return NoteForm()
-
-
 @bp.route("/<int:case_id>/do/<name>", methods=["GET", "POST"])
 @require("case.view")
 def act(case_id: int, name: str):
@@ -446,46 +393,18 @@ def act(case_id: int, name: str):
     t = workflow.TRANSITIONS.get(name)
     if t is None:
         abort(404)
-    if t not in workflow.allowed(case, current_user):
+    refused = steps.refusal(case, t, current_user)
+    if refused is not None:
         if not access.case_roles(current_user, case):
             abort(403)
-        if case.status in t.source:  # the step exists now, but not for this user (e.g. sent to another unit)
-            flash(_("“%(action)s” is not yours to take on this case.", action=t.label), "warning")
-            return redirect(url_for("cases.detail", case_id=case.id))
-        # Usually a page left open while someone else moved the case on.
-        flash(_("“%(action)s” is not possible now: the case is %(status)s (last changed by %(who)s at %(when)s).",
-                action=t.label, status=workflow.status_label(case.status),
-                who=case.updated_by.display_name if case.updated_by else "—", when=fmt_datetime(case.updated_at)),
-              "warning")
+        flash(refused[1], "warning")
         return redirect(url_for("cases.detail", case_id=case.id))
 
-    built = moving_steps.build(case, t.name) or risk_steps.build(case, t.name) or restricted.build(case, t.name)
-    form, to_data, hints = built if built else (_action_form(t), None, [])
-    candidates, warnings = [], {}
-    if built is None and isinstance(form, AssignForm):
-        candidates = list(db.session.scalars(access.mediator_candidates(case.unit)))
-        warnings = {u.id: services.conflict_warnings(case, u) for u in candidates}
-        labels = [(u.id, f"{u.display_name}（{u.unit.name}）" + ("　⚠" if warnings[u.id] else "")) for u in candidates]
-        form.co_mediators.choices = labels
-        # A village mediator managing its own unit's case takes the lead itself.
-        form.lead_mediator.choices = labels if access.may_assign_others(current_user, case.unit) else [
-            c for c in labels if c[0] == current_user.id]
-        if request.method == "GET" and case.lead_mediator_id:
-            form.lead_mediator.data = case.lead_mediator_id
-            form.co_mediators.data = [u.id for u in case.co_mediators]
-    version = request.form.get("version", "")
+    step = steps.build(case, t, current_user, fill=request.method == "GET")
+    form = step.form
     if request.method == "POST" and form.validate():
-        data = to_data(form) if to_data else {k: v for k, v in form.data.items() if k != "csrf_token"}
-        if built is None and isinstance(form, AssignForm):
-            by_id = {u.id: u for u in candidates}
-            data["lead_mediator"] = by_id.get(form.lead_mediator.data)
-            data["co_mediators"] = [by_id[i] for i in form.co_mediators.data if i in by_id]
-        if isinstance(form, ConcludeForm):
-            data["outcome"] = Outcome(form.outcome.data)
         try:
-            if version != str(case.version):
-                raise services.StaleCase(services.stale_message(case))
-            workflow.transition(case, t.name, by=current_user, note=data.pop("note", "") or "", **data)
+            steps.take(case, step, current_user, version=request.form.get("version", ""))
             db.session.commit()
         except (DomainError, StaleDataError) as exc:
             db.session.rollback()
@@ -500,8 +419,8 @@ def act(case_id: int, name: str):
         else:
             flash(_("%(action)s: done.", action=t.label), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
-    flagged = [w for u in candidates for w in warnings.get(u.id, [])]
-    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged, hints=hints)
+    flagged = [w for u in step.candidates for w in step.warnings.get(u.id, [])]
+    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged, hints=step.hints)
 
 
 # --- timeline display ---------------------------------------------------------------------

@@ -27,7 +27,12 @@ def _form(case: Case, obj=None) -> EntryForm:
     return form
 
 
-def _values(form: EntryForm, case: Case) -> dict:
+def _values(form: EntryForm, case: Case, positions=None) -> dict:
+    """The entry's values from the validated form; each party's position from the page's
+    ``position-<id>`` fields (or, from the API, ``positions``: {party id: text})."""
+    if positions is None:
+        positions = {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties}
+
     def enum_or_none(cls, value):
         return cls(value) if value else None
 
@@ -42,26 +47,34 @@ def _values(form: EntryForm, case: Case) -> dict:
         "performance": enum_or_none(Performance, form.performance.data),
         "satisfaction": enum_or_none(Satisfaction, form.satisfaction.data),
         "remaining_risk": (form.remaining_risk.data or "").strip(),
-        "positions": {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties},
+        "positions": {str(p.id): positions.get(str(p.id), "") for p in case.parties},
     }
 
 
 POSITION_MAX = 5000
 
 
-def _position_errors(case: Case) -> dict[int, str]:
+def position_problems(case: Case, positions: dict) -> dict[int, str]:
     """Each party's position is checked as the form's text fields are (markup, control
     characters, length): never cut short or saved with markup."""
     errors = {}
-    if request.method != "POST":
-        return errors
     for p in case.parties:
-        value = request.form.get(f"position-{p.id}", "")
+        value = positions.get(str(p.id), "")
         problem = text_problem(value) or (
             _("At most %(max)d characters.", max=POSITION_MAX) if len(value) > POSITION_MAX else None)
         if problem:
             errors[p.id] = problem
     return errors
+
+
+def _position_errors(case: Case) -> dict[int, str]:
+    if request.method != "POST":
+        return {}
+    return position_problems(case, {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties})
+
+
+entry_form = _form
+entry_values = _values
 
 
 def _entry_or_404(case: Case, entry_id: int) -> DiaryEntry:

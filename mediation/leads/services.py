@@ -1,10 +1,45 @@
-"""Reporting and handling leads. Services flush; the view commits."""
+"""Reporting and handling leads, and who sees what of them. Services flush; the view commits."""
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from .. import access
+from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import Lead, LeadStatus, Urgency
+
+
+def leads_query(user):
+    """A grid worker sees only its own leads; case workers see their subtree's."""
+    if access.can(user, "lead.view"):
+        return access.scoped(select(Lead), user, Lead.unit_id)
+    return select(Lead).where(Lead.reporter_id == user.id)
+
+
+def sealed(user, leads) -> set[int]:
+    """Leads that became a restricted case the user may not see, or has not opened with a
+    reason: their who, what, where, phone and case number are the case's content."""
+    restricted = {c.id: c for c in db.session.scalars(select(Case).where(
+        Case.id.in_({lead.case_id for lead in leads if lead.case_id}), Case.restricted.is_(True)))}
+    if not restricted:
+        return set()
+    visible = set(db.session.scalars(access.cases_query(user).where(Case.id.in_(restricted))
+                                     .with_only_columns(Case.id)))
+    return {lead.id for lead in leads if lead.case_id in restricted
+            and (lead.case_id not in visible or access.content_hidden(restricted[lead.case_id]))}
+
+
+def contacts_shown(user, leads) -> set[int]:
+    """Leads whose place and phone may be shown: all but those that became a flagged case
+    (one whose parties' contacts are protected): then only for that case's mediators, as on
+    the case itself."""
+    shown = set()
+    for lead in leads:
+        case = db.session.get(Case, lead.case_id) if lead.case_id else None
+        if case is None or not access.protected_party_ids(case) or user.id in case.mediator_ids:
+            shown.add(lead.id)
+    return shown
 
 
 def report_lead(*, reporter, who: str, where: str, what: str, urgency: Urgency, contact_phone: str = "") -> Lead:

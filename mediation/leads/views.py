@@ -2,15 +2,13 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, select
+from sqlalchemy import case
 from sqlalchemy.orm import joinedload
 
 from .. import access
 from ..access import require
-from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
-from ..screening.services import flagged
 from . import services
 from .forms import DismissForm, LeadForm
 from .models import Lead, LeadStatus, Urgency
@@ -19,10 +17,7 @@ bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 
 def leads_query():
-    """A grid worker sees only its own leads; case workers see their subtree's."""
-    if access.can(current_user, "lead.view"):
-        return access.scoped(select(Lead), current_user, Lead.unit_id)
-    return select(Lead).where(Lead.reporter_id == current_user.id)
+    return services.leads_query(current_user)
 
 
 @bp.route("/")
@@ -41,27 +36,11 @@ def index():
 
 
 def _sealed(leads) -> set[int]:
-    """Leads that became a restricted case the user may not see, or has not opened with a
-    reason: their who, what, where, phone and case number are the case's content."""
-    restricted = {c.id: c for c in db.session.scalars(select(Case).where(
-        Case.id.in_({lead.case_id for lead in leads if lead.case_id}), Case.restricted.is_(True)))}
-    if not restricted:
-        return set()
-    visible = set(db.session.scalars(access.cases_query(current_user).where(Case.id.in_(restricted))
-                                     .with_only_columns(Case.id)))
-    return {lead.id for lead in leads if lead.case_id in restricted
-            and (lead.case_id not in visible or access.content_hidden(restricted[lead.case_id]))}
+    return services.sealed(current_user, leads)
 
 
 def _contacts_shown(leads) -> set[int]:
-    """Leads whose place and phone may be shown: all but those that became a flagged case
-    (then only for that case's mediators, as on the case itself)."""
-    shown = set()
-    for lead in leads:
-        case = db.session.get(Case, lead.case_id) if lead.case_id else None
-        if case is None or not flagged(case) or current_user.id in case.mediator_ids:
-            shown.add(lead.id)
-    return shown
+    return services.contacts_shown(current_user, leads)
 
 
 @bp.route("/new", methods=["GET", "POST"])
