@@ -49,6 +49,9 @@ class MediationApi(Api):
     pages; the API's blueprints answer problem documents), and with the document's summaries
     and descriptions in the reader's language."""
 
+    ERROR_SCHEMA = Problem
+    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation documents its problems (``documented``)
+
     def _register_error_handlers(self):
         return None
 

@@ -1,7 +1,8 @@
 """The token's account, units, categories, leads and statistics."""
 from decimal import Decimal
 
-from flask import g, request
+from flask import g
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case as sql_case
@@ -44,7 +45,7 @@ def me():
     """The token's account: who it acts as"""
     user = current_user
     return {**user_ref(user), "unit": unit_path(user.unit), "roles": sorted(r.value for r in user.roles),
-            "token": g.get(TOKEN).name, "locale": str(request.accept_languages.best or "")}
+            "token": g.get(TOKEN).name, "locale": str(get_locale())}
 
 
 # --- units --------------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ def statistics(**args):
     raw = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in args.items()
            if k in ("period", "month", "quarter", "year", "start", "end") and v is not None}
     notes: list = []
-    period = stats.period_from_args(raw, default="month", notes=notes)
+    period = stats.period_from_args(raw, default="year", notes=notes)  # as the dashboard
     fig = stats.compute(unit, period)
     by_unit = [{"key": child.code if child else unit.code, "label": child.label if child else _("own figures"),
                 "figures": figures(values, suppress)} for child, values in fig.child_rows()]
