@@ -42,6 +42,7 @@ from .common import (
     documented,
     encode_cursor,
     etag,
+    needs,
     request_hash,
     require,
     run_form,
@@ -113,6 +114,7 @@ def _keyset(cols, direction: str, values):
 
 
 @bp.route("/cases")
+@needs("case.view")
 @bp.arguments(s.CaseListQuery, location="query", as_kwargs=True)
 @bp.response(200, s.CaseList)
 @documented(bp)
@@ -169,6 +171,7 @@ def _category_id(code: str | None) -> int:
 
 
 @bp.route("/cases", methods=["POST"])
+@needs("case.create")
 @idempotent
 @bp.arguments(s.CaseCreate)
 @bp.response(201, s.CaseOut)
@@ -439,6 +442,7 @@ def case_export(case_id: int):
 
 
 @bp.route("/cases/import", methods=["POST"])
+@needs("case.create")
 @idempotent
 @bp.arguments(s.ExchangeIn)
 @bp.response(201, s.CaseOut)

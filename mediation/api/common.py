@@ -23,6 +23,8 @@ from ..errors import DomainError, UnstorableText, problem
 from ..extensions import db
 from ..forms import API_FORMDATA
 from ..labels import TIER_LABELS
+from ..leads.models import Lead
+from ..leads.services import leads_query
 from ..screening.services import contacts_visible
 from . import idempotency
 from .schemas import Msg, Problem
@@ -84,7 +86,34 @@ def blueprint(name: str, description: str) -> Blueprint:
     bp.register_error_handler(DomainError, _domain_error)
     bp.register_error_handler(StaleDataError, _stale)
     bp.register_error_handler(IntegrityError, _conflict)
+    bp.before_request(_scope_first)
     return bp
+
+
+def needs(action: str):
+    """The action the user's roles must grant for this operation, checked before the request's
+    body is (see ``_scope_first``)."""
+    def decorator(fn):
+        fn.api_action = action
+        return fn
+    return decorator
+
+
+def _scope_first():
+    """The role and the area before anything else, as the pages check them: a case outside the
+    user's area answers 404 whatever the request carries (its body is validated only after)."""
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "api_action", None):
+        require(view.api_action)
+    case_id = (request.view_args or {}).get("case_id")
+    if case_id is not None:
+        require("case.view")
+        access.get_case_or_404(case_id)
+    lead_id = (request.view_args or {}).get("lead_id")
+    if lead_id is not None:
+        if not (access.can(current_user, "lead.view") or access.can(current_user, "lead.create")):
+            require("lead.view")
+        db.first_or_404(leads_query(current_user).where(Lead.id == lead_id))
 
 
 def documented(bp: Blueprint, *codes: int):

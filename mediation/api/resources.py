@@ -25,6 +25,7 @@ from .common import (
     blueprint,
     commit,
     documented,
+    needs,
     run_form,
     unit_path,
     unit_ref,
@@ -55,6 +56,7 @@ def _unit_json(unit) -> dict:
 
 
 @units_bp.route("/units")
+@needs("unit.view")
 @units_bp.response(200, s.UnitList)
 @documented(units_bp)
 def units():
@@ -66,6 +68,7 @@ def units():
 
 
 @units_bp.route("/units/<code>")
+@needs("unit.view")
 @units_bp.response(200, s.UnitDetail)
 @documented(units_bp)
 def unit(code: str):
@@ -129,6 +132,7 @@ def lead_list(status=None):
 
 
 @leads_bp.route("/leads", methods=["POST"])
+@needs("lead.create")
 @leads_bp.arguments(s.LeadIn)
 @leads_bp.response(201, s.LeadOut)
 @documented(leads_bp)
@@ -156,6 +160,7 @@ def lead_detail(lead_id: int):
 
 
 @leads_bp.route("/leads/<int:lead_id>/dismiss", methods=["POST"])
+@needs("lead.handle")
 @leads_bp.arguments(s.Reason)
 @leads_bp.response(200, s.LeadOut)
 @documented(leads_bp, 409)
@@ -195,6 +200,7 @@ def figures(values: dict, suppress: bool) -> dict:
 
 
 @stats_bp.route("/statistics")
+@needs("stats.view")
 @stats_bp.arguments(s.StatsQuery, location="query", as_kwargs=True)
 @stats_bp.response(200, s.StatsOut)
 @documented(stats_bp)
