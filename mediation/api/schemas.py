@@ -227,7 +227,8 @@ class CaseFields(Base):
     intake_date = Date(required=True)
     summary = String(required=True, validate=length(5000, 1))
     claims = String(validate=length(5000))
-    amount_in_dispute = Decimal(allow_none=True, places=2, as_string=True, validate=between(0, 10 ** 11))
+    # The range (0 to 10¹¹ yuan, two decimals) is the intake form's: checked there.
+    amount_in_dispute = Decimal(allow_none=True, metadata={"minimum": 0, "maximum": 10 ** 11})
     people_involved = Integer(validate=between(1, 100000))
     children_involved = Integer(validate=between(0, 100))
     is_major = Boolean()
@@ -656,8 +657,7 @@ class StatsQuery(Query):
 
 
 Figure = fields.Raw(metadata={"description": "an integer, or \"<3\" when suppressed; rates a number or null",
-                              "oneOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"},
-                                        {"type": "null"}]})
+                              "type": ["number", "string", "null"]})
 
 
 class StatsRow(Schema):
