@@ -121,13 +121,13 @@ def documented(bp: Blueprint, *codes: int):
     def decorator(fn):
         for code in (*COMMON_ERRORS, *codes):
             fn = bp.alt_response(code, schema=Problem, content_type="application/problem+json",
-                                 description=_n("A problem (RFC 9457)"))(fn)
+                                 description=N_("A problem (RFC 9457)"))(fn)
         return bp.alt_response("default", schema=Problem, content_type="application/problem+json",
-                               description=_n("A problem (RFC 9457)"))(fn)
+                               description=N_("A problem (RFC 9457)"))(fn)
     return decorator
 
 
-def _n(text: str) -> str:
+def N_(text: str) -> str:
     """A document string: extracted for translation (tools/i18n.py), translated when served."""
     return text
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template
 from ..extensions import csrf
 from . import account, auth, outbox
 from .cases import bp as cases_bp
-from .common import PREFIX, MediationApi, _n, translated
+from .common import N_, PREFIX, MediationApi, translated
 from .records import bp as records_bp
 from .resources import bp as account_api_bp
 from .resources import leads_bp, stats_bp, units_bp
@@ -17,7 +17,7 @@ bp = Blueprint("api_docs", __name__, url_prefix=PREFIX)
 BLUEPRINTS = (account_api_bp, units_bp, cases_bp, records_bp, leads_bp, stats_bp)
 API_EXTENSION = "mediation-api"
 
-DESCRIPTION = _n(
+DESCRIPTION = N_(
     "The JSON API of the mediation system, for the provincial platform, the courts, the hotline and "
     "phone apps. Authenticate every request with a personal token (Authorization: Bearer <token>), "
     "made on the account's “API tokens” page or with `flask api token create`. A token acts exactly "
@@ -36,7 +36,7 @@ def init_app(app) -> None:
         "security": [{"bearer": []}],
     })
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                                   "description": _n("A personal API token")})
+                                                   "description": N_("A personal API token")})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens only: no cookie, nothing for a forged form to ride on
