@@ -13,7 +13,7 @@ from sqlalchemy import select
 from mediation.api import outbox, tokens
 from mediation.api.models import ApiToken, OutboxEvent, WebhookDelivery
 from mediation.audit.models import AuditEvent
-from mediation.cases.models import Case, CaseStatus
+from mediation.cases.models import Case
 from mediation.extensions import db
 from mediation.timeutil import local_today
 
@@ -89,7 +89,8 @@ def test_a_case_goes_through_its_whole_life_by_api_alone(api):
         "kind": "written", "reached_on": local_today().isoformat(), "facts": "事实",
         "terms": [{"content": "三个儿子每月各给母亲生活费600元。", "method": "转账", "deadline": "每月5日前"}]})
     assert r.status_code == 200, r.get_json()
-    assert r.headers["ETag"] == '"%d"' % r.get_json()["version"]
+    version = r.get_json()["version"]
+    assert r.headers["ETag"] == f'"{version}"'
     step(med, hm, "conclude", outcome="success")
     step(med, hm, "follow_up")
     r = med.post(f"{API}/cases/{cid}/transitions/close", json={}, headers=hm)
@@ -354,8 +355,9 @@ def test_statistics_suppress_small_counts(api):
 
 
 def test_pdf_by_link(api):
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     case = advance(make_case(), "accept", "assign", "start")
     med, hm = api("med-320413109201")
