@@ -291,7 +291,7 @@ class CaseSummary(Schema):
 class CaseList(Schema):
     items = fields.List(fields.Nested(CaseSummary), required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                         metadata={"description": "per status, over the filters but the status"})
+                         metadata={"description": "per status, over the filters but the status (first page only)"})
     next_cursor = fields.String(allow_none=True, required=True)
 
 
