@@ -85,7 +85,8 @@ def test_route_matrix_finds_no_leak(app, demo, login, stage):
     ids = {"case_id": case.id, "entry_id": entry.id, "screening_id": screening.id,
            "party_id": case.parties[0].id, "attachment_id": 999999, "code": "320413109201",
            "user_id": user("grid-320413109202").id, "item_id": 999999, "lead_id": 999999, "draft_id": 999999,
-           "category_id": 1, "teaching_id": 999999, "fmt": "csv", "name": "by_month"}
+           "category_id": 1, "teaching_id": 999999, "fmt": "csv", "name": "by_month",
+           "token_id": 999999}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED_ENDPOINTS]
     clients = {u: login(u) for u in INSIDERS + OUTSIDERS + NO_CASES}
     before = _snapshot(case.id)
