@@ -490,3 +490,19 @@ def test_the_documents_are_served_without_a_token(app, demo):
     assert "cdn" not in page.get_data(as_text=True).lower()
     zh = client.get(f"{API}/openapi.json", headers={"Accept-Language": "zh-CN"}).get_json()
     assert zh["paths"][f"{API}/cases"]["get"]["summary"] != spec["paths"][f"{API}/cases"]["get"]["summary"] or True
+
+
+def test_a_referral_that_ends_the_case_is_also_its_conclusion_in_the_outbox(api):
+    case = advance(make_case(), "accept", "assign", "start")
+    med, hm = api("med-320413109201")
+    r = med.post(f"{API}/cases/{case.id}/transitions/refer", headers=hm, json={
+        "destination": "police", "referred_on": local_today().isoformat(), "end_case": True})
+    assert r.status_code == 422 and "第二十六条" in r.get_json()["detail"]  # PML art. 26: the page's guard
+    r = med.post(f"{API}/cases/{case.id}/transitions/refer", headers=hm, json={
+        "destination": "police", "referred_on": local_today().isoformat(), "end_case": True,
+        "told_other_routes": True})
+    assert r.status_code == 200 and r.get_json()["case"]["status"] == "concluded"
+    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.case_id == case.id)
+                                .order_by(OutboxEvent.id)).all()
+    assert [e.kind for e in events][-2:] == ["referred", "concluded"]
+    assert events[-1].data["outcome"] == "terminated"

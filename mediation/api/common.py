@@ -27,7 +27,7 @@ from ..leads.models import Lead
 from ..leads.services import leads_query
 from ..screening.services import contacts_visible
 from . import idempotency
-from .schemas import Msg, Problem
+from .schemas import Problem
 
 PREFIX = "/api/v1"
 TOKEN = "api_token"  # flask.g: the ApiToken of the request
@@ -146,7 +146,7 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
                 for k, v in _flatten(m, prefix).items():
                     out.setdefault(k, []).extend(v)
             else:
-                out.setdefault(prefix or "_", []).append(_(str(m)) if type(m) is Msg else _(str(m)))
+                out.setdefault(prefix or "_", []).append(_(str(m)))  # a Msg not formatted yet: translated here
     else:
         out.setdefault(prefix or "_", []).append(str(messages))
     return out

@@ -78,6 +78,8 @@ def _on_transition(case: Case, name: str, event_row=None, by=None, **_kw) -> Non
     if kind == "concluded" and changes.get("outcome"):
         data["outcome"] = changes["outcome"][1]
     _add(case, kind, **data)
+    if kind == "referred" and changes.get("outcome"):  # a referral that ends the mediation concludes it too
+        _add(case, "concluded", from_status=data["from_status"], outcome=changes["outcome"][1])
 
 
 def init_app(app) -> None:
