@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import audit, visibility
+from .api.cli import api_cli
 from .audit.cli import audit_cli
 from .backup.cli import backup_cli
 from .demo import is_empty, load_demo
@@ -148,5 +149,5 @@ def demo_generate(n, seed, network, batch):
 
 def init_app(app) -> None:
     for group in (network_cli, users_cli, demo_cli, cases_cli, stats_cli, audit_cli, retention_cli, keys_cli,
-                  backup_cli):
+                  backup_cli, api_cli):
         app.cli.add_command(group)

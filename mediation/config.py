@@ -103,6 +103,16 @@ class Config:
     # Pages of an uploaded PDF (a scan has a few; thousands would stall every case-file print).
     MAX_PDF_PAGES = 200
 
+    # JSON API (/api/v1, README "API"): bearer attempts with a wrong token counted per address
+    # in the login window; webhooks (a list of {"name", "url", "secret", "user", "events"?}),
+    # posted by `flask api deliver`, retried after 30 s, 60 s, ... up to an hour.
+    API_MAX_FAILURES_PER_ADDRESS = 50
+    API_WEBHOOKS = ()
+    API_WEBHOOK_TIMEOUT_SECONDS = 10
+    API_WEBHOOK_RETRY_BASE_SECONDS = 30
+    API_WEBHOOK_RETRY_MAX_SECONDS = 3600
+    API_PAGE_SIZE = 20
+
     PASSWORD_MIN_LENGTH = 10
     # Werkzeug's method string; tests use a cheaper scrypt cost.
     PASSWORD_HASH_METHOD = "scrypt"

@@ -1,7 +1,7 @@
 """Domain exceptions and the error pages (in the user's language)."""
 import re
 
-from flask import render_template, request
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
@@ -28,6 +28,33 @@ def raise_all(problems: list[tuple[str | None, str]]) -> None:
     if problems:
         field, message = problems[0]
         raise DomainError(message, field, errors=list(problems))
+
+
+API_PREFIX = "/api/"
+PROBLEM_TYPE = "application/problem+json"
+
+
+def is_api_request() -> bool:
+    """A request to the JSON API (``/api/v1/...``): bearer tokens only, no session, errors as
+    ``application/problem+json``."""
+    return has_request_context() and request.path.startswith(API_PREFIX)
+
+
+def problem(status: int, title: str, detail: str | None = None, *, errors: dict | None = None,
+            headers: dict | None = None, **extra):
+    """An RFC 9457 problem document (``application/problem+json``); ``errors`` maps a field
+    (a JSON pointer-like path such as ``parties.0.id_number``) to its messages."""
+    body = {"type": "about:blank", "title": str(title), "status": status}
+    if detail:
+        body["detail"] = str(detail)
+    body["instance"] = request.path
+    if errors:
+        body["errors"] = {str(k): [str(m) for m in v] for k, v in errors.items()}
+    body.update(extra)
+    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
 
 
 def _wants_json() -> bool:
@@ -102,6 +129,8 @@ def init_app(app) -> None:
             abort(404)
 
     def page(code: int, title: str, text: str, **extra):
+        if is_api_request():
+            return problem(code, title, text)
         if _wants_json():
             return {"error": title}, code
         return render_template("errors/error.html", code=code, title=title, text=text, **extra), code

@@ -3,8 +3,10 @@ summary's items, and the dates that cannot lie ahead."""
 import re
 import unicodedata
 
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import DateField, FieldList, FormField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -82,10 +84,29 @@ def _text_fields(fields):
             yield field
 
 
+API_FORMDATA = "api_formdata"  # flask.g key: the JSON body of an API request, as form data
+
+
 class AppForm(FlaskForm):
     """Refuses HTML markup and control characters in every text field, with a message
     beside the field, so nothing of the kind is saved (and it would only ever be
-    shown as text anyway)."""
+    shown as text anyway).
+
+    The JSON API validates its requests with the same forms: during an API request (bearer
+    token, no session, so no CSRF token) a form reads the request's JSON body, flattened into
+    form data (``g.api_formdata``), and checks no CSRF token."""
+
+    class Meta(FlaskForm.Meta):
+        @property
+        def csrf(self):
+            if has_request_context() and g.get(API_FORMDATA) is not None:
+                return False
+            return current_app.config.get("WTF_CSRF_ENABLED", True)
+
+        def wrap_formdata(self, form, formdata):
+            if has_request_context() and g.get(API_FORMDATA) is not None and not isinstance(formdata, MultiDict):
+                return g.get(API_FORMDATA) if formdata is not None else None
+            return super().wrap_formdata(form, formdata)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -5,12 +5,19 @@ from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+from .errors import is_api_request
+
 
 def select_locale() -> str:
     """The user's saved choice, else the session's, else the default (Chinese)."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if is_api_request() and request.headers.get("Accept-Language"):
+        # An API client says which language it reads (zh, zh-CN, en...), before the account's choice.
+        choice = request.accept_languages.best_match([*languages, "zh", "zh-CN", "zh-Hans"])
+        if choice is not None:
+            return choice if choice in languages else "zh_Hans_CN"
     if current_user and getattr(current_user, "is_authenticated", False):
         if current_user.locale in languages:
             return current_user.locale

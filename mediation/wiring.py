@@ -9,6 +9,7 @@ from flask import Flask
 from . import access, cli, errors, forms, i18n, keys, labels, submissions
 from .agreements import services as agreements_services
 from .agreements.views import bp as agreements_bp
+from .api import docs as api
 from .attachments.views import bp as attachments_bp
 from .audit.views import bp as audit_bp  # also the audit models and the commit hook that chains events
 from .cases import categories, restricted  # noqa: F401  (categories: routes on the cases blueprint)
@@ -77,4 +78,5 @@ def init_app(app: Flask, *, migrations: Path) -> None:
     app.register_blueprint(stats_bp)  # /stats: dashboard, monthly report, zero reports
     cli.init_app(app)
     search_views.init_app(app)  # /search, `flask search reindex`
+    api.init_app(app)  # /api/v1: the JSON API, its OpenAPI document and reference, tokens, the outbox
     keys.init_app(app)  # the ID keys against the database: refuses to start when they do not fit

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, insert, select, update
@@ -52,7 +52,13 @@ ACTIONS = {
     "admin.category_update": _l("Category changed"),
     "retention.anonymise": _l("Case anonymised (retention)"),
     "keys.reencrypt": _l("ID numbers re-encrypted"),
+    "api.token_create": _l("API token created"),
+    "api.token_revoke": _l("API token revoked"),
+    "api.token_refused": _l("API token refused"),
+    "api.write": _l("Changed through the API"),
+    "api.import": _l("Case imported through the API"),
 }
+API_TOKEN_KEY = "api_token_name"  # flask.g: the name of the token of an API request
 
 # Target kinds by model class name; anything else is named by its table.
 _TARGET_TYPES = {
@@ -78,6 +84,7 @@ DETAIL_LABELS = {
     "archived_at": _l("Archived on"), "expired_at": _l("Retention ended on"), "parties": _l("Parties"),
     "diary_entries": _l("Diary entries"), "files_deleted": _l("Files deleted"), "drafts": _l("Drafts"),
     "new_key": _l("New encryption key"), "new_hash_key": _l("New hash key"),
+    "api_token": _l("API token"), "method": _l("Method"), "path": _l("Path"), "source_system": _l("Source"),
 }
 # How the viewer names some details' values (key -> value -> label).
 VALUE_LABELS = {
@@ -130,6 +137,9 @@ def record(action: str, *, target=None, details: dict | None = None, actor=None,
 
         if getattr(current_user, "is_authenticated", False):
             actor = current_user._get_current_object()
+    if has_request_context() and g.get(API_TOKEN_KEY):
+        # Done with an API token: the log names the token as well as its account.
+        details = {**(details or {}), "api_token": g.get(API_TOKEN_KEY)}
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any SQL still drops the event

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import access, audit
 from ..access import require
+from ..errors import is_api_request
 from ..extensions import db
 from ..forms import AppForm, MultiSelect
 from ..users.models import Role, User, UserRole
@@ -93,6 +94,8 @@ def init_app(app) -> None:
         """Any page of a restricted case asks first why it is opened (404 stays 404 for others)."""
         case_id = (request.view_args or {}).get("case_id")
         if case_id is None or request.endpoint == "restricted.open_case" or not current_user.is_authenticated:
+            return None
+        if is_api_request():  # the API answers 403 with what to do (POST .../open with a reason)
             return None
         if not _needs_reason(case_id):
             return None

@@ -5,6 +5,7 @@ Screening builds on cases and keeps the risk level's history: it fills the two s
 below in its ``init_app`` (see ``hooks``)."""
 from decimal import Decimal
 
+from blinker import Signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, insert, select, update
@@ -56,6 +57,8 @@ class StaleCase(DomainError):
 # and recording a change of the case's risk level (with who, why, and the audit event).
 party_has_screenings = Slot("party_has_screenings", "the party has safety screenings")
 record_risk_change = Slot("record_risk_change", "record_risk_change(case, level, by=..., reason=...)")
+# Sent after a case is registered, in its transaction: registered.send(case, by=...) (the API's outbox).
+registered = Signal("case registered")
 
 
 # --- numbering ---------------------------------------------------------------------
@@ -184,6 +187,7 @@ def register_case(*, unit: OrgUnit, values: dict, parties: list[dict], by: User,
                              changes={"number": [None, number]}))
     db.session.flush()
     audit.record("case.create", target=case, actor=by, details={"number": number, "unit": unit.label})
+    registered.send(case, by=by)
     return case
 
 

@@ -27,17 +27,14 @@ from ..leads.services import mark_converted
 from ..memo import prime
 from ..org.models import OrgUnit
 from ..org.services import tree_order
-from ..paging import Key, bounded_counts, count_bound, keyset_page
+from ..paging import Key, count_bound, keyset_page
 from ..parsing import ascii_int, db_id
-from ..screening import actions as risk_steps
 from ..screening import services as screening
 from ..screening.models import Occasion, RiskChange, SafetyPlan, Screening
 from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
-from ..search import search_cases
 from ..search.export import case_list_response
 from ..submissions import Once
 from ..timeutil import local_today
-from ..transfers import actions as moving_steps
 from ..transfers import services as moves
 from ..transfers.models import (
     CaseHolding,
@@ -46,15 +43,14 @@ from ..transfers.models import (
     Referral,
     ReferralDestination,
     Transfer,
-    TransferStatus,
     Urgency,
 )
 from ..users.models import User
-from . import restricted, services, workflow
-from .forms import AssignForm, CaseForm, ConcludeForm, NoteForm, PartyForm, ReasonForm, SafetyEndForm
+from . import actions as steps
+from . import listing, services, workflow
+from .forms import CaseForm, PartyForm
 from .models import (
     FAR_DUE,
-    HOLDS,
     OPEN_STATUSES,
     Case,
     CaseEvent,
@@ -89,6 +85,9 @@ def _prepare(form: CaseForm, include_category: int | None = None) -> CaseForm:
     if not form.unit.data:
         form.unit.data = current_user.unit_id
     return form
+
+
+prepare_form = _prepare  # the JSON API builds the same form
 
 
 def _party_indices(formdata: MultiDict) -> list[int]:
@@ -277,61 +276,14 @@ KEY_OF = {
 SORTS = {name: tuple(key.order_by()) for name, key in LIST_KEYS.items()}
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def escape_like(text: str) -> str:
     """Make ``%``, ``_`` and the escape character match themselves in LIKE."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def filtered_cases(args) -> tuple:
-    """The case list query for the request's filters, from the scope helpers; and the query
-    the counts per status are taken from (the same without the status filter, on
-    ``case_visibility`` alone when no filter needs the case table)."""
-    view = args.get("view") or "subtree"
-    unit = access.get_unit_or_404(args["unit"]) if args.get("unit") else None
-    on_rows, on_case = [], []  # conditions on CaseVisibility, on Case
-    if unit is not None:  # cases held in that unit's subtree: its own rows of case_visibility
-        stmt, rows = access.held_cases_query(current_user, unit), access.case_rows(current_user, unit)
-        if view == "unit":
-            on_case.append(Case.unit_id == current_user.unit_id)
-    elif view == "unit":
-        stmt, rows = access.unit_cases_query(current_user), access.case_rows(current_user).where(CV.held == HOLDS)
-    else:
-        stmt, rows = access.cases_query(current_user), access.case_rows(current_user)
-    if view == "mine":
-        on_rows.append(CV.case_id.in_(select(Case.id).where(Case.lead_mediator_id == current_user.id).union(
-            select(services.case_co_mediator.c.case_id).where(services.case_co_mediator.c.user_id == current_user.id))))
-    if db_id(args.get("category")) is not None:
-        on_case.append(Case.category_id == db_id(args["category"]))
-    if args.get("risk") in {r.value for r in RiskLevel}:
-        on_case.append(Case.risk_level == RiskLevel(args["risk"]))
-    if (d := _parse_date(args.get("from"))) is not None:
-        on_rows.append(CV.intake_date >= d)
-    if (d := _parse_date(args.get("to"))) is not None:
-        on_rows.append(CV.intake_date <= d)
-    if args.get("overdue"):
-        on_rows.append(CV.due_key < local_today())  # a due date is kept only while the clock runs
-    if args.get("open"):
-        on_rows.append(CV.status.in_(services.WORKING_STATUSES))
-    if args.get("incoming"):  # waiting for the user's own unit to accept
-        on_rows.append(CV.case_id.in_(select(Transfer.case_id).where(
-            Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == current_user.unit_id)))
-    # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
-    q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
-    if q:  # number, party names, summary, claims, diary text: the one search function
-        on_rows.append(search_cases(current_user, q).condition(CV.case_id))
-    stmt = stmt.where(*on_rows, *on_case)
-    counts_stmt = stmt if on_case else rows.where(*on_rows)
-    status = args.get("status")
-    if status in {s.value for s in CaseStatus}:
-        stmt = stmt.where(CV.status == CaseStatus(status))
-    return stmt, counts_stmt, unit, view
+    """The case list query for the request's filters (``listing.filtered_cases``)."""
+    return listing.filtered_cases(current_user, args)
 
 
 def _sort(args) -> str:
@@ -352,8 +304,7 @@ def index():
     page = keyset_page(stmt, LIST_KEYS[sort], KEY_OF[sort], per_page=current_app.config["CASES_PER_PAGE"],
                        after=request.args.get("after"), before=request.args.get("before"))
     statuses = list(CaseStatus)
-    counts = dict(zip(statuses, bounded_counts([counts_stmt.where(CV.status == s) for s in statuses]),
-                      strict=True))
+    counts = listing.status_counts(counts_stmt)
     categories = category_choices()
     units = tree_order(db.session.scalars(access.units_query(current_user)).all())
     args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
@@ -520,21 +471,6 @@ def edit(case_id: int):
 
 # --- workflow actions -------------------------------------------------------------------
 
-def _action_form(t: workflow.Transition):
-    if t.name == "end_for_safety":
-        return SafetyEndForm()
-    if "outcome" in t.needs:
-        return ConcludeForm()
-    if "lead_mediator" in t.needs:
-        form = AssignForm()
-        if "reason" not in t.needs:
-            del form.reason  # a first assignment changes nothing: no "reason for the change"
-        return form
-    if "reason" in t.needs:
-        return ReasonForm()
-    return NoteForm()
-
-
 @bp.route("/<int:case_id>/do/<name>", methods=["GET", "POST"])
 @require("case.view")
 def act(case_id: int, name: str):
@@ -544,48 +480,20 @@ def act(case_id: int, name: str):
     t = workflow.TRANSITIONS.get(name)
     if t is None:
         abort(404)
-    if t not in workflow.allowed(case, current_user):
+    refused = steps.refusal(case, t, current_user)
+    if refused is not None:
         once.check()  # taken by this very form a moment ago (the case was read after it committed)
         if not access.case_roles(current_user, case):
             abort(403)
-        if case.status in t.source:  # the step exists now, but not for this user (e.g. sent to another unit)
-            flash(_("“%(action)s” is not yours to take on this case.", action=t.label), "warning")
-            return redirect(url_for("cases.detail", case_id=case.id))
-        # Usually a page left open while someone else moved the case on.
-        flash(_("“%(action)s” is not possible now: the case is %(status)s (last changed by %(who)s at %(when)s).",
-                action=t.label, status=workflow.status_label(case.status),
-                who=case.updated_by.display_name if case.updated_by else "—", when=fmt_datetime(case.updated_at)),
-              "warning")
+        flash(refused[1], "warning")
         return redirect(url_for("cases.detail", case_id=case.id))
 
-    built = moving_steps.build(case, t.name) or risk_steps.build(case, t.name) or restricted.build(case, t.name)
-    form, to_data, hints = built if built else (_action_form(t), None, [])
-    candidates, warnings = [], {}
-    if built is None and isinstance(form, AssignForm):
-        candidates = list(db.session.scalars(access.mediator_candidates(case.unit)))
-        warnings = {u.id: services.conflict_warnings(case, u) for u in candidates}
-        labels = [(u.id, f"{u.display_name}（{u.unit.name}）" + ("　⚠" if warnings[u.id] else "")) for u in candidates]
-        form.co_mediators.choices = labels
-        # A village mediator managing its own unit's case takes the lead itself.
-        form.lead_mediator.choices = labels if access.may_assign_others(current_user, case.unit) else [
-            c for c in labels if c[0] == current_user.id]
-        if request.method == "GET" and case.lead_mediator_id:
-            form.lead_mediator.data = case.lead_mediator_id
-            form.co_mediators.data = [u.id for u in case.co_mediators]
-    version = request.form.get("version", "")
+    step = steps.build(case, t, current_user, fill=request.method == "GET")
+    form = step.form
     if request.method == "POST" and form.validate():
-        data = to_data(form) if to_data else {k: v for k, v in form.data.items() if k != "csrf_token"}
-        if built is None and isinstance(form, AssignForm):
-            by_id = {u.id: u for u in candidates}
-            data["lead_mediator"] = by_id.get(form.lead_mediator.data)
-            data["co_mediators"] = [by_id[i] for i in form.co_mediators.data if i in by_id]
-        if isinstance(form, ConcludeForm):
-            data["outcome"] = Outcome(form.outcome.data)
         try:
-            if version != str(case.version):
-                raise services.StaleCase(services.stale_message(case))
             once.claim()
-            workflow.transition(case, t.name, by=current_user, note=data.pop("note", "") or "", **data)
+            steps.take(case, step, current_user, version=request.form.get("version", ""))
             once.land(url_for("cases.detail", case_id=case.id))
             db.session.commit()
         except (DomainError, StaleDataError) as exc:
@@ -601,8 +509,8 @@ def act(case_id: int, name: str):
         else:
             flash(_("%(action)s: done.", action=t.label), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
-    flagged = [w for u in candidates for w in warnings.get(u.id, [])]
-    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged, hints=hints)
+    flagged = [w for u in step.candidates for w in step.warnings.get(u.id, [])]
+    return render_template("cases/act.html", case=case, t=t, form=form, warnings=flagged, hints=step.hints)
 
 
 # --- timeline display ---------------------------------------------------------------------

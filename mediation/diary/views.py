@@ -53,8 +53,11 @@ def _read(cls, value):
         return None
 
 
-def _values(form, case: Case, terms: list[dict] | None = None) -> dict:
-    """The entry's values from the form (a field the form refused reads as None)."""
+def _values(form, case: Case, terms: list[dict] | None = None, *, positions: dict | None = None) -> dict:
+    """The entry's values from the form (a field the form refused reads as None); each party's
+    position from the page's ``position-<id>`` fields (or, from the API, ``positions``)."""
+    if positions is None:
+        positions = {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties}
     values = {
         "kind": _read(EntryKind, form.kind.data), "occurred_on": form.occurred_on.data,
         "start_time": form.start_time.data, "duration_minutes": form.duration_minutes.data,
@@ -77,7 +80,7 @@ def _values(form, case: Case, terms: list[dict] | None = None) -> dict:
         values.update({
             "issues": (form.issues.data or "").strip(), "proposals": (form.proposals.data or "").strip(),
             "confidential": bool(form.confidential.data),
-            "positions": {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties},
+            "positions": {str(p.id): positions.get(str(p.id), "") for p in case.parties},
         })
     return values
 
@@ -85,14 +88,12 @@ def _values(form, case: Case, terms: list[dict] | None = None) -> dict:
 POSITION_MAX = 5000
 
 
-def _position_errors(case: Case) -> dict[int, str]:
+def position_problems(case: Case, positions: dict) -> dict[int, str]:
     """Each party's position is checked as the form's text fields are (markup, control
     characters, emoji, length): never cut short or saved with markup."""
     errors = {}
-    if request.method != "POST":
-        return errors
     for p in case.parties:
-        value = request.form.get(f"position-{p.id}", "")
+        value = positions.get(str(p.id), "")
         problem = text_problem(value) or (
             _("At most %(max)d characters.", max=POSITION_MAX) if len(value) > POSITION_MAX else None)
         if problem:
@@ -175,6 +176,17 @@ def _render(case: Case, form, entry, extra, positions):
     position_errors = {int(i.removeprefix("position-")): m for i, _label, m in extra if i.startswith("position-")}
     return render_template("diary/form.html", case=case, form=form, entry=entry, positions=positions,
                            position_errors=position_errors, extra=extra)
+
+
+def _position_errors(case: Case) -> dict[int, str]:
+    if request.method != "POST":
+        return {}
+    return position_problems(case, {str(p.id): request.form.get(f"position-{p.id}", "") for p in case.parties})
+
+
+# The API (api/records.py) builds entries with the page's form and values.
+entry_form = _form
+entry_values = _values
 
 
 def _entry_or_404(case: Case, entry_id: int) -> DiaryEntry:

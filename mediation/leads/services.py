@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from .. import access
+from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
@@ -29,6 +30,31 @@ def new_count(user) -> int:
     """How many leads wait for a decision among those ``leads_query`` lists (the home page)."""
     return db.session.scalar(leads_query(user).where(Lead.status == LeadStatus.NEW)
                              .with_only_columns(func.count(Lead.id)).order_by(None)) or 0
+
+
+def sealed(user, leads) -> set[int]:
+    """Leads that became a restricted case the user may not see, or has not opened with a
+    reason: their who, what, where, phone and case number are the case's content."""
+    restricted = {c.id: c for c in db.session.scalars(select(Case).where(
+        Case.id.in_({lead.case_id for lead in leads if lead.case_id}), Case.restricted.is_(True)))}
+    if not restricted:
+        return set()
+    visible = set(db.session.scalars(access.cases_query(user).where(Case.id.in_(restricted))
+                                     .with_only_columns(Case.id)))
+    return {lead.id for lead in leads if lead.case_id in restricted
+            and (lead.case_id not in visible or access.content_hidden(restricted[lead.case_id]))}
+
+
+def contacts_shown(user, leads) -> set[int]:
+    """Leads whose place and phone may be shown: all but those that became a flagged case
+    (one whose parties' contacts are protected): then only for that case's mediators, as on
+    the case itself."""
+    shown = set()
+    for lead in leads:
+        case = db.session.get(Case, lead.case_id) if lead.case_id else None
+        if case is None or not access.protected_party_ids(case) or user.id in case.mediator_ids:
+            shown.add(lead.id)
+    return shown
 
 
 def report_lead(*, reporter, who: str, where: str, what: str, urgency: Urgency, contact_phone: str = "") -> Lead:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..cases.services import save_draft
-from ..errors import DomainError
+from ..errors import DomainError, is_api_request
 from ..extensions import db, login_manager
 from ..parsing import ascii_int, db_id
 from ..timeutil import epoch_seconds
@@ -143,6 +143,7 @@ def _force_password_change():
     if (
         current_user.is_authenticated
         and current_user.must_change_password
+        and not is_api_request()  # a token acts for its account; the password is the pages' matter
         and request.endpoint not in {"auth.change_password", "auth.logout", "auth.set_language",
                                      "static", "bootstrap.static", "main.healthz"}
     ):
@@ -201,7 +202,7 @@ def _keep_draft():
 def _idle_timeout():
     """Log out a session idle for MEDIATION_IDLE_TIMEOUT_MINUTES; runs before anything else
     (CSRF included), so a stale script call gets 401 JSON and a stale page the login form."""
-    if request.endpoint in _PASSIVE_ENDPOINTS:
+    if request.endpoint in _PASSIVE_ENDPOINTS or is_api_request():  # the API has tokens, not sessions
         return None
     if not current_user.is_authenticated:
         return _session_gone() if request.endpoint in JSON_ENDPOINTS else None

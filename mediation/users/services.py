@@ -82,6 +82,21 @@ def _succeeded(username: str, address: str) -> None:
         conn.execute(delete(LoginThrottle).where(LoginThrottle.key == by_user))
 
 
+def failures_at(kind: str, address: str) -> int:
+    """Failures counted in the current window under ``kind`` (e.g. "t": API tokens) for an address."""
+    key = f"{_window_number()}|{kind}|{(address or 'unknown')[:64]}"
+    return db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0
+
+
+def count_failure(kind: str, address: str) -> int:
+    """Count one failure under ``kind`` for an address, in its own committed transaction (the
+    same atomic upsert as a failed login); returns the window's count so far."""
+    window = _window_number()
+    with db.engine.begin() as conn:
+        conn.execute(delete(LoginThrottle).where(LoginThrottle.window < window - 1))
+        return conn.execute(_upsert(f"{window}|{kind}|{(address or 'unknown')[:64]}", window, 1)).scalar_one()
+
+
 def authenticate(username: str, password: str, address: str) -> User:
     """Check a login; record the attempt.
 

@@ -1,0 +1,81 @@
+"""The case list's filters and search, for the case list page, its exports and the JSON API:
+one query, from the scope helpers (``access.cases_query``, ``access.case_rows``)."""
+from datetime import date
+
+from sqlalchemy import select
+
+from .. import access
+from ..paging import bounded_counts
+from ..parsing import db_id
+from ..search.services import search_cases
+from ..timeutil import local_today
+from ..transfers.models import Transfer, TransferStatus
+from . import services
+from .models import HOLDS, Case, CaseStatus, CaseVisibility, RiskLevel
+
+CV = CaseVisibility
+
+VIEWS = ("subtree", "mine", "unit")
+
+
+def _parse_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filtered_cases(user, args) -> tuple:
+    """(query, query for the counts per status, the unit filtered on, the view) for the filters
+    in ``args`` (the list page's query string): view, unit, category, risk, from, to, overdue,
+    open, incoming, q and status; a unit outside the user's area answers 404. The counts'
+    query is the same without the status filter, on ``case_visibility`` alone when no filter
+    needs the case table."""
+    view = args.get("view") or "subtree"
+    unit = access.get_unit_or_404(args["unit"], user) if args.get("unit") else None
+    on_rows, on_case = [], []  # conditions on CaseVisibility, on Case
+    if unit is not None:  # cases held in that unit's subtree: its own rows of case_visibility
+        stmt, rows = access.held_cases_query(user, unit), access.case_rows(user, unit)
+        if view == "unit":
+            on_case.append(Case.unit_id == user.unit_id)
+    elif view == "unit":
+        stmt, rows = access.unit_cases_query(user), access.case_rows(user).where(CV.held == HOLDS)
+    else:
+        stmt, rows = access.cases_query(user), access.case_rows(user)
+    if view == "mine":
+        on_rows.append(CV.case_id.in_(select(Case.id).where(Case.lead_mediator_id == user.id).union(
+            select(services.case_co_mediator.c.case_id).where(services.case_co_mediator.c.user_id == user.id))))
+    if db_id(args.get("category")) is not None:
+        on_case.append(Case.category_id == db_id(args["category"]))
+    if args.get("risk") in {r.value for r in RiskLevel}:
+        on_case.append(Case.risk_level == RiskLevel(args["risk"]))
+    if (d := _parse_date(args.get("from"))) is not None:
+        on_rows.append(CV.intake_date >= d)
+    if (d := _parse_date(args.get("to"))) is not None:
+        on_rows.append(CV.intake_date <= d)
+    if args.get("overdue"):
+        on_rows.append(CV.due_key < local_today())  # a due date is kept only while the clock runs
+    if args.get("open"):
+        on_rows.append(CV.status.in_(services.WORKING_STATUSES))
+    if args.get("incoming"):  # waiting for the user's own unit to accept
+        on_rows.append(CV.case_id.in_(select(Transfer.case_id).where(
+            Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)))
+    # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
+    q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
+    if q:  # number, party names, summary, claims, diary text: the one search function
+        on_rows.append(search_cases(user, q).condition(CV.case_id))
+    stmt = stmt.where(*on_rows, *on_case)
+    counts_stmt = stmt if on_case else rows.where(*on_rows)
+    status = args.get("status")
+    if status in {s.value for s in CaseStatus}:
+        stmt = stmt.where(CV.status == CaseStatus(status))
+    return stmt, counts_stmt, unit, view
+
+
+def status_counts(counts_stmt) -> dict[CaseStatus, int]:
+    """Cases per status of ``filtered_cases``' counts query, each stopping at
+    ``paging.count_bound()`` (shown "1,000+"), in one query."""
+    statuses = list(CaseStatus)
+    return dict(zip(statuses, bounded_counts([counts_stmt.where(CV.status == s) for s in statuses]), strict=True))
