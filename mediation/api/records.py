@@ -74,7 +74,8 @@ def diary_write(data, case_id: int):
         raise ApiError(403, _("No permission"), _("The diary of this case cannot be written now."))
     positions = {str(k): v for k, v in (data.get("positions") or {}).items()}
     use_form_data(_entry_fields(data))
-    form = entry_form(case)
+    # A follow-up visit (回访) has its own form, as on the page.
+    form = entry_form(case, follow_up=_entry_fields(data).get("kind") == "follow_up")
     run_form(form)
     problems = position_problems(case, positions)
     if problems:
