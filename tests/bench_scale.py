@@ -456,7 +456,13 @@ def write_markdown(results: list[dict], path: Path) -> None:
              "upper bound of what the code costs. Server: gunicorn, 2 workers, loopback; p50/p95 over 20 "
              "sequential requests of a logged-in user (10 for the PDF), requests/s with 8 clients for 3 s, "
              "queries counted in-process for the same request. \"main query\" is the page's central query run "
-             "alone (the scoped case query, the statistics' read, the inbox query).", ""]
+             "alone (the scoped case query, the statistics' read, the inbox query).", "",
+             "Reading these figures: the load average of the machine stayed at 7–9 during the runs (other "
+             "engineers' test suites on the same 2 cores), so wall times are several times the CPU cost. The "
+             "case lists, home, detail, search and inbox still use the access rule of issue 12 before its "
+             "point 3 (a maintained visibility table) and point 5 (no N+1): their costs are the old ones, "
+             "including the inbox count in every page's navigation. The statistics read the aggregates "
+             "(issue 12, point 4).", ""]
     for r in results:
         lines += [f"## {r['kind']}, {r['size']:,} cases", ""]
         if r.get("generate_seconds"):
