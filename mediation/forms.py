@@ -22,7 +22,7 @@ MARKUP_RE = re.compile(r"<\s*[/!?]?\s*[A-Za-z][^>]*>|<!--")
 # extension plane too: 䶮, 𬌗), marks, digits, punctuation (the middle dot of minority names,
 # 阿依古丽·买买提), spaces, mathematical and currency signs, and these typographic symbols of
 # Chinese documents, all of which the embedded font prints (tests/test_symbols.py checks it).
-PRINTABLE_SYMBOLS = frozenset("℃℉№※〒〓○◎●□■△▲▽▼◇◆☆★々〆〃")
+PRINTABLE_SYMBOLS = frozenset("°℃℉㎡㎝㎜㎏㎞№※〒〓○◎●□■△▲▽▼◇◆☆★")
 # Emoji and other pictographs are "other symbols" (So; 😢 👵 ☎ ♀ ©), or come as invisible
 # helpers: variation selectors (FE0F asks for the emoji form), the keycap mark, skin tones
 # (Sk), joiners and other format characters (Cf), private-use and unassigned code points.

@@ -13,6 +13,7 @@ from ..access import require
 from ..audit.services import record
 from ..downloads import send_download
 from ..extensions import db
+from ..forms import text_problem
 from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from ..timeutil import local_today
 from . import charts, services
@@ -135,8 +136,11 @@ def confirm():
     months = services.confirmable_months(today)
     if request.method == "POST":
         month = services.parse_month(request.form.get("month"))
+        problem = text_problem(request.form.get("note", ""))  # the note prints in the monthly report
         if month not in months:
             flash(_("Choose one of the months shown."), "danger")
+        elif problem:
+            flash(problem, "danger")
         else:
             row = services.confirm_month(unit, month, current_user, request.form.get("note", ""))
             if row is None:
