@@ -18,20 +18,24 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """The app with the demo network on a real SQLite file, served on a free port."""
-    path: Path = tmp_path_factory.mktemp("live") / "live.sqlite"
+def demo_app(path: Path, sqlite_states, **config):
+    """A (non-TESTING) app on a new SQLite file at ``path`` holding the schema and the demo
+    network (a copy of the session's prepared file: what create_all and load_demo make)."""
     app = create_app({
         "SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{path}",
-        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", **config,
     })
     with app.app_context():
-        from mediation.demo import load_demo
+        db.engine.dispose()
+    sqlite_states.put("demo", path)
+    return app
 
-        db.create_all()
-        load_demo()
-        db.session.commit()
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, sqlite_states):
+    """The app with the demo network on a real SQLite file, served on a free port."""
+    path: Path = tmp_path_factory.mktemp("live") / "live.sqlite"
+    app = demo_app(path, sqlite_states)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -39,8 +43,9 @@ def live_server(tmp_path_factory):
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """One Chromium for the session; each test opens its own context (``phone``, ``desktop``)."""
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"{CHROMIUM} is not installed")
     try:

@@ -6,29 +6,22 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from mediation import create_app
 from mediation.extensions import db
 
-from .browser import log_in
+from .browser import demo_app, log_in
 from .support import skip_or_fail  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sqlite_states):
     """The demo network with two cases under mediation at 上阳村; yields (url, app, ids)."""
     path = tmp_path_factory.mktemp("transfers") / "live.sqlite"
-    app = create_app({"SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{path}",
-                      "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    app = demo_app(path, sqlite_states)
     with app.app_context():
-        from mediation.demo import load_demo
-
         from .factories import advance, make_case
 
-        db.create_all()
-        load_demo()
-        db.session.commit()
         ids = [advance(make_case(applicant=name), "accept", "assign", "start").id for name in ("汤桂珍", "王秀英")]
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()

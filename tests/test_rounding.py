@@ -17,7 +17,7 @@ from mediation.cases.workflow import CaseStatus, Outcome
 from mediation.extensions import db
 from mediation.stats.rounding import average, half_up, percent, yuan
 
-from .conftest import make_app
+from .conftest import prepared_app
 from .factories import make_case
 from .support import DEMO_PASSWORD
 
@@ -88,24 +88,17 @@ def printed(client, month: str, keys) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def both_databases(tmp_path, request, pg_url):
+def both_databases(tmp_path, request, pg_states):
     """The demo network on a real SQLite file and on a real PostgreSQL database."""
-    from mediation.demo import load_demo
-
     apps = []
-    for url in (f"sqlite:///{tmp_path / 'rounding.sqlite'}", pg_url):
-        app = make_app(url)
-        with app.app_context():
-            db.create_all()
-            load_demo()
-            db.session.commit()
+    for url in (f"sqlite:///{tmp_path / 'rounding.sqlite'}", pg_states.url):
+        app, prepared = prepared_app(request, url, "demo")
+        assert prepared
         apps.append(app)
     yield apps
     for app in apps:
         with app.app_context():
             db.session.remove()
-            if db.engine.dialect.name != "sqlite":
-                db.drop_all()
             db.engine.dispose()
 
 

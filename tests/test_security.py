@@ -31,13 +31,13 @@ def zh(app, msgid: str, **values) -> str:
 
 
 @pytest.fixture
-def csrf_app(db_url):
-    app = make_app(db_url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
+def csrf_app(app, db_url):
+    """A second app with CSRF protection on the ``app`` fixture's database (its schema and,
+    with ``demo``, the demo network)."""
+    csrf = make_app(db_url, WTF_CSRF_ENABLED=True)
+    yield csrf
+    with csrf.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
