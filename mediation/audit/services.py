@@ -224,11 +224,14 @@ def _append(session: Session, pending: list[dict]) -> None:
     conn = session.connection()
     n = len(pending)
     # Write first: this takes the lock (PostgreSQL row lock, SQLite write lock) before reading.
-    bump = update(head).where(head.c.id == 1).values(last_id=head.c.last_id + n)
-    if conn.execute(bump).rowcount == 0:  # a database made without the head row
+    # RETURNING reads the new head in the same statement (SQLite 3.35+, PostgreSQL).
+    bump = update(head).where(head.c.id == 1).values(last_id=head.c.last_id + n).returning(
+        head.c.last_id, head.c.last_hash)
+    found = conn.execute(bump).first()
+    if found is None:  # a database made without the head row
         conn.execute(insert(head).values(id=1, last_id=0, last_hash=GENESIS_HASH))
-        conn.execute(bump)
-    last_id, prev = conn.execute(select(head.c.last_id, head.c.last_hash).where(head.c.id == 1)).one()
+        found = conn.execute(bump).first()
+    last_id, prev = found
     now = utcnow()
     rows = []
     for position, ev in enumerate(pending, start=last_id - n + 1):

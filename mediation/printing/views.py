@@ -20,6 +20,7 @@ from ..downloads import send_download
 from ..extensions import db
 from ..org.models import OrgUnit
 from ..timeutil import local_today, utcnow
+from ..transfers.models import CaseHolding
 from ..users.models import User
 from . import documents
 from .case_file import case_file_pdf as make
@@ -49,11 +50,14 @@ def send_pdf(case, data: bytes, name: str, document: str, **details):
 
 
 def case_for_print(case_id: int):
-    """The case with what every printout shows of it, in one query (access as everywhere)."""
+    """The case with what every printout shows of it, in one query (access as everywhere):
+    its events and holdings too, for the header's units and mediators by tier (short lists,
+    joined into the case's rows)."""
     return db.first_or_404(access.cases_query(current_user).where(Case.id == case_id).options(
         joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
         joinedload(Case.lead_mediator).lazyload(User.role_rows), joinedload(Case.co_mediators).lazyload(User.role_rows),
-        joinedload(Case.parties)))
+        joinedload(Case.parties), joinedload(Case.events).joinedload(CaseEvent.actor).lazyload(User.role_rows),
+        joinedload(Case.holdings).joinedload(CaseHolding.unit)))
 
 
 def committee_name(case) -> str:
@@ -87,12 +91,14 @@ def record_pdf(case_id: int, entry_id: int):
     name = {"人民调解记录": "调解记录"}.get(title := documents.record_title(entry), title.removeprefix("人民调解"))
     n = diary.entry_number(entry)
     day = entry.occurred_on.isoformat()
+    # Each record its own name: the kind, the day and its number in the case's diary (named
+    # before the commit, which expires what was read).
+    names = (f"{case.number}{name}-{day}-第{n}条.pdf",
+             f"case-{case.year}-{case.seq:04d}-{RECORD_SLUGS[entry.kind]}-{day}-entry-{n}.pdf")
     record_print(case, "session_record", entry=entry.id, entry_date=day, entry_kind=entry.kind.value,
                  confidential_included=entry.confidential)
     db.session.commit()
-    # Each record its own name: the kind, the day and its number in the case's diary.
-    return send_download(data, "application/pdf", f"{case.number}{name}-{day}-第{n}条.pdf",
-                         f"case-{case.year}-{case.seq:04d}-{RECORD_SLUGS[entry.kind]}-{day}-entry-{n}.pdf")
+    return send_download(data, "application/pdf", *names)
 
 
 @bp.route("/file.pdf")

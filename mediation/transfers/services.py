@@ -152,7 +152,7 @@ def mediators_by_unit(case, entries) -> list[tuple[OrgUnit, list[str]]]:
     people = {u.id: u.display_name for u in current}
     missing = {i for e in entries for i in (e.mediator_ids or [])} - set(people)
     if missing:
-        people |= {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(missing)))}
+        people |= dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(missing))).all())
     for e in entries:
         add(e.unit, e.author.display_name, *[people.get(i) for i in (e.mediator_ids or [])])
     if current:
