@@ -138,7 +138,7 @@ def flash_errors(form, fallback: str | None = None) -> None:
     """A form posted from another page: show its errors as flashes there."""
     from flask import flash
 
-    messages = [m for errors in form.errors.values() for m in errors if isinstance(m, str)]
+    messages = [str(m) for errors in form.errors.values() for m in errors if _message(m)]
     for message in messages or ([fallback] if fallback else []):
         flash(message, "danger")
 
@@ -154,6 +154,11 @@ class PastDateField(DateField):
     def post_validate(self, form, validation_stopped):
         if not validation_stopped and self.data is not None and not self.errors and self.data > local_today():
             self.errors.append(str(_l("The date is in the future.")))
+
+
+def _message(m) -> bool:
+    """An error message (a str or a lazy one), not a sub-form's dict of errors."""
+    return not isinstance(m, dict | list | tuple)
 
 
 def error_items(form, extra=()) -> list[tuple[str, str, str]]:
@@ -175,10 +180,9 @@ def error_items(form, extra=()) -> list[tuple[str, str, str]]:
                         walk([entry], prefix)
                 # An error of the list as a whole (e.g. "enter the applicant's name").
                 items.extend((field.id, f"{prefix}{field.label.text}", str(m))
-                             for m in field.errors if isinstance(m, str))
+                             for m in field.errors if _message(m))
             else:
-                items.extend((field.id, f"{prefix}{field.label.text}", str(m)) for m in field.errors
-                             if isinstance(m, str))
+                items.extend((field.id, f"{prefix}{field.label.text}", str(m)) for m in field.errors if _message(m))
 
     walk(form, "")
     return items + [(i, str(label), str(m)) for i, label, m in extra]

@@ -517,3 +517,13 @@ def test_emoji_and_symbols_are_refused_with_the_character_named(demo, login):
     resp = med.post("/cases/new", data=intake(**{"parties-0-name": "阿依古丽·买买提", "parties-1-name": "李𬌗䶮"}))
     assert resp.status_code == 302, errors(resp.get_data(as_text=True))
     assert {"阿依古丽·买买提", "李𬌗䶮"} <= set(db.session.scalars(select(Party.name)))
+
+
+def test_the_error_summary_names_each_party_and_links_to_the_field(demo, login):
+    page = login("med-320413109201").post("/cases/new", data=intake(**{
+        "parties-1-phone": "12345", "parties-0-id_number": GOOD_ID[:17] + "3", "summary": ""})).get_data(as_text=True)
+    summary = page.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    for expected in ('href="#parties-1-phone"', "当事人 2 · 电话", 'href="#parties-0-id_number"', "当事人 1 · 身份证号",
+                     'href="#summary"'):
+        assert expected in summary, expected
+    assert "Parties" not in summary

@@ -40,7 +40,7 @@ class AgreementForm(AppForm):
     facts = TextAreaField(_l("Main facts"), validators=[_len(10000)], render_kw={"rows": 4})
     disputed_points = TextAreaField(_l("Points in dispute and each party's responsibility"),
                                     validators=[_len(10000)], render_kw={"rows": 3})
-    terms = FieldList(FormField(TermForm), min_entries=5, max_entries=50)
+    terms = FieldList(FormField(TermForm), label=_l("Term"), min_entries=5, max_entries=50)
     version = HiddenField()  # the agreement's version the form was filled from ("0": none yet)
     copies = IntegerField(_l("Copies"), validators=[Optional(), NumberRange(min=1, max=20, message=_l(
         "Enter a number from 1 to 20."))], render_kw={"inputmode": "numeric"})

@@ -160,7 +160,7 @@ class CaseForm(AppForm):
     dv_flag = BooleanField(_l("Domestic violence suspected"))
     consent_to_mediate = BooleanField(_l("Both sides agree to mediation"))
     rights_notice_date = PastDateField(_l("Notice of rights and duties given on"), validators=[Optional()])
-    parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=30)
+    parties = FieldList(FormField(PartyForm), label=_l("Party"), min_entries=2, max_entries=30)
     draft_id = HiddenField()
     version = HiddenField()
 

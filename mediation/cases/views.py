@@ -198,8 +198,7 @@ def new():
                 db.session.commit()
                 flash(_("Case %(number)s registered.", number=case.number), "success")
                 return redirect(target)
-        elif not rearranged:
-            flash(_("The case was not saved: please correct the marked fields."), "danger")
+        # (Not saved: the error summary at the top of the form says so and lists every problem.)
         # Not registered: whatever happens next (a closed tab, a lost connection), what
         # was typed is kept as a draft.
         _keep_draft(form)
@@ -450,8 +449,7 @@ def edit(case_id: int):
             else:
                 flash(_("Saved."), "success")
                 return redirect(url_for("cases.detail", case_id=case.id))
-        elif not rearranged:
-            flash(_("The case was not saved: please correct the marked fields."), "danger")
+        # (Not saved: the error summary at the top of the form says so and lists every problem.)
     else:
         form = _prepare(CaseForm(obj=case), case.category_id)
         form.category.data = case.category_id

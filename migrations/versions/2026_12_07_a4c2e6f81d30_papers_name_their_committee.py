@@ -6,11 +6,18 @@ The agreement's unit is taken from the case's holdings (the unit holding it when
 agreement was last saved), else the case's holder; a diary entry that completed a delegated
 visit gets the delegation's unit. Entries written before keep the unit that held the case.
 
+SQLite: adding a NOT NULL column with a foreign key rebuilds the agreement table, and with
+foreign keys on, dropping the old table deletes its terms (ON DELETE CASCADE): they are
+kept aside and put back (``_keeping_terms``). The diary's new column is added and dropped in
+place (no rebuild: other tables refer to diary_entry).
+
 Revision ID: a4c2e6f81d30
 Revises: f13a5c7e9b02
 Create Date: 2026-12-07 09:00:00.000000
 
 """
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,6 +26,20 @@ revision = 'a4c2e6f81d30'
 down_revision = 'a7c3e9f1d2b4'
 branch_labels = None
 depends_on = None
+
+
+@contextmanager
+def _keeping_terms():
+    """Around a rebuild of ``agreement`` on SQLite: its terms survive the DROP TABLE."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("DROP TABLE IF EXISTS temp._kept_agreement_term")
+        op.execute("CREATE TEMP TABLE _kept_agreement_term AS SELECT * FROM agreement_term")
+    yield
+    if sqlite:
+        op.execute("INSERT INTO agreement_term SELECT * FROM temp._kept_agreement_term"
+                   " WHERE id NOT IN (SELECT id FROM agreement_term)")
+        op.execute("DROP TABLE temp._kept_agreement_term")
 
 
 def upgrade():
@@ -30,20 +51,21 @@ def upgrade():
         "  AND h.since <= COALESCE(agreement.updated_at, agreement.created_at)"
         "  ORDER BY h.since DESC, h.id DESC LIMIT 1),"
         " (SELECT c.unit_id FROM case_record c WHERE c.id = agreement.case_id))"))
-    with op.batch_alter_table('agreement', schema=None) as batch_op:
+    with _keeping_terms(), op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.alter_column('unit_id', existing_type=sa.Integer(), nullable=False)
         batch_op.create_foreign_key(batch_op.f('fk_agreement_unit_id_org_unit'), 'org_unit', ['unit_id'], ['id'])
     op.execute(sa.text(
         "UPDATE diary_entry SET unit_id = (SELECT d.unit_id FROM case_delegation d WHERE d.entry_id = diary_entry.id"
         " ORDER BY d.id LIMIT 1)"
         " WHERE id IN (SELECT entry_id FROM case_delegation WHERE entry_id IS NOT NULL)"))
-    with op.batch_alter_table('diary_entry', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('term_performance', sa.JSON(), server_default='[]', nullable=False))
+    op.add_column('diary_entry', sa.Column('term_performance', sa.JSON(), server_default='[]', nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('diary_entry', schema=None) as batch_op:
-        batch_op.drop_column('term_performance')
-    with op.batch_alter_table('agreement', schema=None) as batch_op:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE diary_entry DROP COLUMN term_performance")  # in place (SQLite 3.35+)
+    else:
+        op.drop_column('diary_entry', 'term_performance')
+    with _keeping_terms(), op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_agreement_unit_id_org_unit'), type_='foreignkey')
         batch_op.drop_column('unit_id')
