@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from mediation import submissions
 from mediation.agreements.models import Agreement
+from mediation.agreements.services import agreement_of
 from mediation.attachments.models import Attachment
 from mediation.cases.models import Case, CaseEvent, Category
 from mediation.diary.models import Amendment, DiaryEntry, EntryKind, Performance
@@ -312,7 +313,8 @@ def test_a_follow_up_visit_recorded_twice_is_one_visit(demo, login):
     url = f"/cases/{case.id}/diary/new?kind=follow_up"
     key = key_of(med, url)
     data = {**entry_form(case, kind="follow_up", mode="", performance=Performance.PERFORMED.value),
-            "submission_key": key}
+            "submission_key": key, "satisfaction": "satisfied",
+            **{f"term-{n}": Performance.PERFORMED.value for n in range(len(agreement_of(case).terms))}}
     assert med.post(f"/cases/{case.id}/diary/new", data=data).status_code == 302
     assert med.post(f"/cases/{case.id}/diary/new", data=data).status_code == 303
     assert db.session.scalar(select(func.count(DiaryEntry.id)).where(DiaryEntry.kind == EntryKind.FOLLOW_UP)) == 1
