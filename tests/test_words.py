@@ -126,3 +126,15 @@ def test_the_monthly_report_says_what_each_row_counts(demo, login):
     assert ">排查受理数<" not in page and ">受理<" not in page.split('id="report-indicators"', 1)[1]
     csv = login("coord-320413109").get("/stats/report.csv").get_data(as_text=True)
     assert "排查发现数（按登记日期计）" in csv and "受理数（按受理日期计，含以前登记的）" in csv
+
+
+def test_the_password_card_names_no_username_and_a_missing_category_comes_with_the_other_errors(demo, login):
+    from .test_cases import intake
+
+    med = login("med-320413109201")
+    home = med.get("/").get_data(as_text=True)
+    card = home.split("修改密码", 1)[1].split("</a>", 1)[0]
+    assert "med-320413109201" not in card
+    page = med.post("/cases/new", data={**intake(), "category": "0", "summary": ""}).get_data(as_text=True)
+    summary = page.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "请选择纠纷类别" in summary and summary.count("<li") >= 2, summary

@@ -131,7 +131,9 @@ class PartyForm(Form):
 class CaseForm(AppForm):
     unit = SelectField(_l("Holding unit"), coerce=int, validate_choice=True)
     category = SelectField(_l("Category"), coerce=int, validate_choice=True,
-                           validators=[InputRequired(_l("Choose a category."))])
+                           # "—" is 0: refused with the other fields' errors, not after them.
+                           validators=[InputRequired(_l("Choose a category.")),
+                                       NumberRange(min=1, message=_l("Choose a category."))])
     source = SelectField(_l("Source"), choices=_choices(Source, SOURCE_LABELS))
     referrer = StringField(_l("Referred by"), validators=[_len(100)],
                            render_kw={"placeholder": _l("e.g. the police station, the grid worker's name")})
