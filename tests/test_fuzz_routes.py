@@ -86,7 +86,8 @@ def _path_value(arg: str, ids: dict, choice: str):
 @FUZZ
 def test_every_route_as_every_role_never_errs_and_refusals_write_nothing(world, data):
     app, ids, rules, clients, uploads, counts = world
-    rule = data.draw(st.sampled_from(rules), label="rule")
+    # A route with neither GET nor POST (the API's PATCH and PUT) is schemathesis's to fuzz.
+    rule = data.draw(st.sampled_from([r for r in rules if r.methods & {"GET", "POST"}]), label="rule")
     method = data.draw(st.sampled_from(sorted(rule.methods & {"GET", "POST"})), label="method")
     who = data.draw(st.sampled_from(ROLES), label="who")
     values = {a: _path_value(a, ids, data.draw(st.sampled_from(["known", "other", "odd"]), label=a))
