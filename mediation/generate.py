@@ -617,7 +617,8 @@ class Generator:
             state["agreement"] = True
             aid = self.ids.take("agreement")
             self.add("agreement", {
-                "id": aid, "case_id": case_id, "kind": "oral" if oral else "written", "reached_on": self.local_day(at),
+                "id": aid, "case_id": case_id, "unit_id": state["unit"].id,  # the unit that wrote it
+                "kind": "oral" if oral else "written", "reached_on": self.local_day(at),
                 "facts": "双方就纠纷事实无异议。", "disputed_points": "费用分担。", "copies": len(parties) + 1,
                 "confirmation": "not_applied", "confirmation_applied_on": None, "confirmation_decided_on": None,
                 "confirmation_court": "", "confirmation_note": "", "created_by_id": who[0], "created_at": at,
