@@ -52,6 +52,7 @@ from ..cases.services import overdue_clause
 from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
 from ..diary.models import DiaryEntry, EntryKind, Satisfaction
 from ..extensions import db
+from ..memo import per_request
 from ..org.models import OrgUnit, Tier
 from ..timeutil import local_today, utc_start_of, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
@@ -470,7 +471,9 @@ def _grouped(inner_cols: dict, where, group: tuple[str, ...], sums: dict, frm=No
 
 
 def _categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
+    # A monthly report asks for the month and the year so far: one read of the categories.
+    return per_request("stats.categories", lambda: list(
+        db.session.scalars(select(Category).order_by(Category.sort_order, Category.id))))
 
 
 def _stored_tier(value) -> Tier:
