@@ -4,6 +4,7 @@ format and the outbox's webhooks (posted to a real HTTP receiver on this machine
 import hashlib
 import hmac
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -184,6 +185,7 @@ def test_errors_are_problem_documents_in_the_users_language(api):
     assert r.status_code == 422 and "bogus" in errors and "summary" in errors and "parties" in errors
     r = client.post(f"{API}/cases", data="{not json", headers={**headers, "Content-Type": "application/json"})
     assert r.status_code in (400, 422) and r.mimetype == "application/problem+json"
+    assert r.get_json()["errors"]["_"] == ["请求正文不是有效的 JSON。"]  # webargs' message, translated
     r = client.get(f"{API}/cases/999999", headers=headers)
     assert r.status_code == 404 and r.mimetype == "application/problem+json"
     r = client.get(f"{API}/nothing-here", headers=headers)
@@ -479,6 +481,20 @@ def test_the_tokens_page_shows_a_token_once(app, demo, login):
     assert other.post(f"/account/tokens/{token.id}/revoke").status_code == 404  # not theirs
     assert page.post(f"/account/tokens/{token.id}/revoke").status_code == 302
     assert client.get(f"{API}/me", headers={"Authorization": f"Bearer mdt_{secret}"}).status_code == 401
+
+
+def test_the_token_form_sent_twice_makes_one_token(app, demo, login):
+    page = login("med-320413109201")
+    form = page.get("/account/tokens/").get_data(as_text=True)
+    key = re.search(r'name="submission_key" value="([A-Za-z0-9_-]+)"', form)[1]
+    first = page.post("/account/tokens/", data={"name": "法院", "submission_key": key})
+    assert first.status_code == 200 and 'value="mdt_' in first.get_data(as_text=True)
+    again = page.post("/account/tokens/", data={"name": "法院", "submission_key": key})  # the double tap
+    assert again.status_code == 303 and again.headers["Location"] == "/account/tokens/"
+    listed = page.get("/account/tokens/").get_data(as_text=True)
+    assert "只保存了一次" in listed and 'value="mdt_' not in listed  # the secret is not shown again
+    db.session.rollback()
+    assert len(db.session.scalars(select(ApiToken).where(ApiToken.name == "法院")).all()) == 1
 
 
 def test_token_command_prints_a_token(app, demo, runner):

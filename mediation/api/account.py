@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import AppForm
+from ..submissions import Once
 from . import tokens
 from .models import ApiToken
 
@@ -34,13 +35,16 @@ def _page(form: TokenForm, secret: str | None = None, status: int = 200):
 @login_required
 def index():
     form = TokenForm()
+    once = Once.posted(current_user)  # a re-sent form makes no second token (its secret is not shown again)
     if form.validate_on_submit():
         try:
+            once.claim()
             _token, secret = tokens.create_token(current_user, form.name.data)
         except DomainError as exc:
             db.session.rollback()
             form.name.errors.append(exc.message)
         else:
+            once.land(url_for("api_tokens.index"))
             db.session.commit()
             return _page(TokenForm(formdata=None), secret)
     return _page(form, status=422 if form.errors else 200)

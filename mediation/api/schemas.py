@@ -35,6 +35,10 @@ def _l(text: str) -> Msg:  # extracted by Babel like the other _l messages
     return Msg(text)
 
 
+# webargs' own message for a body that is not JSON: listed here so that it is translated
+# (common._flatten translates each message it is given).
+WEBARGS_MESSAGES = (_l("Invalid JSON body."),)
+
 _FIELD = {"required": _l("This field is required."), "null": _l("This field may not be null."),
           "validator_failed": _l("Invalid value.")}
 
