@@ -139,6 +139,15 @@ def test_tokens_are_401_when_missing_unknown_revoked_or_inactive(app, api):
         hashlib.sha256(secret.encode()).hexdigest()
 
 
+def test_the_audit_log_names_token_events_in_words(app, api, login):
+    client, headers = api("med-320413109201")
+    client.get(f"{API}/me", headers={"Authorization": "Bearer mdt_nope"})
+    page = login("admin").get("/audit/").get_data(as_text=True)
+    assert "API 令牌" in page and "未知令牌" in page
+    events = page.split('id="audit-events"')[1]
+    assert not re.search(r"api_token\s*\d", events) and "unknown" not in events
+
+
 def test_wrong_tokens_are_throttled_per_address(app, api):
     import time_machine
 

@@ -97,7 +97,8 @@ VALUE_LABELS = {
     "scope": {"me": _l("My entries"), "unit": _l("My unit's entries")},
     "reason": {"idle": _l("idle too long"), "expired": _l("session expired"), "throttled": _l("too many attempts"),
                "screening": _l("safety screening"), "unknown_user": _l("no such user"),
-               "inactive": _l("account inactive"), "wrong_password": _l("wrong password")},
+               "inactive": _l("account inactive"), "wrong_password": _l("wrong password"),
+               "unknown": _l("unknown token"), "revoked": _l("token revoked")},
     "field": {"id_number": _l("ID number"), "contacts": _l("Address and phone")},
 }
 # The case list's filters, as an export records them (cases/views.py: filtered_cases).
@@ -114,7 +115,7 @@ FILTER_VALUE_LABELS = {
 }
 TARGET_TYPES = {
     "case": _l("Case"), "party": _l("Party"), "user": _l("Account"), "unit": _l("Unit"),
-    "category": _l("Category"),
+    "category": _l("Category"), "api_token": _l("API token"),
 }
 
 
