@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
 
 from mediation.cases.models import Case, Party
 from mediation.diary.models import DiaryEntry, EntryKind
@@ -181,9 +181,47 @@ def test_a_common_query_looks_through_the_newest_cases_only_and_says_so(corpus, 
     assert 'id="search-since"' not in login("admin").get("/search?q=王").get_data(as_text=True)
 
 
+def test_a_common_query_is_not_counted_and_pages_by_next(corpus, app, login):
+    """Issue 12.6: a common query shows the newest matches first and a next page when
+    there is one, without counting its cases (no count(*) runs for it)."""
+    app.config["SEARCH_COMMON_PIECES"] = 5
+    expected = like_oracle("王")
+    first = search_cases(user("admin"), "王", limit=7)
+    assert first.common and first.total is None and first.pages is None and not first.more
+    assert len(first.hits) == 7 and first.has_next
+    pages, offset = [], 0
+    while True:
+        r = search_cases(user("admin"), "王", limit=7, offset=offset)
+        pages.append([h.case.id for h in r.hits])
+        if not r.has_next:
+            break
+        offset += 7
+    assert sorted(i for p in pages for i in p) == sorted(expected)  # every case once, page by page
+    client = login("admin")
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/search?q=王").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    counted = [s for s in statements if "count(" in s.lower() and "search_fts_probe" not in s]
+    assert [s for s in counted if "FROM notification" not in s] == []  # (the menu counts unread messages)
+    assert "按登记时间从新到旧显示" in page.split('id="search-total"')[1][:200]
+    assert "page=2" in page and "第 1 页" in page and "第 1 页，共" not in page
+    n = -(-len(expected) // 20)  # the page's 20 a page
+    last = client.get(f"/search?q=王&page={n}").get_data(as_text=True)
+    assert "search-hit" in last
+    assert re.search(rf'page-item disabled"><a class="page-link" href="[^"]*page={n + 1}"', last)  # no next page
+
+
 def test_counts_stop_at_the_bound(corpus, app, login):
     expected = len(like_oracle("王"))
     app.config["COUNT_BOUND"] = 5
+    app.config["SEARCH_COMMON_PIECES"] = 10_000  # counted through the index (a rare query's way)
     results = search_cases(user("admin"), "王", limit=2)
     assert expected > 6 and results.total == 6 and results.more and results.pages == 3
     page = login("admin").get("/search?q=王").get_data(as_text=True)

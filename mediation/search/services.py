@@ -11,8 +11,8 @@ Two ways to find them, chosen per query by asking the index how many pieces of t
   (``case_visibility``'s index) and each case's own pieces are checked, stopping as soon as
   the page is full; at most the newest SEARCH_SCAN_CASES cases of the area are looked at.
 
-Either way the number of cases found is counted up to ``paging.COUNT_BOUND`` ("more than
-1,000"), never all of them.
+A rare query's cases are counted up to ``paging.COUNT_BOUND`` ("more than 1,000"), never
+all of them; a common query's are not counted at all: newest first, page by page.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -141,27 +141,41 @@ class SearchResults:
         return case_id_column.in_(self.case_ids)
 
     @cached_property
-    def total(self) -> int:
-        """How many cases were found, counted up to COUNT_BOUND + 1."""
+    def total(self) -> int | None:
+        """How many cases were found, counted up to COUNT_BOUND + 1; None for a common
+        query, which is not counted (counting would look through every case it is checked
+        against, the cost the common way avoids): its page says "newest first" and offers
+        the next page when there is one (``has_next``)."""
         if not self.query:
             return 0
+        if self.common:
+            return None
         return bounded_counts([self.case_ids])[0]
 
     @property
     def more(self) -> bool:
         """More cases than COUNT_BOUND were found ("more than 1,000")."""
-        return self.total > count_bound()
+        return self.total is not None and self.total > count_bound()
+
+    @property
+    def has_next(self) -> bool:
+        """Another page follows this one (one case more than the page was read)."""
+        self.hits  # noqa: B018  (reads the page, and with it whether one more case exists)
+        return self._has_next
 
     @cached_property
     def hits(self) -> list[Hit]:
+        self._has_next = False
         if not self.query:
             return []
         stmt = self._found(access.cases_query(self.user)).options(
             joinedload(Case.unit).joinedload(OrgUnit.parent), joinedload(Case.category), selectinload(Case.parties),
         ).order_by(CV.intake_date.desc(), CV.case_id.desc()).offset(self.offset)
         if self.limit is not None:
-            stmt = stmt.limit(self.limit)
+            stmt = stmt.limit(self.limit + 1)  # one more: is there a next page (nothing counted)
         cases = list(db.session.scalars(stmt).unique())
+        self._has_next = self.limit is not None and len(cases) > self.limit
+        cases = cases[:self.limit] if self.limit is not None else cases
         hits = {c.id: Hit(c) for c in cases}
         if not hits:
             return []
@@ -186,10 +200,12 @@ class SearchResults:
         return [hits[c.id] for c in cases]
 
     @property
-    def pages(self) -> int:
-        """Pages of the cases counted (no page past COUNT_BOUND)."""
+    def pages(self) -> int | None:
+        """Pages of the cases counted (no page past COUNT_BOUND); None when not counted."""
         if not self.limit:
             return 1
+        if self.total is None:
+            return None
         return max(1, -(-min(self.total, count_bound()) // self.limit))
 
 
