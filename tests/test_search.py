@@ -218,6 +218,27 @@ def test_a_common_query_is_not_counted_and_pages_by_next(corpus, app, login):
     assert re.search(rf'page-item disabled"><a class="page-link" href="[^"]*page={n + 1}"', last)  # no next page
 
 
+def test_the_case_list_with_a_common_query_lists_the_same_cases_uncounted(corpus, app, login):
+    """The case list's search box: a common query filters the list row by row as it walks
+    its index (no set of matches gathered first, no counts per status) and lists what the
+    index would find."""
+    from mediation.cases import listing
+
+    admin = user("admin")
+    for common in (False, True):
+        app.config["SEARCH_COMMON_PIECES"] = 5 if common else 10_000
+        for q in ("王", "芳", "王伟"):
+            stmt, counts_stmt, _u, _v = listing.filtered_cases(admin, {"q": q})
+            assert {c.id for c in db.session.scalars(stmt)} == like_oracle(q), (q, common)
+            assert (counts_stmt is None) == search_cases(admin, q).common
+    app.config["SEARCH_COMMON_PIECES"] = 5
+    page = login("admin").get("/cases/?q=王").get_data(as_text=True)
+    assert "按登记时间从新到旧显示" in page.split('id="status-counts"')[1][:200] and 'id="case-total"' not in page
+    app.config["SEARCH_COMMON_PIECES"] = 10_000
+    page = login("admin").get("/cases/?q=王").get_data(as_text=True)
+    assert 'id="case-total"' in page
+
+
 def test_counts_stop_at_the_bound(corpus, app, login):
     expected = len(like_oracle("王"))
     app.config["COUNT_BOUND"] = 5

@@ -142,7 +142,8 @@ def case_list(**args):
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor([getattr(rows[-1], c.key) for c in cols]) if more and rows else None
-    counts = {k.value: v for k, v in listing.status_counts(counts_stmt).items() if v} if not args.get("cursor") else {}
+    counted = listing.status_counts(counts_stmt) if not args.get("cursor") else None  # None: a common search
+    counts = {k.value: v for k, v in counted.items() if v} if counted is not None else {}
     return {"items": [case_summary(c) for c in rows], "counts": counts, "next_cursor": next_cursor}
 
 

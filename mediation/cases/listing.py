@@ -28,11 +28,11 @@ def _parse_date(value) -> date | None:
 
 
 def filtered_cases(user, args) -> tuple:
-    """(query, query for the counts per status, the unit filtered on, the view) for the filters
+    """(query, query for the counts per status or None, the unit filtered on, the view) for the filters
     in ``args`` (the list page's query string): view, unit, category, risk, from, to, overdue,
     open, incoming, q and status; a unit outside the user's area answers 404. The counts'
     query is the same without the status filter, on ``case_visibility`` alone when no filter
-    needs the case table."""
+    needs the case table; None when the list is not counted (a common search)."""
     view = args.get("view") or "subtree"
     unit = access.get_unit_or_404(args["unit"], user) if args.get("unit") else None
     on_rows, on_case = [], []  # conditions on CaseVisibility, on Case
@@ -64,18 +64,22 @@ def filtered_cases(user, args) -> tuple:
             Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)))
     # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
     q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
-    if q:  # number, party names, summary, claims, diary text: the one search function
-        on_rows.append(search_cases(user, q).condition(CV.case_id))
+    search = search_cases(user, q) if q else None
+    if search is not None:  # number, party names, summary, claims, diary text: the one search function
+        on_rows.append(search.condition())
     stmt = stmt.where(*on_rows, *on_case)
-    counts_stmt = stmt if on_case else rows.where(*on_rows)
+    # A common search is not counted (search.services: it would look through every case).
+    counts_stmt = None if search is not None and search.common else stmt if on_case else rows.where(*on_rows)
     status = args.get("status")
     if status in {s.value for s in CaseStatus}:
         stmt = stmt.where(CV.status == CaseStatus(status))
     return stmt, counts_stmt, unit, view
 
 
-def status_counts(counts_stmt) -> dict[CaseStatus, int]:
+def status_counts(counts_stmt) -> dict[CaseStatus, int] | None:
     """Cases per status of ``filtered_cases``' counts query, each stopping at
-    ``paging.count_bound()`` (shown "1,000+"), in one query."""
+    ``paging.count_bound()`` (shown "1,000+"), in one query; None when not counted."""
+    if counts_stmt is None:
+        return None
     statuses = list(CaseStatus)
     return dict(zip(statuses, bounded_counts([counts_stmt.where(CV.status == s) for s in statuses]), strict=True))

@@ -307,8 +307,9 @@ def index():
     categories = category_choices()
     units = tree_order(db.session.scalars(access.units_query(current_user)).all())
     args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
-    return render_template("cases/index.html", page=page, counts=counts, total=sum(counts.values()),
-                           capped=any(n > count_bound() for n in counts.values()),
+    return render_template("cases/index.html", page=page, counts=counts,
+                           total=sum(counts.values()) if counts is not None else None,
+                           capped=counts is not None and any(n > count_bound() for n in counts.values()),
                            categories=categories, units=units if len(units) > 1 else [], unit=unit, view=view,
                            sort=sort, args=args,
                            statuses=statuses, risks=list(RiskLevel), is_overdue=services.is_overdue)

@@ -136,9 +136,17 @@ class SearchResults:
         SEARCH_SCAN_CASES of the area for a common one)."""
         return self._found(access.case_rows(self.user))
 
-    def condition(self, case_id_column=CV.case_id):
-        """For a list of cases (``cases.views.filtered_cases``): only those found."""
-        return case_id_column.in_(self.case_ids)
+    def condition(self):
+        """For a list of cases over ``case_visibility`` (``cases.listing.filtered_cases``):
+        only those found. A common query's condition is checked row by row as the list walks
+        its index (the list stops when its page is full), not gathered into a set first."""
+        if not self.query:
+            return sa.false()
+        if not self.common:
+            return CV.case_id.in_(self.case_ids)
+        found = access.content_shown_rows() & sa.exists().where(
+            SearchDoc.case_id == CV.case_id, self._contains, _visible_docs(self.user))
+        return found & (CV.intake_date >= self.since) if self.since is not None else found
 
     @cached_property
     def total(self) -> int | None:
