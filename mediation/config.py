@@ -37,6 +37,9 @@ class Config:
     LOGIN_WINDOW_MINUTES = 15
     LOGIN_MAX_FAILURES_PER_USERNAME = 10
     LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+    # Related-case checks (related/views.py) per user per LOGIN_WINDOW_MINUTES: an intake form
+    # checks as its parties are typed, a few dozen times; a crawl of ID numbers needs thousands.
+    RELATED_CHECKS_PER_WINDOW = 300
 
     # Case numbers: （2026）金坛婚调字第0001号, unique per station and year.
     CASE_NUMBER_PREFIX = "金坛婚调字"

@@ -137,6 +137,17 @@ def test_endpoint_needs_case_access(app, demo, login):
     assert login("med-320413109201").post("/related/check", json={"x": 1}).status_code == 400
 
 
+def test_checks_are_throttled_per_user(app, demo, login):
+    """A crawl of ID numbers through the check is stopped; another user is not."""
+    app.config["RELATED_CHECKS_PER_WINDOW"] = 5
+    mine = login("med-320413109201")
+    body = {"parties": [{"name": "汤桂珍", "id_number": "320482194203181227"}]}
+    assert [mine.post("/related/check", json=body).status_code for _i in range(5)] == [200] * 5
+    r = mine.post("/related/check", json=body)
+    assert r.status_code == 429 and "请等待" in r.get_json()["error"]
+    assert login("med-320413109202").post("/related/check", json=body).status_code == 200
+
+
 def test_matching_columns_are_indexed(app):
     from sqlalchemy import inspect
 

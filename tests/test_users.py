@@ -95,6 +95,18 @@ def test_change_own_password(login, app, demo):
     assert post_login(app.test_client(), "med-320413109201", "Qiu-2026-tea").status_code == 302
 
 
+def test_guesses_at_the_current_password_are_throttled(login, app, demo):
+    app.config["LOGIN_MAX_FAILURES_PER_USERNAME"] = 3
+    c = login("med-320413109201")
+    new = {"password": "Qiu-2026-tea", "confirm": "Qiu-2026-tea"}
+    for _i in range(3):
+        assert "当前密码不正确" in c.post("/account/password", data={"old_password": "guess", **new}).get_data(
+            as_text=True)
+    page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, **new}).get_data(as_text=True)
+    assert "密码错误次数过多" in page  # even the right one, until the window ends
+    assert post_login(app.test_client(), "med-320413109201", DEMO_PASSWORD).status_code == 302  # login unaffected
+
+
 def test_admin_creates_edits_deactivates_and_resets(login, app, demo):
     admin = login("admin")
     shangyang = "320413109201"

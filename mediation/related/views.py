@@ -12,6 +12,7 @@ from ..access import can, require
 from ..cases.models import Case
 from ..extensions import db
 from ..parsing import ascii_int, db_id
+from ..users import services as users
 from .services import MAX_PARTIES, related_cases, related_to_case
 
 bp = Blueprint("related", __name__, url_prefix="/related")
@@ -23,6 +24,11 @@ def check():
     """{"parties": [{name, birth_date, phone, id_number}, …], "exclude": case id} ->
     {"related": [...], "html": the notice}. A case outside the user's access is
     announced by its holding unit only (see services)."""
+    # Each check tells whether a person is in any case of the network (by unit when out of
+    # reach): a user's checks are counted, so that the form's typing passes and a crawl does not.
+    if users.count_failure("r", f"user:{current_user.id}") > current_app.config["RELATED_CHECKS_PER_WINDOW"]:
+        return jsonify({"error": _("Too many checks. Please wait %(minutes)d minutes and try again.",
+                                   minutes=current_app.config["LOGIN_WINDOW_MINUTES"])}), 429
     data = request.get_json(silent=True)
     if data is None:  # a form post (FormData): parties-N-field as on the intake form
         data = {"parties": _parties_from_form(request.form), "exclude": request.form.get("exclude")}

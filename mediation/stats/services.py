@@ -38,6 +38,7 @@ raw rows (the tests hold the two equal).
 from __future__ import annotations
 
 import calendar
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -356,18 +357,13 @@ class Figures:
         """{group: {measure: sum}} in one pass: ``key(via, cat_id, month_index, tier)`` names the
         group of a cell (None leaves the cell out). Cells without a category or month
         (escalations, the "now" figures) reach a key as None there."""
-        width = len(FIGURE_MEASURES)
         groups: dict = {}
         for (u, t, c, mi), row in self.rows.items():
             k = key(u, c, mi, t)
             if k is None:
                 continue
             total = groups.get(k)
-            if total is None:
-                groups[k] = list(row)
-            else:
-                for i in range(width):
-                    total[i] += row[i]
+            groups[k] = list(row) if total is None else list(map(operator.add, total, row))  # map: C speed
         return defaultdict(lambda: defaultdict(int), {
             k: defaultdict(int, {m: v for m, v in zip(FIGURE_MEASURES, total, strict=True) if v})
             for k, total in groups.items()})

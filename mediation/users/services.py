@@ -222,7 +222,13 @@ def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, rol
 
 
 def change_password(user: User, old: str, new: str) -> None:
+    # Guesses at the current password (from a session left open) are throttled like logins.
+    cfg = current_app.config
+    if failures_at("p", f"user:{user.id}") >= cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]:
+        raise DomainError(_("Too many wrong passwords. Please wait %(minutes)d minutes and try again.",
+                            minutes=cfg["LOGIN_WINDOW_MINUTES"]), field="old_password")
     if not user.check_password(old or ""):
+        count_failure("p", f"user:{user.id}")  # its own transaction: kept when the form is refused
         raise DomainError(_("The current password is wrong."), field="old_password")
     if old == new:
         raise DomainError(_("Choose a password different from the current one."), field="password")
