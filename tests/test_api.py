@@ -492,6 +492,17 @@ def test_the_tokens_page_shows_a_token_once(app, demo, login):
     assert client.get(f"{API}/me", headers={"Authorization": f"Bearer mdt_{secret}"}).status_code == 401
 
 
+def test_a_working_token_name_is_not_given_twice(app, demo, login):
+    page = login("med-320413109201")
+    assert 'value="mdt_' in page.post("/account/tokens/", data={"name": "法院"}).get_data(as_text=True)
+    again = page.post("/account/tokens/", data={"name": "法院"})  # back, and the same form again
+    assert again.status_code == 422 and "已有名为“法院”的令牌" in again.get_data(as_text=True)
+    token = db.session.scalar(select(ApiToken).where(ApiToken.name == "法院"))
+    tokens.revoke(token, by=token.user)
+    db.session.commit()
+    assert 'value="mdt_' in page.post("/account/tokens/", data={"name": "法院"}).get_data(as_text=True)
+
+
 def test_the_token_form_sent_twice_makes_one_token(app, demo, login):
     page = login("med-320413109201")
     form = page.get("/account/tokens/").get_data(as_text=True)

@@ -218,6 +218,27 @@ def test_a_common_query_is_not_counted_and_pages_by_next(corpus, app, login):
     assert re.search(rf'page-item disabled"><a class="page-link" href="[^"]*page={n + 1}"', last)  # no next page
 
 
+def test_a_common_query_pages_stop_at_the_bound_and_small_results_are_counted(corpus, app, login):
+    app.config.update(SEARCH_COMMON_PIECES=5, COUNT_BOUND=20)
+    results = search_cases(user("admin"), "王", limit=20)
+    assert results.common and results.total is None and results.at_bound and not results.has_next
+    page = login("admin").get("/search?q=王").get_data(as_text=True)
+    assert 'id="search-end"' in page and "/cases/?q=" in page.split('id="search-end"')[1][:600]
+    app.config["COUNT_BOUND"] = 1000
+    every = search_cases(user("admin"), "王", limit=100)  # all on the first page: counted after all
+    assert every.common and every.total == len(every.hits) == len(like_oracle("王"))
+    assert not search_cases(user("admin"), "王", limit=7).at_bound
+
+
+def test_a_page_past_the_last_shows_the_last_and_spaces_are_explained(corpus, app, login):
+    app.config["SEARCH_COMMON_PIECES"] = 10_000
+    client = login("admin")
+    page = client.get("/search?q=王&page=99").get_data(as_text=True)
+    assert "search-hit" in page
+    spaced_out = client.get("/search?q=王 李 赵 钱").get_data(as_text=True)
+    assert "空格也会计入" in spaced_out
+
+
 def test_the_case_list_with_a_common_query_lists_the_same_cases_uncounted(corpus, app, login):
     """The case list's search box: a common query filters the list row by row as it walks
     its index (no set of matches gathered first, no counts per status) and lists what the
@@ -233,7 +254,9 @@ def test_the_case_list_with_a_common_query_lists_the_same_cases_uncounted(corpus
             assert (counts_stmt is None) == search_cases(admin, q).common
     app.config["SEARCH_COMMON_PIECES"] = 5
     page = login("admin").get("/cases/?q=王").get_data(as_text=True)
-    assert "按登记时间从新到旧显示" in page.split('id="status-counts"')[1][:200] and 'id="case-total"' not in page
+    assert "未统计件数" in page.split('id="status-counts"')[1][:200] and 'id="case-total"' not in page
+    nothing = login("admin").get("/cases/?q=王&status=pending_transfer").get_data(as_text=True)
+    assert "未统计件数" not in nothing  # no rows: the usual empty list, no note
     app.config["SEARCH_COMMON_PIECES"] = 10_000
     page = login("admin").get("/cases/?q=王").get_data(as_text=True)
     assert 'id="case-total"' in page

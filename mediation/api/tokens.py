@@ -40,7 +40,7 @@ def digest(secret: str) -> str:
 def create_token(user: User, name: str, *, by: User | None = None) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the row and the secret (shown once, never stored).
 
-    :raise DomainError: no name, or a name too long."""
+    :raise DomainError: no name, a name too long, or the name of a token not revoked."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Give the token a name (what it is for)."), field="name")
@@ -48,6 +48,12 @@ def create_token(user: User, name: str, *, by: User | None = None) -> tuple[ApiT
         raise DomainError(_("At most %(max)d characters.", max=NAME_MAX), field="name")
     if not user.active:
         raise DomainError(_("The account is inactive."), field="user")
+    # One working token per name: a form sent again (back and resubmit) makes no second one, and
+    # the list says which system holds which token.
+    if db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.name == name,
+                                                   ApiToken.revoked_at.is_(None)).limit(1)) is not None:
+        raise DomainError(_("You already have a token named “%(name)s”. Revoke it first, or choose another name.",
+                            name=name), field="name")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=digest(secret), prefix=secret[:len(PREFIX) + 6],
                      created_by_id=(by or user).id, opened={})

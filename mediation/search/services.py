@@ -157,13 +157,20 @@ class SearchResults:
         if not self.query:
             return 0
         if self.common:
-            return None
+            # Counted after all when the first page holds every match.
+            hits = self.hits  # reads the page, and whether a case follows it
+            return len(hits) if self.offset == 0 and self.limit and not self._beyond else None
         return bounded_counts([self.case_ids])[0]
 
     @property
     def more(self) -> bool:
         """More cases than COUNT_BOUND were found ("more than 1,000")."""
         return self.total is not None and self.total > count_bound()
+
+    @property
+    def at_bound(self) -> bool:
+        """An uncounted query's pages reached COUNT_BOUND cases: older ones are not paged to."""
+        return self.total is None and self.limit is not None and self.offset + self.limit >= count_bound()
 
     @property
     def has_next(self) -> bool:
@@ -173,7 +180,7 @@ class SearchResults:
 
     @cached_property
     def hits(self) -> list[Hit]:
-        self._has_next = False
+        self._has_next = self._beyond = False
         if not self.query:
             return []
         stmt = self._found(access.cases_query(self.user)).options(
@@ -182,7 +189,9 @@ class SearchResults:
         if self.limit is not None:
             stmt = stmt.limit(self.limit + 1)  # one more: is there a next page (nothing counted)
         cases = list(db.session.scalars(stmt).unique())
-        self._has_next = self.limit is not None and len(cases) > self.limit
+        # A common query pages on as far as counted ones do (COUNT_BOUND cases), no further.
+        self._beyond = self.limit is not None and len(cases) > self.limit  # a case after this page
+        self._has_next = self._beyond and self.offset + self.limit < count_bound()
         cases = cases[:self.limit] if self.limit is not None else cases
         hits = {c.id: Hit(c) for c in cases}
         if not hits:

@@ -32,6 +32,9 @@ def index():
     # Pages go as far as the count (paging.COUNT_BOUND cases), no further.
     page = min(request.args.get("page", 1, type=arg_page), -(-count_bound() // PER_PAGE))
     results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    if results.pages is not None and page > results.pages:  # past the last page: the last one
+        page = results.pages
+        results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS,
                            scan_cases=current_app.config["SEARCH_SCAN_CASES"])
 
