@@ -208,7 +208,9 @@ def test_a_common_query_is_not_counted_and_pages_by_next(corpus, app, login):
         page = client.get("/search?q=王").get_data(as_text=True)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    counted = [s for s in statements if "count(" in s.lower() and "search_fts_probe" not in s]
+    # The probe that finds the query common counts pieces of the index (up to a bound): allowed.
+    counted = [s for s in statements if "count(" in s.lower() and "search_fts_probe" not in s
+               and "tsv @@" not in s]
     assert [s for s in counted if "FROM notification" not in s] == []  # (the menu counts unread messages)
     assert "按登记时间从新到旧显示" in page.split('id="search-total"')[1][:200]
     assert "page=2" in page and "第 1 页" in page and "第 1 页，共" not in page

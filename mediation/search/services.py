@@ -126,9 +126,15 @@ class SearchResults:
             return rows.where(sa.false())
         if not self.common:
             return rows.where(CV.case_id.in_(select(SearchDoc.case_id).where(self._match, _visible_docs(self.user))))
-        rows = rows.where(sa.exists().where(SearchDoc.case_id == CV.case_id, self._contains,
-                                            _visible_docs(self.user)))
+        rows = rows.where(self._has_piece())
         return rows.where(CV.intake_date >= self.since) if self.since is not None else rows
+
+    def _has_piece(self):
+        """The case of the ``case_visibility`` row at hand has a visible piece containing the
+        query: probed row by row through the pieces' case index. A scalar subquery with LIMIT,
+        not EXISTS, which PostgreSQL would turn into a join over every piece of the database."""
+        return select(SearchDoc.id).where(SearchDoc.case_id == CV.case_id, self._contains,
+                                          _visible_docs(self.user)).limit(1).scalar_subquery().is_not(None)
 
     @property
     def case_ids(self) -> Select:
@@ -144,8 +150,7 @@ class SearchResults:
             return sa.false()
         if not self.common:
             return CV.case_id.in_(self.case_ids)
-        found = access.content_shown_rows() & sa.exists().where(
-            SearchDoc.case_id == CV.case_id, self._contains, _visible_docs(self.user))
+        found = access.content_shown_rows() & self._has_piece()
         return found & (CV.intake_date >= self.since) if self.since is not None else found
 
     @cached_property
