@@ -334,7 +334,7 @@ def load_run(port: int, paths: list[str], users: list[str], grid: str, n_users: 
     """``n_users`` concurrent users (threads) for ``seconds``: mostly reads, one in ten a lead report."""
     import random
 
-    lat, errors = [], [0]
+    lat, errors, kinds = [], [0], {}
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
     base = {u: LOGINS[u].cookie for u in users}
@@ -357,12 +357,14 @@ def load_run(port: int, paths: list[str], users: list[str], grid: str, n_users: 
                 else:
                     status, _ = c.get(rng.choice(paths))
                     ok = status == 200
-            except Exception:  # noqa: BLE001 - counted as an error
-                ok = False
+                what = f"{'POST lead' if writer else 'GET'} {status}"
+            except Exception as exc:  # noqa: BLE001 - counted as an error
+                ok, what = False, type(exc).__name__
             with lock:
                 lat.append((time.perf_counter() - start) * 1000)
                 if not ok:
                     errors[0] += 1
+                    kinds[what] = kinds.get(what, 0) + 1
             time.sleep(rng.uniform(0.5, 1.5))  # think time
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n_users)]
     for t in threads:
@@ -370,7 +372,7 @@ def load_run(port: int, paths: list[str], users: list[str], grid: str, n_users: 
     for t in threads:
         t.join()
     return {"requests": len(lat), "p50": pct(lat, 50), "p95": pct(lat, 95), "errors": errors[0],
-            "rps": len(lat) / seconds}
+            "error_kinds": kinds, "rps": len(lat) / seconds}
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -418,7 +420,7 @@ def run_one(kind: str, size: int, port: int) -> dict:
         result["rss_after_load_mb"] = worker_rss_mb(app_proc)
         ld = result["load"]
         print(f"100 users, 30 s: {ld['requests']} requests, p50 {ld['p50']:.0f} ms, p95 {ld['p95']:.0f} ms, "
-              f"{ld['errors']} errors; worker RSS {result['rss_after_load_mb']:.0f} MB", flush=True)
+              f"{ld['errors']} errors {ld['error_kinds']}; worker RSS {result['rss_after_load_mb']:.0f} MB", flush=True)
     finally:
         for proc in (app_proc, hello_proc):
             proc.terminate()
@@ -488,8 +490,10 @@ def write_markdown(results: list[dict], path: Path) -> None:
                   f"{r['rss_after_load_mb']:.0f} MB (target ≤ 150 MB).",
                   f"- 100 concurrent users for 30 s (reads of home, lists, detail, inbox and search with 0.5–1.5 s "
                   f"think time; one user in ten reporting leads): {ld['requests']} requests ({ld['rps']:.0f}/s), "
-                  f"p50 {ld['p50']:.0f} ms, p95 {ld['p95']:.0f} ms, {ld['errors']} errors "
-                  "(target p95 ≤ 300 ms, 0 errors).", ""]
+                  f"p50 {ld['p50']:.0f} ms, p95 {ld['p95']:.0f} ms, {ld['errors']} errors"
+                  + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(ld.get("error_kinds", {}).items())) + ")"
+                     if ld.get("error_kinds") else "")
+                  + " (target p95 ≤ 300 ms, 0 errors).", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
