@@ -124,7 +124,9 @@ def prepare(url: str) -> dict:
             db.session.commit()
             long = target.id
         long_case = db.session.get(Case, long)
-        return {"case": case.id, "busy": busy[0], "long": long, "year": local_today().year,
+        busy_case = db.session.scalar(select(Case.id).join(User, User.id == Case.lead_mediator_id)
+                                      .where(User.username == busy[0]).order_by(Case.id.desc()).limit(1))
+        return {"case": case.id, "busy": busy[0], "busy_case": busy_case, "long": long, "year": local_today().year,
                 "long_user": long_case.lead_mediator.username}
 
 
@@ -330,7 +332,7 @@ def worker_rss_mb(proc: subprocess.Popen) -> float:
 
 
 def load_run(port: int, paths: list[str], users: list[str], grid: str, n_users: int = 100,
-             seconds: float = 30.0) -> dict:
+             seconds: float = 30.0, own_paths: dict | None = None) -> dict:
     """``n_users`` concurrent users (threads) for ``seconds``: mostly reads, one in ten a lead report."""
     import random
 
@@ -345,7 +347,9 @@ def load_run(port: int, paths: list[str], users: list[str], grid: str, n_users: 
         rng = random.Random(i)
         c = Client(port)
         writer = i % 10 == 0
-        c.cookie = grid_client.cookie if writer else base[users[i % len(users)]]
+        who = users[i % len(users)]
+        c.cookie = grid_client.cookie if writer else base[who]
+        mine = (own_paths or {}).get(who, paths)
         while time.perf_counter() < stop:
             start = time.perf_counter()
             try:
@@ -355,7 +359,7 @@ def load_run(port: int, paths: list[str], users: list[str], grid: str, n_users: 
                         "urgency": "normal", "contact_phone": ""})
                     ok = status in (200, 302)
                 else:
-                    status, _ = c.get(rng.choice(paths))
+                    status, _ = c.get(rng.choice(mine))
                     ok = status == 200
                 what = f"{'POST lead' if writer else 'GET'} {status}"
             except Exception as exc:  # noqa: BLE001 - counted as an error
@@ -396,7 +400,8 @@ def run_one(kind: str, size: int, port: int) -> dict:
     ]
     app_proc = serve("mediation:create_app()", port, url)
     hello_proc = serve("tests.bench_hello:app", port + 1, None)
-    result = {"kind": kind, "size": size, "generate_seconds": meta.get("generate_seconds"),
+    result = {"kind": kind, "size": size, "load_before": os.getloadavg()[0],
+              "generate_seconds": meta.get("generate_seconds"),
               "generate_cpu_seconds": meta.get("generate_cpu_seconds"), "pages": {}}
     try:
         LOGINS.clear()
@@ -416,7 +421,10 @@ def run_one(kind: str, size: int, port: int) -> dict:
                   f"({rps / hello * 100:5.1f} % of hello)", flush=True)
         result["rss_mb"] = worker_rss_mb(app_proc)
         read_paths = ["/", "/cases/?view=subtree", f"/cases/{town_case}", "/inbox/", "/search?q=%E8%B5%A1%E5%85%BB"]
-        result["load"] = load_run(port, read_paths, ["coord-320413109", ctx["busy"], "admin"], "grid-320413109201")
+        own = {ctx["busy"]: [p if not p.startswith("/cases/") or "?" in p else f"/cases/{ctx['busy_case']}"
+                             for p in read_paths]}  # each user reads a case they may see
+        result["load"] = load_run(port, read_paths, ["coord-320413109", ctx["busy"], "admin"], "grid-320413109201",
+                                  own_paths=own)
         result["rss_after_load_mb"] = worker_rss_mb(app_proc)
         ld = result["load"]
         print(f"100 users, 30 s: {ld['requests']} requests, p50 {ld['p50']:.0f} ms, p95 {ld['p95']:.0f} ms, "
@@ -459,14 +467,12 @@ def write_markdown(results: list[dict], path: Path) -> None:
              "sequential requests of a logged-in user (10 for the PDF), requests/s with 8 clients for 3 s, "
              "queries counted in-process for the same request. \"main query\" is the page's central query run "
              "alone (the scoped case query, the statistics' read, the inbox query).", "",
-             "Reading these figures: the load average of the machine stayed at 7–9 during the runs (other "
-             "engineers' test suites on the same 2 cores), so wall times are several times the CPU cost. The "
-             "case lists, home, detail, search and inbox still use the access rule of issue 12 before its "
-             "point 3 (a maintained visibility table) and point 5 (no N+1): their costs are the old ones, "
-             "including the inbox count in every page's navigation. The statistics read the aggregates "
-             "(issue 12, point 4).", ""]
+             "Reading these figures: the machine's load average when each run began is given with it (on "
+             "2 cores, a load near 0 means the run had the machine to itself).", ""]
     for r in results:
         lines += [f"## {r['kind']}, {r['size']:,} cases", ""]
+        if r.get("load_before") is not None:
+            lines += [f"Load average (1 minute) when the run began: {r['load_before']:.2f}.", ""]
         if r.get("generate_seconds"):
             cpu = f" ({r['generate_cpu_seconds']:.0f} s of CPU)" if r.get("generate_cpu_seconds") else ""
             lines.append(f"Generated with `flask --app mediation demo generate --cases {r['size']}` in "
