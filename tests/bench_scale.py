@@ -458,6 +458,9 @@ def machine() -> str:
            f"Python {platform.python_version()}"
 
 
+HAND_MARK = "## Added by hand"
+
+
 def write_markdown(results: list[dict], path: Path) -> None:
     lines = ["# Benchmarks", "",
              "Written by `make bench` (`tests/bench_scale.py`); regenerate with `make bench` "
@@ -501,7 +504,10 @@ def write_markdown(results: list[dict], path: Path) -> None:
                      if ld.get("error_kinds") else "")
                   + " (target p95 ≤ 300 ms, 0 errors).", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # A section written by hand at the end ("## Added by hand ...") is kept as it is.
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = old[old.index(HAND_MARK):] if HAND_MARK in old else ""
+    path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
 def main(argv=None) -> None:
