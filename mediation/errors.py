@@ -89,13 +89,20 @@ class UnstorableText(BadRequest):
     """The request carries characters that cannot be stored."""
 
 
-def _unstorable(value) -> bool:
+# No form or API body of the app nests deeper than a few levels; a deeper one is refused
+# before anything walks it (Python's recursion limit would turn it into a 500).
+MAX_JSON_DEPTH = 32
+
+
+def _unstorable(value, depth: int = 0) -> bool:
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest()
     if isinstance(value, str):
         return UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+        return any(_unstorable(k, depth + 1) or _unstorable(v, depth + 1) for k, v in value.items())
     if isinstance(value, list):
-        return any(_unstorable(v) for v in value)
+        return any(_unstorable(v, depth + 1) for v in value)
     return False
 
 
@@ -106,7 +113,10 @@ def check_request_text() -> None:
     texts = [*(request.view_args or {}).values(), *(t for pair in request.args.items(multi=True) for t in pair)]
     if request.method in ("POST", "PUT", "PATCH"):
         if request.is_json:
-            texts.append(request.get_json(silent=True))
+            try:
+                texts.append(request.get_json(silent=True))
+            except RecursionError:  # nested past what the JSON decoder can read
+                raise BadRequest() from None
         else:
             texts += [t for pair in request.form.items(multi=True) for t in pair]
             texts += [f.filename for f in request.files.values()]

@@ -497,6 +497,9 @@ def test_a_working_token_name_is_not_given_twice(app, demo, login):
     assert 'value="mdt_' in page.post("/account/tokens/", data={"name": "法院"}).get_data(as_text=True)
     again = page.post("/account/tokens/", data={"name": "法院"})  # back, and the same form again
     assert again.status_code == 422 and "已有名为“法院”的令牌" in again.get_data(as_text=True)
+    assert page.post("/account/tokens/", data={"name": "fayuan"}).status_code == 200
+    for same in ("法院 ", "ｆａｙｕａｎ", "FAYUAN"):  # the same name as it looks: width and case folded
+        assert page.post("/account/tokens/", data={"name": same}).status_code == 422, same
     token = db.session.scalar(select(ApiToken).where(ApiToken.name == "法院"))
     tokens.revoke(token, by=token.user)
     db.session.commit()

@@ -69,6 +69,16 @@ def test_odd_form_posts_never_give_a_server_error(a_case, login):
         assert resp.status_code < 500, (path, data, resp.status_code)
 
 
+@pytest.mark.parametrize("depth", [40, 500, 5000])
+def test_deeply_nested_json_is_a_bad_request(a_case, login, depth):
+    """Nesting past what the guard walks (or the JSON decoder reads) is a 400, not a 500."""
+    body = '{"parties":' + "[" * depth + "]" * depth + "}"
+    med = login("med-320413109201")
+    for path in ("/related/check", "/account/tokens/", "/account/password"):
+        resp = med.post(path, data=body, content_type="application/json")
+        assert resp.status_code == 400, (path, depth, resp.status_code)
+
+
 def test_nul_and_lone_surrogates_get_a_clear_page_and_save_nothing(a_case, login):
     med = login("med-320413109201")
     resp = med.post("/related/check", data='{"parties": [{"name": "\\ud800"}]}', content_type="application/json")

@@ -105,6 +105,40 @@ def test_guesses_at_the_current_password_are_throttled(login, app, demo):
     page = c.post("/account/password", data={"old_password": DEMO_PASSWORD, **new}).get_data(as_text=True)
     assert "密码错误次数过多" in page  # even the right one, until the window ends
     assert post_login(app.test_client(), "med-320413109201", DEMO_PASSWORD).status_code == 302  # login unaffected
+    assert "当前密码错误" in login("admin").get("/audit/").get_data(as_text=True)  # each wrong guess is logged
+
+
+def test_parallel_guesses_at_the_current_password_get_no_more_checks_than_the_limit(app, demo):
+    """Each try is counted before the password is checked: of many guesses sent at once,
+    exactly the limit are checked (the rest are refused unchecked)."""
+    import threading
+
+    from mediation.errors import DomainError
+    from mediation.users import services
+    from mediation.users.models import User
+
+    app.config["LOGIN_MAX_FAILURES_PER_USERNAME"] = 3
+    user_id = db.session.scalar(select(User.id).where(User.username == "med-320413109201"))
+    db.session.remove()
+    checked, barrier = [], threading.Barrier(8)
+
+    def guess():
+        with app.test_request_context():
+            me = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                services.change_password(me, "guess", "Qiu-2026-tea")
+            except DomainError as exc:
+                checked.append(exc.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=guess) for _i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(checked).count("当前密码不正确。") == 3 and len(checked) == 8
 
 
 def test_admin_creates_edits_deactivates_and_resets(login, app, demo):

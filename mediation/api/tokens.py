@@ -7,10 +7,11 @@ failed logins (``users.services.count_failure``, the login throttle's table and 
 until the window ends. Services flush; the caller commits."""
 import hashlib
 import secrets
+import unicodedata
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..errors import DomainError
@@ -41,7 +42,8 @@ def create_token(user: User, name: str, *, by: User | None = None) -> tuple[ApiT
     """A new token for ``user``; returns the row and the secret (shown once, never stored).
 
     :raise DomainError: no name, a name too long, or the name of a token not revoked."""
-    name = (name or "").strip()
+    # NFKC: full-width letters and digits and composed accents are one name, as they look.
+    name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
         raise DomainError(_("Give the token a name (what it is for)."), field="name")
     if len(name) > NAME_MAX:
@@ -50,7 +52,8 @@ def create_token(user: User, name: str, *, by: User | None = None) -> tuple[ApiT
         raise DomainError(_("The account is inactive."), field="user")
     # One working token per name: a form sent again (back and resubmit) makes no second one, and
     # the list says which system holds which token.
-    if db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.name == name,
+    if db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id,
+                                                   func.lower(ApiToken.name) == name.lower(),
                                                    ApiToken.revoked_at.is_(None)).limit(1)) is not None:
         raise DomainError(_("You already have a token named “%(name)s”. Revoke it first, or choose another name.",
                             name=name), field="name")

@@ -33,6 +33,7 @@ ACTIONS = {
     "login_failed": _l("Failed login"),
     "logout": _l("Logged out"),
     "password_change": _l("Changed own password"),
+    "password_change_failed": _l("Wrong current password on changing it"),
     "reveal": _l("Full ID number shown"),
     "reveal_contacts": _l("Protected address and phone shown (delegated visit)"),
     "print": _l("Printed"),

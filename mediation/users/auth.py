@@ -114,6 +114,7 @@ def change_password():
             services.change_password(current_user, form.old_password.data, form.password.data)
         except DomainError as exc:
             getattr(form, exc.field or "password").errors.append(exc.message)
+            db.session.commit()  # nothing is changed; a wrong current password is in the audit log
         else:
             db.session.commit()
             # The auth version changed: store the new id in this session (the real

@@ -88,13 +88,14 @@ def failures_at(kind: str, address: str) -> int:
     return db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0
 
 
-def count_failure(kind: str, address: str) -> int:
-    """Count one failure under ``kind`` for an address, in its own committed transaction (the
-    same atomic upsert as a failed login); returns the window's count so far."""
+def count_failure(kind: str, address: str, n: int = 1) -> int:
+    """Count one failure (``n``: -1 takes one off) under ``kind`` for an address, in its own
+    committed transaction (the same atomic upsert as a failed login); returns the window's
+    count so far."""
     window = _window_number()
     with db.engine.begin() as conn:
         conn.execute(delete(LoginThrottle).where(LoginThrottle.window < window - 1))
-        return conn.execute(_upsert(f"{window}|{kind}|{(address or 'unknown')[:64]}", window, 1)).scalar_one()
+        return conn.execute(_upsert(f"{window}|{kind}|{(address or 'unknown')[:64]}", window, n)).scalar_one()
 
 
 def authenticate(username: str, password: str, address: str) -> User:
@@ -222,14 +223,18 @@ def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, rol
 
 
 def change_password(user: User, old: str, new: str) -> None:
-    # Guesses at the current password (from a session left open) are throttled like logins.
+    # Guesses at the current password (from a session left open) are throttled like logins:
+    # each try is counted before the password is checked (its own committed transaction), so
+    # parallel guesses get no more checks than the limit; a right one is taken off again.
     cfg = current_app.config
-    if failures_at("p", f"user:{user.id}") >= cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]:
+    key = f"user:{user.id}"
+    if count_failure("p", key) > cfg["LOGIN_MAX_FAILURES_PER_USERNAME"]:
         raise DomainError(_("Too many wrong passwords. Please wait %(minutes)d minutes and try again.",
                             minutes=cfg["LOGIN_WINDOW_MINUTES"]), field="old_password")
     if not user.check_password(old or ""):
-        count_failure("p", f"user:{user.id}")  # its own transaction: kept when the form is refused
+        audit.record("password_change_failed", actor=user, target=user)  # the view commits it
         raise DomainError(_("The current password is wrong."), field="old_password")
+    count_failure("p", key, -1)
     if old == new:
         raise DomainError(_("Choose a password different from the current one."), field="password")
     check_password_policy(new, user.username)
