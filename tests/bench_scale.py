@@ -472,7 +472,20 @@ def write_markdown(results: list[dict], path: Path) -> None:
              "alone (the scoped case query, the statistics' read, the inbox query).", "",
              "Reading these figures: the machine's load average when each run began is given with it (on "
              "2 cores, a load near 0 means the run had the machine to itself).", ""]
-    for r in results:
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = old[old.index(HAND_MARK):] if HAND_MARK in old else ""
+    # Sections of databases and sizes not measured on this machine are kept as they were.
+    measured = {(r["kind"], r["size"]) for r in results}
+    sections = [(r["size"], r["kind"] != "sqlite", None, r) for r in results]
+    for m in re.finditer(r"^## (\w+), ([\d,]+) cases\n.*?(?=^## |\Z)", old, re.S | re.M):
+        key = (m.group(1), int(m.group(2).replace(",", "")))
+        if key not in measured:
+            sections.append((key[1], key[0] != "sqlite", m.group(0).rstrip("\n").split("\n") + [""], None))
+    sections.sort(key=lambda s: (s[0], s[1]))
+    for _size, _pg, kept_lines, r in sections:
+        if kept_lines is not None:
+            lines += kept_lines
+            continue
         lines += [f"## {r['kind']}, {r['size']:,} cases", ""]
         if r.get("load_before") is not None:
             lines += [f"Load average (1 minute) when the run began: {r['load_before']:.2f}.", ""]
@@ -505,8 +518,6 @@ def write_markdown(results: list[dict], path: Path) -> None:
                   + " (target p95 ≤ 300 ms, 0 errors).", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     # A section written by hand at the end ("## Added by hand ...") is kept as it is.
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    kept = old[old.index(HAND_MARK):] if HAND_MARK in old else ""
     path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
