@@ -10,7 +10,6 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from .. import access
@@ -109,6 +108,8 @@ def may_attach(user, case: Case) -> bool:
 
 def pdf_page_count(data: bytes) -> int | None:
     """Pages of a PDF, or None when it cannot be read (the case file then says so)."""
+    from pypdf import PdfReader  # pypdf (15 MB) is loaded only by the workers that take a PDF
+
     try:
         return len(PdfReader(io.BytesIO(data)).pages)
     except Exception:  # noqa: BLE001 - a damaged or encrypted PDF is kept and noted, not refused

@@ -2,8 +2,8 @@
 document in the prescribed order, uploaded scans in their place."""
 import io
 import logging
+from typing import TYPE_CHECKING
 
-from pypdf import PdfReader, PdfWriter, Transformation
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
@@ -27,6 +27,9 @@ from .documents import (
     session_record_story,
 )
 from .pdf import PAGE, REGULAR, build, markup, para, safe, styles
+
+if TYPE_CHECKING:
+    from pypdf import Transformation
 
 log = logging.getLogger(__name__)
 
@@ -188,9 +191,11 @@ class _PdfSlot(Flowable):
         self.slots[self.key] = (canvas.getPageNumber(), x, y, self.width, self.height - self._caption)
 
 
-def _fit(page, box) -> Transformation:
+def _fit(page, box) -> "Transformation":
     """Place a page (its crop box, turned by its /Rotate) in ``box`` (x, y, width,
     height): as large as fits, centred, at the top."""
+    from pypdf import Transformation  # pypdf (15 MB) is loaded by the workers that merge a PDF
+
     x, y, w, h = box
     crop = page.cropbox
     width, height = float(crop.width), float(crop.height)
@@ -212,6 +217,8 @@ MAX_MERGED_PAGES = 200  # as MAX_PDF_PAGES at upload
 def pdf_pages(data: bytes) -> list | None:
     """The pages of an uploaded PDF, ready to merge, or None when it cannot be read
     (damaged, or encrypted with a password): the case file then says so instead."""
+    from pypdf import PdfReader, PdfWriter  # (see _fit)
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -233,6 +240,8 @@ def _merge_uploads(data: bytes, slots: dict, uploads: dict) -> bytes:
     """Draw each uploaded PDF page into the slot the layout kept for it."""
     if not slots:
         return data
+    from pypdf import PdfReader, PdfWriter  # (see _fit)
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     writer.pdf_header = "%PDF-1.7"  # what the uploads use may be newer than ReportLab's 1.3 header says
     for (attachment_id, n), (page_number, *box) in slots.items():

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, request
 from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access, audit
 from ..access import require
@@ -50,13 +50,14 @@ def send_pdf(case, data: bytes, name: str, document: str, **details):
 
 
 def case_for_print(case_id: int):
-    """The case with what every printout shows of it, in one query (access as everywhere):
-    its events and holdings too, for the header's units and mediators by tier (short lists,
-    joined into the case's rows)."""
+    """The case with what every printout shows of it (access as everywhere): its parties,
+    mediators and holdings (short lists, joined into the case's rows) for the header's
+    units and mediators by tier, and its events in a second query: they grow with every
+    step and print, and joined beside the parties they would multiply the rows."""
     return db.first_or_404(access.cases_query(current_user).where(Case.id == case_id).options(
         joinedload(Case.category), joinedload(Case.unit).joinedload(OrgUnit.parent),
         joinedload(Case.lead_mediator).lazyload(User.role_rows), joinedload(Case.co_mediators).lazyload(User.role_rows),
-        joinedload(Case.parties), joinedload(Case.events).joinedload(CaseEvent.actor).lazyload(User.role_rows),
+        joinedload(Case.parties), selectinload(Case.events).joinedload(CaseEvent.actor).lazyload(User.role_rows),
         joinedload(Case.holdings).joinedload(CaseHolding.unit)))
 
 
