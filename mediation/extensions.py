@@ -1,11 +1,12 @@
 """Flask extensions, created unbound here and bound in ``create_app``."""
 
 import sqlite3
+from functools import cached_property
 
+import click
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -27,7 +28,57 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+class LazyMigrate:
+    """Flask-Migrate, with Alembic (about 10 MB with Mako) imported the first time it is
+    used: by ``flask db``, a restore or the tests. A web worker never migrates. It stands
+    in ``app.extensions["migrate"]`` where Flask-Migrate and ``migrations/env.py`` look,
+    with the same attributes."""
+
+    def __init__(self, **configure_args):
+        self.configure_args = configure_args
+        self.db = None
+        self.directory = "migrations"
+
+    def init_app(self, app, db, directory: str) -> None:
+        self.db, self.directory = db, str(directory)
+        app.extensions["migrate"] = self
+        app.cli.add_command(_MigrateCommands("db", help="Perform database migrations."))
+
+    @cached_property
+    def migrate(self):
+        """The real ``flask_migrate.Migrate`` (what its commands call ``get_config`` on)."""
+        from flask_migrate import Migrate
+
+        return Migrate(db=self.db, directory=self.directory, **self.configure_args)
+
+    @property
+    def metadata(self):
+        return self.db.metadata
+
+
+class _MigrateCommands(click.Group):
+    """``flask db ...``: Flask-Migrate's command group, imported when it is run."""
+
+    @staticmethod
+    def _group() -> click.Group:
+        from flask_migrate.cli import db as group
+
+        return group
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        # The context, and so the command run, are Flask-Migrate's own (its options too).
+        return self._group().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx):
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):
+        return self._group().get_command(ctx, cmd_name)
+
+
+migrate = LazyMigrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

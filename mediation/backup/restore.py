@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask import Config
-from flask_migrate import upgrade
 
 from .. import crypto
 from ..extensions import db
@@ -92,6 +90,8 @@ def target_problems(app, engine: sa.Engine, archive: Path) -> list[str]:
 def _known_revision(app, revision: str | None) -> None:
     if revision is None:
         raise BackupError("The archive's database has no Alembic revision (it was not made by `flask db upgrade`).")
+    from alembic.script import ScriptDirectory  # Alembic only where it is used (see extensions.LazyMigrate)
+
     directory = app.extensions["migrate"].directory
     config = app.extensions["migrate"].migrate.get_config(directory)
     try:
@@ -195,6 +195,8 @@ def _load_order(tables: list[sa.Table]) -> tuple[list[sa.Table], dict[str, set[s
 
 
 def _restore_postgresql(app, engine: sa.Engine, staging: Path, manifest: dict) -> int:
+    from flask_migrate import upgrade  # (see _known_revision)
+
     upgrade(revision=manifest["alembic_revision"])  # the schema the rows were read from
     archived = manifest["tables"]
     rows_in = 0
@@ -294,6 +296,8 @@ def restore(app, engine: sa.Engine, archive: Path) -> Report:
         if problems := target_problems(app, engine, archive):
             raise BackupError("\n".join(problems))
         written: list[Path] = []
+        from flask_migrate import upgrade  # (see _known_revision)
+
         try:
             if _restore_instance(app, staging, written, report):
                 _reload_config(app, engine, report)

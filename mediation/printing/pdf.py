@@ -2,6 +2,7 @@
 safe paragraphs, Chinese line breaking, visible markers for characters no font has,
 ruled label/value grids, 第 N 页 共 M 页."""
 import logging
+import os
 import re
 from functools import cache
 from io import BytesIO
@@ -55,16 +56,53 @@ def _to_unicode_cmap(fontname, subset):
     ])
 
 
+class _OnDisk:
+    """The bytes of a font file, read from disk where ReportLab asks for them (it slices
+    and indexes its ``_ttf_data``). ReportLab otherwise keeps each 10 MB file in every
+    worker's memory for the glyphs a document uses; this reads them when a subset is made."""
+
+    __slots__ = ("fd", "size")
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDONLY)  # kept open for the life of the process
+        self.size = os.fstat(self.fd).st_size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.size)
+            if step != 1:
+                raise ValueError("a font file is read in runs")
+            return os.pread(self.fd, max(0, stop - start), start)  # pread: no shared offset between threads
+        if key < 0:
+            key += self.size
+        if not 0 <= key < self.size:
+            raise IndexError(key)
+        return os.pread(self.fd, 1, key)[0]
+
+
+class _FontSource:
+    """A file-like object whose ``read`` gives ReportLab an ``_OnDisk`` (see there)."""
+
+    def __init__(self, path: Path):
+        self.name = str(path)
+
+    def read(self) -> _OnDisk:
+        return _OnDisk(Path(self.name))
+
+
 @cache
-def register_fonts() -> frozenset[int]:
+def register_fonts():
     """Register Noto Sans SC Regular and Bold (embedded, subset by ReportLab) once;
-    returns the code points the font can draw."""
+    returns the code points the font can draw (a set-like view)."""
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # see _to_unicode_cmap
-    regular = TTFont(REGULAR, str(FONT_DIR / "NotoSansSC-Regular.ttf"))
+    regular = TTFont(REGULAR, _FontSource(FONT_DIR / "NotoSansSC-Regular.ttf"))
     pdfmetrics.registerFont(regular)
-    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "NotoSansSC-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, _FontSource(FONT_DIR / "NotoSansSC-Bold.ttf")))
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
-    return frozenset(regular.face.charToGlyph)
+    return regular.face.charToGlyph.keys()
 
 
 @cache
