@@ -1,6 +1,7 @@
 """Flask extensions, created unbound here and bound in ``create_app``."""
 
 import sqlite3
+import sys
 from functools import cached_property
 
 import click
@@ -51,7 +52,16 @@ class LazyMigrate:
         """The real ``flask_migrate.Migrate`` (what its commands call ``get_config`` on)."""
         from flask_migrate import Migrate
 
-        return Migrate(db=self.db, directory=self.directory, **self.configure_args)
+        migrate = Migrate(db=self.db, directory=self.directory, **self.configure_args)
+
+        @migrate.configure
+        def _print_to_the_current_stdout(config):
+            # Alembic's Config takes sys.stdout as it was when Alembic was imported, which
+            # is now the first use: it may have been a redirected stream since closed.
+            config.stdout = sys.stdout
+            return config
+
+        return migrate
 
     @property
     def metadata(self):

@@ -131,3 +131,35 @@ def test_production_refuses_a_short_secret_key(monkeypatch):
     monkeypatch.setenv("MEDIATION_DATABASE_URL", "sqlite://")
     with pytest.raises(RuntimeError, match="too short"):
         create_app()
+
+
+def test_a_web_worker_loads_neither_alembic_nor_pypdf(tmp_path):
+    """Worker memory (issue 12.7): Alembic (with Mako) and pypdf are imported where they are
+    used (``flask db``, a restore, an uploaded PDF), not by every worker that serves pages."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from mediation import create_app; create_app(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako', 'pypdf', 'flask_migrate'}))")
+    env = {**__import__("os").environ, "MEDIATION_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite'}",
+           "MEDIATION_SECRET_KEY": "x" * 40, "MEDIATION_INSTANCE_PATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_flask_db_runs_flask_migrate_commands(db_url, capfd):
+    """``flask db`` is Flask-Migrate's group, loaded when it runs, with its options."""
+    from flask_migrate import upgrade
+
+    from mediation import ROOT
+
+    app = make_app(db_url)
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["db", "--help"])
+    assert listed.exit_code == 0 and "upgrade" in listed.output and "--directory" in listed.output
+    with app.app_context():
+        upgrade()
+    capfd.readouterr()
+    current = runner.invoke(args=["db", "-d", str(ROOT / "migrations"), "current"])
+    assert current.exit_code == 0, current.output
+    assert "(head)" in current.output + capfd.readouterr().out  # Alembic prints to the real stdout
