@@ -5,6 +5,7 @@ import types
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from mediation.cases import workflow
@@ -193,3 +194,42 @@ def test_home_counts_and_the_list_of_leads_agree_for_every_role(demo, login, app
     assert grid.get("/").status_code == 302
     assert _new_leads_listed(grid) == 1
     assert DEMO_PASSWORD
+
+
+def _home_tile(client, label: str) -> int:
+    page = client.get("/").get_data(as_text=True)
+    m = re.search(r'<div class="display-6[^"]*">([\d,+]+)</div>\s*<div>' + re.escape(label) + "</div>", page)
+    return int(m.group(1).rstrip("+").replace(",", ""))
+
+
+def test_my_open_cases_on_home_count_lead_and_co_mediated_open_cases_only(demo, login, app):
+    """我的在办 (read by index since issue 12): open cases the user leads or co-mediates,
+    not closed ones, the same number the list behind the tile shows."""
+    me, other = user("med-320413109201"), user("med-320413109202")
+    led = advance(make_case(applicant="甲一"), "accept", "assign")
+    co = advance(make_case(applicant="乙二"), "accept", "assign", lead_mediator=other, co_mediators=[me])
+    advance(make_case(applicant="丙三"), "accept", "assign", lead_mediator=other)  # not mine
+    ended = advance(make_case(applicant="丁四"), "accept", "assign", "start", "conclude", "follow_up", "close")
+    client = login("med-320413109201")
+    listed = client.get("/cases/?view=mine&open=1").get_data(as_text=True)
+    assert led.number in listed and co.number in listed and ended.number not in listed
+    shown = _home_tile(client, "我在办的案件")
+    assert shown == len(set(re.findall(r"婚调字第\d{4}号", listed))) >= 2
+    # Co-mediation ends with the case: closed, it leaves the count.
+    advance(co, "start", "conclude", "follow_up", "close", by="coord-320413109")
+    assert _home_tile(client, "我在办的案件") == shown - 1
+
+
+def test_my_open_cases_are_found_by_index_not_by_scanning(demo, app):
+    """The plan of 我的在办's count searches indexes: no table is read whole (SQLite's plan)."""
+    from mediation.cases.services import home_count_queries
+    from mediation.paging import bounded_count
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
+    stmt = select(bounded_count(home_count_queries(user("med-320413109201"))["mine_open"]))
+    sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = [row[3] for row in db.session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]
+    scans = [step for step in plan if step.startswith("SCAN") and "anon" not in step and "CONSTANT" not in step
+             and "case_access" not in step]
+    assert scans == [], plan

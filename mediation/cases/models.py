@@ -114,6 +114,8 @@ class Case(db.Model):
     __table_args__ = (
         UniqueConstraint("station_id", "year", "seq", name="uq_case_record_station_year_seq"),
         Index("ix_case_record_unit_status", "unit_id", "status"),
+        # A mediator's open cases (the home page's 我的在办) without reading every case they ever led.
+        Index("ix_case_record_lead_mediator_status", "lead_mediator_id", "status"),
         Index("ix_case_record_due_date", "due_date"),
         Index("ix_case_record_intake_date", "intake_date"),
     )
@@ -145,7 +147,7 @@ class Case(db.Model):
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.REGISTERED)
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
     decline_reason: Mapped[str] = mapped_column(Text, default="")
-    lead_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lead_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -250,6 +252,7 @@ case_co_mediator = db.Table(
     "case_co_mediator",
     db.Column("case_id", ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True),
     db.Column("user_id", ForeignKey("user_account.id"), primary_key=True),
+    Index("ix_case_co_mediator_user_id", "user_id", "case_id"),  # a mediator's cases as co-mediator
 )
 
 

@@ -349,12 +349,16 @@ def home_count_queries(user: User) -> dict[str, Select]:
     bound, ``paging.bounded_counts``) together; transfers add what waits for the user's unit."""
     base = access.case_rows(user, held=True)  # case_visibility alone: its indexes answer
     cv = CaseVisibility
-    mine = base.where(cv.case_id.in_(select(Case.id).where(Case.lead_mediator_id == user.id).union(
-        select(case_co_mediator.c.case_id).where(case_co_mediator.c.user_id == user.id))))
+    # The user's open cases only (by index): not every case they ever led or co-mediated.
+    working = Case.status.in_(WORKING_STATUSES)
+    mine_open = base.where(cv.status.in_(WORKING_STATUSES), cv.case_id.in_(
+        select(Case.id).where(Case.lead_mediator_id == user.id, working).union(
+            select(case_co_mediator.c.case_id).join(Case, Case.id == case_co_mediator.c.case_id)
+            .where(case_co_mediator.c.user_id == user.id, working))))
     return {
         "registered": base.where(cv.status == CaseStatus.REGISTERED),
         "accepted": base.where(cv.status == CaseStatus.ACCEPTED),
-        "mine_open": mine.where(cv.status.in_(WORKING_STATUSES)),
+        "mine_open": mine_open,
         "overdue": base.where(cv.due_key < local_today()),  # kept only while the clock runs
         "drafts": select(CaseDraft.id).where(CaseDraft.user_id == user.id),
     }
