@@ -259,11 +259,18 @@ def in_process(url: str, pages: list[tuple], ctx: dict) -> dict:
             from mediation.org.models import OrgUnit
             return db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
 
+        def first_list_page(username):
+            """The list's own query: the first page of 20 in its index's order, newest first."""
+            from mediation.cases import listing
+            from mediation.cases.views import KEY_OF, LIST_KEYS
+            from mediation.paging import keyset_page
+
+            stmt = listing.filtered_cases(user(username), {"view": "subtree"})[0]
+            return keyset_page(stmt, LIST_KEYS["newest"], KEY_OF["newest"], per_page=20).items
+
         mains = {
-            "district case list": lambda: db.session.execute(access.cases_query(user("admin"))
-                                                             .order_by(Case.id.desc()).limit(20)).all(),
-            "town case list": lambda: db.session.execute(access.cases_query(user("coord-320413109"))
-                                                         .order_by(Case.id.desc()).limit(20)).all(),
+            "district case list": lambda: first_list_page("admin"),
+            "town case list": lambda: first_list_page("coord-320413109"),
             "case detail": lambda: db.session.execute(access.cases_query(user("coord-320413109"))
                                                       .where(Case.id == ctx["case"])).all(),
             "statistics, district year": lambda: stats.compute(unit("320413"), stats.Period.year(ctx["year"])),
