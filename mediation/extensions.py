@@ -33,19 +33,24 @@ db = SQLAlchemy(model_class=Base)
 
 class LazyMigrate:
     """Flask-Migrate, with Alembic (about 10 MB with Mako) imported the first time it is
-    used: by ``flask db``, a restore or the tests. A web worker never migrates. It stands
-    in ``app.extensions["migrate"]`` where Flask-Migrate and ``migrations/env.py`` look,
-    with the same attributes."""
+    used: by ``flask db``, a restore or the tests. A web worker never migrates. Each app
+    gets, in ``app.extensions["migrate"]`` where Flask-Migrate and ``migrations/env.py``
+    look, an object with the attributes of Flask-Migrate's own (``_AppMigrate``)."""
 
     def __init__(self, **configure_args):
         self.configure_args = configure_args
-        self.db = None
-        self.directory = "migrations"
 
     def init_app(self, app, db, directory: str) -> None:
-        self.db, self.directory = db, str(directory)
-        app.extensions["migrate"] = self
+        app.extensions["migrate"] = _AppMigrate(db, str(directory), dict(self.configure_args))
         app.cli.add_command(_MigrateCommands("db", help="Perform database migrations."))
+
+
+class _AppMigrate:
+    """One app's migration settings, as Flask-Migrate's ``_MigrateConfig`` holds them
+    (``db``, ``directory``, ``configure_args``, ``migrate``, ``metadata``)."""
+
+    def __init__(self, db, directory: str, configure_args: dict):
+        self.db, self.directory, self.configure_args = db, directory, configure_args
 
     @cached_property
     def migrate(self):

@@ -4,6 +4,7 @@ ruled label/value grids, 第 N 页 共 M 页."""
 import logging
 import os
 import re
+import threading
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -64,7 +65,9 @@ class _OnDisk:
     __slots__ = ("fd", "size")
 
     def __init__(self, path: Path):
-        self.fd = os.open(path, os.O_RDONLY)  # kept open for the life of the process
+        # Kept open for the life of the process: a deploy that replaces the file by renaming
+        # (pip, git, rsync's default) leaves this one readable and unchanged.
+        self.fd = os.open(path, os.O_RDONLY)
         self.size = os.fstat(self.fd).st_size
 
     def __len__(self) -> int:
@@ -75,12 +78,18 @@ class _OnDisk:
             start, stop, step = key.indices(self.size)
             if step != 1:
                 raise ValueError("a font file is read in runs")
-            return os.pread(self.fd, max(0, stop - start), start)  # pread: no shared offset between threads
+            return self._read(max(0, stop - start), start)
         if key < 0:
             key += self.size
         if not 0 <= key < self.size:
             raise IndexError(key)
-        return os.pread(self.fd, 1, key)[0]
+        return self._read(1, key)[0]
+
+    def _read(self, n: int, at: int) -> bytes:
+        data = os.pread(self.fd, n, at)  # pread: no offset shared between threads
+        if len(data) != n:  # the file was cut short under us: no half-embedded font
+            raise OSError(f"font file shorter than when opened ({self.size} bytes)")
+        return data
 
 
 class _FontSource:
@@ -93,16 +102,24 @@ class _FontSource:
         return _OnDisk(Path(self.name))
 
 
+_REGISTERING = threading.Lock()
+
+
 @cache
 def register_fonts():
     """Register Noto Sans SC Regular and Bold (embedded, subset by ReportLab) once;
     returns the code points the font can draw (a set-like view)."""
-    ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # see _to_unicode_cmap
-    regular = TTFont(REGULAR, _FontSource(FONT_DIR / "NotoSansSC-Regular.ttf"))
-    pdfmetrics.registerFont(regular)
-    pdfmetrics.registerFont(TTFont(BOLD, _FontSource(FONT_DIR / "NotoSansSC-Bold.ttf")))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
-    return regular.face.charToGlyph.keys()
+    with _REGISTERING:  # two threads' first PDFs must not register (and swap) the fonts twice
+        if REGULAR in pdfmetrics.getRegisteredFontNames():
+            return pdfmetrics.getFont(REGULAR).face.charToGlyph.keys()
+        ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # see _to_unicode_cmap
+        # Not shapable: shaping (uharfbuzz, not installed) would want the file's bytes in memory.
+        regular = TTFont(REGULAR, _FontSource(FONT_DIR / "NotoSansSC-Regular.ttf"), shapable=False)
+        bold = TTFont(BOLD, _FontSource(FONT_DIR / "NotoSansSC-Bold.ttf"), shapable=False)
+        pdfmetrics.registerFont(regular)
+        pdfmetrics.registerFont(bold)
+        pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
+        return regular.face.charToGlyph.keys()
 
 
 @cache
