@@ -14,7 +14,7 @@ from functools import wraps
 
 from flask import abort, g, has_request_context, session
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 
 from . import visibility  # noqa: F401  (its listeners keep case_visibility, which cases_query reads)
 from .cases.models import EDITABLE_STATUSES, HOLDS, SEES, Case, CaseVisibility, case_access
@@ -154,11 +154,14 @@ def case_rows(user, unit: OrgUnit | None = None, *, held: bool = False) -> Selec
 
 def sees_case(user, case_id_column):
     """A condition on another table's case id: the user sees that case (one index lookup
-    per row, where ``IN (cases_query ...)`` would list the whole area first)."""
+    per row, where ``IN (cases_query ...)`` would list the whole area first). A scalar
+    subquery with LIMIT, not EXISTS: PostgreSQL turns EXISTS into a hash of every case of
+    the area (113,000 at 1,000,000 cases: 30 ms for an inbox page of 50)."""
     if "case.view" not in actions_of(user):
         return false()
-    return exists().where(CaseVisibility.case_id == case_id_column, CaseVisibility.unit_id == user.unit_id,
-                          _named(user))
+    return select(CaseVisibility.case_id).where(
+        CaseVisibility.case_id == case_id_column, CaseVisibility.unit_id == user.unit_id, _named(user)
+    ).limit(1).scalar_subquery().is_not(None)
 
 
 # --- restricted cases: content only after the opening reason ------------------------------
