@@ -5,8 +5,9 @@ which the views run on the same request (see ``common.run_form``).
 
 Messages are in the request's language: ``Msg`` is an English message id that marshmallow
 formats, and formatting translates it (placeholders are gettext's ``%(name)s``)."""
+import marshmallow
 from flask_babel import gettext
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, fields, validate
 
 from ..agreements.models import AgreementKind, Confirmation
 from ..cases.models import CaseStatus, Outcome, PartyRole, RiskLevel, Sex, Source
@@ -22,6 +23,15 @@ from ..transfers.models import (
     TransferKind,
     TransferStatus,
 )
+
+
+class Schema(marshmallow.Schema):
+    """The API's schemas: made once and never changed, so a deep copy may share one.
+    flask-smorest deep-copies each decorator's documentation, schemas included, at every
+    layer; copied, the schemas held by the docs came to 6 MB of every worker's memory."""
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 class Msg(str):

@@ -5,6 +5,7 @@ import logging
 import os
 import re
 import threading
+from array import array
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -92,6 +93,35 @@ class _OnDisk:
         return data
 
 
+class _GlyphMetrics:
+    """The font's per-glyph (advance width, left side bearing) pairs in two arrays: ReportLab
+    only indexes them when it makes a subset. As a list of tuples of ints they took 4 MB a
+    font in every worker."""
+
+    __slots__ = ("advance", "bearing")
+
+    def __init__(self, pairs):
+        self.advance = array("i", (int(aw) for aw, _ in pairs))  # as the subset writes them
+        self.bearing = array("i", (int(lsb) for _, lsb in pairs))
+
+    def __len__(self) -> int:
+        return len(self.advance)
+
+    def __getitem__(self, glyph: int) -> tuple[int, int]:
+        return self.advance[glyph], self.bearing[glyph]
+
+
+def _slim(face) -> None:
+    """Keep only what drawing and subsetting read, packed: each worker holds both fonts' maps
+    for its life. ``glyphToChar`` serves shaping alone (off, see ``register_fonts``); the glyph
+    offsets and metrics become arrays; the character widths share their few distinct values."""
+    face.glyphToChar = {}
+    face.glyphPos = array("L", face.glyphPos)
+    face.hmetrics = _GlyphMetrics(face.hmetrics)
+    widths: dict = {}
+    face.charWidths = {cp: widths.setdefault(w, w) for cp, w in face.charWidths.items()}
+
+
 class _FontSource:
     """A file-like object whose ``read`` gives ReportLab an ``_OnDisk`` (see there)."""
 
@@ -116,16 +146,20 @@ def register_fonts():
         # Not shapable: shaping (uharfbuzz, not installed) would want the file's bytes in memory.
         regular = TTFont(REGULAR, _FontSource(FONT_DIR / "NotoSansSC-Regular.ttf"), shapable=False)
         bold = TTFont(BOLD, _FontSource(FONT_DIR / "NotoSansSC-Bold.ttf"), shapable=False)
+        _slim(regular.face)
+        _slim(bold.face)
         pdfmetrics.registerFont(regular)
         pdfmetrics.registerFont(bold)
         pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
         return regular.face.charToGlyph.keys()
 
 
-@cache
-def _known_chars() -> frozenset[str]:
-    """The characters printed as they are (everything else goes through ``safe``)."""
-    return frozenset(chr(cp) for cp in register_fonts() if cp >= 32) | {"\n"}
+def _all_known(text: str) -> bool:
+    """Whether every character prints as it is (else the text goes through ``safe``). The
+    font's own code point view: a set of its 44,000 characters cost 3 MB a worker."""
+    codes = set(map(ord, text))
+    codes.discard(10)  # a line break is kept as a break
+    return min(codes, default=32) >= 32 and register_fonts() >= codes
 
 
 @cache
@@ -403,7 +437,7 @@ def para(text, style: ParagraphStyle) -> Paragraph:
     """A paragraph of user text (escaped, with markers for characters the font lacks)."""
     text = "" if text is None else str(text)
     text = text.translate(_CONTROLS)
-    if _known_chars().issuperset(text):
+    if _all_known(text):
         return CJKParagraph.plain(text, style)
     return CJKParagraph(safe(text), style)
 
