@@ -338,6 +338,23 @@ def test_every_pdf_names_only_embedded_fonts(busy_case, login):
         assert fonts_not_embedded(reader) == set(), path  # no Helvetica left from the canvas
 
 
+def test_a_pdf_reads_only_the_glyphs_it_embeds(busy_case, login, monkeypatch):
+    """Each worker keeps the fonts for its life: it reads a document's glyphs from the file,
+    never a whole table (the outlines are 9 MB), and keeps no map only shaping uses."""
+    from mediation.printing import pdf
+
+    pdf.register_fonts()
+    reads = []
+    real = pdf._OnDisk._read
+    monkeypatch.setattr(pdf._OnDisk, "_read", lambda self, n, at: reads.append(n) or real(self, n, at))
+    resp = login("coord-320413109").get(f"/cases/{busy_case.id}/diary.pdf")
+    text, _ = text_of(resp.data)
+    assert "婚姻家庭纠纷调解日记" in text and "李喆堃䶮" in text
+    assert reads and max(reads) < 64 * 1024
+    face = pdf.pdfmetrics.getFont(pdf.REGULAR).face
+    assert face.glyphToChar == {} and len(face.hmetrics) == len(face.glyphPos) - 1
+
+
 def test_characters_beyond_the_bmp_copy_out_or_are_marked(demo, login):
     """𬌗 (U+2C317) is in the font: it prints and copies out as itself (ReportLab wrote
     an invalid ToUnicode entry for it). 𠮷 (U+20BB7) is not: it is visibly marked."""
