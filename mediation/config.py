@@ -54,6 +54,8 @@ class Config:
     # newest SEARCH_SCAN_CASES cases of the user's area instead of through the index.
     SEARCH_COMMON_PIECES = 2000
     SEARCH_SCAN_CASES = 20_000
+    # How long a worker remembers whether a query is common (it is counted again after).
+    SEARCH_COMMON_MEMO_SECONDS = 300
     # Judicial confirmation: apply within this many days of the agreement (PML 33);
     # the case page reminds from this many days before the end.
     JUDICIAL_CONFIRMATION_DAYS = 30

@@ -169,6 +169,31 @@ def test_common_queries_walk_the_area_and_find_the_same(corpus, app):
     assert [h.case.id for h in search_cases(admin, "王", limit=7).hits] == hits
 
 
+def test_whether_a_query_is_common_is_remembered_for_a_while(corpus, app):
+    """Counting a query's pieces (is it common?) runs once per worker for a few minutes: the
+    answer is the same for everyone and the count is a search's dearest query."""
+    from sqlalchemy import event
+
+    probes = []
+
+    def spy(_conn, _cursor, statement, *_a):
+        probes.append(statement) if ("search_fts_probe" in statement or "count(" in statement.lower()
+                                     and "search_doc" in statement) else None
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        app.config["SEARCH_COMMON_PIECES"] = 5
+        assert search_cases(user("admin"), "王").common and len(probes) == 1
+        assert search_cases(user("coord-320413109"), "王").common and len(probes) == 1  # anyone's
+        assert not search_cases(user("admin"), "汤桂").common and len(probes) == 2  # its own answer
+        app.config["SEARCH_COMMON_PIECES"] = 10_000  # another bound: counted afresh
+        assert not search_cases(user("admin"), "王").common and len(probes) == 3
+        app.config.update(SEARCH_COMMON_PIECES=6, SEARCH_COMMON_MEMO_SECONDS=0)  # forgotten at once
+        assert search_cases(user("admin"), "王").common and len(probes) == 4
+        assert search_cases(user("admin"), "王").common and len(probes) == 5
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+
+
 def test_a_common_query_looks_through_the_newest_cases_only_and_says_so(corpus, app, login):
     app.config.update(SEARCH_COMMON_PIECES=5, SEARCH_SCAN_CASES=10)
     results = search_cases(user("admin"), "王")
