@@ -38,6 +38,12 @@ def test_photo_upload_thumbnail_and_download(case, login, tmp_path):
     attachment = db.session.scalar(select(Attachment))
     assert attachment.content_type == "image/png" and attachment.has_thumbnail
     assert (tmp_path / "uploads" / attachment.stored_name).exists()  # outside the database
+    # The people's files are readable by the app's user alone, as backups are; no leftovers.
+    folder = tmp_path / "uploads"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        attachment.stored_name + suffix for suffix in ("", ".thumb.jpg", ".print.jpg"))
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o600}
     assert "IMG_0001" not in attachment.stored_name
     thumb = med.get(f"/cases/{case.id}/attachments/{attachment.id}/thumbnail.jpg")
     assert thumb.mimetype == "image/jpeg" and max(Image.open(io.BytesIO(thumb.data)).size) <= 320

@@ -145,6 +145,7 @@ def test_checks_are_throttled_per_user(app, demo, login):
     assert [mine.post("/related/check", json=body).status_code for _i in range(5)] == [200] * 5
     r = mine.post("/related/check", json=body)
     assert r.status_code == 429 and "请等待" in r.get_json()["error"]
+    assert r.headers["Retry-After"] == str(app.config["LOGIN_WINDOW_MINUTES"] * 60)
     assert login("med-320413109202").post("/related/check", json=body).status_code == 200
 
 

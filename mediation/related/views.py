@@ -27,8 +27,9 @@ def check():
     # Each check tells whether a person is in any case of the network (by unit when out of
     # reach): a user's checks are counted, so that the form's typing passes and a crawl does not.
     if users.count_failure("r", f"user:{current_user.id}") > current_app.config["RELATED_CHECKS_PER_WINDOW"]:
+        minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
         return jsonify({"error": _("Too many checks. Please wait %(minutes)d minutes and try again.",
-                                   minutes=current_app.config["LOGIN_WINDOW_MINUTES"])}), 429
+                                   minutes=minutes)}), 429, {"Retry-After": str(minutes * 60)}
     data = request.get_json(silent=True)
     if data is None:  # a form post (FormData): parties-N-field as on the intake form
         data = {"parties": _parties_from_form(request.form), "exclude": request.form.get("exclude")}
