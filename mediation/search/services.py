@@ -110,6 +110,9 @@ class SearchResults:
         memo = current_app.extensions.setdefault(COMMON_MEMO, OrderedDict())
         key, now = (limit, self._tokens), time.monotonic()
         if (known := memo.get(key)) is not None and known[0] > now:
+            with _COMMON_LOCK:  # the least recently asked go first when it is full
+                if key in memo:
+                    memo.move_to_end(key)
             return known[1]
         common = self._count_common(limit)
         with _COMMON_LOCK:  # threaded workers share the memo
