@@ -54,8 +54,9 @@ class Config:
     # newest SEARCH_SCAN_CASES cases of the user's area instead of through the index.
     SEARCH_COMMON_PIECES = 2000
     SEARCH_SCAN_CASES = 20_000
-    # How long a worker remembers whether a query is common (it is counted again after).
-    SEARCH_COMMON_MEMO_SECONDS = 300
+    # How long a worker remembers whether a query is common and, per user, where a common
+    # query's walk stops (both are counted again after).
+    SEARCH_MEMO_SECONDS = 300
     # Judicial confirmation: apply within this many days of the agreement (PML 33);
     # the case page reminds from this many days before the end.
     JUDICIAL_CONFIRMATION_DAYS = 30

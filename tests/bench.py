@@ -183,7 +183,7 @@ def bench_search(n_cases: int = 20_000) -> None:
                "上阳村", "薛埠镇", "金坛区", "双方同意调解", "申请人要求", "被申请人认为"]
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{Path(tmp) / 's.sqlite'}",
-                          "WTF_CSRF_ENABLED": False, "SEARCH_COMMON_MEMO_SECONDS": 0})  # each search counted
+                          "WTF_CSRF_ENABLED": False, "SEARCH_MEMO_SECONDS": 0})  # each search counted
         with app.app_context():
             db.create_all()
             load_demo()

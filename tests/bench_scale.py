@@ -234,7 +234,7 @@ def in_process(url: str, pages: list[tuple], ctx: dict) -> dict:
 
     # Not remembered here: the search's main query is its count of the query's pieces.
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "WTF_CSRF_ENABLED": False,
-                      "SEARCH_COMMON_MEMO_SECONDS": 0})
+                      "SEARCH_MEMO_SECONDS": 0})
     out = {}
     with app.app_context():
         counter = {"n": 0}

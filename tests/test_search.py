@@ -187,9 +187,32 @@ def test_whether_a_query_is_common_is_remembered_for_a_while(corpus, app):
         assert not search_cases(user("admin"), "汤桂").common and len(probes) == 2  # its own answer
         app.config["SEARCH_COMMON_PIECES"] = 10_000  # another bound: counted afresh
         assert not search_cases(user("admin"), "王").common and len(probes) == 3
-        app.config.update(SEARCH_COMMON_PIECES=6, SEARCH_COMMON_MEMO_SECONDS=0)  # forgotten at once
+        app.config.update(SEARCH_COMMON_PIECES=6, SEARCH_MEMO_SECONDS=0)  # forgotten at once
         assert search_cases(user("admin"), "王").common and len(probes) == 4
         assert search_cases(user("admin"), "王").common and len(probes) == 5
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+
+
+def test_where_a_common_query_stops_is_remembered_per_user(corpus, app):
+    """A common query's walk stops at the newest SEARCH_SCAN_CASES cases of the user's area:
+    that date is looked up once per user for a few minutes (each page of results needs it)."""
+    from sqlalchemy import event
+
+    walks = []
+
+    def spy(_conn, _cursor, statement, *_a):
+        walks.append(statement) if "OFFSET" in statement and "count(" not in statement else None
+    app.config.update(SEARCH_COMMON_PIECES=5, SEARCH_SCAN_CASES=10)
+    admin, town = user("admin"), user("coord-320413109")
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        first = search_cases(admin, "王").since
+        assert first is not None and len(walks) == 1
+        assert search_cases(admin, "伟").since == first and len(walks) == 1  # any common query
+        assert search_cases(town, "王").since is not None and len(walks) == 2  # the town's own area
+        app.config["SEARCH_SCAN_CASES"] = 20  # another bound: looked up afresh
+        assert search_cases(admin, "王").since <= first and len(walks) == 3
     finally:
         event.remove(db.engine, "before_cursor_execute", spy)
 
