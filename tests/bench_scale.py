@@ -328,8 +328,8 @@ def bare_reportlab(url: str, case_id: int) -> float:
 
 # --- gunicorn ---------------------------------------------------------------------------------
 
-def serve(app_spec: str, port: int, url: str | None) -> subprocess.Popen:
-    env = _env(url) if url else dict(os.environ)
+def serve(app_spec: str, port: int, url: str | None, extra_env: dict | None = None) -> subprocess.Popen:
+    env = {**(_env(url) if url else os.environ), **(extra_env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                              "--log-level", "warning", app_spec], env=env, cwd=ROOT)
     for _ in range(200):
@@ -439,6 +439,7 @@ def run_one(kind: str, size: int, port: int) -> dict:
             print(f"{name:32} p50 {pct(samples, 50):8.1f} ms  p95 {pct(samples, 95):8.1f} ms  {rps:7.1f} req/s "
                   f"({rps / hello * 100:5.1f} % of hello)", flush=True)
         result["rss_mb"] = worker_rss_mb(app_proc)
+        first_asked(port + 2, url, pages, result)
         read_paths = ["/", "/cases/?view=subtree", f"/cases/{town_case}", "/inbox/", "/search?q=%E8%B5%A1%E5%85%BB"]
         own = {ctx["busy"]: [p if not p.startswith("/cases/") or "?" in p else f"/cases/{ctx['busy_case']}"
                              for p in read_paths]}  # each user reads a case they may see
@@ -457,6 +458,25 @@ def run_one(kind: str, size: int, port: int) -> dict:
         result["pages"][name]["main_ms"] = main_ms
     result["bare_reportlab_ms"] = bare_reportlab(url, ctx["long"])
     return result
+
+
+def first_asked(port: int, url: str, pages: list[tuple], result: dict) -> None:
+    """The search pages as when their query is asked for the first time: a server whose workers
+    remember nothing (SEARCH_MEMO_SECONDS=0) counts the query's pieces on every request."""
+    proc = serve("mediation:create_app()", port, url, {"MEDIATION_SEARCH_MEMO_SECONDS": "0"})
+    try:
+        for name, path, username, _main in pages:
+            if name.startswith("search"):
+                c = Client(port)
+                c.cookie = LOGINS[username].cookie  # signed cookies: any server of the app takes them
+                timed_requests(c, path, 2)
+                samples = timed_requests(c, path, 20)
+                result["pages"][name].update(first_p50=pct(samples, 50), first_p95=pct(samples, 95))
+                print(f"{name + ', first asked':32} p50 {pct(samples, 50):8.1f} ms  p95 {pct(samples, 95):8.1f} ms",
+                      flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def machine() -> str:
@@ -490,7 +510,8 @@ def write_markdown(results: list[dict], path: Path) -> None:
              "queries counted in-process for the same request. \"main query\" is the page's central query run "
              "alone (the scoped case query, the statistics' read, the inbox query; for a search, its count of "
              "the query's pieces and where a common query's walk stops, which a worker remembers for five "
-             "minutes, so the search pages' own figures are of a query asked before).", "",
+             "minutes: the search rows are of a query asked before, and each section gives them asked for the "
+             "first time).", "",
              "Reading these figures: the machine's load average when each run began is given with it (on "
              "2 cores, a load near 0 means the run had the machine to itself).", ""]
     old = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -520,14 +541,22 @@ def write_markdown(results: list[dict], path: Path) -> None:
                   "|---|---|---|---|---|---|---|---|---|"]
         for name, p in r["pages"].items():
             target, tq = TARGETS[name]
-            met = "yes" if p["p50"] <= target and p.get("queries", 99) <= tq else "no"
+            slowest = max(p["p50"], p.get("first_p50") or 0)  # a search: asked before, or for the first time
+            met = "yes" if slowest <= target and p.get("queries", 99) <= tq else "no"
             main = f"{p['main_ms']:.1f}" if p.get("main_ms") is not None else "—"
             lines.append(f"| {name} | {p['p50']:.1f} | {p['p95']:.1f} | {p.get('queries', '?')} | {p['rps']:.1f} | "
                          f"{p['rps'] / r['hello_rps'] * 100:.1f} % | {main} | ≤ {target} ms, ≤ {tq} queries | {met} |")
         ld = r["load"]
         detail = r["pages"]["case detail"]["rps"] / r["hello_rps"] * 100
         town = r["pages"]["town case list"]["rps"] / r["hello_rps"] * 100
-        lines += ["", f"- Case detail at {detail:.1f} % of hello (target ≥ 40 %), town list at {town:.1f} % "
+        first = [f"{name.split(', ')[1]} p50 {p['first_p50']:.1f} ms, p95 {p['first_p95']:.1f} ms"
+                 for name, p in r["pages"].items() if p.get("first_p50") is not None]
+        lines += [""]
+        if first:
+            lines.append("- Search asked for the first time (a server that remembers nothing, "
+                         "`MEDIATION_SEARCH_MEMO_SECONDS=0`): " + "; ".join(first)
+                         + " (target p50 ≤ 50 ms; the table's \"met\" takes the slower of the two).")
+        lines += [f"- Case detail at {detail:.1f} % of hello (target ≥ 40 %), town list at {town:.1f} % "
                   "(target ≥ 20 %).",
                   f"- Worker RSS after the page runs: {r['rss_mb']:.0f} MB; after the load run: "
                   f"{r['rss_after_load_mb']:.0f} MB (target ≤ 150 MB).",
