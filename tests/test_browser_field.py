@@ -176,3 +176,24 @@ def test_the_delegated_visitor_can_see_how_to_reach_the_protected_party(server, 
 
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "reveal_contacts")) == 1
+
+
+def test_a_throttled_related_check_says_so_and_drops_the_earlier_notice(server, as_user):
+    """The intake form's related-cases notice is for what is typed now: when the server stops
+    answering checks (too many of them), the earlier notice goes and its reason shows."""
+    base, app, _case = server
+    page = as_user("coord-320413109")
+    page.goto(f"{base}/cases/new")
+    page.fill("input[name='parties-0-name']", "何秀兰")
+    page.fill("input[name='parties-0-phone']", PHONE)
+    page.locator("input[name='parties-0-phone']").dispatch_event("change")
+    notice = page.locator("#related-notice")
+    expect(notice).to_contain_text("姓名、电话相同", timeout=5000)  # the flagged case of 上阳村
+    app.config["RELATED_CHECKS_PER_WINDOW"] = 0  # every check from now on is refused (429)
+    try:
+        page.fill("input[name='parties-0-phone']", "13900002222")
+        page.locator("input[name='parties-0-phone']").dispatch_event("change")
+        expect(page.locator("#related-not-checked")).to_contain_text("查询次数过多", timeout=5000)
+        expect(notice).not_to_contain_text("姓名、电话相同")
+    finally:
+        app.config["RELATED_CHECKS_PER_WINDOW"] = 300

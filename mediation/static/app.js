@@ -221,8 +221,24 @@
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
     })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (result) { if (result) { notice.innerHTML = result.html || ""; } })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; })
+          .then(function (body) { return { ok: response.ok, body: body || {} }; });
+      })
+      .then(function (result) {
+        if (result.ok) { notice.innerHTML = result.body.html || ""; return; }
+        // Not checked (too many checks, say): an earlier result no longer holds for what is
+        // typed now, so it goes, and the server's reason shows; the next change asks again.
+        last = "";
+        notice.innerHTML = "";
+        if (result.body.error) {
+          var alert = document.createElement("div");
+          alert.className = "alert alert-secondary small mb-2";
+          alert.id = "related-not-checked";
+          alert.textContent = result.body.error;
+          notice.appendChild(alert);
+        }
+      })
       .catch(function () { last = ""; });
   }
 
