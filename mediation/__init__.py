@@ -91,7 +91,12 @@ def _configure_database(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
     if not url:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{Path(app.instance_path) / 'mediation.sqlite'}"
+        path = Path(app.instance_path) / "mediation.sqlite"
+        try:  # the people's records: readable by the app's user alone, as the keys and uploads
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # empty: a new database
+        except FileExistsError:
+            pass
+        url = f"sqlite:///{path}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("postgresql"):
         # PostgreSQL's JIT compiles a query before running it when its estimated cost is high,

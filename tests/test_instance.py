@@ -29,6 +29,7 @@ def test_the_instance_folder_holds_config_keys_uploads_and_the_database(tmp_path
     assert first.instance_path != str(ROOT / "instance")
     assert {p.name for p in folder.iterdir()} >= {"secret_key", "id_key", "id_hash_key"}
     assert first.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder / 'mediation.sqlite'}"
+    assert (folder / "mediation.sqlite").stat().st_mode & 0o777 == 0o600  # made for the app's user alone
     assert first.config["SECRET_KEY"] == (folder / "secret_key").read_text().strip()
 
     # Its config.py is the one read.
@@ -48,3 +49,4 @@ def test_the_instance_folder_holds_config_keys_uploads_and_the_database(tmp_path
         db.session.remove()
         db.engine.dispose()
     assert (folder / "mediation.sqlite").stat().st_size > 0
+    assert (folder / "mediation.sqlite").stat().st_mode & 0o777 == 0o600
