@@ -217,12 +217,18 @@ def configured_keys(app, *, create: bool = False) -> tuple[list[str], str]:
 
 def write_key_file(path: Path, text: str) -> None:
     """Replace ``path`` by ``text`` at once (0600): a crash leaves the old file or the new one."""
+    write_private(path, (text.strip() + "\n").encode())
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` at once, readable by the app's user alone (0600): written
+    beside it, then renamed, so a crash or two writers at once leave one whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text.strip() + "\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -1,7 +1,6 @@
 """Storing uploads outside the database, typed by their content, with thumbnails."""
 import hashlib
 import io
-import os
 import re
 import secrets
 import unicodedata
@@ -13,7 +12,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
-from .. import access
+from .. import access, crypto
 from ..cases import workflow
 from ..cases.models import Case, CaseEvent
 from ..diary import services as diary
@@ -40,21 +39,6 @@ def storage_dir() -> Path:
     path = Path(folder)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)  # the people's files: the app's user alone
     return path
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a stored file readable by the app's user alone (as backups are), whole or not at
-    all: written beside it, then renamed into place (two workers making the same print
-    rendition leave one whole file)."""
-    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
@@ -101,10 +85,10 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
         thumb, rendition = _renditions(data)
     stored = secrets.token_hex(16) + ext
     folder = storage_dir()
-    write_private(folder / stored, data)
+    crypto.write_private(folder / stored, data)
     if thumb is not None:
-        write_private(folder / f"{stored}.thumb.jpg", thumb)
-        write_private(folder / f"{stored}.print.jpg", rendition)
+        crypto.write_private(folder / f"{stored}.thumb.jpg", thumb)
+        crypto.write_private(folder / f"{stored}.print.jpg", rendition)
     attachment = Attachment(case_id=case.id, entry_id=entry_id, kind=kind, title=title.strip()[:200],
                             filename=clean_filename(filename, ext), stored_name=stored,
                             content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
@@ -246,5 +230,5 @@ def upright_image(attachment: Attachment) -> str | None:
             _thumb, rendition = _renditions(path_of(attachment).read_bytes())
         except (DomainError, OSError):
             return None
-        write_private(path, rendition)
+        crypto.write_private(path, rendition)
     return str(path)
