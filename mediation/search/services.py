@@ -14,9 +14,6 @@ Two ways to find them, chosen per query by asking the index how many pieces of t
 A rare query's cases are counted up to ``paging.COUNT_BOUND`` ("more than 1,000"), never
 all of them; a common query's are not counted at all: newest first, page by page.
 """
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -31,6 +28,7 @@ from .. import access
 from ..cases.models import Case, CaseVisibility
 from ..cases.services import case_co_mediator
 from ..extensions import db
+from ..memo import per_worker
 from ..org.models import OrgUnit
 from ..paging import bounded_counts, count_bound
 from .index import FTS_TABLE, TSV_COLUMN
@@ -38,8 +36,6 @@ from .models import KINDS, SearchDoc
 from .text import clean_query, highlight, highlight_masked, spaced
 
 SNIPPETS_PER_CASE = 3
-MEMO, MEMO_SIZE = "mediation.search.memo", 1000  # see _remembered
-_MEMO_LOCK = threading.Lock()
 CV = CaseVisibility
 
 
@@ -85,25 +81,6 @@ def _visible_docs(user):
     return SearchDoc.confidential.is_(False) | (SearchDoc.author_id == user.id) | SearchDoc.case_id.in_(mine)
 
 
-def _remembered(key: tuple, compute):
-    """``compute()``, remembered by this worker for SEARCH_MEMO_SECONDS under ``key``; the
-    least recently asked are forgotten first past SEARCH_MEMO_SIZE keys."""
-    memo = current_app.extensions.setdefault(MEMO, OrderedDict())
-    now = time.monotonic()
-    if (known := memo.get(key)) is not None and known[0] > now:
-        with _MEMO_LOCK:
-            if key in memo:
-                memo.move_to_end(key)
-        return known[1]
-    value = compute()
-    with _MEMO_LOCK:  # threaded workers share the memo
-        memo[key] = (now + current_app.config["SEARCH_MEMO_SECONDS"], value)
-        memo.move_to_end(key)
-        while len(memo) > MEMO_SIZE:
-            memo.popitem(last=False)
-    return value
-
-
 class SearchResults:
     """What ``search_cases`` found: ``case_ids`` (a query, for use as a filter), ``total``
     (counted up to COUNT_BOUND + 1), ``hits`` (the page, with highlighted snippets), run
@@ -125,7 +102,8 @@ class SearchResults:
         # A fact about the whole index, the same for every user and slow to change. Counting
         # the pieces is a search's dearest query for a frequent pair (up to 67 ms at a million
         # cases on PostgreSQL), and frequent queries (赡养, 彩礼) are asked again and again.
-        return _remembered(("common", limit, self._tokens), lambda: self._count_common(limit))
+        return per_worker(("search.common", limit, self._tokens), lambda: self._count_common(limit),
+                          current_app.config["SEARCH_MEMO_SECONDS"])
 
     def _count_common(self, limit: int) -> bool:
         if self._dialect == "postgresql":
@@ -146,9 +124,10 @@ class SearchResults:
         # Walking 20,000 index entries (10 ms at a million cases) for a date that moves a day
         # at a time: remembered per user, as whether a query is common is (each page of a
         # common query's results asks it again).
-        return _remembered(("since", self.user.id, scan), lambda: db.session.scalar(
+        return per_worker(("search.since", self.user.id, scan), lambda: db.session.scalar(
             access.case_rows(self.user).with_only_columns(CV.intake_date)
-            .order_by(CV.intake_date.desc(), CV.case_id.desc()).offset(scan - 1).limit(1)))
+            .order_by(CV.intake_date.desc(), CV.case_id.desc()).offset(scan - 1).limit(1)),
+            current_app.config["SEARCH_MEMO_SECONDS"])
 
     def _found(self, rows: Select) -> Select:
         """``rows`` (a query over CaseVisibility) narrowed to the matching cases whose
