@@ -80,6 +80,9 @@ class Config:
     TRANSFER_DEADLINE_DAYS = 3
     # The inbox looks for things coming due at most this often per session (seconds).
     INBOX_SYNC_SECONDS = 300
+    # A look reads what came due since the user's last look, at most this many days back
+    # (a first look, or one after a long absence); the case lists show the rest.
+    INBOX_SYNC_LOOKBACK_DAYS = 60
     # Sessions planned within this many days show in the inbox.
     INBOX_PLANNED_DAYS = 7
     # Where notifications go besides the in-app inbox: import paths of classes with a

@@ -9,16 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from mediation.cases import workflow
-from mediation.cases.models import RiskLevel
+from mediation.cases.models import Case, RiskLevel
 from mediation.diary.models import EntryKind, Performance
 from mediation.extensions import db
 from mediation.inbox import services as inbox
 from mediation.inbox.models import Notification
 from mediation.leads.models import Lead
-from mediation.timeutil import local_today
+from mediation.timeutil import local_today, utcnow
 from mediation.transfers.models import EscalationReason, ReferralDestination, Urgency
 
-from .factories import advance, make_case, unit, user, write_entry
+from .factories import advance, make_agreement, make_case, unit, user, write_entry
 from .support import DEMO_PASSWORD
 
 MED, COORD, GRID = "med-320413109201", "coord-320413109", "grid-320413109201"
@@ -93,6 +93,59 @@ def test_safety_advice_acted_on_and_items_of_a_closed_case_leave_the_open_list(d
     advance(case, "close", by=COORD)
     on_case = [n for n in items(MED) if n.case_id == case.id]
     assert on_case and all(n.read_at and n.done_at for n in on_case)
+
+
+def _cases_read_by_a_look(username) -> list[int]:
+    """Look for things coming due as ``username``, from a fresh session: the cases it read."""
+    db.session.commit()
+    db.session.expunge_all()
+    read = []
+
+    def on_load(case, _context):
+        read.append(case.id)
+
+    sa.event.listen(Case, "load", on_load)
+    try:
+        inbox.sync_due(user(username))
+        db.session.commit()
+    finally:
+        sa.event.remove(Case, "load", on_load)
+    return read
+
+
+def test_a_later_look_reads_what_came_due_since_not_the_whole_caseload(demo, login):
+    """Issue 12: every look read the person's whole open and settled caseload (1.9 s and 35 MB
+    for a generated mediator with 5,100 cases). Now the second look of the day reads only the
+    case that came due since, and still finds it."""
+    old = []
+    for _ in range(6):
+        case = advance(make_case(), "accept", "assign", "start", by=COORD)
+        case.due_date = local_today() - timedelta(days=20)
+        case.updated_at = utcnow() - timedelta(days=20)
+        old.append(case.id)
+    settled = advance(make_case(), "accept", "assign", "start", by=COORD)
+    agreement = make_agreement(settled)
+    advance(settled, "conclude", "follow_up", by=COORD)
+    agreement.reached_on = local_today() - timedelta(days=200)
+    settled.concluded_at = settled.updated_at = utcnow() - timedelta(days=200)
+    db.session.commit()
+    first = _cases_read_by_a_look(MED)
+    assert set(old) <= set(first)  # a first look reads back INBOX_SYNC_LOOKBACK_DAYS
+    assert sorted(n.case_id for n in open_items(MED, "overdue")) == sorted(old)
+    assert user(MED).inbox_synced_on == local_today()
+    assert _cases_read_by_a_look(MED) == []  # nothing came due since
+    late = advance(make_case(), "accept", "assign", "start", by=COORD)
+    late.due_date = local_today() - timedelta(days=1)
+    late_id = late.id
+    assert _cases_read_by_a_look(MED) == [late_id]
+    assert late_id in [n.case_id for n in open_items(MED, "overdue")]
+
+
+def test_the_inbox_page_keeps_the_day_of_the_last_look(demo, login):
+    assert user(MED).inbox_synced_on is None
+    assert login(MED).get("/inbox/").status_code == 200
+    db.session.rollback()
+    assert user(MED).inbox_synced_on == local_today()
 
 
 # --- 14.4 -------------------------------------------------------------------------------------

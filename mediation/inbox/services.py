@@ -7,7 +7,7 @@ after the transaction commits; none is configured by default. ``init_app`` conne
 inbox to the workflow's steps and to delegated visits."""
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import and_, event, func, not_, or_, select, true, update
@@ -257,23 +257,64 @@ def _urgent(case) -> bool:
         case.is_major or case.is_mass or case.risk_level in (RiskLevel.ORANGE, RiskLevel.RED))
 
 
+def _since(user, today: date) -> date:
+    """Where a look starts: the day before the user's last look (a margin for the turn of the
+    day), never more than INBOX_SYNC_LOOKBACK_DAYS back (a first look, or after an absence)."""
+    floor = today - timedelta(days=current_app.config["INBOX_SYNC_LOOKBACK_DAYS"])
+    last = user.inbox_synced_on
+    return floor if last is None else max(floor, min(last, today) - timedelta(days=1))
+
+
+def _may_come_due(user, today: date, since: date, manages):
+    """The held cases on which something may have come due since ``since``: overdue since;
+    changed since (a new holder, a flag, a risk level) and overdue or flagged; a session
+    written since (advice after attempts); a session planned within the horizon; a follow-up
+    slot or judicial-confirmation reminder falling due since. Each test is on the case's own
+    row or an index, so that a look reads what came due, not the person's whole caseload."""
+    day = timedelta(days=1)
+    since_at = datetime.combine(since, time()) - day  # UTC against the local day: a day's margin
+    overdue = overdue_clause() & (Case.due_date >= since - day)
+    flagged = Case.is_major.is_(True) | Case.is_mass.is_(True) | Case.risk_level.in_([RiskLevel.ORANGE,
+                                                                                      RiskLevel.RED])
+    sessions = (select(DiaryEntry.id).where(DiaryEntry.case_id == Case.id, DiaryEntry.kind == EntryKind.SESSION,
+                                            DiaryEntry.created_at >= since_at).exists())
+    changed = ((Case.updated_at >= since_at) & (overdue_clause() | flagged)) | sessions
+    horizon = today + timedelta(days=current_app.config["INBOX_PLANNED_DAYS"])
+    planned = select(DiaryEntry.id).where(DiaryEntry.case_id == Case.id, DiaryEntry.next_date >= today,
+                                          DiaryEntry.next_date < horizon).exists()
+    # A follow-up slot falls ``days`` after settlement and is shown 3 days ahead.
+    slots = [Case.concluded_at.between(datetime.combine(since - timedelta(days=days) - day, time()),
+                                       datetime.combine(today + timedelta(days=3 - days) + day, time()))
+             for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]]
+    confirm_days = current_app.config["JUDICIAL_CONFIRMATION_DAYS"]
+    confirmation = select(Agreement.id).where(
+        Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED,
+        Agreement.reached_on.between(
+            today - timedelta(days=confirm_days),
+            today - timedelta(days=confirm_days - current_app.config["JUDICIAL_CONFIRMATION_REMIND_DAYS"]))).exists()
+    settled = Case.status.in_((CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)) & (or_(*slots) | confirmation)
+    wanted = [_mine_clause(user) & or_(overdue, changed, planned, settled)]
+    if manages is not None:
+        urgent = Case.status.in_(_URGENT_STATUSES) & flagged
+        wanted.append(((Case.unit_id == user.unit_id) if manages == "unit" else true())
+                      & (overdue | (urgent & changed)))
+    return or_(*wanted)
+
+
 def sync_due(user) -> int:
     """Add what has come due for this user since the last look; returns how many. A fixed
-    number of queries (about seven), whatever the number of cases."""
+    number of queries (about seven), and rows in proportion to what came due since the last
+    look (``_may_come_due``), whatever the size of the person's caseload."""
     if "case.view" not in access.actions_of(user):
         return 0
     today = local_today()
+    since = _since(user, today)
     items: list[tuple] = []  # (kind, case, key, params)
     manages = _manages(user)
-    # The user's own cases, and those it decides for that are overdue or urgent: one query.
-    wanted = [_mine_clause(user)]
-    if manages is not None:
-        urgent_clause = Case.status.in_(_URGENT_STATUSES) & (
-            Case.is_major.is_(True) | Case.is_mass.is_(True) | Case.risk_level.in_([RiskLevel.ORANGE, RiskLevel.RED]))
-        wanted.append(((Case.unit_id == user.unit_id) if manages == "unit" else true())
-                      & (overdue_clause() | urgent_clause))
     rows = db.session.execute(access.held_cases_query(user).add_columns(_mine_clause(user).label("mine"))
-                              .where(CaseVisibility.status.in_(_DUE_STATUSES), or_(*wanted))).all()
+                              .where(CaseVisibility.status.in_(_DUE_STATUSES),
+                                     _may_come_due(user, today, since, manages))
+                              .options(selectinload(Case.category), selectinload(Case.unit))).all()
     mine = [c for c, is_mine in rows if is_mine]
     managed = [c for c, _m in rows if manages is not None and (manages is True or c.unit_id == user.unit_id)]
     for case in {c.id: c for c in [*[c for c in mine if _is_overdue(c)], *[c for c in managed if _is_overdue(c)]]
@@ -332,6 +373,8 @@ def sync_due(user) -> int:
                 items.append(("transfer_late", case, f"late:{transfer.id}",
                               {"to_unit": transfer.to_unit.label,
                                "since": transfer.created_at.isoformat()}))
+    if user.inbox_synced_on != today:
+        user.inbox_synced_on = today  # written with what it found, or not at all
     if not items:
         return 0
     known = set(db.session.scalars(select(Notification.key).where(
@@ -355,7 +398,8 @@ def maybe_sync(user, session: dict) -> None:
         return
     session["inbox_synced"] = now
     try:
-        if sync_due(user):
+        moved = user.inbox_synced_on != local_today()
+        if sync_due(user) or moved:
             db.session.commit()
     except IntegrityError:  # two tabs syncing at once: the other one added them
         db.session.rollback()

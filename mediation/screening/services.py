@@ -13,6 +13,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..memo import per_request
 from ..retention.services import PLACEHOLDER, anonymiser
+from ..timeutil import utcnow
 from ..transfers.services import referrals_of
 from .models import Occasion, RiskChange, SafetyPlan, Screening
 from .scoring import ANSWER_VALUE, ITEMS, prompts, score
@@ -84,6 +85,7 @@ def _change(case: Case, level: RiskLevel, *, by, reason: str, screening=None) ->
         "number": case.number, "from": case.risk_level.value, "to": level.value,
         "reason": reason or ("screening" if screening else "")})
     case.risk_level = level
+    case.updated_at = utcnow()  # a changed case: the inbox looks at it again (escalation advice)
 
 
 def raise_level(case: Case, level: RiskLevel, *, by, reason: str) -> dict:
