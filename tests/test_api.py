@@ -537,7 +537,9 @@ def test_the_documents_are_served_without_a_token(app, demo):
     assert f"{API}/cases/{{case_id}}/transitions/{{name}}" in spec["paths"]
     page = client.get(f"{API}/docs")
     assert page.status_code == 200 and "/api/v1/cases" in page.get_data(as_text=True)
-    assert "cdn" not in page.get_data(as_text=True).lower()
+    # Nothing is fetched from another host (a random CSRF token may spell "cdn", so read the links).
+    links = re.findall(r'(?:src|href)="([^"]*)"', page.get_data(as_text=True))
+    assert links and not [u for u in links if u.startswith(("http:", "https:", "//"))]
     # The document's descriptions in the reader's language.
     en = client.get(f"{API}/openapi.json", headers={"Accept-Language": "en"}).get_json()
     zh = client.get(f"{API}/openapi.json", headers={"Accept-Language": "zh-CN"}).get_json()

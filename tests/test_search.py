@@ -265,7 +265,9 @@ def test_a_common_query_is_not_counted_and_pages_by_next(corpus, app, login):
     n = -(-len(expected) // 20)  # the page's 20 a page
     last = client.get(f"/search?q=王&page={n}").get_data(as_text=True)
     assert "search-hit" in last
-    assert re.search(rf'page-item disabled"><a class="page-link" href="[^"]*page={n + 1}"', last)  # no next page
+    # No next page: the item is greyed out and is not a link (a tap on it went to an empty page).
+    assert re.search(r'page-item disabled"><span class="page-link" aria-disabled="true">下一页</span>', last)
+    assert f"page={n + 1}" not in last
 
 
 def test_a_common_query_pages_stop_at_the_bound_and_small_results_are_counted(corpus, app, login):
@@ -287,6 +289,20 @@ def test_a_page_past_the_last_shows_the_last_and_spaces_are_explained(corpus, ap
     assert "search-hit" in page
     spaced_out = client.get("/search?q=王 李 赵 钱").get_data(as_text=True)
     assert "空格也会计入" in spaced_out
+
+
+def test_a_query_longer_than_is_searched_says_what_was_searched(corpus, login):
+    """No silent truncation: a pasted query past MAX_QUERY characters is searched in part, and
+    the page says which part."""
+    from mediation.search.text import MAX_QUERY
+
+    client = login("admin")
+    page = client.get("/search?q=" + "王" * MAX_QUERY).get_data(as_text=True)
+    assert 'id="search-cut"' not in page
+    page = client.get("/search?q=" + "王" * MAX_QUERY + "李芳").get_data(as_text=True)
+    notice = unescape(page.split('id="search-cut"')[1][:400])
+    assert f"只搜索了前 {MAX_QUERY} 个字" in notice and "王" * MAX_QUERY + "”" in notice
+    assert 'name="q" value="' + "王" * MAX_QUERY + "李芳" in page  # the box keeps what was typed
 
 
 def test_the_case_list_with_a_common_query_lists_the_same_cases_uncounted(corpus, app, login):

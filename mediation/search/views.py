@@ -12,6 +12,7 @@ from ..paging import count_bound
 from ..parsing import arg_page
 from .index import ensure_search_index, rebuild
 from .services import search_cases
+from .text import MAX_QUERY
 
 bp = Blueprint("search", __name__)
 PER_PAGE = 20
@@ -36,7 +37,8 @@ def index():
         page = results.pages
         results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS,
-                           scan_cases=current_app.config["SEARCH_SCAN_CASES"])
+                           scan_cases=current_app.config["SEARCH_SCAN_CASES"], max_query=MAX_QUERY,
+                           cut=len(q.strip()) > MAX_QUERY)
 
 
 search_cli = AppGroup("search", help="The full-text search index.")

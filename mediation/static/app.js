@@ -307,3 +307,39 @@
     if (control) { control.focus({ preventScroll: true }); }
   });
 })();
+
+// No silent truncation: a browser cuts pasted text at a field's maxlength without a word. The
+// limit stays (data-maxlength) and is shown when passed; the server refuses an over-long value
+// with its own message and keeps what was typed.
+(function () {
+  "use strict";
+  var message = document.body.getAttribute("data-too-long");
+  if (!message) { return; }
+  document.querySelectorAll("input[maxlength], textarea[maxlength]").forEach(function (field, i) {
+    var max = parseInt(field.getAttribute("maxlength"), 10);
+    if (!(max > 0)) { return; }
+    field.removeAttribute("maxlength");
+    field.setAttribute("data-maxlength", String(max));
+    var note = document.createElement("div");
+    note.className = "form-text text-danger too-long";
+    note.id = (field.id || "field-" + i) + "-too-long";
+    note.setAttribute("aria-live", "polite");
+    note.hidden = true;
+    field.insertAdjacentElement("afterend", note);
+    var described = field.getAttribute("aria-describedby");
+    function check() {
+      var over = Array.from(field.value).length - max;
+      note.hidden = over <= 0;
+      note.textContent = over > 0 ? message.replace("__n__", over).replace("__max__", max) : "";
+      if (over > 0) {
+        field.setAttribute("aria-describedby", ((described ? described + " " : "") + note.id));
+      } else if (described) {
+        field.setAttribute("aria-describedby", described);
+      } else {
+        field.removeAttribute("aria-describedby");
+      }
+    }
+    field.addEventListener("input", check);
+    check();
+  });
+})();
