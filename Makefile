@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'mediation:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --limit-request-line 8190 'mediation:create_app()'
 
 dev: $(VENV)/.installed
 	$(FLASK) db upgrade

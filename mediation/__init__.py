@@ -7,6 +7,7 @@ from flask import Flask
 
 from . import crypto
 from .config import Config
+from .forms import AppRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(folder),
         instance_relative_config=True,
     )
+    app.request_class = AppRequest
     app.config.from_object(Config)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -3,11 +3,12 @@ summary's items, and the dates that cannot lie ahead."""
 import re
 import unicodedata
 
-from flask import current_app, g, has_request_context
+from flask import Request, current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
-from wtforms import DateField, FieldList, FormField, PasswordField, SelectMultipleField, StringField
+from flask_wtf.i18n import translations as wtforms_translations
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from wtforms import DateField, FieldList, Form, FormField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -84,6 +85,43 @@ def _text_fields(fields):
             yield field
 
 
+class AppRequest(Request):
+    """A request whose form text has each line break as one character: browsers send a
+    textarea's line breaks as "\r\n", which would count twice against a length limit that
+    the page counts once (and print as two breaks)."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form and any("\r" in v for _k, v in form.items(multi=True)):
+            self.__dict__["form"] = ImmutableMultiDict(
+                [(k, v.replace("\r\n", "\n").replace("\r", "\n")) for k, v in form.items(multi=True)])
+
+
+class NoCutMeta:
+    """Renders a field's length limit as ``data-maxlength``, never ``maxlength``: a browser
+    cuts pasted text at maxlength without a word (and counts a character beyond U+FFFF, as
+    𠀀, twice). The page shows the limit when it is passed (app.js) and the server refuses
+    the text with a message, keeping it."""
+
+    def render_field(self, field, render_kw):
+        kw = dict(getattr(field, "render_kw", None) or {}, **render_kw)
+        limit = kw.get("maxlength") or getattr(field.flags, "maxlength", None)
+        if limit:
+            kw["maxlength"] = False  # False leaves the attribute out (and keeps the flag's out)
+            kw["data-maxlength"] = limit
+        return field.widget(field, **kw)
+
+
+class SubForm(Form):
+    """A card repeated inside a form (a party, an agreement's term). A plain Form: the CSRF
+    token belongs to the outer form."""
+
+    class Meta(NoCutMeta):
+        def get_translations(self, form):
+            return wtforms_translations  # WTForms' own messages in the user's language, as in FlaskForm
+
+
 API_FORMDATA = "api_formdata"  # flask.g key: the JSON body of an API request, as form data
 
 
@@ -96,7 +134,7 @@ class AppForm(FlaskForm):
     token, no session, so no CSRF token) a form reads the request's JSON body, flattened into
     form data (``g.api_formdata``), and checks no CSRF token."""
 
-    class Meta(FlaskForm.Meta):
+    class Meta(NoCutMeta, FlaskForm.Meta):
         @property
         def csrf(self):
             if has_request_context() and g.get(API_FORMDATA) is not None:
@@ -138,7 +176,9 @@ def flash_errors(form, fallback: str | None = None) -> None:
     """A form posted from another page: show its errors as flashes there."""
     from flask import flash
 
-    messages = [str(m) for errors in form.errors.values() for m in errors if _message(m)]
+    # Each message with its field's name: the form was on another page, its fields are not beside it.
+    messages = [str(_l("%(label)s: %(message)s", label=label, message=m)) if label else m
+                for _id, label, m in error_items(form)]
     for message in messages or ([fallback] if fallback else []):
         flash(message, "danger")
 

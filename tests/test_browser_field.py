@@ -220,3 +220,27 @@ def test_pasted_text_past_a_fields_limit_is_kept_and_flagged_not_cut(server, as_
     page.get_by_role("button", name="上报").click()
     page.wait_for_load_state()
     assert leads_named(app, "粘贴的李家") == 1
+
+
+def test_a_party_card_added_on_the_page_and_a_long_search_are_not_cut(server, as_user):
+    """A card added by the page (from its template) shows its limits as the page's own fields
+    do; a search pasted whole is searched in part and says so (sent whole, 460 Chinese
+    characters are an address longer than the server takes)."""
+    base, _app, _case = server
+    page = as_user("med-320413109201")
+    page.goto(f"{base}/cases/new")
+    before = page.locator("input[name$='-name']").count()
+    page.get_by_role("button", name="添加当事人").click()
+    name = page.locator("input[name$='-name']").nth(before)
+    name.fill("欧阳" * 30)  # 60 characters, the field takes 50
+    assert name.input_value() == "欧阳" * 30
+    note = page.locator(".too-long:not([hidden])")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text("多了 10 个字")
+    name.fill("欧阳" * 25 + "娜")
+    expect(note).to_contain_text("多了 1 个字")
+    page.goto(f"{base}/search")
+    box = page.locator("input[name=q]")
+    box.fill("上阳村王家婆媳纠纷" * 52)  # 468 characters
+    box.press("Enter")
+    expect(page.locator("#search-cut")).to_contain_text("只搜索了前 50 个字")

@@ -1,9 +1,7 @@
 """The agreement form (terms as repeating rows) and the confirmation form."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -13,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..forms import AppForm, PastDateField
+from ..forms import AppForm, PastDateField, SubForm
 from ..labels import AGREEMENT_KIND_LABELS, CONFIRMATION_LABELS
 from .models import AgreementKind, Confirmation
 
@@ -22,10 +20,7 @@ def _len(n: int):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
 
 
-class TermForm(Form):
-    class Meta:
-        def get_translations(self, form):
-            return wtforms_translations
+class TermForm(SubForm):
 
     content = TextAreaField(_l("Term"), validators=[_len(5000)], render_kw={"rows": 2})
     method = StringField(_l("Method of performance"), validators=[_len(500)],

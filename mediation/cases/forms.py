@@ -2,12 +2,10 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -17,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import AppForm, MultiSelect, PastDateField
+from ..forms import AppForm, MultiSelect, PastDateField, SubForm
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
 from ..parsing import phone_number
 from ..timeutil import age_on, local_today
@@ -66,12 +64,8 @@ def _len(n: int):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
 
 
-class PartyForm(Form):
-    """One party card. A plain Form: the CSRF token belongs to the outer form."""
-
-    class Meta:
-        def get_translations(self, form):
-            return wtforms_translations  # WTForms' own messages in the user's language, as in FlaskForm
+class PartyForm(SubForm):
+    """One party card."""
 
     role = SelectField(_l("Role"), choices=_choices(PartyRole, PARTY_ROLE_LABELS))
     name = StringField(_l("Full name"), validators=[_len(50)], filters=[_strip])

@@ -8,6 +8,7 @@ from .. import access
 from ..paging import bounded_counts
 from ..parsing import db_id
 from ..search.services import search_cases
+from ..search.text import MAX_QUERY
 from ..timeutil import local_today
 from ..transfers.models import Transfer, TransferStatus
 from . import services
@@ -63,7 +64,7 @@ def filtered_cases(user, args) -> tuple:
         on_rows.append(CV.case_id.in_(select(Transfer.case_id).where(
             Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)))
     # Half-width brackets typed on a phone keyboard match the full-width ones of case numbers.
-    q = (args.get("q") or "").strip()[:50].replace("(", "（").replace(")", "）")
+    q = (args.get("q") or "").strip()[:MAX_QUERY].replace("(", "（").replace(")", "）")
     search = search_cases(user, q) if q else None
     if search is not None:  # number, party names, summary, claims, diary text: the one search function
         on_rows.append(search.condition())

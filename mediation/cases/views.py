@@ -33,6 +33,7 @@ from ..screening import services as screening
 from ..screening.models import Occasion, RiskChange, SafetyPlan, Screening
 from ..screening.views import LEVEL_PROMPTS, OCCASION_LABELS, PROMPTS
 from ..search.export import case_list_response
+from ..search.text import MAX_QUERY
 from ..submissions import Once
 from ..timeutil import local_today
 from ..transfers import services as moves
@@ -311,7 +312,7 @@ def index():
                            total=sum(counts.values()) if counts is not None else None,
                            capped=counts is not None and any(n > count_bound() for n in counts.values()),
                            categories=categories, units=units if len(units) > 1 else [], unit=unit, view=view,
-                           sort=sort, args=args,
+                           sort=sort, args=args, max_query=MAX_QUERY,
                            statuses=statuses, risks=list(RiskLevel), is_overdue=services.is_overdue)
 
 

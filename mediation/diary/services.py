@@ -106,6 +106,8 @@ def has_follow_up_visit(case: Case) -> bool:
 
 # Sent after an entry is written, before the final flush: entry_written.send(case, entry=..., by=...).
 entry_written = Signal("diary entry written")
+# Sent after an entry is edited (its plan may have changed): entry_edited.send(case, entry=..., by=...).
+entry_edited = Signal("diary entry edited")
 
 
 def can_edit(user, entry: DiaryEntry) -> bool:
@@ -218,6 +220,7 @@ def edit_entry(entry: DiaryEntry, case: Case, *, by, values: dict) -> None:
     entry.updated_at = utcnow()
     db.session.add(CaseEvent(case=case, actor=by, kind="diary_edited", from_status=case.status,
                              to_status=case.status, changes={"entry": entry.id}))
+    entry_edited.send(case, entry=entry, by=by)  # inbox: the plan's items follow the edited plan
     db.session.flush()
 
 

@@ -11,7 +11,7 @@ from ..cases.models import Case
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import add_domain_error, text_problem
-from ..labels import PERFORMANCE_LABELS
+from ..labels import PARTY_ROLE_LABELS, PERFORMANCE_LABELS
 from ..submissions import Once
 from ..timeutil import local_today
 from ..users.models import User
@@ -137,7 +137,9 @@ def _save(case: Case, form, *, entry: DiaryEntry | None = None, once: Once | Non
         found = [(f, m) for f, m in found if f not in ("performance", "term_performance")]
     if found:
         add_domain_error(form, DomainError(found[0][1], errors=found), "kind")
-    extra = [(f"position-{pid}", _("Position"), m) for pid, m in positions.items()]
+    party = {p.id: p for p in case.parties}  # the summary names whose position is refused
+    extra = [(f"position-{pid}", _("Position of %(name)s (%(role)s)", name=party[pid].name,
+                                    role=PARTY_ROLE_LABELS[party[pid].role]), m) for pid, m in positions.items()]
     extra += [(f"term-{n}", _("Term %(n)d", n=n + 1), m) for n, m in missing.items()]
     if not ok or found or extra:
         return extra

@@ -95,6 +95,15 @@ SETTLED_BY_STEP: dict[str, tuple[str, ...]] = {
 }
 
 
+STEP_SHOWN = 100  # characters of a planned step an inbox item says
+
+
+def clip(text: str, n: int) -> str:
+    """``text`` in at most ``n`` characters, ending in "…" when cut (an item's summary; the
+    whole text is on the case)."""
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def settle(*where, by) -> None:
     """Mark the items ``where`` selects done (and read), by ``by`` (None: the system), now."""
     now = utcnow()
@@ -346,7 +355,7 @@ def sync_due(user) -> int:
             visits.setdefault(entry.case_id, []).append(entry)
         if is_planned:
             items.append(("planned", by_id[entry.case_id], f"planned:{entry.id}:{entry.next_date}",
-                          {"date": entry.next_date.isoformat(), "step": entry.next_step[:100]}))
+                          {"date": entry.next_date.isoformat(), "step": clip(entry.next_step, STEP_SHOWN)}))
     for case in settled:
         reminder = agreements.confirmation_reminder(case, by_case.get(case.id))
         if reminder and reminder["due"]:
@@ -483,6 +492,20 @@ def _on_entry_written(case, *, entry, by) -> None:
            Notification.key.not_like(f"planned:{entry.id}:%"), by=by)
 
 
+def _on_entry_edited(case, *, entry, by) -> None:
+    """An edited plan: the items of the plan as it was are done, and one for the same day says
+    the step as it is now (the next look adds an item for a new day)."""
+    key = f"planned:{entry.id}:{entry.next_date}"
+    settle(Notification.case_id == case.id, Notification.kind == "planned",
+           Notification.key.like(f"planned:{entry.id}:%"), Notification.key != key, by=by)
+    if entry.next_date is not None:
+        db.session.execute(
+            update(Notification).where(Notification.done_at.is_(None), Notification.case_id == case.id,
+                                       Notification.key == key)
+            .values(params={"date": entry.next_date.isoformat(), "step": clip(entry.next_step or "", STEP_SHOWN)})
+            .execution_options(synchronize_session=False))
+
+
 def _on_confirmation(case, *, agreement, by) -> None:
     if agreement.confirmation is not Confirmation.NOT_APPLIED:
         settle_case(case, ("confirmation_due",), by=by)
@@ -532,7 +555,7 @@ def _on_lead_handled(lead, *, by) -> None:
         notify([lead.reporter], "lead_registered", key=f"lead_done:{lead.id}", lead=lead.id, by=by.display_name)
     else:
         notify([lead.reporter], "lead_dismissed", key=f"lead_done:{lead.id}", lead=lead.id,
-               reason=lead.dismiss_reason[:200], by=by.display_name)
+               reason=clip(lead.dismiss_reason, 200), by=by.display_name)
 
 
 def _anonymise(case) -> None:
@@ -545,6 +568,7 @@ def init_app(app) -> None:
     workflow.transitioned.connect(_on_transition, weak=False)
     transfers.delegation_done.connect(_on_delegation_done, weak=False)
     diary.entry_written.connect(_on_entry_written, weak=False)
+    diary.entry_edited.connect(_on_entry_edited, weak=False)
     agreements.confirmation_changed.connect(_on_confirmation, weak=False)
     leads.reported.connect(_on_lead_reported, weak=False)
     leads.handled.connect(_on_lead_handled, weak=False)

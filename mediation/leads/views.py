@@ -29,6 +29,12 @@ def leads_query():
 @bp.route("/")
 @require("home.view")
 def index():
+    return _index()
+
+
+def _index(refused: tuple[int, str, str] | None = None):
+    """The list; ``refused``: (lead, reason typed, why) of a dismissal the server refused,
+    shown at that lead with the reason kept."""
     if not (access.can(current_user, "lead.view") or access.can(current_user, "lead.create")):
         abort(403)
     new_first = case((Lead.status == LeadStatus.NEW, 0), else_=1)
@@ -40,8 +46,8 @@ def index():
                               selectinload(Lead.case).selectinload(Case.co_mediators).lazyload(User.role_rows))
         .order_by(new_first, urgent_first, Lead.created_at.desc()).limit(200)
     ).all()
-    return render_template("leads/index.html", leads=leads, dismiss_form=DismissForm(),
-                           contacts_shown=_contacts_shown(leads), sealed=_sealed(leads))
+    return render_template("leads/index.html", leads=leads, dismiss_form=DismissForm(formdata=None),
+                           contacts_shown=_contacts_shown(leads), sealed=_sealed(leads), refused=refused)
 
 
 def _sealed(leads) -> set[int]:
@@ -89,8 +95,10 @@ def dismiss(lead_id: int):
     lead = db.first_or_404(leads_query().where(Lead.id == lead_id))
     form = DismissForm()
     if not form.validate_on_submit():
-        flash(_("Please give a reason."), "danger")
-        return redirect(url_for("leads.index"))
+        # Shown again with the reason as typed and what is wrong with it (too long, markup...).
+        why = "; ".join(str(m) for m in form.reason.errors) or _("Please give a reason.")
+        flash(_("Reason for dismissing: %(why)s", why=why), "danger")
+        return _index((lead.id, form.reason.data or "", why)), 422
     try:
         services.dismiss_lead(lead, reason=form.reason.data, by=current_user)
     except DomainError as exc:

@@ -262,18 +262,23 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> RunResult:
 
 # --- legal hold -------------------------------------------------------------------------
 
+HOLD_REASON_MAX = 500
+
+
 def set_legal_hold(case, hold: bool, *, reason: str, by) -> None:
     """Put a case on legal hold (never anonymised) or release it; audited. Flushes."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Please give a reason."), field="reason")
+    if len(reason) > HOLD_REASON_MAX:  # refused, not cut
+        raise DomainError(_("Reason: at most %(max)d characters.", max=HOLD_REASON_MAX), field="reason")
     if case.anonymised_at is not None:
         raise DomainError(_("This case has already been anonymised."))
     if bool(case.legal_hold) == hold:
         return
     case.legal_hold = hold
     audit.record("case.legal_hold", target=case, actor=by,
-                 details={"number": case.number, "hold": hold, "reason": reason[:500]})
+                 details={"number": case.number, "hold": hold, "reason": reason})
     db.session.flush()
 
 

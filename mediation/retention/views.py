@@ -20,7 +20,7 @@ def legal_hold(case_id: int):
         abort(403)
     hold = request.form.get("hold") == "1"
     try:
-        services.set_legal_hold(case, hold, reason=request.form.get("reason", "")[:500], by=current_user)
+        services.set_legal_hold(case, hold, reason=request.form.get("reason", ""), by=current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")

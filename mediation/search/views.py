@@ -38,7 +38,7 @@ def index():
         results = search_cases(current_user, q, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("search/index.html", q=q, results=results, page=page, kind_labels=KIND_LABELS,
                            scan_cases=current_app.config["SEARCH_SCAN_CASES"], max_query=MAX_QUERY,
-                           cut=len(q.strip()) > MAX_QUERY)
+                           cut=len(q.strip()) > MAX_QUERY or request.args.get("cut") == "1")
 
 
 search_cli = AppGroup("search", help="The full-text search index.")

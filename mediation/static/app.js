@@ -308,38 +308,78 @@
   });
 })();
 
-// No silent truncation: a browser cuts pasted text at a field's maxlength without a word. The
-// limit stays (data-maxlength) and is shown when passed; the server refuses an over-long value
-// with its own message and keeps what was typed.
+// No silent truncation: the server renders a field's limit as data-maxlength, never maxlength
+// (a browser cuts pasted text at maxlength without a word). The limit is shown when passed, on
+// fields of the page and on those added later (a party card, an agreement's term); the server
+// refuses an over-long value with its own message and keeps what was typed.
 (function () {
   "use strict";
-  var message = document.body.getAttribute("data-too-long");
-  if (!message) { return; }
-  document.querySelectorAll("input[maxlength], textarea[maxlength]").forEach(function (field, i) {
-    var max = parseInt(field.getAttribute("maxlength"), 10);
-    if (!(max > 0)) { return; }
-    field.removeAttribute("maxlength");
-    field.setAttribute("data-maxlength", String(max));
-    var note = document.createElement("div");
-    note.className = "form-text text-danger too-long";
-    note.id = (field.id || "field-" + i) + "-too-long";
+  var many = document.body.getAttribute("data-too-long");
+  var one = document.body.getAttribute("data-too-long-one") || many;
+  if (!many) { return; }
+  var made = 0;
+
+  function noteOf(field, create) {
+    if (!field.id) { made += 1; field.id = "field-" + made + "-" + (field.name || "text").replace(/[^\w-]/g, "-"); }
+    var id = field.id + "-too-long";
+    var note = document.getElementById(id);
+    if (note || !create) { return note; }
+    note = document.createElement("div");
+    note.className = "form-text text-danger too-long w-100";
+    note.id = id;
     note.setAttribute("aria-live", "polite");
-    note.hidden = true;
-    field.insertAdjacentElement("afterend", note);
-    var described = field.getAttribute("aria-describedby");
-    function check() {
-      var over = Array.from(field.value).length - max;
-      note.hidden = over <= 0;
-      note.textContent = over > 0 ? message.replace("__n__", over).replace("__max__", max) : "";
-      if (over > 0) {
-        field.setAttribute("aria-describedby", ((described ? described + " " : "") + note.id));
-      } else if (described) {
-        field.setAttribute("aria-describedby", described);
-      } else {
-        field.removeAttribute("aria-describedby");
-      }
+    // Beside a button in a row (a flex container), the note goes under the whole row.
+    var anchor = field.closest(".input-group") || field;
+    var parent = anchor.parentElement;
+    if (parent && parent.tagName !== "TD" && window.getComputedStyle(parent).display.indexOf("flex") !== -1
+        && !parent.classList.contains("row")) {
+      anchor = parent;
     }
-    field.addEventListener("input", check);
-    check();
+    anchor.insertAdjacentElement("afterend", note);
+    return note;
+  }
+
+  function check(field) {
+    var max = parseInt(field.getAttribute("data-maxlength"), 10);
+    if (!(max > 0)) { return; }
+    var over = Array.from(field.value).length - max;
+    var note = noteOf(field, over > 0);
+    if (!note) { return; }
+    var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (x) {
+      return x && x !== note.id;
+    });
+    note.hidden = over <= 0;
+    note.textContent = over > 0 ? (over === 1 ? one : many).replace("__n__", over).replace("__max__", max) : "";
+    if (over > 0) { ids.push(note.id); }
+    if (ids.length) { field.setAttribute("aria-describedby", ids.join(" ")); }
+    else { field.removeAttribute("aria-describedby"); }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-maxlength]")) { check(event.target); }
   });
+  // A page shown again with the text the server refused, or a draft put back.
+  document.querySelectorAll("[data-maxlength]").forEach(check);
+
+  // A search longer than is searched is sent cut, saying so (cut=1): the server shows what it
+  // searched. Sent whole, 450 Chinese characters make an address longer than a server takes.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "get") { return; }
+    form.querySelectorAll("input[data-search-max]").forEach(function (input) {
+      var max = parseInt(input.getAttribute("data-search-max"), 10);
+      var chars = Array.from(input.value.trim());
+      if (max > 0 && chars.length > max) {
+        input.value = chars.slice(0, max).join("");
+        var flag = form.querySelector("input[name=cut]");
+        if (!flag) {
+          flag = document.createElement("input");
+          flag.type = "hidden";
+          flag.name = "cut";
+          flag.value = "1";
+          form.appendChild(flag);
+        }
+      }
+    });
+  }, true);
 })();

@@ -696,6 +696,9 @@ def may_confirm_none(month: date, today: date | None = None) -> bool:
     return month_end(month) < today
 
 
+NOTE_MAX = 500  # monthly_confirmation.note
+
+
 def confirm_month(unit: OrgUnit, month: date, by, note: str = ""):
     """Record the village's confirmation of ``month``; a second one changes nothing and returns the first.
     Returns None when the month has no cases and has not ended yet (nothing is recorded)."""
@@ -707,7 +710,7 @@ def confirm_month(unit: OrgUnit, month: date, by, note: str = ""):
     if not had_cases and not may_confirm_none(month):
         return None
     row = MonthlyConfirmation(unit_id=unit.id, month=month, confirmed_by_id=by.id, confirmed_at=utcnow(),
-                              had_cases=had_cases, note=(note or "").strip()[:500])
+                              had_cases=had_cases, note=(note or "").strip())
     db.session.add(row)
     return row
 

@@ -136,13 +136,16 @@ def confirm():
     months = services.confirmable_months(today)
     if request.method == "POST":
         month = services.parse_month(request.form.get("month"))
-        problem = text_problem(request.form.get("note", ""))  # the note prints in the monthly report
+        note = request.form.get("note", "")
+        # The note prints in the monthly report; too long, it is refused, not cut.
+        problem = text_problem(note) or (_("Note: at most %(max)d characters.", max=services.NOTE_MAX)
+                                         if len(note.strip()) > services.NOTE_MAX else None)
         if month not in months:
             flash(_("Choose one of the months shown."), "danger")
         elif problem:
             flash(problem, "danger")
         else:
-            row = services.confirm_month(unit, month, current_user, request.form.get("note", ""))
+            row = services.confirm_month(unit, month, current_user, note)
             if row is None:
                 flash(_("“No disputes” can be confirmed once the month has ended."), "danger")
             else:

@@ -279,9 +279,14 @@ def publish(tc: TeachingCase, *, by) -> None:
     tc.published_at = utcnow()
 
 
+REJECT_REASON_MAX = 2000
+
+
 def reject(tc: TeachingCase, *, by, reason: str) -> None:
     if not (reason or "").strip():
         raise DomainError(_("Please give a reason."), field="reason")
+    if len(reason.strip()) > REJECT_REASON_MAX:  # refused, not cut
+        raise DomainError(_("Reason: at most %(max)d characters.", max=REJECT_REASON_MAX), field="reason")
     _review(tc, by, {TeachingStatus.SUBMITTED, TeachingStatus.APPROVED, TeachingStatus.PUBLISHED},
             TeachingStatus.REJECTED)
     tc.rejection_reason = reason.strip()
