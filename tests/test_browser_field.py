@@ -201,8 +201,8 @@ def test_a_throttled_related_check_says_so_and_drops_the_earlier_notice(server, 
 
 def test_pasted_text_past_a_fields_limit_is_kept_and_flagged_not_cut(server, as_user):
     """No silent truncation: a browser cuts pasted text at maxlength without a word. The form
-    keeps all of it, says by how much it is too long, and the server refuses it with the text
-    kept; shortened, it is saved once."""
+    keeps all of it, says by how much it is too long and is not sent (the server refuses such
+    text as well: tests/test_no_truncation.py); shortened, it is saved once."""
     base, app, _case = server
     page = as_user("grid-320413109201")
     fill_lead(page, base, "粘贴的李家")
@@ -211,14 +211,16 @@ def test_pasted_text_past_a_fields_limit_is_kept_and_flagged_not_cut(server, as_
     where.fill(long_where)
     assert where.input_value() == long_where
     expect(page.locator("#where-too-long")).to_contain_text("多了 40 个字")
+    # Not sent while too long: the field takes the cursor, its note stays, nothing is saved.
     page.get_by_role("button", name="上报").click()
-    expect(page.locator(".alert-danger, .invalid-feedback").first).to_be_visible()
+    expect(where).to_be_focused()
+    expect(page.locator("#where-too-long")).to_be_visible()
     assert page.locator("input[name=where]").input_value() == long_where
     assert leads_named(app, "粘贴的李家") == 0
     page.locator("input[name=where]").fill("上阳村3组12号")
     expect(page.locator("#where-too-long")).to_be_hidden()
     page.get_by_role("button", name="上报").click()
-    page.wait_for_load_state()
+    page.wait_for_url(f"{base}/leads/")
     assert leads_named(app, "粘贴的李家") == 1
 
 

@@ -127,7 +127,31 @@ def test_an_edited_plan_leaves_one_item_saying_the_plan_as_it_is(demo):
     db.session.commit()
     assert [(k, o) for k, _s, o in plans()] == [(f"planned:{entry.id}:{first}", False),
                                                  (f"planned:{entry.id}:{later}", True)]
+    # Back to the first day with another step: its item is open again and says that step.
+    edit_entry(entry, case, by=user(MED), values={**values, "next_date": first, "next_step": "回到原日期：上门调解"})
+    db.session.commit()
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert plans() == [(f"planned:{entry.id}:{first}", "回到原日期：上门调解", True),
+                       (f"planned:{entry.id}:{later}", values["next_step"][:99] + "…", False)]
 
 
 def test_clip_says_when_it_cut():
     assert inbox.clip("调解", 5) == "调解" and inbox.clip("一二三四五六", 5) == "一二三四…"
+
+
+def test_a_safety_plan_too_long_is_refused_saying_so(demo, login):
+    from mediation.screening.models import SafetyPlan
+
+    from .test_screening import screened
+
+    case = advance(make_case(), "accept", "assign", "start")
+    screened(case, (5, 9))  # orange: a safety plan is asked for
+    med = login(MED)
+    url = f"/cases/{case.id}/screening/safety-plan"
+    page = med.post(url, data={"measures": "暂住娘家" * 1001}, follow_redirects=True).get_data(as_text=True)
+    assert "最多 4000 个字" in page and "请写明安全措施" not in page
+    assert 'data-maxlength="4000"' in page and db.session.scalar(select(SafetyPlan)) is None
+    typed = "\n".join(["暂住娘家" * 99] * 10)  # 3,969 characters with nine line breaks, sent as CRLF
+    med.post(url, data={"measures": typed.replace("\n", "\r\n")})
+    assert db.session.scalar(select(SafetyPlan.measures)) == typed

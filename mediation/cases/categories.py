@@ -50,7 +50,8 @@ DV_WORDS = ("家暴", "家庭暴力", "domestic violence")
 
 class CategoryForm(AppForm):
     code = StringField(_l("Code"), validators=[DataRequired(_l("Please enter a code.")),
-                                               Regexp(r"^[a-z0-9_]{1,32}$", message=_l("Lower-case letters, digits "
+                                               Length(max=32, message=_l("At most 32 characters.")),
+                                               Regexp(r"^[a-z0-9_]+$", message=_l("Lower-case letters, digits "
                                                                                        "and underscores only."))])
     name_zh = StringField(_l("Chinese name"), validators=[DataRequired(_l("Please enter a name.")),
                                                           Length(max=32, message=_l("At most 32 characters."))])

@@ -30,8 +30,10 @@ class OpenForm(AppForm):
 
 class RestrictForm(AppForm):
     named_users = MultiSelect(_l("Who may see the case besides its mediators"), coerce=int, validate_choice=True)
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Please give a reason.")),
-                                                     Length(max=2000)], render_kw={"rows": 2})
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Please give a reason.")),
+        Length(max=2000, message=_l("At most %(max)d characters.", max=2000))],
+        render_kw={"rows": 2})
 
 
 # --- the restrict step's form (its effect is in ``workflow``) ---------------------------------

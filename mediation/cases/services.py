@@ -405,7 +405,8 @@ def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
     draft.data = seal_draft(data)
     names = [v for k, vals in sorted(data.items()) if k.endswith("-name") for v in vals if v.strip()]
     summary = (data.get("summary") or [""])[0].strip()
-    draft.title = ("、".join(names[:3]) + (" · " if names and summary else "") + summary)[:100]
+    title = "、".join(names[:3]) + (" · " if names and summary else "") + summary
+    draft.title = title if len(title) <= 100 else title[:99] + "…"  # a list's line; the draft keeps it all
     draft.updated_at = utcnow()
     db.session.flush()
     return draft

@@ -493,16 +493,19 @@ def _on_entry_written(case, *, entry, by) -> None:
 
 
 def _on_entry_edited(case, *, entry, by) -> None:
-    """An edited plan: the items of the plan as it was are done, and one for the same day says
-    the step as it is now (the next look adds an item for a new day)."""
+    """An edited plan: the items of the plan as it was are done; those of the plan as it is now
+    (the same day, or a day planned before and planned again) are open and say the step as it
+    is now. An item for a new day comes with the next look (``sync_due``)."""
     key = f"planned:{entry.id}:{entry.next_date}"
     settle(Notification.case_id == case.id, Notification.kind == "planned",
            Notification.key.like(f"planned:{entry.id}:%"), Notification.key != key, by=by)
-    if entry.next_date is not None:
+    later = db.session.scalar(select(DiaryEntry.id).where(DiaryEntry.case_id == case.id, DiaryEntry.id > entry.id)
+                              .limit(1))
+    if entry.next_date is not None and later is None:  # a later entry's plan stands instead
         db.session.execute(
-            update(Notification).where(Notification.done_at.is_(None), Notification.case_id == case.id,
-                                       Notification.key == key)
-            .values(params={"date": entry.next_date.isoformat(), "step": clip(entry.next_step or "", STEP_SHOWN)})
+            update(Notification).where(Notification.case_id == case.id, Notification.key == key)
+            .values(params={"date": entry.next_date.isoformat(), "step": clip(entry.next_step or "", STEP_SHOWN)},
+                    done_at=None, done_by_id=None, read_at=None)
             .execution_options(synchronize_session=False))
 
 

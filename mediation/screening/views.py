@@ -9,6 +9,7 @@ from .. import access, labels
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import flash_errors
 from ..parsing import arg_id
 from ..submissions import Once
 from . import services
@@ -117,8 +118,8 @@ def safety_plan(case_id: int):
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "danger")
-    else:
-        flash(_("Write down the safety measures."), "danger")
+    else:  # what is wrong (empty, too long, markup), naming the field
+        flash_errors(form, fallback=_("Write down the safety measures."))
     return redirect(url_for("cases.detail", case_id=case.id) + "#safety")
 
 

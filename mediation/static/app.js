@@ -342,7 +342,7 @@
   function check(field) {
     var max = parseInt(field.getAttribute("data-maxlength"), 10);
     if (!(max > 0)) { return; }
-    var over = Array.from(field.value).length - max;
+    var over = Array.from(field.value.trim()).length - max;  // the server trims before it counts
     var note = noteOf(field, over > 0);
     if (!note) { return; }
     var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (x) {
@@ -360,6 +360,22 @@
   });
   // A page shown again with the text the server refused, or a draft put back.
   document.querySelectorAll("[data-maxlength]").forEach(check);
+
+  // A form with a field past its limit is not sent (a draft's save is): the note says what to
+  // shorten and the text stays where it is (a small form of the case page would come back empty).
+  document.addEventListener("submit", function (event) {
+    if (event.submitter && event.submitter.hasAttribute("formnovalidate")) { return; }
+    var over = Array.from(event.target.querySelectorAll("[data-maxlength]")).filter(function (field) {
+      check(field);
+      var note = document.getElementById(field.id + "-too-long");
+      return note && !note.hidden;
+    });
+    if (over.length) {
+      event.preventDefault();
+      event.stopPropagation();  // before the guard against a second tap disables the button
+      over[0].focus();
+    }
+  }, true);
 
   // A search longer than is searched is sent cut, saying so (cut=1): the server shows what it
   // searched. Sent whole, 450 Chinese characters make an address longer than a server takes.
