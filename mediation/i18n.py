@@ -54,6 +54,12 @@ def fmt_datetime(value: datetime | None) -> str:
     return format_datetime(value, pattern)
 
 
+def clip(text: str, n: int) -> str:
+    """``text`` in at most ``n`` characters, ending in "…" when cut (a line of a list or an
+    item's summary; the whole text is kept where it belongs)."""
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["datetime"] = fmt_datetime

@@ -137,7 +137,9 @@ def test_an_edited_plan_leaves_one_item_saying_the_plan_as_it_is(demo):
 
 
 def test_clip_says_when_it_cut():
-    assert inbox.clip("调解", 5) == "调解" and inbox.clip("一二三四五六", 5) == "一二三四…"
+    from mediation.i18n import clip
+
+    assert clip("调解", 5) == "调解" and clip("一二三四五六", 5) == "一二三四…"
 
 
 def test_a_safety_plan_too_long_is_refused_saying_so(demo, login):

@@ -15,7 +15,7 @@ from ..crypto import cipher_for
 from ..errors import DomainError
 from ..extensions import db
 from ..hooks import Slot
-from ..i18n import fmt_datetime
+from ..i18n import clip, fmt_datetime
 from ..org.models import OrgUnit
 from ..parsing import db_id
 from ..timeutil import local_today, utcnow
@@ -406,7 +406,7 @@ def save_draft(user: User, formdata, draft_id: int | None) -> CaseDraft:
     names = [v for k, vals in sorted(data.items()) if k.endswith("-name") for v in vals if v.strip()]
     summary = (data.get("summary") or [""])[0].strip()
     title = "、".join(names[:3]) + (" · " if names and summary else "") + summary
-    draft.title = title if len(title) <= 100 else title[:99] + "…"  # a list's line; the draft keeps it all
+    draft.title = clip(title, 100)  # a line of the drafts list; the draft keeps it all
     draft.updated_at = utcnow()
     db.session.flush()
     return draft

@@ -24,6 +24,7 @@ from ..cases.services import WORKING_STATUSES, is_overdue, overdue_clause
 from ..diary import services as diary
 from ..diary.models import DiaryEntry, EntryKind
 from ..extensions import db
+from ..i18n import clip
 from ..leads import services as leads
 from ..leads.models import LeadStatus
 from ..leads.models import Urgency as LeadUrgency
@@ -96,12 +97,6 @@ SETTLED_BY_STEP: dict[str, tuple[str, ...]] = {
 
 
 STEP_SHOWN = 100  # characters of a planned step an inbox item says
-
-
-def clip(text: str, n: int) -> str:
-    """``text`` in at most ``n`` characters, ending in "…" when cut (an item's summary; the
-    whole text is on the case)."""
-    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def settle(*where, by) -> None:
