@@ -83,6 +83,9 @@ class Config:
     # A look reads what came due since the user's last look, at most this many days back
     # (a first look, or one after a long absence); the case lists show the rest.
     INBOX_SYNC_LOOKBACK_DAYS = 60
+    # ... and what changed since a little before the last look (a transaction still open
+    # then, app servers' clocks a little apart).
+    INBOX_SYNC_MARGIN_SECONDS = 600
     # Sessions planned within this many days show in the inbox.
     INBOX_PLANNED_DAYS = 7
     # Where notifications go besides the in-app inbox: import paths of classes with a

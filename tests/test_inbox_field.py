@@ -15,7 +15,7 @@ from mediation.extensions import db
 from mediation.inbox import services as inbox
 from mediation.inbox.models import Notification
 from mediation.leads.models import Lead
-from mediation.timeutil import local_today, utcnow
+from mediation.timeutil import local_date_of, local_today, utcnow
 from mediation.transfers.models import EscalationReason, ReferralDestination, Urgency
 
 from .factories import advance, make_agreement, make_case, unit, user, write_entry
@@ -132,7 +132,7 @@ def test_a_later_look_reads_what_came_due_since_not_the_whole_caseload(demo, log
     first = _cases_read_by_a_look(MED)
     assert set(old) <= set(first)  # a first look reads back INBOX_SYNC_LOOKBACK_DAYS
     assert sorted(n.case_id for n in open_items(MED, "overdue")) == sorted(old)
-    assert user(MED).inbox_synced_on == local_today()
+    assert local_date_of(user(MED).inbox_synced_at) == local_today()
     assert _cases_read_by_a_look(MED) == []  # nothing came due since
     late = advance(make_case(), "accept", "assign", "start", by=COORD)
     late.due_date = local_today() - timedelta(days=1)
@@ -141,11 +141,76 @@ def test_a_later_look_reads_what_came_due_since_not_the_whole_caseload(demo, log
     assert late_id in [n.case_id for n in open_items(MED, "overdue")]
 
 
+def test_a_daily_look_reads_plans_and_follow_up_visits_that_came_into_view_since(demo, login):
+    """Issue 12: every look read each case with a session planned within the week and each
+    settled case with a follow-up visit in its window (seconds for a generated mediator with
+    2,000 items due in a week). A look the day after reads only those that came into view
+    since: a plan whose day entered the week, a visit now 3 days ahead, a case handed over."""
+    def planned_case(days_ahead):
+        case = advance(make_case(), "accept", "assign", "start", by=COORD)
+        entry = write_entry(case, next_date=local_today() + timedelta(days=days_ahead),
+                            next_step=f"第{days_ahead}天再谈")
+        entry.created_at = entry.updated_at = case.updated_at = utcnow() - timedelta(days=20)
+        return case
+
+    known = planned_case(3)  # already in view yesterday
+    entering = planned_case(6)  # was 7 days ahead yesterday: entered the week since
+    handed = planned_case(2)
+
+    def settled_case(days_ago):
+        case = advance(make_case(), "accept", "assign", "start", by=COORD)
+        make_agreement(case)
+        advance(case, "conclude", "follow_up", by=COORD)
+        case.concluded_at = case.updated_at = utcnow() - timedelta(days=days_ago)
+        return case
+
+    visit = settled_case(27)  # the 30-day visit is 3 days ahead: in view since today
+    old_visit = settled_case(32)  # in view for five days
+    db.session.commit()
+    ids = {c: c.id for c in (known, entering, handed, visit, old_visit)}
+    first = _cases_read_by_a_look(MED)
+    assert set(ids.values()) <= set(first)
+    planned = {n.case_id for n in open_items(MED, "planned")}
+    assert {ids[known], ids[entering], ids[handed]} <= planned
+    assert {ids[visit], ids[old_visit]} <= {n.case_id for n in open_items(MED, "follow_up_due")}
+    # The next day: yesterday's look saw the known plan and the visit; the entering plan is new.
+    db.session.execute(sa.update(Notification).where(Notification.key.like("planned:%"),
+                                                     Notification.case_id == ids[entering])
+                       .execution_options(synchronize_session=False).values(key="gone"))
+    db.session.execute(sa.delete(Notification).where(Notification.case_id.in_([ids[handed], ids[visit]]),
+                                                     Notification.kind.in_(["planned", "follow_up_due"])))
+    me = user(MED)
+    me.inbox_synced_at = utcnow() - timedelta(days=1)
+    db.session.get(Case, ids[handed]).updated_at = utcnow()  # e.g. a new lead mediator today
+    db.session.commit()
+    read = _cases_read_by_a_look(MED)
+    assert ids[known] not in read and ids[old_visit] not in read  # in view before the last look
+    assert {ids[entering], ids[handed], ids[visit]} <= set(read)
+    planned = {n.case_id for n in open_items(MED, "planned")}
+    assert ids[entering] in planned and ids[handed] in planned
+    assert ids[visit] in {n.case_id for n in open_items(MED, "follow_up_due")}
+
+
+def test_a_later_look_the_same_day_reads_only_what_changed_since_that_look(demo, login):
+    """A look remembers its time, not only its day: one an hour after a look reads nothing that
+    changed before it (it read from the day before: every case touched in two days)."""
+    case = advance(make_case(), "accept", "assign", "start", by=COORD)
+    entry = write_entry(case, next_date=local_today() + timedelta(days=2), next_step="再谈一次")
+    entry.created_at = entry.updated_at = case.updated_at = utcnow() - timedelta(hours=2)
+    me = user(MED)
+    me.inbox_synced_at = utcnow() - timedelta(hours=3)  # looked before the session was written
+    case_id = case.id
+    assert case_id in _cases_read_by_a_look(MED)
+    assert case_id in {n.case_id for n in open_items(MED, "planned")}
+    user(MED).inbox_synced_at = utcnow() - timedelta(hours=1)  # looked after it
+    assert _cases_read_by_a_look(MED) == []
+
+
 def test_the_inbox_page_keeps_the_day_of_the_last_look(demo, login):
-    assert user(MED).inbox_synced_on is None
+    assert user(MED).inbox_synced_at is None
     assert login(MED).get("/inbox/").status_code == 200
     db.session.rollback()
-    assert user(MED).inbox_synced_on == local_today()
+    assert local_date_of(user(MED).inbox_synced_at) == local_today()
 
 
 # --- 14.4 -------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from ..leads.models import Urgency as LeadUrgency
 from ..org.models import OrgUnit
 from ..paging import Key, Page, bounded_counts, keyset_page
 from ..retention.services import anonymiser
-from ..timeutil import epoch_seconds, local_today, utcnow
+from ..timeutil import epoch_seconds, local_date_of, local_today, utc_start_of, utcnow
 from ..transfers import services as transfers
 from ..transfers.models import CaseHolding, Delegation, Transfer, TransferStatus
 from ..users.models import Role, User, UserRole
@@ -261,43 +261,64 @@ def _urgent(case) -> bool:
         case.is_major or case.is_mass or case.risk_level in (RiskLevel.ORANGE, RiskLevel.RED))
 
 
-def _since(user, today: date) -> date:
-    """Where a look starts: the day before the user's last look (a margin for the turn of the
-    day), never more than INBOX_SYNC_LOOKBACK_DAYS back (a first look, or after an absence)."""
-    floor = today - timedelta(days=current_app.config["INBOX_SYNC_LOOKBACK_DAYS"])
-    last = user.inbox_synced_on
-    return floor if last is None else max(floor, min(last, today) - timedelta(days=1))
+def _since(user, today: date) -> tuple[date, datetime]:
+    """Where a look starts: for what falls due on a day (overdue, planned, follow-up), the day
+    before the last look's (a margin for the turn of the day); for what changed (a case, a
+    diary entry), INBOX_SYNC_MARGIN_SECONDS before the last look (a transaction that was
+    still open then). Never more than INBOX_SYNC_LOOKBACK_DAYS back (a first look, or after
+    an absence)."""
+    config = current_app.config
+    floor = today - timedelta(days=config["INBOX_SYNC_LOOKBACK_DAYS"])
+    last = user.inbox_synced_at
+    if last is None:
+        return floor, utc_start_of(floor)
+    return (max(floor, min(local_date_of(last), today) - timedelta(days=1)),
+            max(utc_start_of(floor), last - timedelta(seconds=config["INBOX_SYNC_MARGIN_SECONDS"])))
 
 
-def _may_come_due(user, today: date, since: date, manages):
+def _may_come_due(user, today: date, since: date, since_at: datetime, manages):
     """The held cases on which something may have come due since ``since``: overdue since;
     changed since (a new holder, a flag, a risk level) and overdue or flagged; a session
-    written since (advice after attempts); a session planned within the horizon; a follow-up
-    slot or judicial-confirmation reminder falling due since. Each test is on the case's own
-    row or an index, so that a look reads what came due, not the person's whole caseload."""
+    written since (advice after attempts); a planned session that entered the horizon since
+    (or whose entry was written or edited since); a follow-up slot or judicial-confirmation
+    reminder that came into view since; and anything due on a case changed since (a case
+    handed over). Each test is on the case's own row or an index, so that a look reads what
+    came due since the last one, not the person's whole caseload nor all that is due."""
     day = timedelta(days=1)
-    since_at = datetime.combine(since, time()) - day  # UTC against the local day: a day's margin
+    touched = Case.updated_at >= since_at
     overdue = overdue_clause() & (Case.due_date >= since - day)
     flagged = Case.is_major.is_(True) | Case.is_mass.is_(True) | Case.risk_level.in_([RiskLevel.ORANGE,
                                                                                       RiskLevel.RED])
     sessions = (select(DiaryEntry.id).where(DiaryEntry.case_id == Case.id, DiaryEntry.kind == EntryKind.SESSION,
                                             DiaryEntry.created_at >= since_at).exists())
-    changed = ((Case.updated_at >= since_at) & (overdue_clause() | flagged)) | sessions
-    horizon = today + timedelta(days=current_app.config["INBOX_PLANNED_DAYS"])
-    planned = select(DiaryEntry.id).where(DiaryEntry.case_id == Case.id, DiaryEntry.next_date >= today,
-                                          DiaryEntry.next_date < horizon).exists()
-    # A follow-up slot falls ``days`` after settlement and is shown 3 days ahead.
-    slots = [Case.concluded_at.between(datetime.combine(since - timedelta(days=days) - day, time()),
-                                       datetime.combine(today + timedelta(days=3 - days) + day, time()))
-             for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]]
+    changed = (touched & (overdue_clause() | flagged)) | sessions
+    planned_days = current_app.config["INBOX_PLANNED_DAYS"]
+    horizon = today + timedelta(days=planned_days)
+    in_horizon = (DiaryEntry.case_id == Case.id, DiaryEntry.next_date >= today, DiaryEntry.next_date < horizon)
+    # The last look's horizon ended at since + 1 + planned_days: a day's margin again.
+    planned = select(DiaryEntry.id).where(
+        *in_horizon, (DiaryEntry.next_date >= since + timedelta(days=planned_days))
+        | (DiaryEntry.created_at >= since_at) | (DiaryEntry.updated_at >= since_at)).exists()
+    planned_any = select(DiaryEntry.id).where(*in_horizon).exists()
+    # A follow-up slot falls ``days`` after settlement and is shown 3 days ahead: in view
+    # since the last look, or (a case changed since) in view now and not long past.
+    def slot_window(days: int, start: date):
+        return Case.concluded_at.between(datetime.combine(start - timedelta(days=days) - day, time()),
+                                         datetime.combine(today + timedelta(days=3 - days) + day, time()))
+    slots_new = [slot_window(days, since + timedelta(days=3)) for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]]
+    slots_any = [slot_window(days, since) for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]]
     confirm_days = current_app.config["JUDICIAL_CONFIRMATION_DAYS"]
-    confirmation = select(Agreement.id).where(
-        Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED,
-        Agreement.reached_on.between(
-            today - timedelta(days=confirm_days),
-            today - timedelta(days=confirm_days - current_app.config["JUDICIAL_CONFIRMATION_REMIND_DAYS"]))).exists()
-    settled = Case.status.in_((CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)) & (or_(*slots) | confirmation)
-    wanted = [_mine_clause(user) & or_(overdue, changed, planned, settled)]
+    remind_from = confirm_days - current_app.config["JUDICIAL_CONFIRMATION_REMIND_DAYS"]
+
+    def confirmation(start: date):
+        return select(Agreement.id).where(
+            Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED,
+            Agreement.reached_on.between(start, today - timedelta(days=remind_from))).exists()
+    confirmation_new = confirmation(max(today - timedelta(days=confirm_days), since - timedelta(days=remind_from)))
+    settled = Case.status.in_((CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)) & (
+        or_(*slots_new, confirmation_new)
+        | (touched & or_(*slots_any, confirmation(today - timedelta(days=confirm_days)))))
+    wanted = [_mine_clause(user) & or_(overdue, changed, planned, touched & planned_any, settled)]
     if manages is not None:
         urgent = Case.status.in_(_URGENT_STATUSES) & flagged
         wanted.append(((Case.unit_id == user.unit_id) if manages == "unit" else true())
@@ -312,12 +333,12 @@ def sync_due(user) -> int:
     if "case.view" not in access.actions_of(user):
         return 0
     today = local_today()
-    since = _since(user, today)
+    since, since_at = _since(user, today)
     items: list[tuple] = []  # (kind, case, key, params)
     manages = _manages(user)
     rows = db.session.execute(access.held_cases_query(user).add_columns(_mine_clause(user).label("mine"))
                               .where(CaseVisibility.status.in_(_DUE_STATUSES),
-                                     _may_come_due(user, today, since, manages))
+                                     _may_come_due(user, today, since, since_at, manages))
                               .options(selectinload(Case.category), selectinload(Case.unit))).all()
     mine = [c for c, is_mine in rows if is_mine]
     managed = [c for c, _m in rows if manages is not None and (manages is True or c.unit_id == user.unit_id)]
@@ -377,8 +398,7 @@ def sync_due(user) -> int:
                 items.append(("transfer_late", case, f"late:{transfer.id}",
                               {"to_unit": transfer.to_unit.label,
                                "since": transfer.created_at.isoformat()}))
-    if user.inbox_synced_on != today:
-        user.inbox_synced_on = today  # written with what it found, or not at all
+    user.inbox_synced_at = utcnow()  # written with what it found, or not at all
     if not items:
         return 0
     known = set(db.session.scalars(select(Notification.key).where(
@@ -402,9 +422,8 @@ def maybe_sync(user, session: dict) -> None:
         return
     session["inbox_synced"] = now
     try:
-        moved = user.inbox_synced_on != local_today()
-        if sync_due(user) or moved:
-            db.session.commit()
+        sync_due(user)
+        db.session.commit()
     except IntegrityError:  # two tabs syncing at once: the other one added them
         db.session.rollback()
 

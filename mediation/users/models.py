@@ -1,6 +1,6 @@
 """Accounts, their roles and the persisted record of login attempts."""
 import enum
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
@@ -38,9 +38,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    # The day of the user's last look for things coming due (inbox.services.sync_due): the
-    # next look starts the day before, so that it reads what came due since, not the caseload.
-    inbox_synced_on: Mapped[date | None]
+    # When the user last looked for things coming due (inbox.services.sync_due): the next
+    # look reads what changed since then and what came due since that day, not the caseload.
+    inbox_synced_at: Mapped[datetime | None]
 
     unit: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
     role_rows: Mapped[list["UserRole"]] = relationship(
