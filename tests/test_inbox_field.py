@@ -8,9 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from mediation.agreements import services as agreements
+from mediation.agreements.models import Confirmation
 from mediation.cases import workflow
 from mediation.cases.models import Case, RiskLevel
-from mediation.diary.models import EntryKind, Performance
+from mediation.diary import services as diary
+from mediation.diary.models import DiaryEntry, EntryKind, Performance, SessionMode
 from mediation.extensions import db
 from mediation.inbox import services as inbox
 from mediation.inbox.models import Notification
@@ -204,6 +207,74 @@ def test_a_later_look_the_same_day_reads_only_what_changed_since_that_look(demo,
     assert case_id in {n.case_id for n in open_items(MED, "planned")}
     user(MED).inbox_synced_at = utcnow() - timedelta(hours=1)  # looked after it
     assert _cases_read_by_a_look(MED) == []
+
+
+def _aged(case_id, **ago):
+    """The case and its diary as last changed ``ago`` (the look reads what changed since)."""
+    at = utcnow() - timedelta(**ago)
+    db.session.execute(sa.update(Case).where(Case.id == case_id).values(updated_at=at))
+    db.session.execute(sa.update(DiaryEntry).where(DiaryEntry.case_id == case_id).values(created_at=at, updated_at=at))
+    db.session.commit()
+
+
+def test_a_look_reads_an_entry_edited_into_a_session_and_a_confirmation_set_back(demo, login):
+    """Found in review: the third attempt recorded as a call and edited into a session, and a
+    judicial confirmation set back to "not applied", change neither the case nor a date in
+    view; the look still finds the escalation advice and the reminder."""
+    case = advance(make_case(), "accept", "assign", "start", by=COORD)
+    write_entry(case)
+    write_entry(case)
+    third = write_entry(case, kind=EntryKind.CALL, mode=None)
+    case_id, entry_id = case.id, third.id
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert not items(MED, "escalation_advised")
+    _aged(case_id, hours=2)
+    user(MED).inbox_synced_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    entry = db.session.get(DiaryEntry, entry_id)
+    values = {f: getattr(entry, f) for f in diary.FIELDS} | {"kind": EntryKind.SESSION, "mode": SessionMode.JOINT}
+    diary.edit_entry(entry, db.session.get(Case, case_id), by=user(MED), values=values)
+    db.session.commit()
+    assert case_id in _cases_read_by_a_look(MED)
+    assert [n.params["reason"] for n in items(MED, "escalation_advised")] == ["attempts"]
+
+    today = local_today()
+    settled = advance(make_case(), "accept", "assign", "start", by=COORD)
+    agreement = make_agreement(settled, reached_on=today - timedelta(days=25))
+    agreements.update_confirmation(settled, agreement, by=user(MED), status=Confirmation.APPLIED,
+                                   applied_on=today - timedelta(days=24), decided_on=None, court="金坛区人民法院",
+                                   note="")
+    advance(settled, "conclude", by=COORD)
+    settled_id = settled.id
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert not items(MED, "confirmation_due")
+    _aged(settled_id, days=2)
+    user(MED).inbox_synced_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    settled = db.session.get(Case, settled_id)
+    agreements.update_confirmation(settled, agreements.agreement_of(settled), by=user(MED),
+                                   status=Confirmation.NOT_APPLIED, applied_on=None, decided_on=None, court="",
+                                   note="")
+    db.session.commit()
+    assert settled_id in _cases_read_by_a_look(MED)
+    assert [n.case_id for n in items(MED, "confirmation_due")] == [settled_id]
+
+
+def test_a_mediator_moved_to_another_unit_gets_a_full_look(demo, login):
+    """The cases the new unit holds came into the person's view all at once: the next look
+    reads back INBOX_SYNC_LOOKBACK_DAYS, not what changed since the last one."""
+    from mediation.users import services as users
+
+    me = user(MED)
+    me.inbox_synced_at = utcnow()
+    users.update_user(me, display_name=me.display_name, phone=me.phone or "", unit=me.unit, roles=me.roles)
+    assert me.inbox_synced_at is not None  # the same unit: nothing to read again
+    users.update_user(me, display_name=me.display_name, phone=me.phone or "", unit=unit("320413109202"),
+                      roles=me.roles)
+    db.session.commit()
+    assert user(MED).inbox_synced_at is None
 
 
 def test_the_inbox_page_keeps_the_day_of_the_last_look(demo, login):

@@ -137,6 +137,7 @@ def update_confirmation(case: Case, agreement: Agreement, *, by, status: Confirm
     agreement.confirmation_decided_on = decided_on
     agreement.confirmation_court = court.strip()
     agreement.confirmation_note = note.strip()
+    agreement.updated_at, agreement.updated_by = utcnow(), by  # the inbox reads agreements changed since its look
     changes = {"confirmation": [old["confirmation"], new["confirmation"]]}
     changes |= {f: [old[f], new[f]] for f in ("applied_on", "decided_on", "court") if old[f] != new[f]}
     db.session.add(CaseEvent(case=case, actor=by, kind="confirmation", from_status=case.status,

@@ -290,7 +290,8 @@ def _may_come_due(user, today: date, since: date, since_at: datetime, manages):
     flagged = Case.is_major.is_(True) | Case.is_mass.is_(True) | Case.risk_level.in_([RiskLevel.ORANGE,
                                                                                       RiskLevel.RED])
     sessions = (select(DiaryEntry.id).where(DiaryEntry.case_id == Case.id, DiaryEntry.kind == EntryKind.SESSION,
-                                            DiaryEntry.created_at >= since_at).exists())
+                                            (DiaryEntry.created_at >= since_at) | (DiaryEntry.updated_at >= since_at))
+                .exists())  # written since, or edited since (a call that was a session)
     changed = (touched & (overdue_clause() | flagged)) | sessions
     planned_days = current_app.config["INBOX_PLANNED_DAYS"]
     horizon = today + timedelta(days=planned_days)
@@ -310,14 +311,15 @@ def _may_come_due(user, today: date, since: date, since_at: datetime, manages):
     confirm_days = current_app.config["JUDICIAL_CONFIRMATION_DAYS"]
     remind_from = confirm_days - current_app.config["JUDICIAL_CONFIRMATION_REMIND_DAYS"]
 
-    def confirmation(start: date):
-        return select(Agreement.id).where(
-            Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED,
-            Agreement.reached_on.between(start, today - timedelta(days=remind_from))).exists()
-    confirmation_new = confirmation(max(today - timedelta(days=confirm_days), since - timedelta(days=remind_from)))
+    in_window = Agreement.reached_on.between(today - timedelta(days=confirm_days), today - timedelta(days=remind_from))
+    # A reminder that came into view since, or one on an agreement changed since (its
+    # confirmation set back to "not applied"), or on a case changed since.
+    confirmation = select(Agreement.id).where(
+        Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED, in_window,
+        (Agreement.reached_on >= since - timedelta(days=remind_from)) | (Agreement.updated_at >= since_at)
+        | touched).exists()
     settled = Case.status.in_((CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)) & (
-        or_(*slots_new, confirmation_new)
-        | (touched & or_(*slots_any, confirmation(today - timedelta(days=confirm_days)))))
+        or_(*slots_new, confirmation) | (touched & or_(*slots_any)))
     wanted = [_mine_clause(user) & or_(overdue, changed, planned, touched & planned_any, settled)]
     if manages is not None:
         urgent = Case.status.in_(_URGENT_STATUSES) & flagged
@@ -421,11 +423,18 @@ def maybe_sync(user, session: dict) -> None:
     if now - session.get("inbox_synced", 0) < current_app.config["INBOX_SYNC_SECONDS"]:
         return
     session["inbox_synced"] = now
+    session_ = db.session()
+    expire = session_.expire_on_commit
     try:
         sync_due(user)
-        db.session.commit()
+        # Mid-page (the layout asks for the unread count): keep what the page has loaded,
+        # rather than reading it all again after the commit.
+        session_.expire_on_commit = False
+        session_.commit()
     except IntegrityError:  # two tabs syncing at once: the other one added them
-        db.session.rollback()
+        session_.rollback()
+    finally:
+        session_.expire_on_commit = expire
 
 
 def _in_scope(user):

@@ -217,6 +217,8 @@ def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, rol
         raise DomainError(_("The unit is inactive."), field="unit")
     user.display_name = display_name
     user.phone = check_phone(phone)
+    if unit.id != user.unit_id:
+        user.inbox_synced_at = None  # cases held elsewhere now: the next look reads back in full
     user.unit = unit
     user.set_roles(roles)
     db.session.flush()
