@@ -18,7 +18,7 @@ from mediation.extensions import db
 from mediation.inbox import services as inbox
 from mediation.inbox.models import Notification
 from mediation.leads.models import Lead
-from mediation.timeutil import local_date_of, local_today, utcnow
+from mediation.timeutil import local_date_of, local_today, utc_start_of, utcnow
 from mediation.transfers.models import EscalationReason, ReferralDestination, Urgency
 
 from .factories import advance, make_agreement, make_case, unit, user, write_entry
@@ -197,15 +197,20 @@ def test_a_daily_look_reads_plans_and_follow_up_visits_that_came_into_view_since
 def test_a_later_look_the_same_day_reads_only_what_changed_since_that_look(demo, login):
     """A look remembers its time, not only its day: one an hour after a look reads nothing that
     changed before it (it read from the day before: every case touched in two days)."""
+    late = advance(make_case(), "accept", "assign", "start", by=COORD)
+    late.due_date = local_today() - timedelta(days=1)
+    late.updated_at = utcnow() - timedelta(days=20)
     case = advance(make_case(), "accept", "assign", "start", by=COORD)
     entry = write_entry(case, next_date=local_today() + timedelta(days=2), next_step="再谈一次")
     entry.created_at = entry.updated_at = case.updated_at = utcnow() - timedelta(hours=2)
     me = user(MED)
-    me.inbox_synced_at = utcnow() - timedelta(hours=3)  # looked before the session was written
-    case_id = case.id
-    assert case_id in _cases_read_by_a_look(MED)
+    me.inbox_synced_at = utcnow() - timedelta(days=1, hours=3)  # looked yesterday
+    case_id, late_id = case.id, late.id
+    assert {case_id, late_id} <= set(_cases_read_by_a_look(MED))
     assert case_id in {n.case_id for n in open_items(MED, "planned")}
-    user(MED).inbox_synced_at = utcnow() - timedelta(hours=1)  # looked after it
+    assert late_id in {n.case_id for n in open_items(MED, "overdue")}
+    # Looked an hour ago, after the session was written; nothing has fallen due on a day since.
+    user(MED).inbox_synced_at = max(utcnow() - timedelta(hours=1), utc_start_of(local_today()))
     assert _cases_read_by_a_look(MED) == []
 
 

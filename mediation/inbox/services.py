@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import and_, event, func, not_, or_, select, true, update
+from sqlalchemy import and_, event, false, func, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from werkzeug.utils import import_string
@@ -261,65 +261,72 @@ def _urgent(case) -> bool:
         case.is_major or case.is_mass or case.risk_level in (RiskLevel.ORANGE, RiskLevel.RED))
 
 
-def _since(user, today: date) -> tuple[date, datetime]:
-    """Where a look starts: for what falls due on a day (overdue, planned, follow-up), the day
-    before the last look's (a margin for the turn of the day); for what changed (a case, a
-    diary entry), INBOX_SYNC_MARGIN_SECONDS before the last look (a transaction that was
-    still open then). Never more than INBOX_SYNC_LOOKBACK_DAYS back (a first look, or after
-    an absence)."""
+def _since(user, today: date) -> tuple[date | None, datetime]:
+    """Where a look starts. For what changed (a case, a diary entry, an agreement):
+    INBOX_SYNC_MARGIN_SECONDS before the last look (a transaction still open then). For what
+    falls due on a day (overdue, a planned session, a follow-up visit, a reminder): the day
+    before the last look's (a margin for the turn of the day), or None when the last look was
+    today (nothing has fallen due on a day since). Never more than INBOX_SYNC_LOOKBACK_DAYS
+    back (a first look, or one after an absence)."""
     config = current_app.config
     floor = today - timedelta(days=config["INBOX_SYNC_LOOKBACK_DAYS"])
     last = user.inbox_synced_at
     if last is None:
         return floor, utc_start_of(floor)
-    return (max(floor, min(local_date_of(last), today) - timedelta(days=1)),
-            max(utc_start_of(floor), last - timedelta(seconds=config["INBOX_SYNC_MARGIN_SECONDS"])))
+    since_at = max(utc_start_of(floor), last - timedelta(seconds=config["INBOX_SYNC_MARGIN_SECONDS"]))
+    last_day = local_date_of(last)
+    return (None if last_day == today else max(floor, min(last_day, today) - timedelta(days=1))), since_at
 
 
-def _may_come_due(user, today: date, since: date, since_at: datetime, manages):
-    """The held cases on which something may have come due since ``since``: overdue since;
+def _may_come_due(user, today: date, since: date | None, since_at: datetime, manages):
+    """The held cases on which something may have come due since the last look (``_since``):
     changed since (a new holder, a flag, a risk level) and overdue or flagged; a session
-    written since (advice after attempts); a planned session that entered the horizon since
-    (or whose entry was written or edited since); a follow-up slot or judicial-confirmation
-    reminder that came into view since; and anything due on a case changed since (a case
-    handed over). Each test is on the case's own row or an index, so that a look reads what
-    came due since the last one, not the person's whole caseload nor all that is due."""
+    written or edited since (advice after attempts); a plan whose entry was written or edited
+    since; a reminder on an agreement changed since; anything due on a case changed since (a
+    case handed over); and, on a new day, what fell due on a day since ``since``: overdue, a
+    planned session entering the horizon, a follow-up slot or confirmation reminder coming
+    into view. Each test is on the case's own row or an index, so that a look reads what came
+    due since the last one, not the person's whole caseload nor all that is due."""
+    config = current_app.config
     day = timedelta(days=1)
     touched = Case.updated_at >= since_at
-    overdue = overdue_clause() & (Case.due_date >= since - day)
     flagged = Case.is_major.is_(True) | Case.is_mass.is_(True) | Case.risk_level.in_([RiskLevel.ORANGE,
                                                                                       RiskLevel.RED])
     sessions = (select(DiaryEntry.id).where(DiaryEntry.case_id == Case.id, DiaryEntry.kind == EntryKind.SESSION,
                                             (DiaryEntry.created_at >= since_at) | (DiaryEntry.updated_at >= since_at))
                 .exists())  # written since, or edited since (a call that was a session)
     changed = (touched & (overdue_clause() | flagged)) | sessions
-    planned_days = current_app.config["INBOX_PLANNED_DAYS"]
-    horizon = today + timedelta(days=planned_days)
-    in_horizon = (DiaryEntry.case_id == Case.id, DiaryEntry.next_date >= today, DiaryEntry.next_date < horizon)
-    # The last look's horizon ended at since + 1 + planned_days: a day's margin again.
-    planned = select(DiaryEntry.id).where(
-        *in_horizon, (DiaryEntry.next_date >= since + timedelta(days=planned_days))
-        | (DiaryEntry.created_at >= since_at) | (DiaryEntry.updated_at >= since_at)).exists()
+    planned_days = config["INBOX_PLANNED_DAYS"]
+    in_horizon = (DiaryEntry.case_id == Case.id, DiaryEntry.next_date >= today,
+                  DiaryEntry.next_date < today + timedelta(days=planned_days))
+    planned_when = [DiaryEntry.created_at >= since_at, DiaryEntry.updated_at >= since_at]
+    if since is not None:  # the last look's horizon ended at since + 1 + planned_days: a day's margin
+        planned_when.append(DiaryEntry.next_date >= since + timedelta(days=planned_days))
+    planned = select(DiaryEntry.id).where(*in_horizon, or_(*planned_when)).exists()
     planned_any = select(DiaryEntry.id).where(*in_horizon).exists()
+
     # A follow-up slot falls ``days`` after settlement and is shown 3 days ahead: in view
     # since the last look, or (a case changed since) in view now and not long past.
-    def slot_window(days: int, start: date):
-        return Case.concluded_at.between(datetime.combine(start - timedelta(days=days) - day, time()),
-                                         datetime.combine(today + timedelta(days=3 - days) + day, time()))
-    slots_new = [slot_window(days, since + timedelta(days=3)) for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]]
-    slots_any = [slot_window(days, since) for days in current_app.config["FOLLOW_UP_PLAN_DAYS"]]
-    confirm_days = current_app.config["JUDICIAL_CONFIRMATION_DAYS"]
-    remind_from = confirm_days - current_app.config["JUDICIAL_CONFIRMATION_REMIND_DAYS"]
-
-    in_window = Agreement.reached_on.between(today - timedelta(days=confirm_days), today - timedelta(days=remind_from))
+    def slots(start: date) -> list:
+        return [Case.concluded_at.between(datetime.combine(start - timedelta(days=days) - day, time()),
+                                          datetime.combine(today + timedelta(days=3 - days) + day, time()))
+                for days in config["FOLLOW_UP_PLAN_DAYS"]]
+    confirm_days = config["JUDICIAL_CONFIRMATION_DAYS"]
+    remind_from = confirm_days - config["JUDICIAL_CONFIRMATION_REMIND_DAYS"]
     # A reminder that came into view since, or one on an agreement changed since (its
     # confirmation set back to "not applied"), or on a case changed since.
+    reminder_when = [Agreement.updated_at >= since_at, touched]
+    if since is not None:
+        reminder_when.append(Agreement.reached_on >= since - timedelta(days=remind_from))
     confirmation = select(Agreement.id).where(
-        Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED, in_window,
-        (Agreement.reached_on >= since - timedelta(days=remind_from)) | (Agreement.updated_at >= since_at)
-        | touched).exists()
-    settled = Case.status.in_((CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)) & (
-        or_(*slots_new, confirmation) | (touched & or_(*slots_any)))
+        Agreement.case_id == Case.id, Agreement.confirmation == Confirmation.NOT_APPLIED,
+        Agreement.reached_on.between(today - timedelta(days=confirm_days), today - timedelta(days=remind_from)),
+        or_(*reminder_when)).exists()
+    settled_when = [confirmation, touched & or_(*slots(since or today - day))]
+    if since is not None:
+        settled_when += slots(since + timedelta(days=3))
+    settled = Case.status.in_((CaseStatus.CONCLUDED, CaseStatus.FOLLOW_UP)) & or_(*settled_when)
+    overdue = overdue_clause() & (Case.due_date >= since - day) if since is not None else false()
     wanted = [_mine_clause(user) & or_(overdue, changed, planned, touched & planned_any, settled)]
     if manages is not None:
         urgent = Case.status.in_(_URGENT_STATUSES) & flagged
