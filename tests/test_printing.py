@@ -353,6 +353,8 @@ def test_a_pdf_reads_only_the_glyphs_it_embeds(busy_case, login, monkeypatch):
     assert reads and max(reads) < 64 * 1024
     face = pdf.pdfmetrics.getFont(pdf.REGULAR).face
     assert face.glyphToChar == {} and len(face.hmetrics) == len(face.glyphPos) - 1
+    bold = pdf.pdfmetrics.getFont(pdf.BOLD).face  # one character map for both faces
+    assert bold.charToGlyph is face.charToGlyph and len(bold.charWidths) == len(face.charToGlyph)
 
 
 def test_characters_beyond_the_bmp_copy_out_or_are_marked(demo, login):

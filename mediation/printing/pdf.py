@@ -150,6 +150,19 @@ def _slim(face) -> None:
     face.get_table = get_table
 
 
+def _share(face, other) -> None:
+    """The Regular and Bold files map the same characters to the same glyphs: one map for
+    both, and both width maps keyed by its numbers (about 4 MB less in every worker)."""
+    if other.charToGlyph != face.charToGlyph:
+        return
+    other.charToGlyph = face.charToGlyph
+    for f in (face, other):
+        widths = f.charWidths
+        keyed = {cp: widths[cp] for cp in face.charToGlyph if cp in widths}
+        if len(keyed) == len(widths):  # (a width for a character without a glyph: left as it is)
+            f.charWidths = keyed
+
+
 class _FontSource:
     """A file-like object whose ``read`` gives ReportLab an ``_OnDisk`` (see there)."""
 
@@ -176,6 +189,7 @@ def register_fonts():
         bold = TTFont(BOLD, _FontSource(FONT_DIR / "NotoSansSC-Bold.ttf"), shapable=False)
         _slim(regular.face)
         _slim(bold.face)
+        _share(regular.face, bold.face)
         pdfmetrics.registerFont(regular)
         pdfmetrics.registerFont(bold)
         pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
