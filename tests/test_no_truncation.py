@@ -157,3 +157,21 @@ def test_a_safety_plan_too_long_is_refused_saying_so(demo, login):
     typed = "\n".join(["暂住娘家" * 99] * 10)  # 3,969 characters with nine line breaks, sent as CRLF
     med.post(url, data={"measures": typed.replace("\n", "\r\n")})
     assert db.session.scalar(select(SafetyPlan.measures)) == typed
+
+
+def test_a_category_row_refused_comes_back_as_sent(demo, login):
+    """Without JavaScript a too-long name came back as the stored one (a redirect): the row
+    is shown again as sent, with the error beside it and at the top."""
+    from mediation.cases.models import Category
+
+    cat = db.session.scalars(select(Category).where(Category.code == "elder_support")).one()
+    long_name = "赡养老人" * 10  # 40 characters, 32 allowed
+    resp = login("admin").post(f"/cases/categories/{cat.id}", data={
+        f"c{cat.id}-code": cat.code, f"c{cat.id}-name_zh": long_name, f"c{cat.id}-name_en": "Elder care",
+        f"c{cat.id}-sort_order": "15", f"c{cat.id}-active": "y"})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert f'value="{long_name}"' in page and 'value="Elder care"' in page and 'value="15"' in page
+    assert "is-invalid" in page and page.count("最多 32 个字") >= 2  # beside the box and at the top
+    db.session.rollback()
+    assert db.session.get(Category, cat.id).name_zh == "赡养"

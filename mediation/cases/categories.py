@@ -108,9 +108,15 @@ def categories():
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(target)
+    return _page(form)
+
+
+def _page(form, refused: tuple[int, CategoryForm] | None = None, status: int = 200):
+    """The list, with the add form; ``refused``: a row whose change was refused, shown as sent
+    with its errors (nothing typed is lost, with or without JavaScript)."""
     rows = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
-    return render_template("cases/categories.html", rows=rows, form=form,
-                           default_retention=current_app.config["MEDIATION_RETENTION_YEARS"])
+    return render_template("cases/categories.html", rows=rows, form=form, refused=refused,
+                           default_retention=current_app.config["MEDIATION_RETENTION_YEARS"]), status
 
 
 @bp.route("/categories/<int:category_id>", methods=["POST"])
@@ -132,6 +138,6 @@ def category_update(category_id: int):
             audit.record("admin.category_update", target=category, details={"code": category.code, **changes})
         db.session.commit()
         flash(_("Saved."), "success")
-    else:
-        flash_errors(form)
-    return redirect(url_for("cases.categories"))
+        return redirect(url_for("cases.categories"))
+    flash_errors(form)
+    return _page(CategoryForm(prefix="new", formdata=None), refused=(category_id, form), status=422)
