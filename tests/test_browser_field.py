@@ -4,6 +4,7 @@ grid worker hears what became of it; a village mediator delegated to visit a pro
 can see how to reach her."""
 import re
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -246,3 +247,39 @@ def test_a_party_card_added_on_the_page_and_a_long_search_are_not_cut(server, as
     box.fill("上阳村王家婆媳纠纷" * 52)  # 468 characters
     box.press("Enter")
     expect(page.locator("#search-cut")).to_contain_text("只搜索了前 50 个字")
+
+
+def test_a_category_row_too_long_is_not_sent_and_a_dismissal_takes_one_tap(server, as_user):
+    """Found by QA: a category row's form sits in a table row, outside its fields, so the
+    page's check looked for none and sent the row (the name came back as stored); and a second
+    tap on 排除 turned a done dismissal into a red "already handled"."""
+    base, app, _case = server
+    page = as_user("admin", phone=True)
+    page.goto(f"{base}/cases/categories/")
+    name = page.locator("input[name$='-name_zh']").first
+    before = name.input_value()
+    name.fill("赡养老人" * 10)  # 40 characters, 32 allowed
+    page.locator("tbody tr").first.get_by_role("button", name="保存").click()
+    expect(name).to_be_focused()
+    assert page.url == f"{base}/cases/categories/" and name.input_value() == "赡养老人" * 10
+    page.reload()
+    assert page.locator("input[name$='-name_zh']").first.input_value() == before
+
+    grid = as_user("grid-320413109201")
+    fill_lead(grid, base, "双击排除的王家")
+    grid.get_by_role("button", name="上报").click()
+    grid.wait_for_url(f"{base}/leads/")
+    coord = as_user("coord-320413109")
+    coord.goto(f"{base}/leads/")
+    item = coord.locator(".list-group-item, .card", has_text="双击排除的王家").first
+    item.locator("input[name=reason]").fill("不是家庭纠纷")
+    sent = []
+    # A slow network: each dismissal waits 400 ms on its way; the second tap comes 150 ms after the first.
+    coord.route("**/dismiss", lambda route: (sent.append(1), time.sleep(0.4), route.continue_()))
+    item.get_by_role("button", name="排除").evaluate("b => { b.click(); setTimeout(() => b.click(), 150); }")
+    coord.wait_for_timeout(1500)
+    coord.wait_for_url(f"{base}/leads/")
+    assert len(sent) == 1
+    alerts = coord.get_by_role("alert")
+    expect(alerts).to_have_count(1)
+    expect(alerts).to_contain_text("线索已排除")

@@ -12,13 +12,16 @@
     }
   });
 
-  // One tap, one record: a form that creates something (it carries a submission key)
-  // takes no second tap while it is being sent. The server is the guard (the key);
+  // One tap, one record: a form that creates something (it carries a submission key), or
+  // one whose second tap would only be refused (data-one-tap), takes no second tap while it
+  // is being sent. The server is the guard (the key);
   // this only spares the second request. Disabled after the event, so that the
   // tapped button's own name and value are still sent.
   document.addEventListener("submit", function (event) {
     var sent = event.target;
-    if (event.defaultPrevented || !sent.querySelector("input[name=submission_key]")) { return; }
+    if (event.defaultPrevented || !(sent.matches("[data-one-tap]") || sent.querySelector("input[name=submission_key]"))) {
+      return;
+    }
     window.setTimeout(function () {
       sent.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (b) {
         b.disabled = true;
@@ -365,7 +368,9 @@
   // shorten and the text stays where it is (a small form of the case page would come back empty).
   document.addEventListener("submit", function (event) {
     if (event.submitter && event.submitter.hasAttribute("formnovalidate")) { return; }
-    var over = Array.from(event.target.querySelectorAll("[data-maxlength]")).filter(function (field) {
+    // The form's own controls, also those outside its element (a form in a table row).
+    var over = Array.from(event.target.elements || []).filter(function (field) {
+      if (!field.hasAttribute("data-maxlength")) { return false; }
       check(field);
       var note = document.getElementById(field.id + "-too-long");
       return note && !note.hidden;
