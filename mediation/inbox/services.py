@@ -335,20 +335,47 @@ def _may_come_due(user, today: date, since: date | None, since_at: datetime, man
     return or_(*wanted)
 
 
+SYNC_BATCH = 500  # cases a look holds at once: a first look after an absence may read thousands
+
+
 def sync_due(user) -> int:
-    """Add what has come due for this user since the last look; returns how many. A fixed
-    number of queries (about seven), and rows in proportion to what came due since the last
-    look (``_may_come_due``), whatever the size of the person's caseload."""
+    """Add what has come due for this user since the last look; returns how many. Rows in
+    proportion to what came due since the last look (``_may_come_due``), whatever the size of
+    the person's caseload, read SYNC_BATCH cases at a time (a fixed number of queries, about
+    seven, for each), so that a long first look does not hold them all in the worker."""
     if "case.view" not in access.actions_of(user):
         return 0
     today = local_today()
     since, since_at = _since(user, today)
-    items: list[tuple] = []  # (kind, case, key, params)
     manages = _manages(user)
-    rows = db.session.execute(access.held_cases_query(user).add_columns(_mine_clause(user).label("mine"))
-                              .where(CaseVisibility.status.in_(_DUE_STATUSES),
-                                     _may_come_due(user, today, since, since_at, manages))
-                              .options(selectinload(Case.category), selectinload(Case.unit))).all()
+    result = db.session.execute(
+        access.held_cases_query(user).add_columns(_mine_clause(user).label("mine"))
+        .where(CaseVisibility.status.in_(_DUE_STATUSES), _may_come_due(user, today, since, since_at, manages))
+        .options(selectinload(Case.category), selectinload(Case.unit)).execution_options(yield_per=SYNC_BATCH))
+    added = 0
+    for rows in result.partitions():
+        added += _add_items(user, _items_of(user, rows, today, manages))
+    items: list[tuple] = []
+    if access.is_manager_of(user, user.unit):
+        # Transfers waiting too long at the user's unit or at a unit right below it.
+        late = db.session.execute(select(Transfer, Case).join(OrgUnit, OrgUnit.id == Transfer.to_unit_id)
+                                  .join(Case, Case.id == Transfer.case_id).options(contains_eager(Transfer.to_unit))
+                                  .where(Transfer.status == TransferStatus.PENDING,
+                                         (Transfer.to_unit_id == user.unit_id) | (OrgUnit.parent_id == user.unit_id),
+                                         )).all()
+        for transfer, case in late:
+            if transfers.is_late(transfer):
+                items.append(("transfer_late", case, f"late:{transfer.id}",
+                              {"to_unit": transfer.to_unit.label,
+                               "since": transfer.created_at.isoformat()}))
+    user.inbox_synced_at = utcnow()  # written with what it found, or not at all
+    return added + _add_items(user, items)
+
+
+def _items_of(user, rows, today: date, manages) -> list[tuple]:
+    """The items due on these held cases ((case, is one of the user's own) rows):
+    (kind, case, key, params)."""
+    items: list[tuple] = []
     mine = [c for c, is_mine in rows if is_mine]
     managed = [c for c, _m in rows if manages is not None and (manages is True or c.unit_id == user.unit_id)]
     for case in {c.id: c for c in [*[c for c in mine if _is_overdue(c)], *[c for c in managed if _is_overdue(c)]]
@@ -395,19 +422,11 @@ def sync_due(user) -> int:
         for advice in transfers.escalation_advice(case, sessions.get(case.id, {}), case.id in by_case):
             items.append(("escalation_advised", case, f"advice:{case.id}:{advice.reason}:{case.unit_id}",
                           {"reason": advice.reason}))
-    if access.is_manager_of(user, user.unit):
-        # Transfers waiting too long at the user's unit or at a unit right below it.
-        late = db.session.execute(select(Transfer, Case).join(OrgUnit, OrgUnit.id == Transfer.to_unit_id)
-                                  .join(Case, Case.id == Transfer.case_id).options(contains_eager(Transfer.to_unit))
-                                  .where(Transfer.status == TransferStatus.PENDING,
-                                         (Transfer.to_unit_id == user.unit_id) | (OrgUnit.parent_id == user.unit_id),
-                                         )).all()
-        for transfer, case in late:
-            if transfers.is_late(transfer):
-                items.append(("transfer_late", case, f"late:{transfer.id}",
-                              {"to_unit": transfer.to_unit.label,
-                               "since": transfer.created_at.isoformat()}))
-    user.inbox_synced_at = utcnow()  # written with what it found, or not at all
+    return items
+
+
+def _add_items(user, items: list[tuple]) -> int:
+    """Put in the user's inbox those of ``items`` it does not hold yet (by key)."""
     if not items:
         return 0
     known = set(db.session.scalars(select(Notification.key).where(
@@ -417,6 +436,7 @@ def sync_due(user) -> int:
         if key not in known:
             known.add(key)
             added += len(notify([user], kind, case, key=key, checked=True, **params))
+    db.session.flush()  # the batch's cases can go
     return added
 
 
