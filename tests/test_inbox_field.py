@@ -18,7 +18,7 @@ from mediation.extensions import db
 from mediation.inbox import services as inbox
 from mediation.inbox.models import Notification
 from mediation.leads.models import Lead
-from mediation.timeutil import local_date_of, local_today, utc_start_of, utcnow
+from mediation.timeutil import clock_at, local_date_of, local_today, utc_start_of, utcnow
 from mediation.transfers.models import EscalationReason, ReferralDestination, Urgency
 
 from .factories import advance, make_agreement, make_case, unit, user, write_entry
@@ -194,7 +194,7 @@ def test_a_daily_look_reads_plans_and_follow_up_visits_that_came_into_view_since
     assert ids[visit] in {n.case_id for n in open_items(MED, "follow_up_due")}
 
 
-def test_a_later_look_the_same_day_reads_only_what_changed_since_that_look(demo, login):
+def test_a_later_look_the_same_day_reads_only_what_changed_since_that_look(demo, login, at_noon):
     """A look remembers its time, not only its day: one an hour after a look reads nothing that
     changed before it (it read from the day before: every case touched in two days)."""
     late = advance(make_case(), "accept", "assign", "start", by=COORD)
@@ -210,7 +210,7 @@ def test_a_later_look_the_same_day_reads_only_what_changed_since_that_look(demo,
     assert case_id in {n.case_id for n in open_items(MED, "planned")}
     assert late_id in {n.case_id for n in open_items(MED, "overdue")}
     # Looked an hour ago, after the session was written; nothing has fallen due on a day since.
-    user(MED).inbox_synced_at = max(utcnow() - timedelta(hours=1), utc_start_of(local_today()))
+    user(MED).inbox_synced_at = utcnow() - timedelta(hours=1)
     assert _cases_read_by_a_look(MED) == []
 
 
@@ -222,7 +222,26 @@ def _aged(case_id, **ago):
     db.session.commit()
 
 
-def test_a_look_reads_an_entry_edited_into_a_session_and_a_confirmation_set_back(demo, login):
+@pytest.fixture
+def at_noon(app):
+    """The clock at local noon: hours "ago" stay on the same local day whenever the tests run
+    (an entry can be edited only on the day it was written)."""
+    with clock_at(utc_start_of(local_today()) + timedelta(hours=12)):
+        yield
+
+
+def _quiet_look_then_aged(case_id, kind, changed: timedelta, *, looked: timedelta):
+    """A look that finds no ``kind`` item; then the case as last changed ``changed`` ago and
+    the last look as ``looked`` ago (after that change)."""
+    inbox.sync_due(user(MED))
+    db.session.commit()
+    assert not items(MED, kind)
+    _aged(case_id, seconds=changed.total_seconds())
+    user(MED).inbox_synced_at = utcnow() - looked
+    db.session.commit()
+
+
+def test_a_look_reads_an_entry_edited_into_a_session_and_a_confirmation_set_back(demo, login, at_noon):
     """Found in review: the third attempt recorded as a call and edited into a session, and a
     judicial confirmation set back to "not applied", change neither the case nor a date in
     view; the look still finds the escalation advice and the reminder."""
@@ -231,12 +250,7 @@ def test_a_look_reads_an_entry_edited_into_a_session_and_a_confirmation_set_back
     write_entry(case)
     third = write_entry(case, kind=EntryKind.CALL, mode=None)
     case_id, entry_id = case.id, third.id
-    inbox.sync_due(user(MED))
-    db.session.commit()
-    assert not items(MED, "escalation_advised")
-    _aged(case_id, hours=2)
-    user(MED).inbox_synced_at = utcnow() - timedelta(hours=1)
-    db.session.commit()
+    _quiet_look_then_aged(case_id, "escalation_advised", timedelta(hours=2), looked=timedelta(hours=1))
     entry = db.session.get(DiaryEntry, entry_id)
     values = {f: getattr(entry, f) for f in diary.FIELDS} | {"kind": EntryKind.SESSION, "mode": SessionMode.JOINT}
     diary.edit_entry(entry, db.session.get(Case, case_id), by=user(MED), values=values)
@@ -252,12 +266,7 @@ def test_a_look_reads_an_entry_edited_into_a_session_and_a_confirmation_set_back
                                    note="")
     advance(settled, "conclude", by=COORD)
     settled_id = settled.id
-    inbox.sync_due(user(MED))
-    db.session.commit()
-    assert not items(MED, "confirmation_due")
-    _aged(settled_id, days=2)
-    user(MED).inbox_synced_at = utcnow() - timedelta(days=1)
-    db.session.commit()
+    _quiet_look_then_aged(settled_id, "confirmation_due", timedelta(days=2), looked=timedelta(days=1))
     settled = db.session.get(Case, settled_id)
     agreements.update_confirmation(settled, agreements.agreement_of(settled), by=user(MED),
                                    status=Confirmation.NOT_APPLIED, applied_on=None, decided_on=None, court="",
