@@ -305,6 +305,23 @@ def test_leads_from_grid_worker_to_case(demo, login):
     assert grid.get(f"/cases/{lead.case_id}").status_code in (403, 404)
 
 
+def test_a_coordinator_registering_a_village_lead_holds_it_in_that_village_by_default(demo, login):
+    from mediation.leads.models import Lead
+
+    long_account = "夫妻为孩子上学的事争吵，" * 30  # 360 characters
+    login("grid-320413109201").post("/leads/new", data={"who": "3组王家", "where": "3组12号", "what": long_account,
+                                                         "urgency": "normal"})
+    lead = db.session.scalar(select(Lead))
+    coord = login("coord-320413109")
+    page = coord.get(f"/cases/new?lead={lead.id}").get_data(as_text=True)
+    chosen = re.findall(r'<option selected value="(\d+)"|<option value="(\d+)" selected',
+                        page.split('name="unit"')[1].split("</select>")[0])
+    assert [a or b for a, b in chosen] == [str(lead.unit_id)] and lead.unit_id != user("coord-320413109").unit_id
+    # The list shows a preview of a long account, and the whole of it behind one tap.
+    listed = coord.get("/leads/").get_data(as_text=True)
+    assert long_account[:160] + "…" in listed and "展开全文（360 字）" in listed and long_account in listed
+
+
 def test_dismissing_a_lead_needs_a_reason(demo, login):
     from mediation.leads.models import Lead, LeadStatus
 
