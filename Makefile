@@ -33,6 +33,10 @@ dev: $(VENV)/.installed
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 # Lint first: ruff's clock rules (DTZ) and the import contracts fail the run like a test.
+# The tests run in one process per core, up to 4 (pytest-xdist); work stealing keeps the long
+# ones (the route fuzzer, the browser walks) from leaving one process working alone at the end.
+# `make test PYTEST_ARGS=` runs them in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist worksteal
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -363,6 +363,12 @@ def test_leads_by_api(api):
     assert r.status_code == 201
     assert med.get(f"{API}/leads/{lead}", headers=hm).get_json()["status"] == "converted"
     assert med.post(f"{API}/leads/{lead}/dismiss", json={"reason": "x"}, headers=hm).status_code == 422
+    # The town coordinator registering a village's lead holds the case in that village unless told otherwise.
+    r = grid.post(f"{API}/leads", json={"who": "李家", "where": "5组", "what": "婆媳争吵"}, headers=hg)
+    village_lead = r.get_json()["id"]
+    coord, hc = api("coord-320413109", "c")
+    r = coord.post(f"{API}/cases", json=new_case_body(lead=village_lead), headers=hc)
+    assert r.status_code == 201 and r.get_json()["unit"]["code"] == "320413109201"
 
 
 def test_statistics_suppress_small_counts(api):

@@ -190,7 +190,7 @@ def case_create(data):
             raise ApiError(404, _("Not found"), _("This page does not exist, or it is outside your area."))
         if lead.status is not LeadStatus.NEW:
             raise ApiError(409, _("Conflict"), _("This lead has already been handled."))
-    unit = current_user.unit
+    unit = services.default_unit(current_user, lead)
     if data.get("unit"):
         unit = db.session.scalar(access.units_query(current_user).where(OrgUnit.code == data["unit"]))
         if unit is None:

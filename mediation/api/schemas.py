@@ -256,7 +256,9 @@ class CaseFields(Base):
 
 
 class CaseCreate(CaseFields):
-    unit = String(metadata={"description": "the holding unit's code; default: the token user's unit"})
+    unit = String(metadata={"description": "the holding unit's code; default: the lead's unit when the case is "
+                                           "registered from a lead the token user may hold there, else the "
+                                           "token user's unit"})
     lead = Integer(metadata={"description": "the lead this case is registered from (it is marked registered)"})
 
 

@@ -170,6 +170,19 @@ def _check_category(category_id: int) -> None:
         raise DomainError(_("Choose a category."), field="category")
 
 
+def default_unit(user: User, lead=None) -> OrgUnit:
+    """The holding unit a new case gets unless the user chooses another: the unit of the lead
+    it is registered from when the user may hold cases there (a lead reported in a village is
+    that village's dispute, 就地化解, even when the town coordinator registers it), else the
+    user's own."""
+    if lead is not None:
+        unit = db.session.scalar(access.units_query(user).where(OrgUnit.id == lead.unit_id,
+                                                                OrgUnit.active.is_(True)))
+        if unit is not None:
+            return unit
+    return user.unit
+
+
 def register_case(*, unit: OrgUnit, values: dict, parties: list[dict], by: User, lead=None) -> Case:
     """Create a registered case with its parties and number; the first timeline event."""
     _check_category(values["category_id"])

@@ -148,10 +148,7 @@ def _lead_prefill(form: CaseForm, lead: Lead) -> None:
         card.address.data = card.address.data or lead.where[:200]
         card.phone.data = card.phone.data or (lead.contact_phone or "")
     form.intake_date.data = local_today()
-    # A lead reported in a village is that village's dispute (就地化解): a town coordinator
-    # registering it holds it there by default, not at the town (they may still choose).
-    if any(value == lead.unit_id for value, _label in form.unit.choices):
-        form.unit.data = lead.unit_id
+    form.unit.data = services.default_unit(current_user, lead).id  # the lead's village (they may choose another)
 
 
 def _scoped_lead(lead_id: int | None) -> Lead | None:
