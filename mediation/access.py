@@ -14,9 +14,10 @@ from functools import wraps
 
 from flask import abort, g, has_request_context, session
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 
 from . import visibility  # noqa: F401  (its listeners keep case_visibility, which cases_query reads)
+from .audit.models import AuditEvent
 from .cases.models import EDITABLE_STATUSES, HOLDS, SEES, Case, CaseVisibility, case_access
 from .extensions import db
 from .hooks import Slot
@@ -77,6 +78,18 @@ def is_station_admin(user) -> bool:
     """An administrator of a district's station (the top of its 1+9+X network): reads the
     whole audit log, sets legal holds."""
     return bool(can(user, "audit.view") and user.unit.tier is Tier.STATION)
+
+
+def audit_query(user) -> Select:
+    """The log a station administrator reads. With one district in the deployment, all of it;
+    with several, what the people of their own district did (the log names cases and keeps
+    the reasons typed to open restricted ones: another district's are not theirs to read)."""
+    if not is_station_admin(user):
+        return select(AuditEvent).where(false())
+    stations = db.session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.tier == Tier.STATION))
+    if stations <= 1:
+        return select(AuditEvent)
+    return select(AuditEvent).where(AuditEvent.actor_id.in_(select(users_query(user).subquery().c.id)))
 
 
 # --- scoped queries ---------------------------------------------------------

@@ -236,6 +236,23 @@ def test_assignment_warns_of_a_conflict_of_interest(demo, login):
     assert "利益冲突" in page and first.number in page and "上阳村调解员（上阳村）　⚠" in page
 
 
+def test_a_conflict_in_a_case_the_assigner_may_not_read_is_not_told(demo, login):
+    """Else typing someone's ID number would tell whether they are a party in a restricted case
+    (or another area's): the warning names only cases the assigner may read."""
+    from mediation.cases import workflow
+
+    first = make_case(applicant="孙丽", respondent="周强")
+    first.parties[0].id_number = GOOD_ID
+    advance(first, "accept", "assign")
+    workflow.transition(first, "restrict", by=user("coord-320413109"), named_users=[], reason="当事人系村干部亲属")
+    db.session.commit()
+    second = make_case(applicant="周强", respondent="孙丽")
+    second.parties[1].id_number = GOOD_ID
+    advance(second, "accept")
+    page = login("coord-320413109").get(f"/cases/{second.id}/do/assign").get_data(as_text=True)
+    assert first.number not in page and "上阳村调解员（上阳村）　⚠" not in page and "上阳村调解员（上阳村）" in page
+
+
 def test_a_village_mediator_takes_the_lead_itself(demo, login):
     case = make_case()
     med = login("med-320413109201")

@@ -283,10 +283,11 @@ def test_a_mediator_moved_to_another_unit_gets_a_full_look(demo, login):
 
     me = user(MED)
     me.inbox_synced_at = utcnow()
-    users.update_user(me, display_name=me.display_name, phone=me.phone or "", unit=me.unit, roles=me.roles)
+    users.update_user(me, display_name=me.display_name, phone=me.phone or "", unit=me.unit, roles=me.roles,
+                      actor=user("admin"))
     assert me.inbox_synced_at is not None  # the same unit: nothing to read again
     users.update_user(me, display_name=me.display_name, phone=me.phone or "", unit=unit("320413109202"),
-                      roles=me.roles)
+                      roles=me.roles, actor=user("admin"))
     db.session.commit()
     assert user(MED).inbox_synced_at is None
 

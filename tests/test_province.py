@@ -20,7 +20,7 @@ from mediation.transfers.services import escalation_targets
 from mediation.users.models import Role
 from mediation.users.services import create_user
 
-from .factories import advance, make_case, unit, user
+from .factories import advance, category, make_case, unit, user
 
 PASSWORD = "province-test-1"
 
@@ -78,6 +78,57 @@ def test_province_users_see_statistics_and_units_never_a_case(app):
         assert services.compute(unit(code), year).summary()["accepted"] == 1
     assert [u.name for u, _s in services.compute(unit("32"), year).child_rows()[1:]] == ["常州市"]
     assert aggregates.mismatches(db.session.connection()) == []
+
+
+def test_a_province_administrator_cannot_make_themselves_a_case_reader(app):
+    """Moving one's own account down to a district, or giving it other roles, would turn
+    "never a case" into a form to fill in: another administrator has to do it (audited)."""
+    _province()
+    case = make_case()
+    me = user("admin-32")
+    c = _login(app, "admin-32")
+    page = c.get(f"/users/{me.id}/edit").get_data(as_text=True)
+    stamp = page.split('name="stamp"')[1].split('value="')[1].split('"')[0]
+    form = {"display_name": "admin-32", "phone": "", "stamp": stamp, "roles": ["admin", "mediator"]}
+    moved = c.post(f"/users/{me.id}/edit", data={**form, "unit": str(unit("320413").id)})
+    assert moved.status_code == 200 and "不能调动自己的账号" in moved.get_data(as_text=True)
+    more = c.post(f"/users/{me.id}/edit", data={**form, "unit": str(me.unit_id), "roles": ["admin", "viewer"]})
+    assert "不能修改自己的角色" in more.get_data(as_text=True)
+    db.session.expire_all()
+    assert user("admin-32").unit.code == "32" and c.get(f"/cases/{case.id}").status_code == 404
+    # Their name and phone stay theirs to change; another administrator may move them.
+    renamed = c.post(f"/users/{me.id}/edit", data={**form, "display_name": "省妇联管理员", "unit": str(me.unit_id),
+                                                     "roles": ["admin", "coordinator", "mediator"]})
+    assert renamed.status_code == 302 and user("admin-32").display_name == "省妇联管理员"
+
+
+def test_a_station_reads_its_own_districts_log_and_reviews_its_own_teaching_cases(app):
+    """Two districts: 金坛's station administrator neither reads what 武进's people did (the log
+    names cases and keeps the reasons typed to open restricted ones) nor reads or decides
+    武进's teaching submissions, which may still name someone until approved."""
+    from mediation.teaching.models import TeachingCase, TeachingStatus
+
+    _province()
+    create_user(username="admin-320412", display_name="武进管理员", unit=unit("320412"), roles={Role.ADMIN},
+                password=PASSWORD)
+    db.session.commit()
+    _login(app, "med-320412100201")  # a login: an event of 武进's
+    submitted = TeachingCase(category_id=category().id, title="武进的教学案例", facts="甲乙离婚",
+                             legal_point="民法典第一千零七十九条", status=TeachingStatus.SUBMITTED,
+                             author_id=user("med-320412100201").id)
+    db.session.add(submitted)
+    db.session.commit()
+    jintan, wujin = _login(app, "admin"), _login(app, "admin-320412")
+    log = jintan.get("/audit/").get_data(as_text=True)
+    assert "med-320412100201" not in log and "admin-320412" not in log and ">admin<" in log
+    assert "med-320412100201" in wujin.get("/audit/").get_data(as_text=True)
+    assert "武进的教学案例" not in jintan.get("/teaching/?view=review").get_data(as_text=True)
+    assert jintan.get(f"/teaching/{submitted.id}").status_code == 404
+    assert jintan.post(f"/teaching/{submitted.id}/approve").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(TeachingCase, submitted.id).status is TeachingStatus.SUBMITTED
+    assert "武进的教学案例" in wujin.get("/teaching/?view=review").get_data(as_text=True)
+    assert wujin.get(f"/teaching/{submitted.id}").status_code == 200
 
 
 def test_escalation_stops_at_the_station_and_numbers_are_per_station(app):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import access
 from ..access import is_station_admin, require
 from ..cases.models import Category, RiskLevel
 from ..cases.workflow import TRANSITIONS, CaseStatus, status_label
@@ -142,7 +143,7 @@ def index():
     target_type = args.get("target_type", "")
     target_id = (args.get("target_id") or "").strip()[:64]
     start, end = _day(args.get("from")), _day(args.get("to"))
-    stmt = select(AuditEvent)
+    stmt = access.audit_query(current_user)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if user:

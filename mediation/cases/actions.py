@@ -62,7 +62,7 @@ def build(case: Case, t: workflow.Transition, user, *, fill: bool = False) -> St
     step = Step(t, form, to_data, hints)
     if built is None and isinstance(form, AssignForm):
         step.candidates = list(db.session.scalars(access.mediator_candidates(case.unit)))
-        step.warnings = {u.id: services.conflict_warnings(case, u) for u in step.candidates}
+        step.warnings = {u.id: services.conflict_warnings(case, u, user) for u in step.candidates}
         labels = [(u.id, f"{u.display_name}（{u.unit.name}）" + ("　⚠" if step.warnings[u.id] else ""))
                   for u in step.candidates]
         form.co_mediators.choices = labels

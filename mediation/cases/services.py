@@ -309,10 +309,11 @@ def stale_message(case: Case) -> str:
 
 # --- conflicts of interest ---------------------------------------------------------
 
-def conflict_warnings(case: Case, mediator: User) -> list[str]:
+def conflict_warnings(case: Case, mediator: User, viewer: User) -> list[str]:
     """Warnings, not refusals: the mediator is named as a party or a relative of one,
     or handled another case where a party of this one (same ID number) stood on the
-    other side."""
+    other side. Only cases ``viewer`` may read count: otherwise typing someone's ID number
+    on a case would tell whether they are a party in another area's or a restricted case."""
     warnings = []
     for p in case.parties:
         if p.name and p.name == mediator.display_name:
@@ -325,6 +326,7 @@ def conflict_warnings(case: Case, mediator: User) -> list[str]:
             select(Party.id_number, Party.role, Case.number)
             .join(Case, Party.case_id == Case.id)
             .where(Party.id_number.in_(ids), Case.id != case.id,
+                   access.sees_case(viewer, Case.id), access.content_shown_clause(),
                    (Case.lead_mediator_id == mediator.id)
                    | Case.id.in_(select(case_co_mediator.c.case_id)
                                  .where(case_co_mediator.c.user_id == mediator.id)))

@@ -60,7 +60,13 @@ def may_see(user, tc: TeachingCase) -> bool:
         return True
     if tc.author_id == user.id:
         return True
-    return tc.status in (TeachingStatus.SUBMITTED, TeachingStatus.APPROVED) and is_reviewer(user)
+    return tc.status in (TeachingStatus.SUBMITTED, TeachingStatus.APPROVED) and reviews(user, tc)
+
+
+def reviews(user, tc: TeachingCase) -> bool:
+    """The station of the author's district reviews a submission (it may still name someone
+    until approved): another district's station neither reads nor decides it."""
+    return is_reviewer(user) and tc.author is not None and access.in_scope(user, tc.author.unit)
 
 
 def get_or_404(user, teaching_id: int) -> TeachingCase:
@@ -82,9 +88,11 @@ def mine_query(user):
         TeachingCase.updated_at.desc(), TeachingCase.id.desc())
 
 
-def review_query():
+def review_query(user):
+    """The submissions ``user``'s station reviews (``reviews``)."""
     return select(TeachingCase).where(
-        TeachingCase.status.in_([TeachingStatus.SUBMITTED, TeachingStatus.APPROVED])
+        TeachingCase.status.in_([TeachingStatus.SUBMITTED, TeachingStatus.APPROVED]),
+        TeachingCase.author_id.in_(select(access.users_query(user).subquery().c.id)),
     ).order_by(TeachingCase.submitted_at, TeachingCase.id)
 
 
@@ -257,7 +265,7 @@ def submit(tc: TeachingCase, *, by) -> None:
 
 
 def _review(tc, by, allowed: set, target: TeachingStatus) -> None:
-    if not is_reviewer(by):
+    if not reviews(by, tc):
         abort(403)
     if tc.status not in allowed:
         raise DomainError(_("This step is not possible now."))

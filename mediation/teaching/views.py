@@ -42,7 +42,7 @@ def index():
     if view == "mine":
         items = db.session.scalars(services.mine_query(current_user)).all()
     elif view == "review" and reviewer:
-        items = db.session.scalars(services.review_query()).all()
+        items = db.session.scalars(services.review_query(current_user)).all()
     else:
         view = "library"
         items = db.session.scalars(services.library_query(category_id)).all()
@@ -74,7 +74,7 @@ def draft(case_id: int):
 @require("teaching.view")
 def show(teaching_id: int):
     tc = services.get_or_404(current_user, teaching_id)
-    return render_template("teaching/show.html", tc=tc, reviewer=services.is_reviewer(current_user),
+    return render_template("teaching/show.html", tc=tc, reviewer=services.reviews(current_user, tc),
                            reject_form=RejectForm(formdata=None), editable=_editable(tc),
                            findings=services.describe(services.findings(tc)) if _editable(tc) else [])
 
@@ -120,7 +120,7 @@ def edit(teaching_id: int):
 
 def _review_step(teaching_id: int, step) -> object:
     tc = services.get_or_404(current_user, teaching_id)
-    if not services.is_reviewer(current_user):
+    if not services.reviews(current_user, tc):
         abort(403)
     try:
         step(tc)

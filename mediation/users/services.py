@@ -204,7 +204,7 @@ def create_user(
     return user
 
 
-def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, roles) -> None:
+def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, roles, actor: User) -> None:
     display_name = (display_name or "").strip()
     if not display_name:
         raise DomainError(_("Please enter a name."), field="display_name")
@@ -215,6 +215,12 @@ def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, rol
         raise DomainError(_("Choose at least one role."), field="roles")
     if unit.id != user.unit_id and not unit.active:
         raise DomainError(_("The unit is inactive."), field="unit")
+    # No one widens their own reach: a city administrator moving themselves to a district's
+    # station as a mediator would read its cases. Another administrator has to do it (audited).
+    if user.id == actor.id and unit.id != user.unit_id:
+        raise DomainError(_("You cannot move your own account; ask another administrator."), field="unit")
+    if user.id == actor.id and roles != set(user.roles):
+        raise DomainError(_("You cannot change your own roles; ask another administrator."), field="roles")
     user.display_name = display_name
     user.phone = check_phone(phone)
     if unit.id != user.unit_id:

@@ -128,7 +128,7 @@ def edit(user_id: int):
         try:
             services.update_user(
                 user, display_name=form.display_name.data, phone=form.phone.data,
-                unit=_scoped_unit(form.unit.data), roles=[Role(r) for r in form.roles.data],
+                unit=_scoped_unit(form.unit.data), roles=[Role(r) for r in form.roles.data], actor=current_user,
             )
         except DomainError as exc:
             db.session.rollback()
