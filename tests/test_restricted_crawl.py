@@ -104,6 +104,13 @@ def test_a_restricted_case_shows_nowhere_before_its_reason(app, demo, login):
                 assert marker not in text, (who, url, marker)
             if "q=" in url:  # no hit either: a hit would tell what the case contains
                 assert case.number not in text, (who, url)
+        # The list shows its number, status and unit, nothing it hides; filters on what it hides skip it.
+        listed = client.get("/cases/").get_data(as_text=True)
+        row = listed.split(case.number)[1].split("</a>")[0]
+        assert case.category.name_zh not in row and case.lead_mediator.display_name not in row
+        for query in (f"risk={case.risk_level.value}", f"category={case.category_id}",
+                      f"from={case.intake_date.isoformat()}"):
+            assert case.number not in client.get(f"/cases/?{query}").get_data(as_text=True), query
         # Once the reason is given (and audited), the content is there.
         assert client.post(f"/cases/{case.id}/open", data={"reason": "继续调解"}).status_code == 302
         assert MARKERS[1] in client.get(f"/cases/{case.id}").get_data(as_text=True)

@@ -363,6 +363,16 @@ def test_planned_sessions_overdue_and_assignment_reach_the_inbox(demo, login):
     assert "再次背靠背调解" in page
 
 
+def test_a_confidential_entry_plans_without_its_step_in_the_item(demo, login):
+    """An item outlives its reader's place on the case and may go out by SMS: a confidential
+    entry's plan says only its day and "next session"."""
+    case = advance(make_case(), "accept", "assign", "start")
+    write_entry(case, next_date=local_today() + timedelta(days=2), next_step="去妇联庇护所见她", confidential=True)
+    assert "planned" in _synced_kinds(VILLAGE_MED)
+    page = login(VILLAGE_MED).get("/inbox/").get_data(as_text=True)
+    assert "去妇联庇护所见她" not in page and "下次调解" in page
+
+
 def test_suggests_the_lowest_unit_covering_parties_in_different_towns(demo, login):
     from mediation.cases.models import Party
 

@@ -58,6 +58,10 @@ def filtered_cases(user, args) -> tuple:
         on_rows.append(CV.intake_date <= d)
     if args.get("overdue"):
         on_rows.append(CV.due_key < local_today())  # a due date is kept only while the clock runs
+    if any(args.get(k) for k in ("category", "risk", "from", "to", "overdue")):
+        # A restricted case not yet opened shows its number, status and unit only: filtering on
+        # what it hides would tell it (its risk, its category) without the reason being given.
+        on_rows.append(access.content_shown_rows())
     if args.get("open"):
         on_rows.append(CV.status.in_(services.WORKING_STATUSES))
     if args.get("incoming"):  # waiting for the user's own unit to accept

@@ -407,7 +407,7 @@ def _items_of(user, rows, today: date, manages) -> list[tuple]:
             visits.setdefault(entry.case_id, []).append(entry)
         if is_planned:
             items.append(("planned", by_id[entry.case_id], f"planned:{entry.id}:{entry.next_date}",
-                          {"date": entry.next_date.isoformat(), "step": clip(entry.next_step, STEP_SHOWN)}))
+                          {"date": entry.next_date.isoformat(), "step": _step_shown(entry)}))
     for case in settled:
         reminder = agreements.confirmation_reminder(case, by_case.get(case.id))
         if reminder and reminder["due"]:
@@ -542,6 +542,12 @@ def _on_entry_written(case, *, entry, by) -> None:
            Notification.key.not_like(f"planned:{entry.id}:%"), by=by)
 
 
+def _step_shown(entry) -> str:
+    """The planned step as an item says it. Not a confidential entry's: an item outlives the
+    reader's place on the case and may go out by a channel (SMS); it then says "next session"."""
+    return "" if entry.confidential else clip(entry.next_step or "", STEP_SHOWN)
+
+
 def _on_entry_edited(case, *, entry, by) -> None:
     """An edited plan: the items of the plan as it was are done; those of the plan as it is now
     (the same day, or a day planned before and planned again) are open and say the step as it
@@ -554,7 +560,7 @@ def _on_entry_edited(case, *, entry, by) -> None:
     if entry.next_date is not None and later is None:  # a later entry's plan stands instead
         db.session.execute(
             update(Notification).where(Notification.case_id == case.id, Notification.key == key)
-            .values(params={"date": entry.next_date.isoformat(), "step": clip(entry.next_step or "", STEP_SHOWN)},
+            .values(params={"date": entry.next_date.isoformat(), "step": _step_shown(entry)},
                     done_at=None, done_by_id=None, read_at=None)
             .execution_options(synchronize_session=False))
 
