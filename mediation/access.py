@@ -14,7 +14,7 @@ from functools import wraps
 
 from flask import abort, g, has_request_context, session
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, String, and_, cast, false, func, or_, select
 
 from . import visibility  # noqa: F401  (its listeners keep case_visibility, which cases_query reads)
 from .audit.models import AuditEvent
@@ -83,13 +83,24 @@ def is_station_admin(user) -> bool:
 def audit_query(user) -> Select:
     """The log a station administrator reads. With one district in the deployment, all of it;
     with several, what the people of their own district did (the log names cases and keeps
-    the reasons typed to open restricted ones: another district's are not theirs to read)."""
+    the reasons typed to open restricted ones: another district's are not theirs to read) and
+    what was done to its accounts and units. A person moved from another district brings their
+    earlier events along (the log keeps who acted, not where: see README)."""
     if not is_station_admin(user):
         return select(AuditEvent).where(false())
     stations = db.session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.tier == Tier.STATION))
     if stations <= 1:
         return select(AuditEvent)
-    return select(AuditEvent).where(AuditEvent.actor_id.in_(select(users_query(user).subquery().c.id)))
+    people = select(User.id).where(User.unit_id.in_(visible_units(user)))
+    # Also what anyone (a city's or the province's administrator) did to the district's accounts
+    # and units: an account reset or moved from above is the district's to see.
+    return select(AuditEvent).where(or_(
+        AuditEvent.actor_id.in_(people),
+        and_(AuditEvent.target_type == "user", AuditEvent.target_id.in_(people.with_only_columns(
+            cast(User.id, String)))),
+        and_(AuditEvent.target_type == "unit", AuditEvent.target_id.in_(visible_units(user).with_only_columns(
+            cast(OrgUnit.id, String)))),
+    ))
 
 
 # --- scoped queries ---------------------------------------------------------

@@ -49,6 +49,13 @@ class Key:
         right = sa.tuple_(*[sa.literal(v, type_=c.type) for c, v in zip(self.columns, values, strict=True)])
         return left < right if self.descending != backwards else left > right
 
+    def before_all(self) -> tuple:
+        """A key that every row comes after in this order (a cursor meaning "from the top")."""
+        # Stored times are naive UTC, so the bounds are naive too.
+        top = {"int": _MAX_INT, "date": date.max, "datetime": datetime.max}  # noqa: DTZ901
+        bottom = {"int": 0, "date": date.min, "datetime": datetime.min}  # noqa: DTZ901
+        return tuple((top if self.descending else bottom)[k] for k in self.kinds)
+
     def encode(self, values: tuple) -> str:
         return "~".join(v.isoformat() if isinstance(v, date) else str(v) for v in values)
 
@@ -88,9 +95,11 @@ class Page:
 
 
 def keyset_page(stmt: Select, key: Key, key_of: Callable[[Any], tuple], *, per_page: int,
-                after: str | None = None, before: str | None = None, scalars: bool = True) -> Page:
+                after: str | None = None, before: str | None = None, scalars: bool = True,
+                keyable: Callable[[Any], bool] | None = None) -> Page:
     """The page of ``stmt`` (not yet ordered) after the cursor ``after`` (or before
-    ``before``), ``per_page`` rows; ``key_of(row)`` gives a row's key values."""
+    ``before``), ``per_page`` rows; ``key_of(row)`` gives a row's key values. ``keyable``:
+    whether a row's key may go into the first page's link to the next (a cursor shows it)."""
     run = db.session.scalars if scalars else db.session.execute
     back = key.decode(before)
     start = key.decode(after) if back is None else None
@@ -105,7 +114,10 @@ def keyset_page(stmt: Select, key: Key, key_of: Callable[[Any], tuple], *, per_p
         stmt = stmt.where(key.beyond(start))
     rows = list(run(stmt.order_by(*key.order_by()).limit(per_page + 1)).unique())
     items = rows[:per_page]
-    return Page(items, key.encode(key_of(items[-1])) if len(rows) > per_page else None,
+    # Rows whose key may not show: the next page (which leaves them out) starts after the last row
+    # that may, or from the top when none may.
+    last = next((key_of(r) for r in reversed(items) if keyable is None or keyable(r)), key.before_all())
+    return Page(items, key.encode(last) if len(rows) > per_page else None,
                 key.encode(key_of(items[0])) if items and start is not None else None, start is None)
 
 

@@ -337,6 +337,12 @@ def test_a_coordinator_registering_a_village_lead_holds_it_in_that_village_by_de
     # The list shows a preview of a long account, and the whole of it behind one tap.
     listed = coord.get("/leads/").get_data(as_text=True)
     assert long_account[:160] + "…" in listed and "展开全文（360 字）" in listed and long_account in listed
+    # Many short lines: four of them in the preview, and the count leaves out the line breaks.
+    lines = "\n".join("吵" for _ in range(100))
+    login("grid-320413109201").post("/leads/new", data={"who": "赵家", "where": "1组", "what": lines,
+                                                         "urgency": "normal"})
+    listed = coord.get("/leads/").get_data(as_text=True)
+    assert "吵\n吵\n吵\n吵…" in listed and "展开全文（100 字）" in listed and "收起" in listed
 
 
 def test_dismissing_a_lead_needs_a_reason(demo, login):

@@ -122,6 +122,12 @@ def test_a_station_reads_its_own_districts_log_and_reviews_its_own_teaching_case
     log = jintan.get("/audit/").get_data(as_text=True)
     assert "med-320412100201" not in log and "admin-320412" not in log and ">admin<" in log
     assert "med-320412100201" in wujin.get("/audit/").get_data(as_text=True)
+    # A password reset from the province is in the district's log, not in the other district's.
+    target = user("med-320412100201")
+    assert _login(app, "admin-32").post(f"/users/{target.id}/reset").status_code == 200
+    query = f"/audit/?target_type=user&target_id={target.id}"
+    assert "admin-32" in wujin.get(query).get_data(as_text=True)
+    assert "admin-32" not in jintan.get(query).get_data(as_text=True)
     assert "武进的教学案例" not in jintan.get("/teaching/?view=review").get_data(as_text=True)
     assert jintan.get(f"/teaching/{submitted.id}").status_code == 404
     assert jintan.post(f"/teaching/{submitted.id}/approve").status_code == 404

@@ -111,6 +111,27 @@ def test_a_restricted_case_shows_nowhere_before_its_reason(app, demo, login):
         for query in (f"risk={case.risk_level.value}", f"category={case.category_id}",
                       f"from={case.intake_date.isoformat()}"):
             assert case.number not in client.get(f"/cases/?{query}").get_data(as_text=True), query
+        # A cursor typed by hand does not find its dates by halving; the home page does not count it overdue.
+        from datetime import timedelta
+
+        from mediation.cases.views import LIST_KEYS
+
+        before_its_day = LIST_KEYS["oldest"].encode((case.intake_date - timedelta(days=1), 10**9))
+        assert case.number not in client.get(f"/cases/?sort=oldest&after={before_its_day}").get_data(as_text=True)
+
+        def overdue_on_home(client=client) -> str:
+            home = client.get("/").get_data(as_text=True)
+            return re.search(r'overdue=1"[^>]*>\s*<div class="card-body">\s*<div class="display-6[^"]*">([^<]+)<',
+                             home).group(1)
+
+        on_time = overdue_on_home()
+        case.due_date = local_today() - timedelta(days=1)
+        db.session.commit()
+        assert case.number not in client.get("/cases/?sort=due&after=" + LIST_KEYS["due"].encode(
+            (local_today() - timedelta(days=9), 10**9))).get_data(as_text=True)
+        assert overdue_on_home() == on_time
+        case.due_date = None
+        db.session.commit()
         # Once the reason is given (and audited), the content is there.
         assert client.post(f"/cases/{case.id}/open", data={"reason": "继续调解"}).status_code == 302
         assert MARKERS[1] in client.get(f"/cases/{case.id}").get_data(as_text=True)

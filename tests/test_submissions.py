@@ -145,7 +145,19 @@ def _category(_case):
                                                                  "new-name_en": "Pets", "new-active": "y"}, Category
 
 
-FORMS = {"lead": _lead, "case": _case, "diary entry": _diary, "amendment": _amendment, "agreement": _agreement,
+def _opening(case):
+    """Opening a restricted case records its reason in the audit log: once per tap."""
+    from mediation.audit.models import AuditEvent
+    from mediation.cases import workflow
+
+    workflow.transition(case, "restrict", by=user(COORD), named_users=[], reason="当事人系村干部亲属")
+    db.session.commit()
+    url = f"/cases/{case.id}/open"
+    return COORD, url, url, {"reason": "继续调解"}, AuditEvent
+
+
+FORMS = {"opening": _opening, "lead": _lead, "case": _case, "diary entry": _diary, "amendment": _amendment,
+         "agreement": _agreement,
          "screening": _screening, "safety plan": _safety_plan, "upload": _upload, "escalation": _escalation,
          "referral": _referral, "delegation": _delegation, "teaching draft": _teaching, "user": _user,
          "unit": _unit, "category": _category}

@@ -132,8 +132,9 @@ def case_list(**args):
         filters["category"] = str(category.id) if category else "0"
     stmt, counts_stmt, _unit, _view = listing.filtered_cases(current_user, filters)
     cols, direction, kinds = SORTS[args.get("sort") or "newest"]
-    if args.get("cursor"):
-        stmt = stmt.where(_keyset(cols, direction, decode_cursor(args["cursor"], kinds)))
+    if args.get("cursor"):  # restricted cases not yet opened: first pages only (as the pages' list)
+        stmt = stmt.where(_keyset(cols, direction, decode_cursor(args["cursor"], kinds)),
+                          access.content_shown_rows())
     order = [c.desc() for c in cols] if direction == "desc" else [c.asc() for c in cols]
     limit = args.get("limit") or current_app.config["API_PAGE_SIZE"]
     rows = db.session.scalars(stmt.options(
@@ -141,7 +142,12 @@ def case_list(**args):
         .order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor([getattr(rows[-1], c.key) for c in cols]) if more and rows else None
+    # Never the key of a restricted case not yet opened (it would tell its intake date): the next
+    # page (which leaves them out) starts after the last row that may show, or from the top.
+    top = [(date.max if direction == "desc" else date.min) if kind is date.fromisoformat
+           else (2**62 if direction == "desc" else 0) for kind in kinds]
+    last = next(([getattr(r, c.key) for c in cols] for r in reversed(rows) if not access.content_hidden(r)), top)
+    next_cursor = encode_cursor(last) if more and rows else None
     counted = listing.status_counts(counts_stmt) if not args.get("cursor") else None  # None: a common search
     counts = {k.value: v for k, v in counted.items() if v} if counted is not None else {}
     return {"items": [case_summary(c) for c in rows], "counts": counts, "next_cursor": next_cursor}

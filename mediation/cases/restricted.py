@@ -14,6 +14,7 @@ from ..access import require
 from ..errors import is_api_request
 from ..extensions import db
 from ..forms import AppForm, MultiSelect
+from ..submissions import Duplicate, Once
 from ..users.models import Role, User, UserRole
 from .models import Case
 
@@ -73,15 +74,30 @@ def open_case(case_id: int):
     case = access.get_case_or_404(case_id)
     form = OpenForm()
     if form.validate_on_submit():
+        # A double tap records the reason once. The second tap lands where the first did, and
+        # opens the case for this session too: the first tap's answer (its cookie) may be lost.
+        try:
+            once = Once.posted(current_user)
+            once.claim()
+        except Duplicate:
+            db.session.rollback()
+            _mark_opened(case.id)
+            raise
         audit.record("case.open_restricted", target=case, details={"number": case.number,
                                                                     "reason": form.reason.data.strip()})
-        db.session.commit()
-        session[OPENED] = [*session.get(OPENED, []), case.id][-50:]
         target = request.args.get("next") or ""
         if not target.startswith(f"/cases/{case.id}"):
             target = url_for("cases.detail", case_id=case.id)
+        once.land(target)
+        db.session.commit()
+        _mark_opened(case.id)
         return redirect(target)
     return render_template("cases/open_restricted.html", case=case, form=form)
+
+
+def _mark_opened(case_id: int) -> None:
+    if case_id not in session.get(OPENED, []):
+        session[OPENED] = [*session.get(OPENED, []), case_id][-50:]
 
 
 @bp.app_template_global("content_hidden")

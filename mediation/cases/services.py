@@ -374,7 +374,8 @@ def home_count_queries(user: User) -> dict[str, Select]:
         "registered": base.where(cv.status == CaseStatus.REGISTERED),
         "accepted": base.where(cv.status == CaseStatus.ACCEPTED),
         "mine_open": mine_open,
-        "overdue": base.where(cv.due_key < local_today()),  # kept only while the clock runs
+        # Kept only while the clock runs; as the list's overdue filter, not a restricted case not yet opened.
+        "overdue": base.where(cv.due_key < local_today(), access.content_shown_rows()),
         "drafts": select(CaseDraft.id).where(CaseDraft.user_id == user.id),
     }
 
