@@ -253,6 +253,14 @@ def test_a_conflict_in_a_case_the_assigner_may_not_read_is_not_told(demo, login)
     assert first.number not in page and "上阳村调解员（上阳村）　⚠" not in page and "上阳村调解员（上阳村）" in page
 
 
+def test_the_heading_counts_the_chosen_status(demo, login):
+    advance(make_case(), "accept")
+    make_case()
+    page = login("coord-320413109").get("/cases/?status=accepted").get_data(as_text=True)
+    rows = page.count('class="list-group-item list-group-item-action case-row"')
+    assert rows >= 1 and f'id="case-total">({rows})' in page
+
+
 def test_a_village_mediator_takes_the_lead_itself(demo, login):
     case = make_case()
     med = login("med-320413109201")
