@@ -123,7 +123,7 @@ def case_list(**args):
     (``next_cursor``), at most 100 at a time. A restricted case not yet opened through this token
     shows its number and unit only."""
     require("case.view")
-    filters = {k: v for k, v in args.items() if k not in ("limit", "cursor", "sort", "category", "from_")}
+    filters = {k: v for k, v in args.items() if k not in ("limit", "sort", "category", "from_")}
     filters = {k: (v.value if hasattr(v, "value") else v) for k, v in filters.items() if v not in (None, False)}
     if args.get("from_"):
         filters["from"] = args["from_"]
@@ -132,9 +132,8 @@ def case_list(**args):
         filters["category"] = str(category.id) if category else "0"
     stmt, counts_stmt, _unit, _view = listing.filtered_cases(current_user, filters)
     cols, direction, kinds = SORTS[args.get("sort") or "newest"]
-    if args.get("cursor"):  # restricted cases not yet opened: first pages only (as the pages' list)
-        stmt = stmt.where(_keyset(cols, direction, decode_cursor(args["cursor"], kinds)),
-                          access.content_shown_rows())
+    if args.get("cursor"):  # (restricted cases not yet opened are on first pages only: listing)
+        stmt = stmt.where(_keyset(cols, direction, decode_cursor(args["cursor"], kinds)))
     order = [c.desc() for c in cols] if direction == "desc" else [c.asc() for c in cols]
     limit = args.get("limit") or current_app.config["API_PAGE_SIZE"]
     rows = db.session.scalars(stmt.options(

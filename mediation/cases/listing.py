@@ -75,6 +75,11 @@ def filtered_cases(user, args) -> tuple:
     stmt = stmt.where(*on_rows, *on_case)
     # A common search is not counted (search.services: it would look through every case).
     counts_stmt = None if search is not None and search.common else stmt if on_case else rows.where(*on_rows)
+    if any(args.get(k) for k in ("after", "before", "cursor")):
+        # A restricted case not yet opened is on first pages only (the counts stay those of the
+        # whole list): a cursor typed by hand (the pages' after/before, the API's cursor) would
+        # find its date or due date by halving. Its key is never a cursor (paging.keyset_page).
+        stmt = stmt.where(access.content_shown_rows())
     status = args.get("status")
     if status in {s.value for s in CaseStatus}:
         stmt = stmt.where(CV.status == CaseStatus(status))
