@@ -84,8 +84,9 @@ def audit_query(user) -> Select:
     """The log a station administrator reads. With one district in the deployment, all of it;
     with several, what the people of their own district did (the log names cases and keeps
     the reasons typed to open restricted ones: another district's are not theirs to read) and
-    what was done to its accounts and units. A person moved from another district brings their
-    earlier events along (the log keeps who acted, not where: see README)."""
+    what was done to its accounts and units. An event belongs to the district its actor worked
+    in when it was written; a person moved from another district does not bring their earlier
+    events along (events written before the log kept the actor's unit go by where they are now)."""
     if not is_station_admin(user):
         return select(AuditEvent).where(false())
     stations = db.session.scalars(select(OrgUnit.id).where(OrgUnit.tier == Tier.STATION).limit(2)).all()
@@ -95,7 +96,8 @@ def audit_query(user) -> Select:
     # Also what anyone (a city's or the province's administrator) did to the district's accounts
     # and units: an account reset or moved from above is the district's to see.
     return select(AuditEvent).where(or_(
-        AuditEvent.actor_id.in_(people),
+        AuditEvent.actor_unit_id.in_(visible_units(user)),
+        and_(AuditEvent.actor_unit_id.is_(None), AuditEvent.actor_id.in_(people)),
         and_(AuditEvent.target_type == "user", AuditEvent.target_id.in_(people.with_only_columns(
             cast(User.id, String)))),
         and_(AuditEvent.target_type == "unit", AuditEvent.target_id.in_(visible_units(user).with_only_columns(

@@ -223,8 +223,9 @@ class Generator:
         # A few busy villages and a long tail (Zipf-like weights in a shuffled order).
         self.rng.shuffle(self.villages)
         self.village_weights = list(accumulate(1 / (i + 1) ** 0.8 for i in range(len(self.villages))))
-        users = db.session.execute(select(User.id, User.username, User.display_name)).all()
+        users = db.session.execute(select(User.id, User.username, User.display_name, User.unit_id)).all()
         self.user = {u.username: (u.id, u.display_name) for u in users}
+        self.user_unit = {u.id: u.unit_id for u in users}  # the audit log keeps where its actor worked
         cats = {c.code: c.id for c in db.session.scalars(select(Category))}
         self.categories = [(code, cats[code]) for code in CATEGORY_WEIGHTS if code in cats]
         self.cat_weights = list(accumulate(CATEGORY_WEIGHTS[c] for c, _i in self.categories))
@@ -718,7 +719,8 @@ class Generator:
         out = []
         for a in rows:
             last_id += 1
-            row = {"id": last_id, "at": a["at"], "actor_id": a["actor_id"], "actor_name": "", "ip": "",
+            row = {"id": last_id, "at": a["at"], "actor_id": a["actor_id"],
+                   "actor_unit_id": self.user_unit.get(a["actor_id"]), "actor_name": "", "ip": "",
                    "action": a["action"], "target_type": a["target_type"], "target_id": a["target_id"],
                    "details": a["details"], "prev_hash": prev}
             row["hash"] = prev = hash_of(row)

@@ -88,6 +88,7 @@ def test_orm_refuses_to_change_or_delete_an_event(app):
      "prev_hash, hash) SELECT 6, at, NULL, 'x', '', 'login', '', '', '{}', hash, hash "
      "FROM audit_event WHERE id = 5", 6),
     ("UPDATE audit_event SET prev_hash = hash WHERE id = 4", 4),
+    ("UPDATE audit_event SET actor_unit_id = 7 WHERE id = 3", 3),  # placed in another district's log
 ])
 def test_verify_names_the_first_bad_event_after_raw_sql_tampering(app, runner, tamper, bad_id):
     some_events(5)
@@ -100,6 +101,20 @@ def test_verify_names_the_first_bad_event_after_raw_sql_tampering(app, runner, t
     checked = audit.verify()
     assert checked.bad_id == bad_id and not checked.ok
     assert checked.problem in result.output and str(bad_id) in checked.problem, result.output
+
+
+def test_the_actors_unit_is_kept_and_covered_by_the_hash(app, demo):
+    """Which district's log an event belongs to is part of what the chain proves."""
+    audit.record("export", actor=user("med-320413109201"))
+    audit.record("export")  # by the system: no unit
+    db.session.commit()
+    first, second = events()
+    assert (first.actor_unit_id, second.actor_unit_id) == (unit("320413109201").id, None)
+    assert audit.verify().ok
+    db.session.execute(text("UPDATE audit_event SET actor_unit_id = NULL WHERE id = 1"))
+    db.session.commit()
+    checked = audit.verify()
+    assert not checked.ok and checked.bad_id == 1
 
 
 def test_a_rewritten_hash_breaks_the_link_to_the_next_event(app, runner):
@@ -225,12 +240,28 @@ def test_station_admin_reads_and_filters_the_log(app, demo, login, client):
     assert admin.get("/audit/?from=garbage&page=999").status_code == 200
 
 
-def test_the_log_is_paginated(app, demo, login):
+def test_the_log_is_paginated_by_cursor_with_a_bounded_count(app, demo, login):
+    import re
+    from html import unescape
+
     some_events(120)
-    page = login("admin").get("/audit/").get_data(as_text=True)
-    assert page.count('class="border-bottom py-2"') == 50
-    page3 = login("admin").get("/audit/?page=3").get_data(as_text=True)
-    assert "#1<" in page3 and "#120<" not in page3
+    admin = login("admin")
+    app.config["COUNT_BOUND"] = 100
+
+    def link(page: str, rel: str) -> str | None:
+        found = re.search(rf'rel="{rel}" href="([^"]+)"', page)
+        return unescape(found.group(1)) if found else None
+
+    pages = [admin.get("/audit/?action=export").get_data(as_text=True)]
+    while link(pages[-1], "next"):
+        pages.append(admin.get(link(pages[-1], "next")).get_data(as_text=True))
+    ids = [int(n) for page in pages for n in re.findall(r"#(\d+)<", page)]
+    assert [page.count('class="border-bottom py-2"') for page in pages] == [50, 50, 20]
+    assert ids == list(range(120, 0, -1))  # newest first, each once, the filter kept
+    assert "(100+)" in pages[0] and "action=export" in link(pages[1], "prev")
+    back = admin.get(link(pages[2], "prev")).get_data(as_text=True)
+    assert re.findall(r"#(\d+)<", back) == re.findall(r"#(\d+)<", pages[1])
+    assert admin.get("/audit/?after=garbage~1").status_code == 200
 
 
 def test_only_station_admins_read_the_log(app, demo, login):

@@ -21,6 +21,13 @@ def test_generated_cases_pass_the_invariants(app):
             CaseStatus.ARCHIVED} <= statuses, statuses
     names = "".join(db.session.scalars(select(SearchDoc.content).where(SearchDoc.kind == "party")))
     assert any(ch in names for ch in "𬌗䶮𠇔龑𫍯𬭚"), "no rare character in the party names"
+    # Each event keeps its actor's unit, as record() writes it (a district's log is its own).
+    from mediation.audit.models import AuditEvent
+    from mediation.users.models import User
+
+    kept = db.session.execute(select(AuditEvent.actor_unit_id, User.unit_id).join(
+        User, User.id == AuditEvent.actor_id)).all()
+    assert kept and all(a == b for a, b in kept)
     assert [name for name, _fn in DERIVED_STEPS][:3] == [
         "case number counters", "case visibility", "statistics aggregates"]
 

@@ -137,6 +137,44 @@ def test_a_station_reads_its_own_districts_log_and_reviews_its_own_teaching_case
     assert wujin.get(f"/teaching/{submitted.id}").status_code == 200
 
 
+def test_a_person_moved_to_another_district_leaves_their_events_in_the_first(app):
+    """The log keeps where its actor worked: what a mediator did in 武进 (the cases it names,
+    the reasons typed) stays in 武进's log after they move to 金坛, and what they do in 金坛
+    is 金坛's."""
+    from mediation.audit.models import AuditEvent
+    from mediation.users.services import update_user
+
+    _province()
+    create_user(username="admin-320412", display_name="武进管理员", unit=unit("320412"), roles={Role.ADMIN},
+                password=PASSWORD)
+    db.session.commit()
+    mover = user("med-320412100201")
+    _login(app, mover.username)  # in 武进
+    update_user(mover, display_name=mover.display_name, phone="", unit=unit("320413109201"),
+                roles={Role.MEDIATOR}, actor=user("admin-32"))
+    db.session.commit()
+    _login(app, mover.username)  # in 金坛 now
+    logins = list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "login", AuditEvent.actor_id == mover.id).order_by(AuditEvent.id)))
+    assert [e.actor_unit_id for e in logins] == [unit("320412100201").id, unit("320413109201").id]
+    jintan, wujin = _login(app, "admin"), _login(app, "admin-320412")
+
+    def rows(client) -> int:
+        page = client.get(f"/audit/?action=login&user={mover.username}").get_data(as_text=True)
+        return page.count('<li class="border-bottom py-2">')
+
+    assert (rows(wujin), rows(jintan)) == (1, 1)
+    # An event written before the log kept the actor's unit goes by where its actor works now.
+    from types import SimpleNamespace
+
+    from mediation.audit.services import record
+
+    with app.test_request_context():
+        record("login", actor=SimpleNamespace(id=mover.id, username=mover.username))
+        db.session.commit()
+    assert (rows(wujin), rows(jintan)) == (1, 2)
+
+
 def test_escalation_stops_at_the_station_and_numbers_are_per_station(app):
     _province()
     case = make_case()

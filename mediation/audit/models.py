@@ -25,6 +25,9 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(index=True)  # naive UTC, like every stored time
     actor_id: Mapped[int | None]  # no foreign key: the log outlives anything it names
     actor_name: Mapped[str] = mapped_column(String(64), default="")  # the username then
+    # The actor's unit then: a district's log is what its people did there, wherever they
+    # work later (access.audit_query). Empty in events written before it was kept.
+    actor_unit_id: Mapped[int | None]
     ip: Mapped[str] = mapped_column(String(64), default="")
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str] = mapped_column(String(32), default="")

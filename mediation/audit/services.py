@@ -151,6 +151,7 @@ def record(action: str, *, target=None, details: dict | None = None, actor=None,
         "details": details or {},
         "actor_id": getattr(actor, "id", None),
         "actor_name": actor_name if actor_name is not None else getattr(actor, "username", "") or "",
+        "actor_unit_id": getattr(actor, "unit_id", None),
         "ip": (request.remote_addr or "") if has_request_context() else "",
     })
 
@@ -200,7 +201,8 @@ def jsonable(value):
 
 
 def canonical(row: dict) -> bytes:
-    """The bytes that are hashed: every field but ``hash``, as sorted compact JSON."""
+    """The bytes that are hashed: every field but ``hash``, as sorted compact JSON. The
+    actor's unit only when kept, so that events written before it was kept hash as they did."""
     at = row["at"]
     data = {
         "id": int(row["id"]),
@@ -214,6 +216,8 @@ def canonical(row: dict) -> bytes:
         "details": row["details"] if row["details"] is not None else {},
         "prev_hash": row["prev_hash"],
     }
+    if row.get("actor_unit_id") is not None:
+        data["actor_unit_id"] = int(row["actor_unit_id"])
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -239,7 +243,7 @@ def _append(session: Session, pending: list[dict]) -> None:
     for position, ev in enumerate(pending, start=last_id - n + 1):
         target_type, target_id = _target_of(ev["target"])
         row = {
-            "id": position, "at": now, "actor_id": ev["actor_id"],
+            "id": position, "at": now, "actor_id": ev["actor_id"], "actor_unit_id": ev["actor_unit_id"],
             "actor_name": _clean(ev["actor_name"], 64), "ip": _clean(ev["ip"], 64),
             "action": _clean(ev["action"], 64), "target_type": _clean(target_type, 32),
             "target_id": _clean(target_id, 64), "details": jsonable(ev["details"]), "prev_hash": prev,

@@ -16,7 +16,8 @@ from ..extensions import db
 from ..i18n import fmt_date, fmt_datetime, is_chinese
 from ..labels import ENTRY_KIND_LABELS, RISK_LABELS, ROLE_LABELS
 from ..org.models import OrgUnit
-from ..parsing import arg_page, db_id
+from ..paging import Key, bounded_counts, keyset_page
+from ..parsing import db_id
 from ..timeutil import utc_start_of
 from ..users.models import Role
 from .models import AuditEvent
@@ -31,6 +32,7 @@ from .services import (
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
+LOG_KEY = Key((AuditEvent.id,), ("int",), descending=True)
 
 
 @bp.app_template_filter("audit_items")
@@ -159,9 +161,12 @@ def index():
         stmt = stmt.where(AuditEvent.at >= utc_start_of(start))
     if end:
         stmt = stmt.where(AuditEvent.at < utc_start_of(end + timedelta(days=1)))
-    page_no = args.get("page", 1, type=arg_page)
-    page = db.paginate(stmt.order_by(AuditEvent.id.desc()), page=page_no, per_page=PER_PAGE, error_out=False)
+    # Newest first by position in the chain, a page at a time after a cursor, with a bounded
+    # count: a province's log holds millions of events.
+    page = keyset_page(stmt, LOG_KEY, lambda e: (e.id,), per_page=PER_PAGE,
+                       after=args.get("after"), before=args.get("before"))
+    total = bounded_counts([stmt])[0]
     filters = {"action": action, "user": user, "target_type": target_type, "target_id": target_id,
                "from": args.get("from", "") if start else "", "to": args.get("to", "") if end else ""}
-    return render_template("audit/index.html", page=page, filters=filters, actions=ACTIONS,
+    return render_template("audit/index.html", page=page, total=total, filters=filters, actions=ACTIONS,
                            target_types=TARGET_TYPES, unit_names=unit_names(page.items))
