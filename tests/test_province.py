@@ -175,6 +175,87 @@ def test_a_person_moved_to_another_district_leaves_their_events_in_the_first(app
     assert (rows(wujin), rows(jintan)) == (1, 2)
 
 
+def _count_queries(client, pages) -> dict[str, tuple[int, int]]:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    out = {}
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for page in pages:
+            client.get(page)  # warm
+            seen.clear()
+            out[page] = (client.get(page).status_code, len(seen))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return out
+
+
+def test_above_the_districts_the_network_and_zero_reports_are_told_by_district(app):
+    """A province has some 24,000 villages: its network page stops at the districts (each
+    district's page goes on), and its monthly report counts the villages' confirmations
+    district by district, with the totals of the districts' own reports, in as many queries
+    however many villages there are."""
+    _province()
+    month = services.add_months(services.month_start(local_today()), -1)
+    make_case(intake_date=month)  # 320413109201 has a case in the month
+    services.confirm_month(unit("320413109201"), month, by=user("med-320413109201"))  # reported
+    services.confirm_month(unit("320413109202"), month, by=user("med-320413109201"))  # no disputes
+    services.confirm_month(unit("320412100201"), month, by=user("med-320412100201"))  # no disputes...
+    db.session.commit()
+    make_case(by="med-320412100201", intake_date=month)  # ...and then a case after all: reported
+    jintan = services.reporting_status(unit("320413"), month)
+    n = jintan.villages
+    assert (jintan.n_reported, jintan.n_none, jintan.n_missing) == (1, 1, n - 2) and n > 100
+    province = services.reporting_status(unit("32"), month)
+    assert [(st.code, *counts) for st, *counts in province.districts] == [
+        ("320412", 1, 1, 0, 0), ("320413", n, 1, 1, n - 2)]
+    assert (province.villages, province.n_reported, province.n_none, province.n_missing) == (n + 1, 2, 1, n - 2)
+    assert province.missing == [] and province.with_cases == []  # no village named one by one
+
+    c = _login(app, "admin-32")
+    args = f"month={month:%Y-%m}"
+    page = c.get(f"/stats/report?{args}").get_data(as_text=True)
+    assert 'id="report-districts"' in page and 'id="report-missing"' not in page
+    assert f'data-villages="{n + 1}" data-missing="{n - 2}" data-none="1" data-reported="2"' in page
+    assert unit("320413109203").name not in page
+    assert "武进区,1,1,0,0" in c.get(f"/stats/report.csv?{args}").get_data(as_text=True)
+    district = c.get(f"/stats/report?unit=320413&{args}").get_data(as_text=True)
+    assert 'id="report-missing"' in district and unit("320413109203").name in district
+
+    network = c.get("/units/").get_data(as_text=True)
+    towns = db.session.scalar(select(func.count()).select_from(OrgUnit).where(
+        OrgUnit.parent_id == unit("320413").id))
+    assert "金坛区" in network and "武进区" in network and unit("320413109").name not in network
+    assert f'unit-below">· 下辖 {towns} 个</span>' in network  # the district's page goes on
+    assert f" {n + 1}" in network.split('id="tier-totals"')[1].split("</p>")[0]  # every village counted
+    assert unit("320413109201").name in _login(app, "admin").get("/units/").get_data(as_text=True)
+
+    pages = ["/units/", "/stats/", f"/stats/?period=month&{args}", f"/stats/report?{args}",
+             f"/stats/report.csv?{args}", f"/stats/report.pdf?{args}"]
+    readers = {who: _login(app, who) for who in ("admin-32", "stats-3204")}
+    pages_of = {"admin-32": [*pages, "/users/"], "stats-3204": pages}
+    before = {who: _count_queries(client, pages_of[who]) for who, client in readers.items()}
+    # Another district of 3 towns and 60 villages, a third of them confirming.
+    rows = ["code,name,tier,parent_code", "320411,新北区,station,3204"]
+    for t in range(1, 4):
+        rows.append(f"320411{t:03d},新北{t}镇,platform,320411")
+        rows += [f"320411{t:03d}{v:03d},新北{t}镇{v}村,village,320411{t:03d}" for v in range(1, 21)]
+    import_network("\n".join(rows).encode())
+    for t in range(1, 4):
+        for v in range(1, 21, 3):
+            services.confirm_month(unit(f"320411{t:03d}{v:03d}"), month, by=user("med-320412100201"))
+    db.session.commit()
+    after = {who: _count_queries(client, pages_of[who]) for who, client in readers.items()}
+    for who in readers:
+        assert all(status == 200 and queries <= 10 for status, queries in before[who].values()), (who, before[who])
+        assert after[who] == before[who]
+
+
 def test_escalation_stops_at_the_station_and_numbers_are_per_station(app):
     _province()
     case = make_case()

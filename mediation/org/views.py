@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import access, audit
 from ..access import require
@@ -13,7 +13,7 @@ from ..submissions import Once
 from ..users.models import User
 from . import services
 from .forms import UnitAddForm, UnitMoveForm, UnitRenameForm
-from .models import OrgUnit, Tier
+from .models import UPPER_TIERS, OrgUnit, Tier
 
 bp = Blueprint("org", __name__, url_prefix="/units")
 
@@ -21,16 +21,26 @@ bp = Blueprint("org", __name__, url_prefix="/units")
 @bp.route("/")
 @require("unit.view")
 def index():
-    units = db.session.scalars(access.units_query(current_user).order_by(OrgUnit.code)).all()
+    stmt = access.units_query(current_user)
+    tier_totals = dict(db.session.execute(stmt.with_only_columns(OrgUnit.tier, func.count())
+                                          .group_by(OrgUnit.tier)).all())
+    tier_totals = {t: tier_totals.get(t, 0) for t in Tier}
+    if current_user.unit.tier in UPPER_TIERS:
+        # A city or the province has thousands of towns and tens of thousands of villages (4 MB
+        # of tree): its tree stops at the districts, and each district's page goes on from there.
+        stmt = stmt.where(OrgUnit.tier.in_([*UPPER_TIERS, Tier.STATION]))
+    units = db.session.scalars(stmt.order_by(OrgUnit.code)).all()
     counts = services.user_counts([u.id for u in units])
     children: dict[int | None, list[OrgUnit]] = {}
     ids = {u.id for u in units}
     for u in units:
         # The user's own unit is the root of what it sees.
         children.setdefault(u.parent_id if u.parent_id in ids else None, []).append(u)
-    tier_totals = {t: sum(1 for u in units if u.tier is t) for t in Tier}
+    cut = [u.id for u in units if u.tier is Tier.STATION and u.id not in children]
+    below = dict(db.session.execute(select(OrgUnit.parent_id, func.count()).where(OrgUnit.parent_id.in_(cut))
+                                    .group_by(OrgUnit.parent_id)).all()) if cut else {}
     return render_template("org/index.html", roots=children.get(None, []), children=children,
-                           counts=counts, tier_totals=tier_totals)
+                           counts=counts, tier_totals=tier_totals, below=below)
 
 
 def _manage_forms(unit: OrgUnit, add=None, rename=None):

@@ -132,11 +132,17 @@ def report_pdf(report, *, author: str) -> bytes:
     flow.append(para(_("Monthly confirmations (zero reports)"), st["h2"]))
     s = report.status
     flow.append(para(safe(_("Villages: %(n)d; reported: %(r)d; no disputes: %(z)d; not reported: %(m)d.",
-                            n=s["villages"], r=len(s["with_cases"]), z=len(s["none"]), m=len(s["missing"]))),
+                            n=s.villages, r=s.n_reported, z=s.n_none, m=s.n_missing)),
                      st["body"]))
-    # Villages by their label with the town (two villages are called 新河村).
-    groups = [(_("Not reported"), [(u, None) for u in s["missing"]]), (_("Reported"), s["with_cases"]),
-              (_("No disputes"), s["none"])]
+    if report.per_district:
+        rows = [report.district_heads()] + [[station.name, *[str(n) for n in numbers]]
+                                            for station, *numbers in report.district_rows()]
+        flow.append(_table(rows, widths=[220] + [90] * 4))
+        groups = []
+    else:
+        # Villages by their label with the town (two villages are called 新河村).
+        groups = [(_("Not reported"), [(u, None) for u in s.missing]), (_("Reported"), s.with_cases),
+                  (_("No disputes"), s.none)]
     for heading, pairs in groups:
         if not pairs:
             continue

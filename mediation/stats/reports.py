@@ -28,7 +28,7 @@ from functools import cached_property
 
 from flask_babel import gettext as _
 
-from ..org.models import OrgUnit, Tier
+from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from . import services
 from .pdf import report_pdf
 from .services import PEOPLE_BAND_LABELS, PEOPLE_BANDS, Figures, Period, shown, shown_rate, summarise
@@ -61,7 +61,7 @@ class MonthlyReport:
     period: Period
     fig: Figures
     ytd: Figures
-    status: dict
+    status: services.ReportingStatus
     suppress: bool = False
 
     @classmethod
@@ -69,7 +69,7 @@ class MonthlyReport:
         period = Period.month(month.year, month.month)
         fig = services.compute(unit, period, current=False)
         ytd = services.compute(unit, period.year_to_date(), current=False)
-        status = services.reporting_status(unit, period.start, list(fig.units.values()))
+        status = services.reporting_status(unit, period.start, fig)
         return cls(unit, period, fig, ytd, status, suppress)
 
     @cached_property
@@ -155,12 +155,26 @@ class MonthlyReport:
         what leaves the unit)."""
         return not self.suppress
 
+    @property
+    def per_district(self) -> bool:
+        """Above the districts the confirmations are counted district by district, not named
+        village by village: a province has some 24,000 villages (megabytes on a phone)."""
+        return self.unit.tier in UPPER_TIERS
+
+    def district_rows(self) -> list[tuple[OrgUnit, int, int, int, int]]:
+        """(district station, villages, reported, no disputes, not reported), by code."""
+        return self.status.districts
+
+    @staticmethod
+    def district_heads() -> list[str]:
+        return [_("District"), _("Villages"), _("Reported"), _("No disputes"), _("Not reported")]
+
     def reporting_rows(self) -> list[tuple[str, str, str]]:
         """(village with its town, state, note) for every village of the subtree: reported
         (with disputes), none, or not reported. The note is empty when suppressing."""
         st = self.status
-        state = {u.id: (_("Reported"), c.note) for u, c in st["with_cases"] if u}
-        state.update({u.id: (_("No disputes"), c.note) for u, c in st["none"] if u})
+        state = {u.id: (_("Reported"), c.note) for u, c in st.with_cases if u}
+        state.update({u.id: (_("No disputes"), c.note) for u, c in st.none if u})
         villages = sorted((u for u in self.fig.units.values() if u.tier is Tier.VILLAGE and u.active),
                           key=lambda u: u.code)
         out = []
@@ -201,10 +215,14 @@ class MonthlyReport:
         out += [[label, "", *vals] for label, vals in self.indicator_rows()]
         st = self.status
         out += [[], [_("Monthly confirmations (zero reports)")],
-                [_("Villages"), st["villages"]],
-                [_("Reported"), len(st["with_cases"])],
-                [_("No disputes"), len(st["none"])],
-                [_("Not reported"), len(st["missing"])]]
+                [_("Villages"), st.villages],
+                [_("Reported"), st.n_reported],
+                [_("No disputes"), st.n_none],
+                [_("Not reported"), st.n_missing]]
+        if self.per_district:
+            out += [self.district_heads()]
+            out += [[station.name, *numbers] for station, *numbers in self.district_rows()]
+            return out
         if self.show_notes:
             out += [[_("Village"), _("State"), _("Note")]]
         out += [[name, state, note] if self.show_notes else [name, state]

@@ -46,6 +46,7 @@ from functools import cached_property
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..access import can
 from ..cases.models import Case, Category, RiskLevel
@@ -54,7 +55,7 @@ from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
 from ..diary.models import DiaryEntry, EntryKind, Satisfaction
 from ..extensions import db
 from ..memo import per_request
-from ..org.models import OrgUnit, Tier
+from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from ..timeutil import local_today, utc_start_of, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
 from . import aggregates  # noqa: F401  (its listeners keep stat_cell in step)
@@ -389,9 +390,13 @@ class Figures:
     def child_rows(self) -> list[tuple[OrgUnit | None, dict]]:
         """(None, the root's own figures), then (child, its subtree's figures) for each child: they add up."""
         sums = self.rollup(lambda u, c, mi, t: u)
-        children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == self.root.id)
-                                      .order_by(OrgUnit.code))
-        return [(None, sums[self.root.id])] + [(c, sums[c.id]) for c in children]
+        return [(None, sums[self.root.id])] + [(c, sums[c.id]) for c in self.children]
+
+    @cached_property
+    def children(self) -> list[OrgUnit]:
+        """The root's children by code (read once: a page and its chart both break down by them)."""
+        return list(db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == self.root.id)
+                                       .order_by(OrgUnit.code)))
 
     def month_rows(self) -> list[tuple[date, dict]]:
         """Per month of the period (per year for a long range: ``Period.buckets``)."""
@@ -637,38 +642,86 @@ def recount(root: OrgUnit, period: Period, *, current: bool = True) -> Figures:
 
 # --- zero reports (零报告) -------------------------------------------------------------------
 
-def confirmations(root: OrgUnit, month: date) -> dict[int, object]:
-    """village id -> its MonthlyConfirmation for ``month``, for the villages of the subtree."""
-    rows = db.session.scalars(select(MonthlyConfirmation).where(
-        MonthlyConfirmation.month == month, MonthlyConfirmation.unit_id.in_(_subtree_ids(root))))
-    return {c.unit_id: c for c in rows}
+def _late(root: OrgUnit, month: date):
+    """A subquery (``unit_id``): the villages that confirmed "no disputes" for ``month`` and
+    have cases registered in it after all (one registered after it confirmed)."""
+    conf = MonthlyConfirmation
+    said_none = select(conf.unit_id).where(conf.month == month, conf.had_cases.is_(False),
+                                           conf.unit_id.in_(_subtree_ids(root)))
+    return select(Case.origin_unit_id.label("unit_id")).where(
+        Case.origin_unit_id.in_(said_none), Case.intake_date.between(month, month_end(month))).distinct().subquery()
 
 
-def reporting_status(root: OrgUnit, month: date, units: list[OrgUnit] | None = None) -> dict:
+def confirmations(root: OrgUnit, month: date) -> list[tuple[MonthlyConfirmation, bool]]:
+    """The villages' confirmations of ``month`` in the subtree, each with whether it is late
+    (``_late``): one query."""
+    conf, late = MonthlyConfirmation, _late(root, month)
+    return db.session.execute(
+        select(conf, late.c.unit_id.is_not(None)).outerjoin(late, late.c.unit_id == conf.unit_id)
+        .where(conf.month == month, conf.unit_id.in_(_subtree_ids(root)))).all()
+
+
+@dataclass
+class ReportingStatus:
+    """Which villages confirmed a month. ``with_cases`` and ``none`` are (village, confirmation)
+    pairs sorted by the village's code, ``missing`` the villages that did not confirm; above the
+    districts these lists stay empty and ``districts`` holds the same counts district by district
+    (station, villages, reported, no disputes, not reported)."""
+
+    villages: int
+    n_reported: int
+    n_none: int
+    n_missing: int
+    with_cases: list = field(default_factory=list)
+    none: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+    districts: list = field(default_factory=list)
+
+
+def reporting_status(root: OrgUnit, month: date, fig: Figures | None = None) -> ReportingStatus:
     """Which villages of the subtree confirmed ``month`` (with or without disputes) and which did not.
 
     A village that confirmed "no disputes" but has cases registered in the month (one
-    registered after it confirmed) is listed as reported: the report never says "none"
-    next to a count of cases. ``with_cases`` and ``none`` are (village, confirmation)
-    pairs, sorted by the village's code."""
-    units = units if units is not None else subtree_units(root)
+    registered after it confirmed) is counted as reported: the report never says "none"
+    next to a count of cases. ``fig``: the month's figures, whose units are read once for both.
+    Above the districts (a province has some 24,000 villages), counted district by district
+    from plain rows instead of naming each village."""
+    if root.tier in UPPER_TIERS:
+        return _reporting_by_district(root, month)
+    units = list(fig.units.values()) if fig is not None else subtree_units(root)
     villages = [u for u in units if u.tier is Tier.VILLAGE and u.active]
-    confirmed = confirmations(root, month)
     by_id = {u.id: u for u in units}
+    pairs = sorted(((by_id[c.unit_id], c, late) for c, late in confirmations(root, month) if c.unit_id in by_id),
+                   key=lambda row: row[0].code)
+    confirmed = {u.id for u, _c, _late in pairs}
     missing = [v for v in villages if v.id not in confirmed]
-    said_none = [c.unit_id for c in confirmed.values() if not c.had_cases]
-    since = set()
-    if said_none:  # one query: which of them have registered cases in the month after all
-        since = set(db.session.scalars(select(Case.origin_unit_id).where(
-            Case.origin_unit_id.in_(said_none), Case.intake_date.between(month, month_end(month))).distinct()))
-    pairs = sorted(((by_id.get(c.unit_id), c) for c in confirmed.values() if by_id.get(c.unit_id) is not None),
-                   key=lambda pair: pair[0].code)
-    return {
-        "villages": len(villages),
-        "with_cases": [(u, c) for u, c in pairs if c.had_cases or u.id in since],
-        "none": [(u, c) for u, c in pairs if not (c.had_cases or u.id in since)],
-        "missing": missing,
-    }
+    with_cases = [(u, c) for u, c, late in pairs if c.had_cases or late]
+    none = [(u, c) for u, c, late in pairs if not (c.had_cases or late)]
+    return ReportingStatus(len(villages), len(with_cases), len(none), len(missing), with_cases, none, missing)
+
+
+def _reporting_by_district(root: OrgUnit, month: date) -> ReportingStatus:
+    """Counted in the database, one row per district: a province has some 24,000 villages.
+    A village's parent is a town and the town's the district's station (the network's tiers)."""
+    village, town, conf, late = aliased(OrgUnit), aliased(OrgUnit), MonthlyConfirmation, _late(root, month)
+    confirmed, active = conf.unit_id.is_not(None), village.active.is_(True)
+    reported = and_(confirmed, or_(conf.had_cases.is_(True), late.c.unit_id.is_not(None)))
+    said_none = and_(confirmed, conf.had_cases.is_(False), late.c.unit_id.is_(None))
+
+    def number(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    counts = {row[0]: [int(n or 0) for n in row[1:]] for row in db.session.execute(
+        select(town.parent_id, number(active), number(reported), number(said_none), number(and_(~confirmed, active)))
+        .select_from(village).join(town, village.parent_id == town.id)
+        .outerjoin(conf, and_(conf.unit_id == village.id, conf.month == month))
+        .outerjoin(late, late.c.unit_id == village.id)
+        .where(village.tier == Tier.VILLAGE, village.path.startswith(root.path, autoescape=True))
+        .group_by(town.parent_id))}
+    stations = db.session.scalars(select(OrgUnit).where(
+        OrgUnit.path.startswith(root.path, autoescape=True), OrgUnit.tier == Tier.STATION).order_by(OrgUnit.code)).all()
+    rows = [(st, *counts.get(st.id, (0, 0, 0, 0))) for st in stations]
+    return ReportingStatus(*(sum(r[i] for r in rows) for i in range(1, 5)), districts=rows)
 
 
 def village_had_cases(unit: OrgUnit, month: date) -> int:

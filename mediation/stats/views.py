@@ -52,7 +52,7 @@ def index():
     period = services.period_from_args(request.args, default="year", notes=notes)  # the year's shape first
     fig = services.compute(unit, period)
     month = period.end if period.kind == "month" else None
-    status = services.reporting_status(unit, services.month_start(month), list(fig.units.values())) \
+    status = services.reporting_status(unit, services.month_start(month), fig) \
         if month is not None else None
     chart_args = {"unit": unit.code, **period.query_args()}
     tables = {name: charts.chart_data(name, fig) for name in charts.CHARTS}
@@ -113,9 +113,10 @@ def export(fmt: str):
             data, mimetype = rep.xlsx_bytes(), XLSX_TYPE
         else:
             data, mimetype = rep.csv_bytes(), "text/csv"  # Flask adds "; charset=utf-8" once
-        name = f"{rep.file_stem}.{fmt}"
+        # Named before the audit commit expires the unit (reading it again is a query).
+        name, ascii_name = f"{rep.file_stem}.{fmt}", f"{rep.ascii_file_stem}.{fmt}"
     _log_export(unit, fmt, rep)
-    return send_download(data, mimetype, name, f"{rep.ascii_file_stem}.{fmt}")
+    return send_download(data, mimetype, name, ascii_name)
 
 
 def _log_export(unit: OrgUnit, fmt: str, rep: MonthlyReport) -> None:
