@@ -175,6 +175,31 @@ def test_a_person_moved_to_another_district_leaves_their_events_in_the_first(app
     assert (rows(wujin), rows(jintan)) == (1, 2)
 
 
+def test_above_the_districts_the_account_form_lists_units_down_to_the_towns(app):
+    """Some 24,000 villages would be 2 MB of options: a village comes with its own page's
+    "new account here" (or as posted), and a district's administrator still picks any."""
+    _province()
+    village, town = unit("320413109201"), unit("320413109")
+    c = _login(app, "admin-32")
+    form = c.get("/users/new").get_data(as_text=True)
+    assert f'value="{town.id}"' in form and f'value="{village.id}"' not in form
+    assert "此处不列出村（社区）" in form
+    chosen = c.get(f"/users/new?unit={village.code}").get_data(as_text=True)
+    assert f'<option selected value="{village.id}">' in chosen
+    data = {"username": "med-new-1", "display_name": "新调解员", "phone": "", "unit": str(village.id),
+            "roles": ["mediator"], "password": "Willow-bank-2026"}
+    assert c.post("/users/new", data=data).status_code == 302
+    assert user("med-new-1").unit_id == village.id
+    other = unit("320413109202")
+    other.active = False
+    db.session.commit()
+    refused = c.post("/users/new", data={**data, "username": "med-new-2", "unit": str(other.id)})
+    assert refused.status_code == 200 and user("med-new-2") is None
+    edit = c.get(f"/users/{user('med-new-1').id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{village.id}">' in edit  # the account's own village stays its choice
+    assert f'value="{unit("320413109203").id}"' in _login(app, "admin").get("/users/new").get_data(as_text=True)
+
+
 def _count_queries(client, pages) -> dict[str, tuple[int, int]]:
     from sqlalchemy import event
 

@@ -2,16 +2,16 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import access, audit
 from ..access import require
 from ..errors import DomainError
 from ..extensions import db
-from ..org.models import OrgUnit
+from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from ..org.services import tree_order
-from ..parsing import arg_page
+from ..parsing import arg_page, db_id
 from ..stamps import changed_meanwhile, is_stale, stamp
 from ..submissions import Once
 from . import services
@@ -22,13 +22,22 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 PER_PAGE = 50
 
 
-def _unit_choices(include: OrgUnit | None = None) -> list[tuple[int, str]]:
-    """Active units of the actor's subtree (plus ``include``) in tree order, indented."""
-    units = db.session.scalars(
-        access.units_query(current_user).where(or_(OrgUnit.active.is_(True),
-                                                   OrgUnit.id == (include.id if include else -1)))
-    ).all()
-    return [(u.id, "　" * u.tier.depth + u.label) for u in tree_order(units)]
+def _unit_choices(form, *include: OrgUnit | None) -> None:
+    """The unit picker: active units of the actor's subtree (plus ``include``, and the unit a
+    refused form posted) in tree order, indented. Above the districts down to the towns only:
+    a province has some 24,000 villages (2 MB of options); a village's own page offers
+    "new account here", which comes with the village chosen."""
+    listed = OrgUnit.active.is_(True)
+    also = [u.id for u in include if u is not None]
+    if current_user.unit.tier in UPPER_TIERS:
+        listed = and_(listed, OrgUnit.tier != Tier.VILLAGE)
+        posted = db_id(request.form.get(form.unit.name)) if request.method == "POST" else None
+        listed = or_(listed, and_(OrgUnit.active.is_(True), OrgUnit.id == posted))
+        form.unit.description = _("Villages are not listed here: open the village in the network and "
+                                  "choose “New account here”.")
+    shown = or_(listed, OrgUnit.id.in_(also)) if also else listed
+    units = db.session.scalars(access.units_query(current_user).where(shown)).all()
+    form.unit.choices = [(u.id, "　" * u.tier.depth + u.label) for u in tree_order(units)]
 
 
 def _scoped_unit(unit_id: int) -> OrgUnit:
@@ -76,9 +85,11 @@ def index():
 def new():
     once = Once.posted(current_user)
     form = UserCreateForm()
-    form.unit.choices = _unit_choices()
-    if request.method == "GET" and request.args.get("unit"):
-        form.unit.data = access.get_unit_or_404(request.args["unit"]).id
+    chosen = access.get_unit_or_404(request.args["unit"]) if request.method == "GET" and request.args.get("unit") \
+        else None
+    _unit_choices(form, chosen if chosen is not None and chosen.active else None)
+    if chosen is not None:
+        form.unit.data = chosen.id
     if form.validate_on_submit():
         try:
             once.claim()
@@ -116,7 +127,7 @@ def _stamp(user: User) -> str:
 def edit(user_id: int):
     user = access.get_user_or_404(user_id)
     form = UserEditForm(obj=user)
-    form.unit.choices = _unit_choices(include=user.unit)
+    _unit_choices(form, user.unit)
     if request.method == "GET":
         form.unit.data = user.unit_id
         form.roles.data = [r.value for r in user.roles]
