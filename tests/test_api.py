@@ -257,6 +257,32 @@ def test_list_filters_search_and_cursor(api):
     assert len(got["items"]) == 5 and got["items"][0]["parties"] == ["汤**", "周**"]
 
 
+def test_the_units_come_by_cursor_each_after_its_parent(api, monkeypatch):
+    """A province's network is some 26,000 units: 1,000 a page (here 40), each once."""
+    from mediation import access
+    from mediation.api import resources
+    from mediation.org.models import OrgUnit
+
+    monkeypatch.setattr(resources, "UNITS_PAGE", 40)
+    client, headers = api("admin")
+    pages, cursor = [], None
+    while True:
+        r = client.get(f"{API}/units", query_string={"cursor": cursor} if cursor else {}, headers=headers)
+        assert r.status_code == 200
+        pages.append(r.get_json()["items"])
+        cursor = r.get_json()["next_cursor"]
+        if not cursor:
+            break
+    codes = [u["code"] for page in pages for u in page]
+    expected = set(db.session.scalars(access.units_query(user("admin")).with_only_columns(OrgUnit.code)))
+    assert len(pages) >= 3 and all(len(page) == 40 for page in pages[:-1])
+    assert len(codes) == len(set(codes)) and set(codes) == expected
+    position = {code: i for i, code in enumerate(codes)}
+    assert all(position[u["parent"]] < position[u["code"]] for page in pages for u in page if u["parent"])
+    town = client.get(f"{API}/units", headers=api("coord-320413109")[1]).get_json()
+    assert town["next_cursor"] is None and town["items"][0]["code"] == "320413109"
+
+
 def test_workflow_refusals_say_why(api):
     case = make_case()
     med, hm = api("med-320413109201")

@@ -172,6 +172,8 @@ class UnitDetail(UnitOut):
 
 class UnitList(Schema):
     items = fields.List(fields.Nested(UnitOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "pass as ``cursor`` for the units that follow; null after the last"})
 
 
 class UserRef(Schema):
@@ -337,6 +339,10 @@ class CaseOut(CaseSummary):
     updated_by = fields.Nested(UserRef, allow_none=True)
     imported_from = fields.Dict(allow_none=True)
     links = fields.Nested(CaseLinks)
+
+
+class UnitListQuery(Query):
+    cursor = String(validate=length(255))
 
 
 class CaseListQuery(Query):
