@@ -246,6 +246,31 @@ def test_a_restricted_case_is_for_named_users_and_opening_it_is_logged(demo, log
     assert other.get(f"/cases/{case.id}").status_code == 200
 
 
+def test_a_mediator_cannot_restrict_a_case_out_of_every_supervisors_sight(demo, login):
+    """Restricted by its village mediator with nobody named, the case would leave the town
+    coordinator and the station for good, and nobody could lift the restriction: refused, the
+    form says why; naming the coordinator restricts it, and the coordinator can lift it."""
+    case = advance(make_case(), "accept", "assign", "start")
+    med = login(MED)
+    data = {"version": str(case.version), "reason": "当事人系村干部亲属"}
+    refused = med.post(f"/cases/{case.id}/do/restrict", data=data)
+    assert refused.status_code == 200 and "只有他们能解除限制" in refused.get_data(as_text=True)
+    db.session.refresh(case)
+    assert not case.restricted
+    assert med.post(f"/cases/{case.id}/do/restrict", data={**data, "named_users": [user("med-320413").id]}) \
+        .status_code == 200  # a mediator of the station is no supervisor
+    done = med.post(f"/cases/{case.id}/do/restrict", data={**data, "named_users": [user(COORD).id]})
+    assert done.status_code == 302
+    db.session.refresh(case)
+    assert case.restricted
+    coord = login(COORD)
+    coord.post(f"/cases/{case.id}/open", data={"reason": "督办"})
+    assert "unrestrict" in coord.get(f"/cases/{case.id}").get_data(as_text=True)
+    coord.post(f"/cases/{case.id}/do/unrestrict", data={"version": str(case.version), "reason": "风险已解除"})
+    db.session.refresh(case)
+    assert not case.restricted
+
+
 def test_retention_removes_screening_and_transfer_text_but_keeps_levels(demo, login, app):
     from datetime import timedelta
 

@@ -58,7 +58,9 @@ def build(case: Case, name: str):
     return form, lambda f: {"named_users": [by_id[i] for i in f.named_users.data or [] if i in by_id],
                             "reason": f.reason.data}, [
         _("Only the users named here, the case's mediators and you will see the case; each opening asks "
-          "for a reason and is recorded in the audit log.")]
+          "for a reason and is recorded in the audit log."),
+        _("Name at least one coordinator or administrator over the case's unit: only they can lift the "
+          "restriction.")]
 
 
 # --- opening ----------------------------------------------------------------------------------

@@ -206,6 +206,10 @@ def _restrict(case, data, by):
     (the visibility rule is ``access.cases_query``; opening one asks why: ``restricted``)."""
     people = {u.id: u for u in [*data.get("named_users", []), by, *([case.lead_mediator] if case.lead_mediator
                                                                     else []), *case.co_mediators]}
+    # Someone who may lift it has to see it: else the case leaves its supervisors' sight for good.
+    if not any(u.active and "supervisor" in case_roles(u, case) for u in people.values()):
+        raise WorkflowError(_("Name at least one coordinator or administrator over the case's unit: only they "
+                              "can lift the restriction."), field="named_users")
     case.named_users = sorted(people.values(), key=lambda u: u.id)
     case.restricted = True
     return {"named_users": [u.display_name for u in case.named_users]}
