@@ -92,6 +92,25 @@ def test_every_writing_service_refuses_a_closed_or_archived_case(demo, app, tmp_
     assert db.session.scalar(select(func.count(Attachment.id))) == 0
 
 
+def test_an_archived_case_still_offers_its_papers_to_print(demo, login):
+    """Archiving is when the case file gets printed: no step is left, the print links stay
+    (the QA report: only the diary, record and agreement links were left)."""
+    import io
+
+    from pypdf import PdfReader
+
+    case = closed_case()
+    advance(case, "archive", by=COORD)
+    for who in (COORD, MED, "admin"):
+        page = login(who).get(f"/cases/{case.id}").get_data(as_text=True)
+        for link in ("print-file", "print-intake"):
+            href = page.split(f'id="{link}" href="', 1)[1].split('"', 1)[0]
+            pdf = login(who).get(href)
+            assert pdf.status_code == 200 and pdf.mimetype == "application/pdf", (who, link)
+            text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace(" ", "")
+            assert case.number.replace(" ", "") in text, (who, link)
+
+
 def test_an_upload_to_an_archived_case_is_refused_with_the_reason_and_no_form_is_offered(demo, login, app, tmp_path):
     """The field report: an archived case accepted an upload."""
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
