@@ -72,6 +72,9 @@ def test_register_through_the_form(demo, login):
     ({"intake_date": "2099-01-01"}, "不能晚于今天"),
     ({"people_involved": "-3"}, "不小于 1"),
     ({"amount_in_dispute": "1234.567"}, "最多两位小数"),
+    ({"amount_in_dispute": "1e20"}, "不超过 1000 亿元"),  # not "from 0 up" (QA)
+    ({"amount_in_dispute": "-1"}, "不小于 0"),
+    ({"people_involved": "100001"}, "不超过 100000"),
     ({"parties-0-is_minor": "y"}, "不是未成年人"),
     ({"amount_in_dispute": "abc"}, ""),
 ])

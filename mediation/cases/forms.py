@@ -139,12 +139,14 @@ class CaseForm(AppForm):
     claims = TextAreaField(_l("Claims"), validators=[_len(5000)], render_kw={"rows": 3})
     amount_in_dispute = DecimalField(
         _l("Amount in dispute (yuan)"), places=2,
-        validators=[Optional(), NumberRange(min=0, max=10**11, message=_l("Enter an amount from 0 up."))],
+        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount from 0 up.")),
+                    NumberRange(max=10**11, message=_l("Enter an amount of at most 100 billion yuan."))],
         render_kw={"inputmode": "decimal"})
     people_involved = IntegerField(
         _l("People involved"), default=2,
         validators=[InputRequired(_l("Enter the number of people involved.")),
-                    NumberRange(min=1, max=100000, message=_l("Enter a number from 1 up."))],
+                    NumberRange(min=1, message=_l("Enter a number from 1 up.")),
+                    NumberRange(max=100000, message=_l("Enter a number of at most 100,000."))],
         render_kw={"inputmode": "numeric"})
     children_involved = IntegerField(
         _l("Children involved"), default=0,
