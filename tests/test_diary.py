@@ -1,11 +1,11 @@
 """The mediation diary: writing, same-day edits, amendments, confidential entries."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from mediation.cases.workflow import WorkflowError
-from mediation.diary.models import Amendment, DiaryEntry, DiaryRevision
+from mediation.diary.models import Amendment, DiaryEntry, DiaryRevision, EntryKind
 from mediation.extensions import db
 from mediation.timeutil import local_today
 
@@ -13,7 +13,8 @@ from .factories import advance, make_case, user, write_entry
 
 
 def entry_form(case, **extra) -> dict:
-    data = {"kind": "session", "occurred_on": local_today().isoformat(), "start_time": "14:30",
+    # Yesterday: a time later today than now is refused (at 04:00 in Jintan, 14:30 today is ahead).
+    data = {"kind": "session", "occurred_on": (local_today() - timedelta(days=1)).isoformat(), "start_time": "14:30",
             "duration_minutes": "90", "place": "上阳村村委会调解室", "mode": "joint",
             "party_ids": [str(p.id) for p in case.parties], "issues": "医药费8600元如何分摊",
             f"position-{case.parties[0].id}": "三个儿子平摊",
@@ -212,7 +213,7 @@ def test_a_follow_up_has_its_own_form_and_every_field_reaches_its_record_and_the
     assert re.search(rf'<input[^>]*checked[^>]*name="mediator_ids"[^>]*value="{me}"|'
                      rf'<input[^>]*name="mediator_ids"[^>]*value="{me}"[^>]*checked', page)  # the visitor
     applicant = case.parties[0]
-    data = {"kind": "follow_up", "occurred_on": local_today().isoformat(), "start_time": "09:40",
+    data = {"kind": "follow_up", "occurred_on": (local_today() - timedelta(days=1)).isoformat(), "start_time": "09:40",
             "duration_minutes": "35", "mode": "", "place": "汤桂珍家中（上阳村3组12号）",
             "party_ids": [str(applicant.id)], "mediator_ids": [str(me)], "others_present": "村妇联主任王秀兰",
             "term-0": "performed", "term-1": "partly", "satisfaction": "basically",
@@ -240,3 +241,24 @@ def test_a_follow_up_has_its_own_form_and_every_field_reaches_its_record_and_the
     # Its edit uses the same form, with the terms it recorded.
     page = med.get(f"/cases/{case.id}/diary/{entry.id}/edit").get_data(as_text=True)
     assert 'name="term-1"' in page and 'value="partly" checked' in page and 'name="issues"' not in page
+
+
+def test_a_time_today_that_has_not_come_is_refused_like_a_date_ahead(assigned_case):
+    """A morning typed for an afternoon (QA: 23:59 saved at 04:10): refused, with ten minutes'
+    grace for a phone's clock; yesterday's evening and today's earlier hours are fine."""
+    from datetime import datetime, time
+
+    from mediation.diary import services
+    from mediation.timeutil import clock_at, zone
+
+    ten = datetime.combine(local_today(), time(10, 0), tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+    values = {"kind": EntryKind.SESSION, "mode": None, "occurred_on": local_today()}
+    with clock_at(ten):
+        def problem(day, at):
+            found = dict(services.problems(assigned_case, {**values, "occurred_on": day, "start_time": at}))
+            return found.get("start_time")
+
+        assert problem(local_today(), time(10, 30)) == "时间晚于现在。"
+        assert problem(local_today(), time(10, 9)) is None  # within the grace
+        assert problem(local_today(), time(9, 0)) is None
+        assert problem(local_today() - timedelta(days=1), time(23, 59)) is None

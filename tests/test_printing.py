@@ -671,6 +671,7 @@ def test_a_record_shows_kind_mode_duration_mediators_and_next_step(busy_case, lo
 
     applicant = busy_case.parties[0]
     entry = write_entry(busy_case, kind=EntryKind.VISIT, mode=SessionMode.SEPARATE, start_time=time(14, 30),
+                        occurred_on=local_today() - timedelta(days=1),
                         duration_minutes=90, party_ids=[applicant.id], mediator_ids=[user("med-320413109201").id],
                         next_step="再约三子面谈", next_date=local_today())
     text, _ = text_of(login("med-320413109201").get(f"/cases/{busy_case.id}/diary/{entry.id}/record.pdf").data)

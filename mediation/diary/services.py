@@ -1,6 +1,6 @@
 """Writing, editing (same day, by the author) and amending diary entries. Services flush.
 A written entry is announced through ``entry_written`` (transfers complete a delegated visit)."""
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from blinker import Signal
 from flask_babel import gettext as _
@@ -22,7 +22,7 @@ from ..labels import (
     SATISFACTION_LABELS,
 )
 from ..memo import per_request
-from ..timeutil import local_date_of, local_today, utcnow
+from ..timeutil import local_date_of, local_now, local_today, utcnow
 from ..users.models import User
 from .models import Amendment, DiaryEntry, DiaryRevision, EntryKind, Performance, Satisfaction, SessionMode
 
@@ -119,6 +119,17 @@ def can_edit(user, entry: DiaryEntry) -> bool:
     return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
+# A phone's clock and the server's may differ a little, and "we start at two" is typed at five to.
+TIME_GRACE = timedelta(minutes=10)
+
+
+def _later_than_now(day: date, start: time) -> bool:
+    """A time today that has not come yet: a slip (a morning typed for an afternoon, or the next
+    appointment, which goes in "next date"), refused like a date ahead."""
+    now = local_now()
+    return day == now.date() and datetime.combine(day, start, tzinfo=now.tzinfo) > now + TIME_GRACE
+
+
 def problems(case: Case, values: dict) -> list[tuple[str, str]]:
     """Every problem with an entry's values, as (field, message), all at once (a form shows
     them together). Values a form could not read are None and are not judged again."""
@@ -134,6 +145,8 @@ def problems(case: Case, values: dict) -> list[tuple[str, str]]:
                               "shuttle or remote contacts.")))
     if day is not None and day > local_today():
         out.append(("occurred_on", _("The date is in the future.")))
+    elif day is not None and values.get("start_time") is not None and _later_than_now(day, values["start_time"]):
+        out.append(("start_time", _("The time is later than now.")))
     if day is not None and day < case.intake_date:
         out.append(("occurred_on", _("The date is before the case was registered.")))
     if day is not None and values.get("next_date") and values["next_date"] < day:
