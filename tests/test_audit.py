@@ -302,3 +302,15 @@ def test_export_details_and_unit_targets_read_in_chinese(app, demo, login):
                   zh(app, "Counts under 3 suppressed"), closed, town.name):
         assert label in details, label
     assert "audit-unit" in details
+
+
+def test_an_event_about_the_logged_in_account_names_an_account(app, demo):
+    """The password change named its target by table ("user_account 276"): current_user is a proxy."""
+    from flask_login import current_user, login_user
+
+    with app.test_request_context():
+        login_user(user("med-320413109201"))
+        audit.record("password_change", target=current_user)
+        db.session.commit()
+    event = events("password_change")[0]
+    assert (event.target_type, event.target_id) == ("user", str(user("med-320413109201").id))

@@ -370,7 +370,7 @@ def test_custom_range_is_not_cut_and_long_ranges_go_by_year(demo, login, app):
         assert not short.by_year and len(short.buckets) == 36
     make_case(intake_date=local_today())
     page = login(TOWN).get("/stats/?period=custom&start=2000-01-01&end=2026-12-31").get_data(as_text=True)
-    assert "2000-01-01 — 2026-12-31" in page and "stats-note" in page and "2000年" in page
+    assert "2000年1月1日 — 2026年12月31日" in page and "stats-note" in page and "2000年" in page
     assert login(TOWN).get("/stats/?period=custom&start=2000-01-01&end=nonsense").status_code == 200
 
 
@@ -495,3 +495,21 @@ def test_pages_run_a_bounded_number_of_queries(demo, login, app):
 @pytest.mark.parametrize("args", ["", "?period=year&year=2026", "?period=custom&start=2024-01-01&end=2026-12-31"])
 def test_dashboard_with_no_cases(demo, login, args):
     assert login("stats").get(f"/stats/{args}").status_code == 200
+
+
+def test_periods_are_named_in_the_users_language(demo, login):
+    """The English pages said 2026年12月 in their headings (QA)."""
+    from .factories import user
+
+    user("stats").locale = "en"
+    db.session.commit()
+    c = login("stats")
+    month = c.get("/stats/?period=month&month=2026-11").get_data(as_text=True)
+    assert '<span id="stats-period">November 2026</span>' in month
+    assert '<span id="report-month">November 2026</span>' in c.get("/stats/report?month=2026-11").get_data(as_text=True)
+    year = c.get("/stats/?period=year&year=2026").get_data(as_text=True)
+    assert '<span id="stats-period">2026</span>' in year and "2026年" not in year
+    quarter = c.get("/stats/?period=quarter&year=2026&quarter=4").get_data(as_text=True)
+    assert '<span id="stats-period">Q4 2026</span>' in quarter
+    custom = c.get("/stats/?period=custom&start=2026-01-01&end=2026-03-31").get_data(as_text=True)
+    assert '<span id="stats-period">January 1, 2026 — March 31, 2026</span>' in custom  # as dates are elsewhere

@@ -29,6 +29,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, demo):
     wrong = post_login(client, "med-320413109201", "not-the-password").get_data(as_text=True)
     unknown = post_login(client, "nobody-here", "not-the-password").get_data(as_text=True)
     assert "用户名或密码错误" in wrong and "用户名或密码错误" in unknown
+    assert "未能登录，请更正以下问题" in wrong and "未保存" not in wrong  # nothing was being saved (QA)
 
     def strip(page):
         page = re.sub(r'name="csrf_token"[^>]*>', "", page)

@@ -70,7 +70,8 @@ _TARGET_TYPES = {
 DETAIL_LABELS = {
     "number": _l("Case number"), "transition": _l("Step"), "from": _l("From status"), "to": _l("To status"),
     "field": _l("Field"), "reason": _l("Reason"), "document": _l("Printed document"), "username": _l("Username"),
-    "display_name": _l("Full name"),
+    "display_name": _l("Full name"), "name_zh": _l("Chinese name"), "name_en": _l("English name"),
+    "sort_order": _l("Order"),
     "unit": _l("Unit"), "roles": _l("Roles"), "active": _l("Active"), "hold": _l("Legal hold"),
     "name": _l("Name"), "code": _l("Code"), "parent": _l("Parent unit"), "retention_years": _l("Retention (years)"),
     "format": _l("Format"), "count": _l("Count"), "minutes": _l("Minutes"), "case": _l("Case"), "phone": _l("Phone"),
@@ -171,6 +172,8 @@ def _target_of(target) -> tuple[str, str]:
     if isinstance(target, tuple):
         kind, ident = target
         return str(kind), "" if ident is None else str(ident)
+    # current_user is a proxy: named by the account behind it ("user"), not by its table.
+    target = target._get_current_object() if hasattr(target, "_get_current_object") else target
     kind = _TARGET_TYPES.get(type(target).__name__) or getattr(target, "__tablename__", type(target).__name__)
     ident = getattr(target, "id", None)
     return kind, "" if ident is None else str(ident)

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
@@ -54,6 +55,7 @@ from ..cases.services import overdue_clause
 from ..cases.workflow import OPEN_STATUSES, CaseStatus, Outcome
 from ..diary.models import DiaryEntry, EntryKind, Satisfaction
 from ..extensions import db
+from ..i18n import fmt_date, is_chinese
 from ..memo import per_request
 from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from ..timeutil import local_today, utc_start_of, utcnow
@@ -169,23 +171,28 @@ class Period:
 
     def bucket_label(self, first: date) -> str:
         """A row of the per-month break-down: 2026年 (by year), 2025年12月 (a range over
-        several years, or the first month), 3月 (later months of a one-year period)."""
+        several years, or the first month), 3月 (later months of a one-year period); in
+        English 2026, Dec 2025, Mar."""
+        zh = is_chinese()
         if self.by_year:
-            return f"{first.year}年"
+            return f"{first.year}年" if zh else str(first.year)
         if self.multi_year or first == month_start(self.start):
-            return f"{first.year}年{first.month}月"
-        return f"{first.month}月"
+            return f"{first.year}年{first.month}月" if zh else format_date(first, "MMM yyyy")
+        return f"{first.month}月" if zh else format_date(first, "MMM")
 
     @property
     def label(self) -> str:
+        """2026年11月, 2026年第4季度, 2026年, or the days of a range (November 2026, Q4 2026...)."""
         s, e = self.start, self.end
+        zh = is_chinese()
         if self.kind == "month":
-            return f"{s.year}年{s.month}月"
+            return f"{s.year}年{s.month}月" if zh else format_date(s, "MMMM yyyy")
         if self.kind == "quarter":
-            return f"{s.year}年第{(s.month - 1) // 3 + 1}季度"
+            q = (s.month - 1) // 3 + 1
+            return f"{s.year}年第{q}季度" if zh else f"Q{q} {s.year}"
         if self.kind == "year":
-            return f"{s.year}年"
-        return f"{s.isoformat()} — {e.isoformat()}"
+            return f"{s.year}年" if zh else str(s.year)
+        return f"{fmt_date(s)} — {fmt_date(e)}"
 
     @property
     def slug(self) -> str:
