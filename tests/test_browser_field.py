@@ -283,3 +283,25 @@ def test_a_category_row_too_long_is_not_sent_and_a_dismissal_takes_one_tap(serve
     alerts = coord.get_by_role("alert")
     expect(alerts).to_have_count(1)
     expect(alerts).to_contain_text("线索已排除")
+
+
+def test_a_double_tap_on_a_step_that_asks_first_asks_once(server, as_user):
+    """Deactivating an account asks first; a second tap while the first is on its way (a slow
+    network) neither asks again nor sends again (QA: the question came up twice)."""
+    base, app, _case = server
+    from .factories import user
+
+    with app.app_context():
+        target = user("med-320413").id
+    page = as_user("admin", phone=True)
+    page.goto(f"{base}/users/{target}")
+    asked, posts = [], []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.route("**/active", lambda route: (time.sleep(2), route.continue_()))
+    with page.expect_response(re.compile(r".*/active$"), timeout=15000):
+        page.get_by_role("button", name="停用").dblclick()
+    page.wait_for_load_state()
+    assert len(asked) == 1 and len(posts) == 1, (asked, posts)
+    with app.app_context():
+        assert not user("med-320413").active

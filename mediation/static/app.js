@@ -3,13 +3,19 @@
 (function () {
   "use strict";
 
-  // Irreversible actions ask first.
+  // Irreversible actions ask first, once: a second tap while the confirmed one is on its
+  // way is dropped, not asked again.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
     var message = button && button.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) {
-      event.preventDefault();
+    if (!message) {
+      return;
     }
+    if (event.target.hasAttribute("data-confirmed") || !window.confirm(message)) {
+      event.preventDefault();
+      return;
+    }
+    event.target.setAttribute("data-confirmed", "1");
   });
 
   // One tap, one record: a form that creates something (it carries a submission key), or
@@ -34,6 +40,9 @@
     document.querySelectorAll("[data-sent]").forEach(function (b) {
       b.disabled = false;
       b.removeAttribute("data-sent");
+    });
+    document.querySelectorAll("[data-confirmed]").forEach(function (f) {
+      f.removeAttribute("data-confirmed");
     });
   });
 
