@@ -456,3 +456,15 @@ def test_my_open_cases_are_found_by_index_not_by_scanning(demo, app):
     scans = [step for step in plan if step.startswith("SCAN") and "anon" not in step and "CONSTANT" not in step
              and "case_access" not in step]
     assert scans == [], plan
+
+
+def test_to_accept_and_to_assign_are_on_the_home_of_those_who_do_it(demo, login, app):
+    """A station's mediator cannot accept or assign (its station has administrators): the
+    tiles led to cases it could only read (QA). A coordinator, and a village mediator whose
+    village has no coordinator, keep them."""
+    make_case()  # registered in 上阳村, waiting to be accepted
+    for username, shown in (("med-320413", False), ("coord-320413109", True), ("med-320413109201", True),
+                            ("admin", True)):
+        page = login(username).get("/").get_data(as_text=True)
+        assert ("待受理" in page) is shown and ("待指派" in page) is shown, username
+    assert _home_tile(login(COORD), "待受理") == 1

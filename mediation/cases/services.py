@@ -370,9 +370,12 @@ def home_count_queries(user: User) -> dict[str, Select]:
         select(Case.id).where(Case.lead_mediator_id == user.id, working).union(
             select(case_co_mediator.c.case_id).join(Case, Case.id == case_co_mediator.c.case_id)
             .where(case_co_mediator.c.user_id == user.id, working))))
+    # Accepting and assigning are the managers' (a station's mediator only reads those counts).
+    manages = {"registered": base.where(cv.status == CaseStatus.REGISTERED),
+               "accepted": base.where(cv.status == CaseStatus.ACCEPTED)} \
+        if access.is_manager_of(user, user.unit) else {}
     return {
-        "registered": base.where(cv.status == CaseStatus.REGISTERED),
-        "accepted": base.where(cv.status == CaseStatus.ACCEPTED),
+        **manages,
         "mine_open": mine_open,
         # Kept only while the clock runs; as the list's overdue filter, not a restricted case not yet opened.
         "overdue": base.where(cv.due_key < local_today(), access.content_shown_rows()),
