@@ -40,6 +40,9 @@ def test_record_the_agreement_through_the_page(mediating, login):
     assert resp.status_code == 302
     agreement = db.session.scalar(select(Agreement))
     assert [t.content for t in agreement.terms] == ["每月各给600元。", "医药费平摊。"] and agreement.copies == 3
+    # The case page shows what the printed agreement says, the points in dispute too (QA).
+    shown = med.get(f"/cases/{mediating.id}").get_data(as_text=True).split('id="agreement"', 1)[1]
+    assert "三兄弟推诿医药费。" in shown and "争议事项及各方责任" in shown and "医药费分担。" in shown
     # No term: refused, nothing changed.
     page = med.post(f"/cases/{mediating.id}/agreement/", data={
         "kind": "written", "reached_on": local_today().isoformat(), "terms-0-content": ""}).get_data(as_text=True)
