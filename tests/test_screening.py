@@ -95,9 +95,12 @@ def test_screening_through_the_form_sets_the_level_and_never_lowers_it(demo, log
         workflow.transition(case, "lower_risk", by=user(MED), risk_level=RiskLevel.YELLOW, reason="x")
     db.session.rollback()
     coord = login(COORD)
-    coord.post(f"/cases/{case.id}/do/lower_risk", data={"version": str(case.version), "risk_level": "yellow"})
+    refused = coord.post(f"/cases/{case.id}/do/lower_risk", data={"version": str(case.version),
+                                                                  "risk_level": "yellow"}).get_data(as_text=True)
     db.session.refresh(case)
     assert case.risk_level is RiskLevel.ORANGE
+    # Told at the reason box, and the summary names it (QA: "请填写理由。" alone).
+    assert '<a class="alert-link fw-normal" href="#reason">理由：请填写理由。</a>' in refused
     coord.post(f"/cases/{case.id}/do/lower_risk", data={"version": str(case.version), "risk_level": "yellow",
                                                         "reason": "复筛：已分居半年，无新事件"})
     db.session.refresh(case)

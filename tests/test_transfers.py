@@ -90,7 +90,7 @@ def test_escalate_village_town_station_and_the_village_keeps_reading(demo, login
     # The village mediator reads, but every change is refused by the server.
     village = login(VILLAGE_MED)
     page = village.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert 'id="read-only"' in page and 'id="actions"' not in page
+    assert 'id="read-only"' in page and 'id="actions"' not in page and 'id="print-file"' in page
     assert village.get(f"/cases/{case.id}/edit").status_code == 403
     assert village.post(f"/cases/{case.id}/do/conclude", data={"version": str(case.version)}).status_code == 403
     assert village.get(f"/cases/{case.id}/diary/new").status_code in (403, 404)

@@ -508,7 +508,11 @@ def act(case_id: int, name: str):
                 # Decided by someone else meanwhile (e.g. the other coordinator accepted first): back to the case.
                 flash(message, "danger")
                 return redirect(url_for("cases.detail", case_id=case_id))
-            form.form_errors.append(message)
+            field = getattr(exc, "field", None)
+            if field and field in form:  # at its field, which the summary then names
+                form[field].errors = [*form[field].errors, message]
+            else:
+                form.form_errors.append(message)
         else:
             flash(_("%(action)s: done.", action=t.label), "success")
             return redirect(url_for("cases.detail", case_id=case.id))

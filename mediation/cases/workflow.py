@@ -75,7 +75,8 @@ def ensure_writable(case) -> None:
         raise WorkflowError(message)
 
 
-Guard = Callable[["object", dict], str | None]
+# A guard returns what is wrong, or (the form field it is about, what is wrong), or None.
+Guard = Callable[["object", dict], str | tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -135,13 +136,13 @@ def _needs_consent(case, _data):
 
 def _needs_reason(_case, data):
     if not (data.get("reason") or "").strip():
-        return _("Please give a reason.")
+        return "reason", _("Please give a reason.")
     return None
 
 
 def _needs_mediator(_case, data):
     if data.get("lead_mediator") is None:
-        return _("Choose the lead mediator.")
+        return "lead_mediator", _("Choose the lead mediator.")
     return None
 
 
@@ -422,24 +423,24 @@ def _has_open_referral(case):
 def _needs_referral_result(case, data):
     referral = data.get("referral")
     if referral is None or referral.case_id != case.id or not referral.is_open:
-        return _("Choose the referral whose result you record.")
+        return "referral", _("Choose the referral whose result you record.")
     if not (data.get("outcome_text") or "").strip():
-        return _("Record the result.")
+        return "outcome_text", _("Record the result.")
     if data.get("outcome_on") is None:
-        return _("Give the date of the result.")
+        return "outcome_on", _("Give the date of the result.")
     if data["outcome_on"] > local_today() or data["outcome_on"] < referral.referred_on:
-        return _("The date must lie between the referral and today.")
+        return "outcome_on", _("The date must lie between the referral and today.")
     return None
 
 
 def _needs_delegation(case, data):
     unit = data.get("to_unit")
     if unit is None or unit.id not in {u.id for u in delegation_units(case)}:
-        return _("Choose a unit the case came from, or one below the holder.")
+        return "to_unit", _("Choose a unit the case came from, or one below the holder.")
     if not (data.get("instruction") or "").strip():
-        return _("Say what the visit is for.")
+        return "instruction", _("Say what the visit is for.")
     if data.get("due_date") is None or data["due_date"] < local_today():
-        return _("Give a due date from today on.")
+        return "due_date", _("Give a due date from today on.")
     return None
 
 
@@ -610,7 +611,8 @@ def transition(case, name: str, *, by, note: str = "", **data):
     for guard in (*t.state_guards, *t.guards):
         message = guard(case, data)
         if message:
-            raise WorkflowError(message)
+            field, message = message if isinstance(message, tuple) else (None, message)
+            raise WorkflowError(message, field=field)
     before = case.status
     # An effect may set the status itself when ``target`` is None (a return restores the earlier one).
     details = t.effect(case, data, by) if t.effect else {}
