@@ -156,7 +156,10 @@ def test_review_publish_library_and_pdf(app, demo, login):
         assert c.get(f"/teaching/{tc.id}.pdf").status_code == 404
     # Submitting needs the legal point.
     good = form_data(tc)
-    assert med.post(f"/teaching/{tc.id}/edit", data=dict(good, submit_for_review="1")).status_code == 200
+    refused = med.post(f"/teaching/{tc.id}/edit", data=dict(good, submit_for_review="1"))
+    assert refused.status_code == 200
+    page = refused.get_data(as_text=True)
+    assert 'id="error-summary"' in page and '<div class="alert alert-danger" role="alert">' not in page  # no flash too
     med.post(f"/teaching/{tc.id}/edit", data=dict(good, legal_point="赡养义务不因分家而免除。", submit_for_review="1"))
     assert admin.get(f"/teaching/{tc.id}").status_code == 200
     assert f"/teaching/{tc.id}" in admin.get("/teaching/?view=review").get_data(as_text=True)

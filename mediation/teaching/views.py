@@ -108,8 +108,8 @@ def edit(teaching_id: int):
                 services.submit(tc, by=current_user)
         except DomainError as exc:
             db.session.rollback()
+            # At its field, which the summary at the top names (a flash as well told it twice).
             getattr(form, FORM_FIELDS.get(exc.field, exc.field or "facts")).errors = [exc.message]
-            flash(exc.message, "danger")
         else:
             db.session.commit()
             flash(_("Submitted for review.") if tc.status is TeachingStatus.SUBMITTED else _("Saved."), "success")
