@@ -184,6 +184,7 @@ def test_admin_creates_edits_deactivates_and_resets(login, app, demo):
 def test_admin_cannot_deactivate_self(login, demo):
     admin = login("admin")
     me = db.session.scalar(select(User).where(User.username == "admin"))
+    assert f"/users/{me.id}/active" not in admin.get(f"/users/{me.id}").get_data(as_text=True)  # not offered (QA)
     page = admin.post(f"/users/{me.id}/active", data={"active": "0"}, follow_redirects=True).get_data(as_text=True)
     assert "不能停用您自己的账号" in page
 
