@@ -80,6 +80,24 @@ def test_province_users_see_statistics_and_units_never_a_case(app):
     assert aggregates.mismatches(db.session.connection()) == []
 
 
+def test_every_menu_entry_opens_for_the_users_above_the_districts(app):
+    """The menu follows what the pages allow: a province's administrator has no cases, leads,
+    diary book, categories or log, so no menu entry leading to a 404 or 403 (QA)."""
+    import re
+
+    _province()
+    for username in ("admin-32", "stats-32", "stats-3204", "admin", "med-320413109201"):
+        c = _login(app, username)
+        menu = c.get("/").get_data(as_text=True).split('id="mainnav"', 1)[1].split("</div>", 1)[0]
+        links = re.findall(r'href="([^"]+)"', menu)
+        assert links, username
+        for href in links:
+            assert c.get(href.replace("&amp;", "&")).status_code == 200, (username, href)
+        if username == "admin-32":
+            assert "/cases/" not in links and "/leads/" not in links and "/audit/" not in links
+            assert "/users/" in links and "/units/" in links and "/stats/" in links
+
+
 def test_a_province_administrator_cannot_make_themselves_a_case_reader(app):
     """Moving one's own account down to a district, or giving it other roles, would turn
     "never a case" into a form to fill in: another administrator has to do it (audited)."""

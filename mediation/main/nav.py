@@ -3,30 +3,32 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..access import is_station_admin
+from ..access import actions_of, is_station_admin
 from ..stats.services import is_village_staff
 from ..users.models import Role
 
 M, C, A, G, V = Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN, Role.GRID_WORKER, Role.VIEWER
 
-# (label, endpoint, url arguments, roles that see it), in menu order.
+# (label, endpoint, url arguments, roles that see it, the action it needs), in menu order. The
+# action is the page's own check (``access.require``): above the districts a coordinator or
+# administrator has no case, lead or log, so neither has its menu.
 NAV_ITEMS = (
-    (_l("Home"), "main.home", {}, {M, C, A, G, V}),
-    (_l("New case"), "cases.new", {}, {M}),
-    (_l("My cases"), "cases.index", {"view": "mine"}, {M}),
-    (_l("Cases"), "cases.index", {}, {C, A}),
-    (_l("Search cases"), "search.index", {}, {M, C, A}),
-    (_l("Report a lead"), "leads.new", {}, {G}),
-    (_l("Leads"), "leads.index", {}, {M, C, A}),
-    (_l("Diary book"), "diary_book.index", {}, {M, C, A}),
-    (_l("My leads"), "leads.index", {}, {G}),
-    (_l("People"), "users.index", {}, {C, A}),
-    (_l("Statistics"), "stats.index", {}, {C, A, V}),
-    (_l("Monthly confirmation"), "stats.confirm", {}, {M}),  # 零报告: village staff only (NAV_CHECKS)
-    (_l("Network"), "org.index", {}, {C, A, V}),
-    (_l("Settings"), "cases.categories", {}, {A}),
-    (_l("Audit log"), "audit.index", {}, {A}),
-    (_l("Teaching cases"), "teaching.index", {}, {M, C, A, V}),  # 以案释法 (e家学)
+    (_l("Home"), "main.home", {}, {M, C, A, G, V}, "home.view"),
+    (_l("New case"), "cases.new", {}, {M}, "case.create"),
+    (_l("My cases"), "cases.index", {"view": "mine"}, {M}, "case.view"),
+    (_l("Cases"), "cases.index", {}, {C, A}, "case.view"),
+    (_l("Search cases"), "search.index", {}, {M, C, A}, "case.view"),
+    (_l("Report a lead"), "leads.new", {}, {G}, "lead.create"),
+    (_l("Leads"), "leads.index", {}, {M, C, A}, "lead.view"),
+    (_l("Diary book"), "diary_book.index", {}, {M, C, A}, "case.view"),
+    (_l("My leads"), "leads.index", {}, {G}, "lead.create"),
+    (_l("People"), "users.index", {}, {C, A}, "user.view"),
+    (_l("Statistics"), "stats.index", {}, {C, A, V}, "stats.view"),
+    (_l("Monthly confirmation"), "stats.confirm", {}, {M}, "stats.confirm"),  # 零报告: village staff (NAV_CHECKS)
+    (_l("Network"), "org.index", {}, {C, A, V}, "unit.view"),
+    (_l("Settings"), "cases.categories", {}, {A}, "category.manage"),
+    (_l("Audit log"), "audit.index", {}, {A}, "audit.view"),
+    (_l("Teaching cases"), "teaching.index", {}, {M, C, A, V}, "teaching.view"),  # 以案释法 (e家学)
 )
 
 # Entries shown only when a further check on the user passes.
@@ -38,10 +40,10 @@ NAV_CHECKS = {
 
 def nav_items() -> list[tuple[str, str, str]]:
     """(label, url, endpoint) for the current user; each endpoint once."""
-    roles = current_user.roles
+    roles, actions = current_user.roles, actions_of(current_user)
     seen, out = set(), []
-    for label, endpoint, args, who in NAV_ITEMS:
-        if roles & who and endpoint not in seen and NAV_CHECKS.get(endpoint, bool)(current_user):
+    for label, endpoint, args, who, action in NAV_ITEMS:
+        if roles & who and action in actions and endpoint not in seen and NAV_CHECKS.get(endpoint, bool)(current_user):
             seen.add(endpoint)
             out.append((label, url_for(endpoint, **args), endpoint))
     return out
