@@ -511,5 +511,8 @@ def test_periods_are_named_in_the_users_language(demo, login):
     assert '<span id="stats-period">2026</span>' in year and "2026年" not in year
     quarter = c.get("/stats/?period=quarter&year=2026&quarter=4").get_data(as_text=True)
     assert '<span id="stats-period">Q4 2026</span>' in quarter
+    assert "离婚" not in month and "Divorce" in month  # categories as the case pages name them (QA)
+    ahead = c.get("/stats/report?month=2099-05").get_data(as_text=True)
+    assert "May 2099 has not begun yet" in ahead
     custom = c.get("/stats/?period=custom&start=2026-01-01&end=2026-03-31").get_data(as_text=True)
     assert '<span id="stats-period">January 1, 2026 — March 31, 2026</span>' in custom  # as dates are elsewhere

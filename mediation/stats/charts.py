@@ -19,7 +19,7 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
 from ..printing.pdf import BOLD, REGULAR, register_fonts
-from .services import SMALL, is_small
+from .services import SMALL, category_name, is_small
 
 CHARTS = ("month", "category", "unit", "outcome")
 PALETTE = (colors.HexColor("#1f5fa8"), colors.HexColor("#e07b39"), colors.HexColor("#3a9d5d"),
@@ -37,7 +37,7 @@ def month_data(fig) -> tuple[str, list[str], list[tuple[str, list]]]:
 
 
 def category_data(fig):
-    rows = [(c.name_zh, [s["registered"], s["settled"]]) for c, s in fig.category_rows()]
+    rows = [(category_name(c), [s["registered"], s["settled"]]) for c, s in fig.category_rows()]
     return _("Cases per category"), [_("Registered"), _("Settled (fully or partly)")], rows
 
 

@@ -101,7 +101,8 @@ class MonthlyReport:
             if not (c.active or cols[-1]["registered"] or cols[-1]["handled"]):
                 continue
             for m in CATEGORY_MEASURES:
-                rows.append((c.name_zh, measure_label(m), [shown(col[m], self.suppress) for col in cols]))
+                rows.append((services.category_name(c), measure_label(m),
+                             [shown(col[m], self.suppress) for col in cols]))
         cols = self._columns()
         for m in CATEGORY_MEASURES:
             rows.append((_("Total"), measure_label(m), [shown(col[m], self.suppress) for col in cols]))

@@ -295,7 +295,7 @@ def report_month(value: str | None, notes: list) -> date:
         return current
     if first > current:
         notes.append(_l("%(month)s has not begun yet: the current month is shown.",
-                        month=f"{first.year}年{first.month}月"))
+                        month=Period.month(first.year, first.month).label))
         return current
     return first
 
@@ -421,6 +421,11 @@ SUMMED = ("registered", "accepted", "success", "partial", "failed", "terminated"
           "escalated_out", "escalated_in", "referred", "dv", "major", "mass", "people", "closed",
           "closed_with_acceptance", "sat_satisfied", "sat_basically", "sat_unsatisfied", "follow_ups",
           *(key for key, _lo, _hi in PEOPLE_BANDS))
+
+
+def category_name(category: Category) -> str:
+    """A category as the reader's language names it (the exports are made in Chinese)."""
+    return category.name_zh if is_chinese() else category.name_en
 
 
 def summarise(v: dict) -> dict:

@@ -15,6 +15,7 @@ from ..downloads import send_download
 from ..extensions import db
 from ..forms import text_problem
 from ..org.models import UPPER_TIERS, OrgUnit, Tier
+from ..org.services import tree_order
 from ..timeutil import local_today
 from . import charts, services
 from .models import MonthlyConfirmation  # noqa: F401  (the table, for create_all)
@@ -34,10 +35,11 @@ def _picker_units() -> list[OrgUnit]:
     """The units the user may choose: its subtree, station first, villages under their town.
     Above the districts down to the towns only (a province has some 24,000 villages; any
     unit can still be chosen by its code in the address)."""
-    stmt = access.units_query(current_user).order_by(OrgUnit.path)
+    stmt = access.units_query(current_user)
     if current_user.unit.tier in UPPER_TIERS:
         stmt = stmt.where(OrgUnit.tier != Tier.VILLAGE)
-    return list(db.session.scalars(stmt))
+    # In tree order by code, as the network page: ordering the paths as text put /1/10/ before /1/2/.
+    return tree_order(list(db.session.scalars(stmt)))
 
 
 def _suppress() -> bool:
