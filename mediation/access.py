@@ -202,6 +202,12 @@ def opened_restricted_ids() -> list[int]:
     return [i for i in session.get(OPENED_RESTRICTED, []) if isinstance(i, int)]
 
 
+def mark_opened(case_id: int) -> None:
+    """This login gave its reason for the restricted case (or restricted it itself, with one)."""
+    if case_id not in session.get(OPENED_RESTRICTED, []):
+        session[OPENED_RESTRICTED] = [*session.get(OPENED_RESTRICTED, []), case_id][-50:]
+
+
 def content_shown_clause():
     """Cases whose content may be shown now: not restricted, or opened with a reason. Lists,
     search, exports and the diary book add it to ``cases_query``: a restricted case shows

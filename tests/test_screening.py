@@ -262,10 +262,14 @@ def test_a_mediator_cannot_restrict_a_case_out_of_every_supervisors_sight(demo, 
     assert not case.restricted
     assert med.post(f"/cases/{case.id}/do/restrict", data={**data, "named_users": [user("med-320413").id]}) \
         .status_code == 200  # a mediator of the station is no supervisor
+    form = med.get(f"/cases/{case.id}/do/restrict").get_data(as_text=True)
+    assert "薛埠镇 · 负责人" in form and "始终可见" in form  # who can lift it, told apart (QA)
     done = med.post(f"/cases/{case.id}/do/restrict", data={**data, "named_users": [user(COORD).id]})
     assert done.status_code == 302
     db.session.refresh(case)
     assert case.restricted
+    # The one who restricted it (with a reason) is not asked why they open it (QA).
+    assert med.get(done.headers["Location"]).status_code == 200
     coord = login(COORD)
     coord.post(f"/cases/{case.id}/open", data={"reason": "督办"})
     assert "unrestrict" in coord.get(f"/cases/{case.id}").get_data(as_text=True)

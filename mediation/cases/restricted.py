@@ -1,7 +1,7 @@
 """Restricted cases (限制访问): only named users see them, and opening one asks for a
 reason that goes to the audit log (once per case per login session). The visibility
 rule itself is in ``access.cases_query``; the steps (and their effects) are workflow transitions."""
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +14,7 @@ from ..access import require
 from ..errors import is_api_request
 from ..extensions import db
 from ..forms import AppForm, MultiSelect
+from ..labels import ROLE_LABELS
 from ..submissions import Duplicate, Once
 from ..users.models import Role, User, UserRole
 from .models import Case
@@ -52,8 +53,19 @@ def build(case: Case, name: str):
     if name != "restrict":
         return None
     form = RestrictForm()
-    people = candidates(case)
-    form.named_users.choices = [(u.id, f"{u.display_name}（{u.unit.name}）") for u in people]
+    # Each named with unit and roles, so that one who can lift the restriction (a coordinator or
+    # an administrator over the case's unit) can be told apart. The one restricting and the
+    # case's mediators always see it: shown ticked and said so (still valid choices for the API).
+    always = {current_user.id, *case.mediator_ids}
+    people, sees = candidates(case), _("always sees it")
+
+    def label(u) -> str:
+        roles = "、".join(str(ROLE_LABELS[r]) for r in sorted(u.roles, key=lambda r: r.value))
+        return f"{u.display_name}（{u.unit.name} · {roles}）" + (f"　{sees}" if u.id in always else "")
+
+    form.named_users.choices = [(u.id, label(u)) for u in people]
+    if request.method == "GET":
+        form.named_users.data = [u.id for u in people if u.id in always]
     by_id = {u.id: u for u in people}
     return form, lambda f: {"named_users": [by_id[i] for i in f.named_users.data or [] if i in by_id],
                             "reason": f.reason.data}, [
@@ -83,7 +95,7 @@ def open_case(case_id: int):
             once.claim()
         except Duplicate:
             db.session.rollback()
-            _mark_opened(case.id)
+            access.mark_opened(case.id)
             raise
         audit.record("case.open_restricted", target=case, details={"number": case.number,
                                                                     "reason": form.reason.data.strip()})
@@ -92,14 +104,9 @@ def open_case(case_id: int):
             target = url_for("cases.detail", case_id=case.id)
         once.land(target)
         db.session.commit()
-        _mark_opened(case.id)
+        access.mark_opened(case.id)
         return redirect(target)
     return render_template("cases/open_restricted.html", case=case, form=form)
-
-
-def _mark_opened(case_id: int) -> None:
-    if case_id not in session.get(OPENED, []):
-        session[OPENED] = [*session.get(OPENED, []), case_id][-50:]
 
 
 @bp.app_template_global("content_hidden")

@@ -499,6 +499,8 @@ def act(case_id: int, name: str):
             steps.take(case, step, current_user, version=request.form.get("version", ""))
             once.land(url_for("cases.detail", case_id=case.id))
             db.session.commit()
+            if t.name == "restrict":  # restricted with a reason just now: not asked for one again
+                access.mark_opened(case.id)
         except (DomainError, StaleDataError) as exc:
             db.session.rollback()
             message = exc.message if isinstance(exc, DomainError) else services.stale_message(
