@@ -24,7 +24,9 @@ from .common import (
     ApiError,
     blueprint,
     commit,
+    decode_cursor,
     documented,
+    encode_cursor,
     needs,
     run_form,
     unit_path,
@@ -68,12 +70,12 @@ def units(cursor: str | None = None):
     parent, by cursor (``next_cursor``), 1,000 at a time"""
     _require_units()
     stmt = access.units_query(current_user).options(joinedload(OrgUnit.parent))
-    if cursor:  # the path of the last unit of the page before ("/1/5/77/": unique, in tree order)
-        stmt = stmt.where(OrgUnit.path > cursor)
+    if cursor:  # the path of the last unit of the page before ("/1/5/77/": unique, each after its parent)
+        stmt = stmt.where(OrgUnit.path > decode_cursor(cursor, (str,))[0])
     rows = db.session.scalars(stmt.order_by(OrgUnit.path).limit(UNITS_PAGE + 1)).all()
     more = len(rows) > UNITS_PAGE
     rows = rows[:UNITS_PAGE]
-    return {"items": [_unit_json(u) for u in rows], "next_cursor": rows[-1].path if more else None}
+    return {"items": [_unit_json(u) for u in rows], "next_cursor": encode_cursor([rows[-1].path]) if more else None}
 
 
 @units_bp.route("/units/<code>")
