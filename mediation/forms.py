@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from wtforms import DateField, FieldList, Form, FormField, PasswordField, SelectMultipleField, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .timeutil import local_today
@@ -253,3 +253,9 @@ class ComingDateField(DateField):
         kwargs.setdefault("min", local_today().isoformat())
         return super().__call__(**kwargs)
 
+
+def read_as_typed(_form, field) -> None:
+    """Stop a number's checks when what was typed is not a number at all: "abc" is told it is
+    not a number, not also that it is under 0 and over the top."""
+    if field.process_errors:
+        raise StopValidation()

@@ -82,6 +82,8 @@ def test_bad_input_saves_nothing_and_keeps_values(demo, login, change, message):
     page = login("med-320413109201").post("/cases/new", data=intake(**change)).get_data(as_text=True)
     found = errors(page)
     assert found and any(message in e for e in found), found
+    if change == {"amount_in_dispute": "abc"}:  # told it is not a number, and nothing more (QA)
+        assert len(found) == 1, found
     assert count_cases() == 0
     assert "每月给生活费" in page  # what was typed is still there
     assert "500" not in page.split("<title>")[1][:20]

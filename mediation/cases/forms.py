@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import AppForm, MultiSelect, PastDateField, SubForm
+from ..forms import AppForm, MultiSelect, PastDateField, SubForm, read_as_typed
 from ..labels import OUTCOME_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, SEX_LABELS, SOURCE_LABELS
 from ..parsing import phone_number
 from ..timeutil import age_on, local_today
@@ -139,12 +139,12 @@ class CaseForm(AppForm):
     claims = TextAreaField(_l("Claims"), validators=[_len(5000)], render_kw={"rows": 3})
     amount_in_dispute = DecimalField(
         _l("Amount in dispute (yuan)"), places=2,
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount from 0 up.")),
+        validators=[Optional(), read_as_typed, NumberRange(min=0, message=_l("Enter an amount from 0 up.")),
                     NumberRange(max=10**11, message=_l("Enter an amount of at most 100 billion yuan."))],
         render_kw={"inputmode": "decimal"})
     people_involved = IntegerField(
         _l("People involved"), default=2,
-        validators=[InputRequired(_l("Enter the number of people involved.")),
+        validators=[InputRequired(_l("Enter the number of people involved.")), read_as_typed,
                     NumberRange(min=1, message=_l("Enter a number from 1 up.")),
                     NumberRange(max=100000, message=_l("Enter a number of at most 100,000."))],
         render_kw={"inputmode": "numeric"})
