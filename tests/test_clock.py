@@ -90,7 +90,7 @@ def test_the_jintan_day_at_the_edges(demo, login, server_zone, moment):
         page = med.get(f"/cases/{case.id}/diary/new").get_data(as_text=True)
         assert offered(page, "occurred_on") == today.isoformat()
         resp = med.post(f"/cases/{case.id}/diary/new", data=entry_form(case, occurred_on=today.isoformat(),
-                                                                        next_date=""))
+                                                                        start_time="", next_date=""))
         assert resp.status_code == 302, errors(resp.get_data(as_text=True))
         assert db.session.scalar(select(DiaryEntry.occurred_on).where(DiaryEntry.case_id == case.id)) == today
 
