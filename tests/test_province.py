@@ -266,7 +266,8 @@ def test_above_the_districts_the_network_and_zero_reports_are_told_by_district(a
     assert 'id="report-districts"' in page and 'id="report-missing"' not in page
     assert f'data-villages="{n + 1}" data-missing="{n - 2}" data-none="1" data-reported="2"' in page
     assert unit("320413109203").name not in page
-    assert "武进区,1,1,0,0" in c.get(f"/stats/report.csv?{args}").get_data(as_text=True)
+    # With its city: Jiangsu has two 鼓楼区.
+    assert "武进区（常州市）,1,1,0,0" in c.get(f"/stats/report.csv?{args}").get_data(as_text=True)
     district = c.get(f"/stats/report?unit=320413&{args}").get_data(as_text=True)
     assert 'id="report-missing"' in district and unit("320413109203").name in district
 
@@ -277,6 +278,9 @@ def test_above_the_districts_the_network_and_zero_reports_are_told_by_district(a
     assert f'unit-below">· 下辖 {towns} 个</span>' in network  # the district's page goes on
     assert f" {n + 1}" in network.split('id="tier-totals"')[1].split("</p>")[0]  # every village counted
     assert unit("320413109201").name in _login(app, "admin").get("/units/").get_data(as_text=True)
+    # A village moves within its district only: its page offers that district's towns, not 1,486.
+    village_page = c.get("/units/320413109201").get_data(as_text=True)
+    assert f'value="{unit("320413106").id}"' in village_page and f'value="{unit("320412100").id}"' not in village_page
 
     pages = ["/units/", "/stats/", f"/stats/?period=month&{args}", f"/stats/report?{args}",
              f"/stats/report.csv?{args}", f"/stats/report.pdf?{args}"]

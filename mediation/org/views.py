@@ -48,11 +48,11 @@ def _manage_forms(unit: OrgUnit, add=None, rename=None):
     rename = rename or UnitRenameForm(prefix="rename", formdata=None, data={
         "name": unit.name, "stamp": stamp(unit.name, unit.active, unit.parent_id)})
     move = UnitMoveForm(prefix="move", formdata=None)
-    platforms = db.session.scalars(
-        access.units_query(current_user)
-        .where(OrgUnit.tier == Tier.PLATFORM, OrgUnit.active.is_(True))
-        .order_by(OrgUnit.code)
-    )
+    stmt = access.units_query(current_user).where(OrgUnit.tier == Tier.PLATFORM, OrgUnit.active.is_(True))
+    if unit.tier is Tier.VILLAGE and unit.parent is not None:
+        # A village stays in its district (services.move_village): the towns of its station only.
+        stmt = stmt.where(OrgUnit.parent_id == unit.parent.parent_id)
+    platforms = db.session.scalars(stmt.order_by(OrgUnit.code))
     move.parent.choices = [(p.id, p.name) for p in platforms]
     move.parent.data = unit.parent_id
     return add, rename, move

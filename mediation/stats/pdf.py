@@ -135,7 +135,7 @@ def report_pdf(report, *, author: str) -> bytes:
                             n=s.villages, r=s.n_reported, z=s.n_none, m=s.n_missing)),
                      st["body"]))
     if report.per_district:
-        rows = [report.district_heads()] + [[station.name, *[str(n) for n in numbers]]
+        rows = [report.district_heads()] + [[report.district_name(station), *[str(n) for n in numbers]]
                                             for station, *numbers in report.district_rows()]
         flow.append(_table(rows, widths=[220] + [90] * 4))
         groups = []

@@ -166,6 +166,11 @@ class MonthlyReport:
         """(district station, villages, reported, no disputes, not reported), by code."""
         return self.status.districts
 
+    def district_name(self, station: OrgUnit) -> str:
+        """A district with its city when the report is a province's: Jiangsu has two 鼓楼区."""
+        parent = station.parent
+        return f"{station.name}（{parent.name}）" if parent is not None and parent.id != self.unit.id else station.name
+
     @staticmethod
     def district_heads() -> list[str]:
         return [_("District"), _("Villages"), _("Reported"), _("No disputes"), _("Not reported")]
@@ -222,7 +227,7 @@ class MonthlyReport:
                 [_("Not reported"), st.n_missing]]
         if self.per_district:
             out += [self.district_heads()]
-            out += [[station.name, *numbers] for station, *numbers in self.district_rows()]
+            out += [[self.district_name(station), *numbers] for station, *numbers in self.district_rows()]
             return out
         if self.show_notes:
             out += [[_("Village"), _("State"), _("Note")]]

@@ -47,7 +47,7 @@ from functools import cached_property
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from ..access import can
 from ..cases.models import Case, Category, RiskLevel
@@ -730,7 +730,7 @@ def _reporting_by_district(root: OrgUnit, month: date) -> ReportingStatus:
         .outerjoin(late, late.c.unit_id == village.id)
         .where(village.tier == Tier.VILLAGE, village.path.startswith(root.path, autoescape=True))
         .group_by(town.parent_id))}
-    stations = db.session.scalars(select(OrgUnit).where(
+    stations = db.session.scalars(select(OrgUnit).options(joinedload(OrgUnit.parent)).where(
         OrgUnit.path.startswith(root.path, autoescape=True), OrgUnit.tier == Tier.STATION).order_by(OrgUnit.code)).all()
     rows = [(st, *counts.get(st.id, (0, 0, 0, 0))) for st in stations]
     return ReportingStatus(*(sum(r[i] for r in rows) for i in range(1, 5)), districts=rows)
