@@ -330,3 +330,25 @@ def test_a_follow_up_visit_recorded_twice_is_one_visit(demo, login):
     assert med.post(f"/cases/{case.id}/diary/new", data=data).status_code == 302
     assert med.post(f"/cases/{case.id}/diary/new", data=data).status_code == 303
     assert db.session.scalar(select(func.count(DiaryEntry.id)).where(DiaryEntry.kind == EntryKind.FOLLOW_UP)) == 1
+
+
+def test_a_key_used_once_does_not_open_another_restricted_case_without_its_reason(demo, login):
+    """The second tap of an opening opens the case it opened; a key from another form or
+    another case, sent again to open a case, opens nothing and logs nothing (an attacker
+    read restricted cases with no reason in the log this way)."""
+    from mediation.audit.models import AuditEvent
+    from mediation.cases import workflow
+
+    first, other = (advance(make_case(), "accept", "assign", by=COORD) for _ in range(2))
+    for case in (first, other):
+        workflow.transition(case, "restrict", by=user(COORD), named_users=[user("admin")], reason="亲属")
+    db.session.commit()
+    admin = login("admin")
+    key = key_of(admin, f"/cases/{first.id}/open")
+    assert admin.post(f"/cases/{first.id}/open", data={"reason": "督办", "submission_key": key}).status_code == 302
+    assert admin.get(f"/cases/{first.id}").status_code == 200
+    again = admin.post(f"/cases/{other.id}/open", data={"reason": "x", "submission_key": key})
+    assert again.status_code == 303  # the first submission's answer, as for any used key
+    assert admin.get(f"/cases/{other.id}").status_code == 302  # still asks why
+    opened = db.session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "case.open_restricted"))
+    assert list(opened) == [str(first.id)]

@@ -1,6 +1,8 @@
 """Restricted cases (限制访问): only named users see them, and opening one asks for a
 reason that goes to the audit log (once per case per login session). The visibility
 rule itself is in ``access.cases_query``; the steps (and their effects) are workflow transitions."""
+from datetime import timedelta
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,16 +13,19 @@ from wtforms.validators import DataRequired, Length
 
 from .. import access, audit
 from ..access import require
+from ..audit.services import last_change
 from ..errors import is_api_request
 from ..extensions import db
 from ..forms import AppForm, MultiSelect
 from ..labels import ROLE_LABELS
 from ..submissions import Duplicate, Once
+from ..timeutil import utcnow
 from ..users.models import Role, User, UserRole
 from .models import Case
 
 bp = Blueprint("restricted", __name__, url_prefix="/cases/<int:case_id>")
 OPENED = access.OPENED_RESTRICTED
+OPENED_JUST_NOW_MINUTES = 10  # a second tap, or a retry on a slow network
 
 
 class OpenForm(AppForm):
@@ -93,9 +98,10 @@ def open_case(case_id: int):
         try:
             once = Once.posted(current_user)
             once.claim()
-        except Duplicate:
+        except Duplicate as dup:
             db.session.rollback()
-            access.mark_opened(case.id)
+            if _opened_just_now(case, dup.target):
+                access.mark_opened(case.id)
             raise
         audit.record("case.open_restricted", target=case, details={"number": case.number,
                                                                     "reason": form.reason.data.strip()})
@@ -107,6 +113,17 @@ def open_case(case_id: int):
         access.mark_opened(case.id)
         return redirect(target)
     return render_template("cases/open_restricted.html", case=case, form=form)
+
+
+def _opened_just_now(case: Case, landed_at: str) -> bool:
+    """The first tap of this submission opened this very case, with its reason in the log,
+    minutes ago: not a key of another form (or another case) used again to skip the reason."""
+    path = landed_at.split("?", 1)[0].split("#", 1)[0]
+    if path != f"/cases/{case.id}" and not path.startswith(f"/cases/{case.id}/"):
+        return False
+    last = last_change(case, ("case.open_restricted",))
+    return (last is not None and last.actor_id == current_user.id
+            and last.at >= utcnow() - timedelta(minutes=OPENED_JUST_NOW_MINUTES))
 
 
 @bp.app_template_global("content_hidden")
