@@ -93,15 +93,19 @@ def audit_query(user) -> Select:
     if len(stations) <= 1:
         return select(AuditEvent)
     people = select(User.id).where(User.unit_id.in_(visible_units(user)))
-    # Also what anyone (a city's or the province's administrator) did to the district's accounts
-    # and units: an account reset or moved from above is the district's to see.
+    # Also what was done to the district's accounts and units from above (a city's or the
+    # province's administrator resetting or moving an account), but not what another district
+    # did to an account before it moved here.
+    above = [int(p) for p in user.unit.path.strip("/").split("/")[:-1] if p.isdigit()]
+    from_here_or_above = or_(AuditEvent.actor_unit_id.is_(None), AuditEvent.actor_unit_id.in_(visible_units(user)),
+                             AuditEvent.actor_unit_id.in_(above))
     return select(AuditEvent).where(or_(
         AuditEvent.actor_unit_id.in_(visible_units(user)),
         and_(AuditEvent.actor_unit_id.is_(None), AuditEvent.actor_id.in_(people)),
-        and_(AuditEvent.target_type == "user", AuditEvent.target_id.in_(people.with_only_columns(
-            cast(User.id, String)))),
-        and_(AuditEvent.target_type == "unit", AuditEvent.target_id.in_(visible_units(user).with_only_columns(
-            cast(OrgUnit.id, String)))),
+        and_(from_here_or_above, AuditEvent.target_type == "user", AuditEvent.target_id.in_(
+            people.with_only_columns(cast(User.id, String)))),
+        and_(from_here_or_above, AuditEvent.target_type == "unit", AuditEvent.target_id.in_(
+            visible_units(user).with_only_columns(cast(OrgUnit.id, String)))),
     ))
 
 

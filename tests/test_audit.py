@@ -91,6 +91,26 @@ def test_orm_refuses_to_change_or_delete_an_event(app):
     ("UPDATE audit_event SET actor_unit_id = 7 WHERE id = 3", 3),  # placed in another district's log
 ])
 def test_verify_names_the_first_bad_event_after_raw_sql_tampering(app, runner, tamper, bad_id):
+    _tampered(app, runner, tamper, bad_id)
+
+
+@pytest.mark.parametrize("written", ["{unit}.9", "'{unit}x'"])
+def test_a_unit_written_by_hand_as_not_a_whole_number_is_caught(app, demo, written):
+    """SQLite keeps what it is given: 77.9 must not hash as 77 (the event would leave its
+    district's log unnoticed), and '77x' must be reported, not crash the check (attack review)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's integer column refuses these")
+    for _ in range(3):
+        audit.record("export", actor=user("med-320413109201"))
+    db.session.commit()
+    value = written.format(unit=unit("320413109201").id)
+    db.session.execute(text(f"UPDATE audit_event SET actor_unit_id = {value} WHERE id = 2"))
+    db.session.commit()
+    checked = audit.verify()
+    assert not checked.ok and checked.bad_id == 2, value
+
+
+def _tampered(app, runner, tamper, bad_id):
     some_events(5)
     if db.engine.dialect.name == "sqlite":
         tamper = tamper.replace("at + INTERVAL '1 second'", "datetime(at, '+1 second')")

@@ -191,6 +191,27 @@ def test_a_person_moved_to_another_district_leaves_their_events_in_the_first(app
         record("login", actor=SimpleNamespace(id=mover.id, username=mover.username))
         db.session.commit()
     assert (rows(wujin), rows(jintan)) == (1, 2)
+    # What 武进's administrator did to the account while it was 武进's stays 武进's; what the
+    # province did to it is the district's it is in now (attack review: the reset showed in 金坛).
+    with app.test_request_context():
+        record("admin.user_reset", actor=user("admin-320412"), target=mover, details={"when": "before"})
+        db.session.commit()
+    moved_back = mover.unit_id
+    update_user(mover, display_name=mover.display_name, phone="", unit=unit("320412100201"),
+                roles={Role.MEDIATOR}, actor=user("admin-32"))
+    db.session.commit()
+    with app.test_request_context():
+        record("admin.user_reset", actor=user("admin-320412"), target=mover, details={"when": "in wujin"})
+        db.session.commit()
+    update_user(mover, display_name=mover.display_name, phone="", unit=db.session.get(OrgUnit, moved_back),
+                roles={Role.MEDIATOR}, actor=user("admin-32"))
+    db.session.commit()
+    with app.test_request_context():
+        record("admin.user_reset", actor=user("admin-32"), target=mover, details={"when": "from above"})
+        db.session.commit()
+    log = jintan.get(f"/audit/?target_type=user&target_id={mover.id}").get_data(as_text=True)
+    assert "in wujin" not in log and "from above" in log
+    assert "in wujin" in wujin.get(f"/audit/?target_type=user&target_id={mover.id}").get_data(as_text=True)
 
 
 def test_above_the_districts_the_account_form_lists_units_down_to_the_towns(app):

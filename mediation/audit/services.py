@@ -219,8 +219,9 @@ def canonical(row: dict) -> bytes:
         "details": row["details"] if row["details"] is not None else {},
         "prev_hash": row["prev_hash"],
     }
-    if row.get("actor_unit_id") is not None:
-        data["actor_unit_id"] = int(row["actor_unit_id"])
+    unit = row.get("actor_unit_id")
+    if unit is not None:  # as stored: 77.9 or "77x" written by hand must not hash as 77
+        data["actor_unit_id"] = unit if isinstance(unit, int) and not isinstance(unit, bool) else str(unit)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
