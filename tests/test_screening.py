@@ -17,6 +17,7 @@ from mediation.screening import services
 from mediation.screening.models import Occasion, RiskChange
 from mediation.screening.scoring import ITEMS, MAX_SCORE, score
 from mediation.timeutil import local_today
+from mediation.users.models import Role
 
 from .factories import advance, make_agreement, make_case, user, write_entry
 
@@ -406,3 +407,31 @@ def test_huge_ids_are_not_found(demo, login):
     med = login(MED)
     for path in ("/cases/99999999999999999999999", "/inbox/99999999999999999999", "/cases/1/screening/9999999999999"):
         assert med.get(path).status_code == 404, path
+
+
+def test_the_one_who_can_lift_a_restriction_is_not_deactivated_or_demoted_away(demo, login):
+    """Named alone as the supervisor of a restricted case, the town coordinator cannot be
+    deactivated or made a plain mediator: nobody could then see the case to lift it (attack
+    review). Once another supervisor is named, both changes go through."""
+    from mediation.users.services import set_user_active, update_user
+
+    case = advance(make_case(), "accept", "assign", "start")
+    workflow.transition(case, "restrict", by=user(MED), named_users=[user(COORD)], reason="当事人系村干部亲属")
+    db.session.commit()
+    admin = login("admin")
+    coord = user(COORD)
+    refused = admin.post(f"/users/{coord.id}/active", data={"active": "0"}, follow_redirects=True)
+    assert "唯一人员" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert user(COORD).active
+    with pytest.raises(DomainError, match="唯一人员"):
+        update_user(user(COORD), display_name="协调员", phone="", unit=user(COORD).unit, roles={Role.MEDIATOR},
+                    actor=user("admin"))
+    db.session.rollback()
+    assert user(COORD).roles == {Role.COORDINATOR}
+    workflow.transition(case, "unrestrict", by=user(COORD), reason="改由站里督办")
+    workflow.transition(case, "restrict", by=user(COORD), named_users=[user("admin")], reason="当事人系村干部亲属")
+    db.session.commit()
+    set_user_active(user(COORD), False, actor=user("admin"))
+    db.session.commit()
+    assert not user(COORD).active

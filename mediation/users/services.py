@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash
 
-from .. import audit
+from .. import access, audit
+from ..cases.models import Case, case_access
 from ..errors import DomainError
 from ..extensions import db
 from ..org.models import OrgUnit
@@ -221,13 +222,35 @@ def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, rol
         raise DomainError(_("You cannot move your own account; ask another administrator."), field="unit")
     if user.id == actor.id and roles != set(user.roles):
         raise DomainError(_("You cannot change your own roles; ask another administrator."), field="roles")
+    supervised = _supervised_restricted(user)
     user.display_name = display_name
     user.phone = check_phone(phone)
     if unit.id != user.unit_id:
         user.inbox_synced_at = None  # cases held elsewhere now: the next look reads back in full
     user.unit = unit
     user.set_roles(roles)
+    _keep_supervised(user, supervised, field="roles")
     db.session.flush()
+
+
+def _supervised_restricted(user: User) -> set[int]:
+    """The restricted cases naming ``user`` that have an active coordinator or administrator over
+    their unit among their named people (one who can see them to lift the restriction)."""
+    cases = db.session.scalars(select(Case).join(case_access, case_access.c.case_id == Case.id).where(
+        case_access.c.user_id == user.id, Case.restricted.is_(True))).all()
+    return {case.id for case in cases if any(u.active and "supervisor" in access.case_roles(u, case)
+                                             for u in case.named_users)}
+
+
+def _keep_supervised(user: User, before: set[int], field: str | None = None) -> None:
+    """Refuse a change (made, not yet flushed) after which a restricted case would be left with
+    nobody to lift its restriction (the attack review). Counted, not named: the administrator
+    making the change may not be named on them."""
+    lost = before - _supervised_restricted(user) if before else set()
+    if lost:
+        raise DomainError(_("%(name)s is the only one who can lift the restriction on %(n)d restricted case(s): "
+                            "ask them to name another coordinator or administrator on those cases first.",
+                            name=user.display_name, n=len(lost)), field=field)
 
 
 def change_password(user: User, old: str, new: str) -> None:
@@ -268,8 +291,10 @@ def set_user_active(user: User, active: bool, *, actor: User) -> None:
         raise DomainError(_("You cannot deactivate your own account."))
     if active and not user.unit.active:
         raise DomainError(_("The user's unit is inactive; move the user first."))
+    supervised = _supervised_restricted(user) if not active and user.active else set()
     if user.active != active:
         user.active = active
         user.auth_version += 1
+    _keep_supervised(user, supervised)
     db.session.flush()
 
