@@ -280,6 +280,11 @@ def test_the_units_come_by_cursor_each_after_its_parent(api, monkeypatch):
     position = {code: i for i, code in enumerate(codes)}
     assert all(position[u["parent"]] < position[u["code"]] for page in pages for u in page if u["parent"])
     assert client.get(f"{API}/units?cursor=garbage", headers=headers).status_code == 400  # not "the end" (QA)
+    from mediation.api.common import encode_cursor
+
+    for forged in ("/1/\x00/", "x", "/1/2"):  # well-formed cursors of no path (a NUL is refused by PostgreSQL)
+        assert client.get(f"{API}/units", query_string={"cursor": encode_cursor([forged])},
+                          headers=headers).status_code == 400, forged
     town = client.get(f"{API}/units", headers=api("coord-320413109")[1]).get_json()
     assert town["next_cursor"] is None and town["items"][0]["code"] == "320413109"
 

@@ -1,4 +1,5 @@
 """The token's account, units, categories, leads and statistics."""
+import re
 from decimal import Decimal
 
 from flask import g
@@ -71,7 +72,11 @@ def units(cursor: str | None = None):
     _require_units()
     stmt = access.units_query(current_user).options(joinedload(OrgUnit.parent))
     if cursor:  # the path of the last unit of the page before ("/1/5/77/": unique, each after its parent)
-        stmt = stmt.where(OrgUnit.path > decode_cursor(cursor, (str,))[0])
+        after = decode_cursor(cursor, (str,))[0]
+        if not isinstance(after, str) or not re.fullmatch(r"(/\d+)+/", after):  # a path this API gave
+            message = _("The cursor is not valid: use next_cursor as it was given.")
+            raise ApiError(400, _("Bad request"), message, errors={"cursor": [message]})
+        stmt = stmt.where(OrgUnit.path > after)
     rows = db.session.scalars(stmt.order_by(OrgUnit.path).limit(UNITS_PAGE + 1)).all()
     more = len(rows) > UNITS_PAGE
     rows = rows[:UNITS_PAGE]
