@@ -7,7 +7,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -18,6 +19,7 @@ from ..errors import is_api_request
 from ..extensions import db
 from ..forms import AppForm, MultiSelect
 from ..labels import ROLE_LABELS
+from ..org.models import OrgUnit
 from ..submissions import Duplicate, Once
 from ..timeutil import utcnow
 from ..users.models import Role, User, UserRole
@@ -48,9 +50,15 @@ class RestrictForm(AppForm):
 def candidates(case: Case) -> list[User]:
     """Who can be named: active staff who could see the case by its units."""
     staff = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN]))
-    users = db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(staff))
-                               .order_by(User.unit_id, User.display_name)).all()
-    return [u for u in users if u.unit.contains(case.unit) or case.unit.contains(u.unit)]
+    # The case's unit, the units above it (on its path) and those below it, in the query: a
+    # province's deployment has tens of thousands of staff. Units and roles with them (the labels).
+    above = [int(p) for p in case.unit.path.strip("/").split("/") if p.isdigit()]
+    line = select(OrgUnit.id).where(or_(OrgUnit.id.in_(above),
+                                        OrgUnit.path.startswith(case.unit.path, autoescape=True)))
+    return list(db.session.scalars(
+        select(User).options(joinedload(User.unit), selectinload(User.role_rows))
+        .where(User.active.is_(True), User.id.in_(staff), User.unit_id.in_(line))
+        .order_by(User.unit_id, User.display_name)).all())
 
 
 def build(case: Case, name: str):
