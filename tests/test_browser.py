@@ -1,5 +1,6 @@
 """In Chromium: the Chinese home page on a phone, and the coordinator's subtree."""
 import pytest
+from playwright.sync_api import expect
 
 from .browser import log_in
 
@@ -43,5 +44,6 @@ def test_failed_login_keeps_the_username_and_says_why(live_server, phone):
     phone.fill("input[name=username]", "med-320413109201")
     phone.fill("input[name=password]", "wrong-password")
     phone.click("button[type=submit]")
-    assert "用户名或密码错误" in phone.content()
+    # The click returns once the POST has begun; wait for the answer's text, not content() at once.
+    expect(phone.locator("body")).to_contain_text("用户名或密码错误")
     assert phone.input_value("input[name=username]") == "med-320413109201"

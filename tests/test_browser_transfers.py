@@ -4,6 +4,7 @@ import re
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from mediation.extensions import db
@@ -74,7 +75,7 @@ def test_escalate_accept_escalate_accept_and_read_to_the_outcome(server, as_user
     coord = as_user("coord-320413109")
     open_inbox_item(coord, base, number)
     coord.locator("#actions").get_by_role("link", name="接收").click()
-    assert "家暴或安全风险" in coord.content()
+    expect(coord.locator("body")).to_contain_text("家暴或安全风险")
     coord.select_option("select[name=lead_mediator]", label="薛埠镇负责人（薛埠镇）")
     coord.get_by_role("button", name="接收").click()
     coord.wait_for_url(re.compile(r".*/cases/\d+$"))
