@@ -8,6 +8,7 @@ count of the whole list. The cursor is the key of that row, written into the lin
 Counts are bounded: ``bounded_count`` stops at ``count_bound()`` + 1 rows (COUNT_BOUND, or
 the app's COUNT_BOUND setting), and the ``bounded`` template filter shows more as "1,000+".
 """
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,12 +29,15 @@ def count_bound() -> int:
     return int(current_app.config.get("COUNT_BOUND", COUNT_BOUND)) if has_app_context() else COUNT_BOUND
 
 _MAX_INT = 2**63 - 1
+# Text keys are codes and usernames: never the cursor's "~", so a cursor splits back as written.
+_STR_KEY = re.compile(r"[0-9A-Za-z_.-]{1,64}")
 
 
 @dataclass(frozen=True)
 class Key:
     """An order of rows by ``columns`` (together unique), all ascending or all descending,
-    with ``kinds`` ("int", "date" or "datetime") to read a cursor back."""
+    with ``kinds`` ("int", "date", "datetime" or "str": a code or username, letters, digits,
+    ``_ . -``) to read a cursor back."""
 
     columns: tuple
     kinds: tuple[str, ...]
@@ -52,8 +56,8 @@ class Key:
     def before_all(self) -> tuple:
         """A key that every row comes after in this order (a cursor meaning "from the top")."""
         # Stored times are naive UTC, so the bounds are naive too.
-        top = {"int": _MAX_INT, "date": date.max, "datetime": datetime.max}  # noqa: DTZ901
-        bottom = {"int": 0, "date": date.min, "datetime": datetime.min}  # noqa: DTZ901
+        top = {"int": _MAX_INT, "date": date.max, "datetime": datetime.max, "str": "~"}  # noqa: DTZ901
+        bottom = {"int": 0, "date": date.min, "datetime": datetime.min, "str": ""}  # noqa: DTZ901
         return tuple((top if self.descending else bottom)[k] for k in self.kinds)
 
     def encode(self, values: tuple) -> str:
@@ -66,7 +70,10 @@ class Key:
             return None
         out: list[Any] = []
         for kind, part in zip(self.kinds, parts, strict=True):
-            value = ascii_int(part, 0, _MAX_INT) if kind == "int" else _when(kind, part)
+            if kind == "str":
+                value = part if _STR_KEY.fullmatch(part) else None
+            else:
+                value = ascii_int(part, 0, _MAX_INT) if kind == "int" else _when(kind, part)
             if value is None:
                 return None
             out.append(value)

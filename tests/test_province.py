@@ -306,7 +306,8 @@ def test_above_the_districts_the_network_and_zero_reports_are_told_by_district(a
     pages = ["/units/", "/stats/", f"/stats/?period=month&{args}", f"/stats/report?{args}",
              f"/stats/report.csv?{args}", f"/stats/report.pdf?{args}"]
     readers = {who: _login(app, who) for who in ("admin-32", "stats-3204")}
-    pages_of = {"admin-32": [*pages, "/users/"], "stats-3204": pages}
+    pages_of = {"admin-32": [*pages, "/users/", "/users/?role=mediator", "/units/320413109201"],
+                "stats-3204": pages}
     before = {who: _count_queries(client, pages_of[who]) for who, client in readers.items()}
     # Another district of 3 towns and 60 villages, a third of them confirming.
     rows = ["code,name,tier,parent_code", "320411,新北区,station,3204"]

@@ -344,8 +344,20 @@ def move_village(unit: OrgUnit, new_parent: OrgUnit) -> None:
     db.session.flush()
 
 
+def load_ancestors(unit: OrgUnit) -> list[OrgUnit]:
+    """A unit's ancestors, read in one query from its path, so that walking ``parent`` up
+    (breadcrumbs, labels, permissions) finds them in the session instead of one query each.
+    Keep the list while the page renders: the session holds its objects only weakly."""
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part.isdigit()]
+    if len(ids) <= 2:  # a parent alone costs no more one at a time
+        return []
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids[:-1]))))
+
+
 def user_counts(unit_ids) -> dict[int, int]:
     """Active users per unit, in one query."""
+    if not unit_ids:
+        return {}
     rows = db.session.execute(
         select(User.unit_id, func.count(User.id))
         .where(User.unit_id.in_(unit_ids), User.active.is_(True))

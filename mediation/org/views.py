@@ -60,6 +60,7 @@ def _manage_forms(unit: OrgUnit, add=None, rename=None):
 
 def _render_detail(unit: OrgUnit, add=None, rename=None):
     """The unit page; a failed add or rename comes back with what was typed and why."""
+    ancestors = services.load_ancestors(unit)  # noqa: F841 (held while the page renders)
     users = []
     if access.can(current_user, "user.view", unit):
         users = db.session.scalars(

@@ -2,8 +2,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
 
 from .. import access, audit
 from ..access import require
@@ -11,7 +11,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..org.models import UPPER_TIERS, OrgUnit, Tier
 from ..org.services import tree_order
-from ..parsing import arg_page, db_id
+from ..paging import Key, bounded_counts, keyset_page
+from ..parsing import db_id
 from ..stamps import changed_meanwhile, is_stale, stamp
 from ..submissions import Once
 from . import services
@@ -20,6 +21,7 @@ from .models import Role, User, UserRole
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 PER_PAGE = 50
+PEOPLE_KEY = Key((OrgUnit.code, User.username), ("str", "str"), descending=False)
 
 
 def _unit_choices(form, *include: OrgUnit | None) -> None:
@@ -69,13 +71,13 @@ def index():
     if unit_code:
         unit = access.get_unit_or_404(unit_code)
         stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    parent = aliased(OrgUnit)
-    # Station first, then platforms, then villages grouped by platform (paths sort as text).
-    ordered = stmt.outerjoin(parent, OrgUnit.parent_id == parent.id).order_by(
-        OrgUnit.tier_rank, parent.code, OrgUnit.code, User.username)
-    page_no = min(request.args.get("page", 1, type=arg_page), 100_000)
-    page = db.paginate(ordered, page=page_no, per_page=PER_PAGE, error_out=False)
+    # Units in tree order (codes begin with their parent's), people by username within each;
+    # a page at a time after a cursor, with a bounded count: a province holds 50,000 accounts.
+    # Each unit with its parent in the same query: a village's label names its town.
+    listed = stmt.options(contains_eager(User.unit).joinedload(OrgUnit.parent))
+    page = keyset_page(listed, PEOPLE_KEY, lambda u: (u.unit.code, u.username), per_page=PER_PAGE,
+                       after=request.args.get("after"), before=request.args.get("before"))
+    total = bounded_counts([stmt])[0]
     return render_template("users/index.html", page=page, total=total, q=q, role=role,
                            unit=unit, roles=list(Role))
 
