@@ -257,7 +257,12 @@ def test_station_admin_reads_and_filters_the_log(app, demo, login, client):
     assert zh(app, "No events match.") in future
     past = admin.get(f"/audit/?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}")
     assert "nobody-here" in past.get_data(as_text=True)
-    assert admin.get("/audit/?from=garbage&page=999").status_code == 200
+    garbage = admin.get("/audit/?from=garbage&page=999")
+    assert garbage.status_code == 200 and "“garbage”不是日期，已忽略这一条件" in garbage.get_data(as_text=True)
+    assert "nobody-here" in garbage.get_data(as_text=True)  # the limit left out, the rest shown
+    backwards = admin.get(f"/audit/?from={today}&to={today - timedelta(days=3)}").get_data(as_text=True)
+    assert "起始日期晚于截止日期" in backwards and zh(app, "No events match.") in backwards
+    assert "起始日期晚于截止日期" not in past.get_data(as_text=True)
 
 
 def test_the_log_is_paginated_by_cursor_with_a_bounded_count(app, demo, login):

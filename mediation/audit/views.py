@@ -145,6 +145,11 @@ def index():
     target_type = args.get("target_type", "")
     target_id = (args.get("target_id") or "").strip()[:64]
     start, end = _day(args.get("from")), _day(args.get("to"))
+    # A range that cannot match is said so, not shown as an empty log.
+    problems = [_("“%(value)s” is not a date; that limit was left out.", value=args[key][:40])
+                for key, day in (("from", start), ("to", end)) if args.get(key) and day is None]
+    if start and end and start > end:
+        problems.append(_("The from date is after the to date, so no event can match."))
     stmt = access.audit_query(current_user)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
@@ -169,4 +174,5 @@ def index():
     filters = {"action": action, "user": user, "target_type": target_type, "target_id": target_id,
                "from": args.get("from", "") if start else "", "to": args.get("to", "") if end else ""}
     return render_template("audit/index.html", page=page, total=total, filters=filters, actions=ACTIONS,
+                           problems=problems,
                            target_types=TARGET_TYPES, unit_names=unit_names(page.items))
