@@ -12,6 +12,7 @@ from . import audit, visibility
 from .api.cli import api_cli
 from .audit.cli import audit_cli
 from .backup.cli import backup_cli
+from .cases.services import name_supervisor, unsupervised_restricted
 from .demo import is_empty, load_demo
 from .errors import DomainError
 from .extensions import db
@@ -21,13 +22,13 @@ from .org.models import OrgUnit
 from .org.services import NetworkImportError, import_network
 from .retention.cli import retention_cli
 from .stats import aggregates
-from .users.models import Role
+from .users.models import Role, User
 from .users.services import create_user
 
 network_cli = AppGroup("network", help="The 1+9+X network.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data (never in production).")
-cases_cli = AppGroup("cases", help="Cases: derived tables.")
+cases_cli = AppGroup("cases", help="Cases: derived tables, restricted cases nobody can lift.")
 stats_cli = AppGroup("stats", help="The statistics' aggregates.")
 
 
@@ -109,6 +110,38 @@ def cases_rebuild_visibility(check):
     rows = visibility.rebuild(connection)
     db.session.commit()
     click.echo(_("case_visibility rebuilt: %(rows)d rows.", rows=rows))
+
+
+@cases_cli.command("restricted-unsupervised")
+@click.option("--name", "username", help="Name this coordinator or administrator on each such case over whose "
+                                         "unit they are, so that they can lift or keep the restriction.")
+def cases_restricted_unsupervised(username):
+    """List restricted cases on which no active coordinator or administrator over their unit is
+    named (nobody who sees them can lift the restriction); exit 1 while any remain."""
+    user = None
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(_("Unknown account %(u)s.", u=username))
+    left = unsupervised_restricted()
+    if user is not None:
+        refused = []
+        for case in left:
+            try:
+                name_supervisor(case, user)
+            except DomainError:
+                refused.append(case)
+            else:
+                click.echo(_("%(number)s (%(unit)s): %(name)s named.", number=case.number, unit=case.unit.code,
+                             name=user.display_name))
+        db.session.commit()
+        left = refused
+    for case in left:
+        click.echo(_("%(number)s (%(unit)s): nobody named can lift the restriction.", number=case.number,
+                     unit=case.unit.code), err=True)
+    if left:
+        sys.exit(1)
+    click.echo(_("Every restricted case names someone who can lift the restriction."))
 
 
 @stats_cli.command("rebuild")

@@ -214,6 +214,7 @@ def test_protected_contacts_reach_no_one_but_the_mediators(demo, login):
 
 def test_a_restricted_case_is_for_named_users_and_opening_it_is_logged(demo, login):
     from mediation.audit.models import AuditEvent
+    from mediation.cases.models import Case
 
     case = advance(make_case(), "accept", "assign")
     coord = login(COORD)
@@ -447,3 +448,38 @@ def test_the_one_who_can_lift_a_restriction_is_not_deactivated_or_demoted_away(d
     set_user_active(user(COORD), False, actor=user("admin"))
     db.session.commit()
     assert not user(COORD).active
+
+
+def test_a_restricted_case_nobody_can_lift_is_listed_and_given_a_supervisor(app, demo):
+    """Cases restricted before a supervisor had to be named (here: the coordinator's account
+    switched off behind the services' back) are found by ``flask cases restricted-unsupervised``,
+    which exits 1 while any remain; ``--name`` names a coordinator or administrator over the
+    case's unit, logged, and refuses anyone else."""
+    from sqlalchemy import select
+
+    from mediation import access
+    from mediation.audit.models import AuditEvent
+    from mediation.cases.models import Case
+
+    case = advance(make_case(), "accept", "assign", "start")
+    workflow.transition(case, "restrict", by=user(MED), named_users=[user(COORD)], reason="当事人系村干部亲属")
+    user(COORD).active = False  # as an old deployment could have left it
+    db.session.commit()
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["cases", "restricted-unsupervised"])
+    assert listed.exit_code == 1 and case.number in listed.output and "无人能解除限制" in listed.output
+    wrong = runner.invoke(args=["cases", "restricted-unsupervised", "--name", "med-320413109202"])
+    assert wrong.exit_code == 1 and case.number in wrong.output
+    assert runner.invoke(args=["cases", "restricted-unsupervised", "--name", "nobody"]).exit_code == 1
+    station = user("coord-320413106")  # a coordinator of another town: not over this case
+    assert runner.invoke(args=["cases", "restricted-unsupervised", "--name", station.username]).exit_code == 1
+    assert db.session.scalar(access.cases_query(user("admin")).where(Case.id == case.id)) is None
+    named = runner.invoke(args=["cases", "restricted-unsupervised", "--name", "admin"])
+    assert named.exit_code == 0 and "已指定" in named.output, named.output
+    db.session.expire_all()
+    assert "admin" in {u.username for u in case.named_users}
+    assert db.session.scalar(access.cases_query(user("admin")).where(Case.id == case.id)) is not None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "admin.restricted_named")).target_id \
+        == str(case.id)
+    again = runner.invoke(args=["cases", "restricted-unsupervised"])
+    assert again.exit_code == 0 and "每件限制访问的案件都有能解除限制的指定人员" in again.output

@@ -43,6 +43,7 @@ ACTIONS = {
     "case.create": _l("Case registered"),
     "case.risk": _l("Risk level changed"),
     "case.legal_hold": _l("Legal hold changed"),
+    "admin.restricted_named": _l("Named on a restricted case (command line)"),
     "admin.user_create": _l("Account created"),
     "admin.user_update": _l("Account changed"),
     "admin.user_active": _l("Account activated or deactivated"),

@@ -9,6 +9,7 @@ from blinker import Signal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import access, audit
 from ..crypto import cipher_for
@@ -442,3 +443,31 @@ def discard_draft(user: User, draft_id: int) -> None:
 def drafts_of(user: User) -> list[CaseDraft]:
     return list(db.session.scalars(
         select(CaseDraft).where(CaseDraft.user_id == user.id).order_by(CaseDraft.updated_at.desc())))
+
+
+# --- restricted cases nobody can lift ------------------------------------------------------------
+
+def _supervised(case: Case) -> bool:
+    return any(u.active and "supervisor" in access.case_roles(u, case) for u in case.named_users)
+
+
+def unsupervised_restricted() -> list[Case]:
+    """Restricted cases on which no active coordinator or administrator over their unit is
+    named: nobody who sees them can lift the restriction (cases restricted before that was
+    required). Restricted cases are few; their named people come in one more query."""
+    cases = db.session.scalars(select(Case).where(Case.restricted.is_(True)).order_by(Case.id)
+                               .options(selectinload(Case.named_users))).all()
+    return [case for case in cases if not _supervised(case)]
+
+
+def name_supervisor(case: Case, user: User) -> None:
+    """Name ``user`` on a restricted case, as one who can lift it; they must be an active
+    coordinator or administrator over the case's unit. Flushes; the caller commits."""
+    if not (user.active and "supervisor" in access.case_roles(user, case)):
+        raise DomainError(_("%(name)s is not an active coordinator or administrator over %(unit)s.",
+                            name=user.display_name, unit=case.unit.label))
+    if user not in case.named_users:
+        case.named_users = sorted([*case.named_users, user], key=lambda u: u.id)
+        audit.record("admin.restricted_named", target=case, details={"named": user.display_name,
+                                                                      "via": "command line"})
+    db.session.flush()
