@@ -195,6 +195,14 @@ def test_errors_are_problem_documents_in_the_users_language(api):
     r = client.post(f"{API}/cases", data="{not json", headers={**headers, "Content-Type": "application/json"})
     assert r.status_code in (400, 422) and r.mimetype == "application/problem+json"
     assert r.get_json()["errors"]["_"] == ["请求正文不是有效的 JSON。"]  # webargs' message, translated
+    # A form or text body is not read as an empty JSON object ("every field required", QA).
+    for content_type, data in (("application/x-www-form-urlencoded", "summary=x"), ("text/plain", "hello")):
+        r = client.post(f"{API}/cases", data=data, headers={**headers, "Content-Type": content_type})
+        assert r.status_code == 415 and "Content-Type: application/json" in r.get_json()["detail"]
+        assert "errors" not in r.get_json()
+    # Outside the user's area, the case is not found whatever the body.
+    r = client.post(f"{API}/cases/999999/open", data="x", headers={**headers, "Content-Type": "text/plain"})
+    assert r.status_code == 404
     r = client.get(f"{API}/cases/999999", headers=headers)
     assert r.status_code == 404 and r.mimetype == "application/problem+json"
     r = client.get(f"{API}/nothing-here", headers=headers)

@@ -114,6 +114,10 @@ def _scope_first():
         if not (access.can(current_user, "lead.view") or access.can(current_user, "lead.create")):
             require("lead.view")
         db.first_or_404(leads_query(current_user).where(Lead.id == lead_id))
+    if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0 and not request.is_json:
+        # A form or text body would otherwise read as empty JSON: every field "required".
+        raise ApiError(415, _("Unsupported media type"),
+                       _("Send the body as JSON, with the header Content-Type: application/json."))
 
 
 def documented(bp: Blueprint, *codes: int):
