@@ -1,8 +1,9 @@
-"""Language and time-zone choice, and the date filters templates use."""
+"""Language and time-zone choice, and the date and money filters templates use."""
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from .errors import is_api_request
@@ -60,7 +61,15 @@ def clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
+def fmt_money(value: Decimal | int | None) -> str:
+    """An amount in yuan as people read it: 120,000.00 (— when there is none)."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), format="#,##0.00")
+
+
 def init_app(app) -> None:
+    app.jinja_env.filters["money"] = fmt_money
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["datetime"] = fmt_datetime
 

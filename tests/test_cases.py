@@ -58,6 +58,11 @@ def test_register_through_the_form(demo, login):
     page = med.get(resp.headers["Location"]).get_data(as_text=True)
     assert "3204**********1227" in page and GOOD_ID not in page
     assert "汤桂珍今年84岁" in page and "登记" in page
+    # An amount is read with thousands grouped (QA): 1234567.5 shows as 1,234,567.50.
+    edited = med.post(resp.headers["Location"] + "/edit", data={**intake(), "amount_in_dispute": "1234567.5",
+                                                               "version": str(case.version)})
+    assert edited.status_code == 302, errors(edited.get_data(as_text=True))
+    assert "1,234,567.50" in med.get(resp.headers["Location"]).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("change, message", [

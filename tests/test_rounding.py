@@ -66,6 +66,9 @@ def printed(client, month: str, keys) -> dict[str, dict[str, str]]:
     # The dashboard shows no handling rate; the report does.
     dash = {key: re.search(rf'id="fig-{key}".*?data-value="([^"]*)"', page, re.S).group(1)
             for key in keys if key != "handling_rate"}
+    if dash.get("amount_disputed"):  # shown with thousands grouped (QA), kept plain in data-value
+        shown = re.search(r'id="fig-amount_disputed".*?data-value="[^"]*">([^<]*)<', page, re.S).group(1)
+        assert shown == f"{Decimal(dash['amount_disputed']):,.2f}"
     book = load_workbook(io.BytesIO(client.get(f"/stats/report.xlsx?month={month}").data))
     rows = {row[0]: row for row in book.active.iter_rows(values_only=True) if row and row[0]}
     xlsx = {}

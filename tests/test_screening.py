@@ -214,7 +214,6 @@ def test_protected_contacts_reach_no_one_but_the_mediators(demo, login):
 
 def test_a_restricted_case_is_for_named_users_and_opening_it_is_logged(demo, login):
     from mediation.audit.models import AuditEvent
-    from mediation.cases.models import Case
 
     case = advance(make_case(), "accept", "assign")
     coord = login(COORD)
