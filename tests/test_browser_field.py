@@ -256,6 +256,7 @@ def test_a_category_row_too_long_is_not_sent_and_a_dismissal_takes_one_tap(serve
     base, app, _case = server
     page = as_user("admin", phone=True)
     page.goto(f"{base}/cases/categories/")
+    expect(page.locator("#swipe-hint")).to_be_visible()  # the table scrolls sideways on a phone (QA)
     name = page.locator("input[name$='-name_zh']").first
     before = name.input_value()
     name.fill("赡养老人" * 10)  # 40 characters, 32 allowed
