@@ -1,11 +1,15 @@
-"""Numbers and ids from query strings and forms: ASCII digits only, range-checked.
+"""Numbers, ids and dates from query strings and forms: ASCII digits only, range-checked.
 
 ``str.isdigit()`` says yes to "²" and "①" (which ``int()`` then refuses), and ``int()``
 takes numbers no database column holds; both made server errors. Everything that turns
 request text into an integer goes through here."""
 import re
+from datetime import date
 
 MAX_ID = 2**31 - 1  # the database's integer ids end here
+# Days a filter may name: a day or two either side (time zones) stays inside what Python dates hold.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
@@ -18,6 +22,22 @@ def ascii_int(value, lo: int = 0, hi: int = MAX_ID) -> int | None:
         return None
     number = int(text)
     return number if lo <= number <= hi else None
+
+
+def iso_day(value) -> date | None:
+    """A day written YYYY-MM-DD (as a date box sends it) from 1900 to 2999, else None.
+    ``date.fromisoformat`` also reads 20261231 and 2026-W49, which nobody types into a
+    date box, and 0001-01-01 or 9999-12-31, which overflow once turned into UTC times."""
+    if isinstance(value, date):
+        return value if FIRST_DAY <= value <= LAST_DAY else None
+    text = str(value if value is not None else "").strip()
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def db_id(value) -> int | None:

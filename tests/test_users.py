@@ -231,6 +231,8 @@ def test_coordinator_sees_subtree_users_only(login, demo):
     assert "coord-320413109" in listed and "med-320413401201" in listed  # 茅山 villages are in 薛埠镇
     assert not [u for u in listed if u.startswith(("med-320413106", "coord-320413106", "admin", "stats"))]
     assert re.findall(r"<td>([\w.-]+)</td>", coord.get("/users/?q=320413106").get_data(as_text=True)) == []
+    for wildcard in ("%25", "_", "%25%25", "med-320413109_01"):  # letters as typed, not LIKE wildcards (QA)
+        assert re.findall(r"<td>([\w.-]+)</td>", coord.get(f"/users/?q={wildcard}").get_data(as_text=True)) == []
     other = db.session.scalar(select(User).where(User.username == "med-320413106005"))
     assert coord.get(f"/users/{other.id}").status_code == 404
     mine = db.session.scalar(select(User).where(User.username == "med-320413109201"))

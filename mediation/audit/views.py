@@ -17,7 +17,7 @@ from ..i18n import fmt_date, fmt_datetime, is_chinese
 from ..labels import ENTRY_KIND_LABELS, RISK_LABELS, ROLE_LABELS
 from ..org.models import OrgUnit
 from ..paging import Key, bounded_counts, keyset_page
-from ..parsing import db_id
+from ..parsing import db_id, iso_day
 from ..timeutil import utc_start_of
 from ..users.models import Role
 from .models import AuditEvent
@@ -127,13 +127,6 @@ def unit_names(events) -> dict[str, str]:
     return {str(u.id): u.label for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @bp.route("/")
 @require("audit.view")
 def index():
@@ -144,9 +137,10 @@ def index():
     user = (args.get("user") or "").strip()[:64]
     target_type = args.get("target_type", "")
     target_id = (args.get("target_id") or "").strip()[:64]
-    start, end = _day(args.get("from")), _day(args.get("to"))
+    start, end = iso_day(args.get("from")), iso_day(args.get("to"))
     # A range that cannot match is said so, not shown as an empty log.
-    problems = [_("“%(value)s” is not a date; that limit was left out.", value=args[key][:40])
+    problems = [_("“%(value)s” is not a day from 1900 to 2999 written year-month-day; that limit was "
+                  "left out.", value=args[key][:40])
                 for key, day in (("from", start), ("to", end)) if args.get(key) and day is None]
     if start and end and start > end:
         problems.append(_("The from date is after the to date, so no event can match."))
@@ -154,7 +148,7 @@ def index():
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if user:
-        conditions = [AuditEvent.actor_name.ilike(f"%{user}%".replace("\\", "\\\\"), escape="\\")]
+        conditions = [AuditEvent.actor_name.icontains(user, autoescape=True)]  # % and _ are letters here
         if db_id(user) is not None:
             conditions.append(AuditEvent.actor_id == db_id(user))
         stmt = stmt.where(or_(*conditions))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from .. import access
 from ..paging import bounded_counts
-from ..parsing import db_id
+from ..parsing import db_id, iso_day
 from ..search.services import search_cases
 from ..search.text import MAX_QUERY
 from ..timeutil import local_today
@@ -20,12 +20,7 @@ VIEWS = ("subtree", "mine", "unit")
 
 
 def _parse_date(value) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return iso_day(value)
 
 
 def filtered_cases(user, args) -> tuple:

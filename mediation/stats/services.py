@@ -58,6 +58,7 @@ from ..extensions import db
 from ..i18n import fmt_date, is_chinese
 from ..memo import per_request
 from ..org.models import UPPER_TIERS, OrgUnit, Tier
+from ..parsing import iso_day
 from ..timeutil import local_today, utc_start_of, utcnow
 from ..transfers.models import Referral, Transfer, TransferKind, TransferStatus
 from . import aggregates  # noqa: F401  (its listeners keep stat_cell in step)
@@ -224,10 +225,7 @@ def parse_month(value: str | None) -> date | None:
 
 
 def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
+    return iso_day(value)
 
 
 def _year(value) -> int | None:

@@ -63,8 +63,9 @@ def index():
     unit_code = request.args.get("unit") or ""
     stmt = access.users_query(current_user).join(User.unit)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(User.username.ilike(like, escape="\\"), User.display_name.ilike(like, escape="\\")))
+        # What was typed, letter for letter: % and _ are not wildcards.
+        stmt = stmt.where(or_(User.username.icontains(q, autoescape=True),
+                              User.display_name.icontains(q, autoescape=True)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(role))))
     unit = None
