@@ -23,7 +23,7 @@ from .org.services import NetworkImportError, import_network
 from .retention.cli import retention_cli
 from .stats import aggregates
 from .users.models import Role, User
-from .users.services import create_user
+from .users.services import create_user, normalise_username
 
 network_cli = AppGroup("network", help="The 1+9+X network.")
 users_cli = AppGroup("users", help="Accounts.")
@@ -120,17 +120,20 @@ def cases_restricted_unsupervised(username):
     named (nobody who sees them can lift the restriction); exit 1 while any remain."""
     user = None
     if username:
-        user = db.session.scalar(select(User).where(User.username == username))
+        # Usernames are kept in lower case (as login reads them).
+        user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
         if user is None:
-            raise click.ClickException(_("Unknown account %(u)s.", u=username))
+            raise click.UsageError(_("Unknown account %(u)s.", u=username))  # exit 2: not "cases remain"
     left = unsupervised_restricted()
     if user is not None:
         refused = []
         for case in left:
             try:
                 name_supervisor(case, user)
-            except DomainError:
+            except DomainError as exc:
                 refused.append(case)
+                click.echo(_("%(number)s (%(unit)s): %(why)s", number=case.number, unit=case.unit.code,
+                             why=exc.message), err=True)
             else:
                 click.echo(_("%(number)s (%(unit)s): %(name)s named.", number=case.number, unit=case.unit.code,
                              name=user.display_name))

@@ -468,17 +468,20 @@ def test_a_restricted_case_nobody_can_lift_is_listed_and_given_a_supervisor(app,
     listed = runner.invoke(args=["cases", "restricted-unsupervised"])
     assert listed.exit_code == 1 and case.number in listed.output and "无人能解除限制" in listed.output
     wrong = runner.invoke(args=["cases", "restricted-unsupervised", "--name", "med-320413109202"])
-    assert wrong.exit_code == 1 and case.number in wrong.output
-    assert runner.invoke(args=["cases", "restricted-unsupervised", "--name", "nobody"]).exit_code == 1
+    assert wrong.exit_code == 1 and case.number in wrong.output and "不是" in wrong.output  # says why (QA)
+    assert runner.invoke(args=["cases", "restricted-unsupervised", "--name", "nobody"]).exit_code == 2
     station = user("coord-320413106")  # a coordinator of another town: not over this case
     assert runner.invoke(args=["cases", "restricted-unsupervised", "--name", station.username]).exit_code == 1
     assert db.session.scalar(access.cases_query(user("admin")).where(Case.id == case.id)) is None
-    named = runner.invoke(args=["cases", "restricted-unsupervised", "--name", "admin"])
+    named = runner.invoke(args=["cases", "restricted-unsupervised", "--name", "ADMIN"])  # as login reads it
     assert named.exit_code == 0 and "已指定" in named.output, named.output
     db.session.expire_all()
     assert "admin" in {u.username for u in case.named_users}
     assert db.session.scalar(access.cases_query(user("admin")).where(Case.id == case.id)) is not None
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "admin.restricted_named")).target_id \
-        == str(case.id)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "admin.restricted_named"))
+    assert event.target_id == str(case.id)
+    from mediation.audit.views import audit_key, audit_value
+    with app.test_request_context():  # read in Chinese in the log (QA)
+        assert (audit_key("via"), audit_value(event.details["via"], "via")) == ("操作途径", "命令行")
     again = runner.invoke(args=["cases", "restricted-unsupervised"])
     assert again.exit_code == 0 and "每件限制访问的案件都有能解除限制的指定人员" in again.output

@@ -88,6 +88,7 @@ DETAIL_LABELS = {
     "diary_entries": _l("Diary entries"), "files_deleted": _l("Files deleted"), "drafts": _l("Drafts"),
     "new_key": _l("New encryption key"), "new_hash_key": _l("New hash key"),
     "api_token": _l("API token"), "method": _l("Method"), "path": _l("Path"), "source_system": _l("Source"),
+    "named": _l("Person named"), "named_users": _l("People named"), "via": _l("Done through"),
 }
 # How the viewer names some details' values (key -> value -> label).
 VALUE_LABELS = {
@@ -103,6 +104,7 @@ VALUE_LABELS = {
                "inactive": _l("account inactive"), "wrong_password": _l("wrong password"),
                "unknown": _l("unknown token"), "revoked": _l("token revoked")},
     "field": {"id_number": _l("ID number"), "contacts": _l("Address and phone")},
+    "via": {"command line": _l("the command line")},
 }
 # The case list's filters, as an export records them (cases/views.py: filtered_cases).
 FILTER_LABELS = {
