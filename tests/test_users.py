@@ -219,6 +219,15 @@ def test_the_people_list_pages_by_cursor_through_every_account_once(login, demo,
     for forged in ("x~y~z", "320413~a~b", "320413~" + "a" * 70, "320413~%7E", "320413~a%20b"):
         assert re.findall(r"<td>([A-Za-z0-9_.-]+)</td>", admin.get(f"/users/?after={forged}").get_data(as_text=True)) \
             == pages[0][1]
+    # Past the last account: nothing listed, and a way back to the first page (QA).
+    beyond = admin.get("/users/?after=zzzz~zzzz").get_data(as_text=True)
+    first = re.search(r'class="page-link" href="(/users/[^"]*)"', beyond.split('class="list-pager"')[1]).group(1)
+    assert "没有符合条件的账号" in beyond and "after=" not in first and "before=" not in first
+    # A town's page leads to everyone in it and below, with its active count told apart (QA).
+    town = admin.get("/units/320413109").get_data(as_text=True)
+    assert 'href="/users/?unit=320413109"' in town
+    listed_here = re.findall(r"<td>([A-Za-z0-9_.-]+)</td>", admin.get("/users/?unit=320413109").get_data(as_text=True))
+    assert "coord-320413109" in listed_here and all(n.split("-")[1].startswith("320413") for n in listed_here)
     mediators = admin.get("/users/?role=mediator").get_data(as_text=True)
     assert "role=mediator" in re.search(r'rel="next" href="([^"]+)"', mediators).group(1)
 
