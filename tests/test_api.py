@@ -195,6 +195,10 @@ def test_errors_are_problem_documents_in_the_users_language(api):
     r = client.post(f"{API}/cases", data="{not json", headers={**headers, "Content-Type": "application/json"})
     assert r.status_code in (400, 422) and r.mimetype == "application/problem+json"
     assert r.get_json()["errors"]["_"] == ["请求正文不是有效的 JSON。"]  # webargs' message, translated
+    assert r.get_json()["detail"] == "请求正文不是有效的 JSON。"  # no field to name (QA)
+    r = client.post(f"{API}/cases", data="[" * 100_000 + "]" * 100_000,
+                    headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "嵌套" in r.get_json()["detail"]  # told why (QA)
     # A form or text body is not read as an empty JSON object ("every field required", QA).
     for content_type, data in (("application/x-www-form-urlencoded", "summary=x"), ("text/plain", "hello")):
         r = client.post(f"{API}/cases", data=data, headers={**headers, "Content-Type": content_type})

@@ -173,12 +173,16 @@ def _http_error(e: HTTPException):
             merged = _flatten(messages)
         code = e.code or 422
         title = _("The request is not valid") if code == 422 else _("Bad request")
+        if set(merged) == {"_"}:  # about the body as a whole (not JSON): no field to name
+            return problem(code, title, " ".join(str(m) for m in merged["_"]), errors=merged)
         return problem(code, title, _("Correct the fields named in “errors” and send it again."), errors=merged)
     titles = {400: _("Bad request"), 401: _("Not authenticated"), 403: _("No permission"), 404: _("Not found"),
               405: _("Not allowed"), 409: _("Conflict"), 412: _("Changed meanwhile"), 413: _("Too large"),
               415: _("Unsupported media type"), 428: _("Precondition required"), 429: _("Too many requests")}
     code = e.code or 500
-    detail = {404: _("This page does not exist, or it is outside your area."),
+    detail = {400: _("The request could not be read: send the body as valid JSON, nested at most a few hundred "
+                     "levels deep.") if request.content_length else None,
+              404: _("This page does not exist, or it is outside your area."),
               403: _("Your account may not open this page."),
               405: _("This action cannot be done this way.")}.get(code)
     return problem(code, titles.get(code, e.name), detail)
