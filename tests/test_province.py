@@ -239,6 +239,27 @@ def test_above_the_districts_the_account_form_lists_units_down_to_the_towns(app)
     assert f'value="{unit("320413109203").id}"' in _login(app, "admin").get("/users/new").get_data(as_text=True)
 
 
+def test_above_the_districts_the_statistics_picker_lists_districts_and_the_chosen_ones_towns(app):
+    """1,600 towns would be a picker nobody scrolls: the districts, then the towns of the district
+    being looked at; a village chosen by its code stays chosen; a district's own people see all."""
+    _province()
+    c = _login(app, "admin-32")
+
+    def options(path):
+        page = c.get(path).get_data(as_text=True)
+        return page.split('id="stats-unit"')[1].split("</select>")[0]
+
+    own = options("/stats/")
+    assert 'value="320413"' in own and 'value="320412"' in own and 'value="320413109"' not in own
+    district = options("/stats/?unit=320413")
+    assert 'value="320413109"' in district and 'value="320412100"' not in district
+    assert 'value="320413109201"' not in district
+    village = options("/stats/report?unit=320413109201")
+    assert 'value="320413109201" selected' in village and 'value="320413109"' in village
+    assert 'value="320413109202"' not in village
+    assert 'value="320413109201"' in _login(app, "admin").get("/stats/").get_data(as_text=True)
+
+
 def _count_queries(client, pages) -> dict[str, tuple[int, int]]:
     from sqlalchemy import event
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import access
 from ..access import require
@@ -31,13 +31,19 @@ def _unit() -> OrgUnit:
     return access.get_unit_or_404(code)
 
 
-def _picker_units() -> list[OrgUnit]:
+def _picker_units(selected: OrgUnit) -> list[OrgUnit]:
     """The units the user may choose: its subtree, station first, villages under their town.
-    Above the districts down to the towns only (a province has some 24,000 villages; any
-    unit can still be chosen by its code in the address)."""
+    Above the districts: down to the districts, with the towns of the district being looked at
+    and the unit itself (a province has some 1,500 towns and 24,000 villages; any unit in the
+    subtree can still be chosen by its code in the address)."""
     stmt = access.units_query(current_user)
     if current_user.unit.tier in UPPER_TIERS:
-        stmt = stmt.where(OrgUnit.tier != Tier.VILLAGE)
+        # The towns under the station on the selected unit's path (a subquery, not a walk up).
+        line = [int(part) for part in selected.path.strip("/").split("/") if part.isdigit()]
+        station = select(OrgUnit.id).where(OrgUnit.id.in_(line), OrgUnit.tier == Tier.STATION)
+        shown = [OrgUnit.tier.in_([*UPPER_TIERS, Tier.STATION]), OrgUnit.id == selected.id,
+                 OrgUnit.parent_id.in_(station)]
+        stmt = stmt.where(or_(*shown))
     # In tree order by code, as the network page: ordering the paths as text put /1/10/ before /1/2/.
     return tree_order(list(db.session.scalars(stmt)))
 
@@ -59,7 +65,7 @@ def index():
     chart_args = {"unit": unit.code, **period.query_args()}
     tables = {name: charts.chart_data(name, fig) for name in charts.CHARTS}
     return render_template(
-        "stats/index.html", unit=unit, period=period, fig=fig, s=fig.summary(), units=_picker_units(),
+        "stats/index.html", unit=unit, period=period, fig=fig, s=fig.summary(), units=_picker_units(unit),
         tables=tables, chart_args=chart_args, status=status, today=local_today(), notes=notes,
         may_confirm=services.may_confirm(current_user, unit),
         # Labels whose Chinese has a "%": given from Python, where no formatting runs on them.
@@ -91,7 +97,7 @@ def report():
     export_args = {"unit": unit.code, "month": rep.period.start.strftime("%Y-%m")}
     if rep.suppress:
         export_args["suppress"] = "1"
-    return render_template("stats/report.html", rep=rep, unit=rep.unit, units=_picker_units(),
+    return render_template("stats/report.html", rep=rep, unit=rep.unit, units=_picker_units(rep.unit),
                            heads=column_labels(), today=local_today(), notes=notes, export_args=export_args,
                            may_confirm=services.may_confirm(current_user, rep.unit))
 
