@@ -115,8 +115,10 @@ def keyset_page(stmt: Select, key: Key, key_of: Callable[[Any], tuple], *, per_p
                         .order_by(*key.order_by(backwards=True)).limit(per_page + 1)).unique())
         more_before = len(rows) > per_page
         items = list(reversed(rows[:per_page]))
+        # Nothing before a cursor (one from before the start, or typed): not the first page, so
+        # its link back to the first is shown.
         return Page(items, key.encode(key_of(items[-1])) if items else None,
-                    key.encode(key_of(items[0])) if items and more_before else None, not more_before)
+                    key.encode(key_of(items[0])) if items and more_before else None, bool(items) and not more_before)
     if start is not None:
         stmt = stmt.where(key.beyond(start))
     rows = list(run(stmt.order_by(*key.order_by()).limit(per_page + 1)).unique())

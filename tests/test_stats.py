@@ -372,6 +372,10 @@ def test_custom_range_is_not_cut_and_long_ranges_go_by_year(demo, login, app):
     page = login(TOWN).get("/stats/?period=custom&start=2000-01-01&end=2026-12-31").get_data(as_text=True)
     assert "2000年1月1日 — 2026年12月31日" in page and "stats-note" in page and "2000年" in page
     assert login(TOWN).get("/stats/?period=custom&start=2000-01-01&end=nonsense").status_code == 200
+    # Entered backwards: shown the right way round, and said so (QA).
+    backwards = login(TOWN).get("/stats/?period=custom&start=2026-12-31&end=2026-01-01").get_data(as_text=True)
+    assert "2026年1月1日 — 2026年12月31日" in backwards and "截止日期早于起始日期" in backwards
+    assert "截止日期早于起始日期" not in page
 
 
 def test_months_carry_their_year_in_multi_year_ranges(demo, app):

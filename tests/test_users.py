@@ -189,6 +189,10 @@ def test_admin_cannot_deactivate_self(login, demo):
     assert "不能停用您自己的账号" in page
 
 
+def user_id_of(username: str) -> int:
+    return db.session.scalar(select(User.id).where(User.username == username))
+
+
 def test_the_people_list_pages_by_cursor_through_every_account_once(login, demo, app):
     """People page 50 at a time after a cursor (a province holds 50,000 accounts): every
     account in scope once, units in tree order, back links that return the same page."""
@@ -223,9 +227,15 @@ def test_the_people_list_pages_by_cursor_through_every_account_once(login, demo,
     beyond = admin.get("/users/?after=zzzz~zzzz").get_data(as_text=True)
     first = re.search(r'class="page-link" href="(/users/[^"]*)"', beyond.split('class="list-pager"')[1]).group(1)
     assert "没有符合条件的账号" in beyond and "after=" not in first and "before=" not in first
+    before_start = admin.get("/users/?before=000000000000~a").get_data(as_text=True)  # nothing before it (QA)
+    assert 'class="list-pager"' in before_start and "没有符合条件的账号" in before_start
     # A town's page leads to everyone in it and below, with its active count told apart (QA).
     town = admin.get("/units/320413109").get_data(as_text=True)
     assert 'href="/users/?unit=320413109"' in town
+    # The menu marks the page's section as current, for screen readers too (QA).
+    assert 'aria-current="page" href="/units/"' in town
+    assert 'aria-current="page" href="/users/"' in admin.get(f"/users/{user_id_of('med-320413109201')}") \
+        .get_data(as_text=True)
     listed_here = re.findall(r"<td>([A-Za-z0-9_.-]+)</td>", admin.get("/users/?unit=320413109").get_data(as_text=True))
     assert "coord-320413109" in listed_here and all(n.split("-")[1].startswith("320413") for n in listed_here)
     mediators = admin.get("/users/?role=mediator").get_data(as_text=True)

@@ -1,5 +1,5 @@
 """The navigation for each role (UI.md). Later features add their entries here."""
-from flask import url_for
+from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -38,15 +38,20 @@ NAV_CHECKS = {
 }
 
 
-def nav_items() -> list[tuple[str, str, str]]:
-    """(label, url, endpoint) for the current user; each endpoint once."""
+def nav_items() -> list[tuple[str, str, str, bool]]:
+    """(label, url, endpoint, current) for the current user; each endpoint once. The current
+    entry is the page's own, else the list of the page's section (a unit's page is under
+    Network, an account's under People, the monthly report under Statistics)."""
     roles, actions = current_user.roles, actions_of(current_user)
     seen, out = set(), []
     for label, endpoint, args, who, action in NAV_ITEMS:
         if roles & who and action in actions and endpoint not in seen and NAV_CHECKS.get(endpoint, bool)(current_user):
             seen.add(endpoint)
             out.append((label, url_for(endpoint, **args), endpoint))
-    return out
+    here = request.endpoint or ""
+    current = here if here in seen else next(
+        (e for e in seen if e.endswith(".index") and e.split(".")[0] == here.split(".")[0]), None)
+    return [(label, url, endpoint, endpoint == current) for label, url, endpoint in out]
 
 
 def init_app(app) -> None:

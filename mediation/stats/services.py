@@ -268,6 +268,8 @@ def period_from_args(args, default: str = "month", notes: list | None = None) ->
         start, end = _parse_date(args.get("start")), _parse_date(args.get("end"))
         if start and end and date(2000, 1, 1) <= min(start, end) and max(start, end) <= date(2100, 12, 31):
             period = Period.custom(start, end)
+            if end < start:
+                notes.append(_l("The end date came before the start date: the range is shown the right way round."))
             if period.by_year:
                 notes.append(_l("A range of more than three years is broken down by year."))
             return period
