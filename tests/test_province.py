@@ -258,6 +258,11 @@ def test_above_the_districts_the_statistics_picker_lists_districts_and_the_chose
     assert 'value="320413109201" selected' in village and 'value="320413109"' in village
     assert 'value="320413109202"' not in village
     assert 'value="320413109201"' in _login(app, "admin").get("/stats/").get_data(as_text=True)
+    # Headings name the units between (Jiangsu has two 鼓楼区), for the district as before (QA).
+    assert 'id="stats-unit-name">金坛区（常州市）<' in c.get("/stats/?unit=320413").get_data(as_text=True)
+    assert "· 薛埠镇（常州市金坛区） ·" in c.get("/stats/report?unit=320413109").get_data(as_text=True)
+    assert 'id="stats-unit-name">上阳村（薛埠镇）<' in _login(app, "admin").get("/stats/?unit=320413109201") \
+        .get_data(as_text=True)
 
 
 def _count_queries(client, pages) -> dict[str, tuple[int, int]]:

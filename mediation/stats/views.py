@@ -48,6 +48,17 @@ def _picker_units(selected: OrgUnit) -> list[OrgUnit]:
     return tree_order(list(db.session.scalars(stmt)))
 
 
+def _unit_title(unit: OrgUnit) -> str:
+    """The unit as the heading names it. Above the districts, with the units between it and the
+    viewer's (Jiangsu has two 鼓楼区 and many a 城关镇): 鼓楼区（南京市）, 薛埠镇（常州市金坛区）.
+    Call it while the picker's units are held: the ancestors are among them, so no query."""
+    top = current_user.unit
+    if top.tier not in UPPER_TIERS or unit.id == top.id:
+        return unit.label
+    between = [a.name for a in unit.ancestors() if a.tier.depth > top.tier.depth]
+    return f"{unit.name}（{''.join(between)}）" if between else unit.name
+
+
 def _suppress() -> bool:
     return request.args.get("suppress") == "1"
 
@@ -64,8 +75,10 @@ def index():
         if month is not None else None
     chart_args = {"unit": unit.code, **period.query_args()}
     tables = {name: charts.chart_data(name, fig) for name in charts.CHARTS}
+    units = _picker_units(unit)
     return render_template(
-        "stats/index.html", unit=unit, period=period, fig=fig, s=fig.summary(), units=_picker_units(unit),
+        "stats/index.html", unit=unit, period=period, fig=fig, s=fig.summary(), units=units,
+        unit_title=_unit_title(unit),
         tables=tables, chart_args=chart_args, status=status, today=local_today(), notes=notes,
         may_confirm=services.may_confirm(current_user, unit),
         # Labels whose Chinese has a "%": given from Python, where no formatting runs on them.
@@ -97,7 +110,8 @@ def report():
     export_args = {"unit": unit.code, "month": rep.period.start.strftime("%Y-%m")}
     if rep.suppress:
         export_args["suppress"] = "1"
-    return render_template("stats/report.html", rep=rep, unit=rep.unit, units=_picker_units(rep.unit),
+    units = _picker_units(rep.unit)
+    return render_template("stats/report.html", rep=rep, unit=rep.unit, units=units, unit_title=_unit_title(rep.unit),
                            heads=column_labels(), today=local_today(), notes=notes, export_args=export_args,
                            may_confirm=services.may_confirm(current_user, rep.unit))
 
