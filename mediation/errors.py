@@ -169,6 +169,12 @@ def init_app(app) -> None:
     @app.errorhandler(UnstorableText)
     def unstorable(_e):
         back, back_label = _way_back()
+        if request.method in ("GET", "HEAD"):  # a search or a filter: nothing was to be saved
+            return page(400, _("Characters that cannot be read"),
+                        _("The address contains a character that cannot be read (a NUL or a broken character, "
+                          "usually from text pasted out of another program). Go back and type the search "
+                          "again instead of pasting it."),
+                        back=back, back_label=back_label)
         return page(400, _("Characters that cannot be saved"),
                     _("What was sent contains a character that cannot be saved (a NUL or a broken character, "
                       "usually from text pasted out of another program). Nothing was saved. Go back, type that "

@@ -92,3 +92,5 @@ def test_nul_and_lone_surrogates_get_a_clear_page_and_save_nothing(a_case, login
     assert upload.status_code == 400
     admin = login("admin")
     assert admin.post("/units/320413/rename", data={"name": "金坛\x00"}).status_code == 400
+    search = admin.get("/users/?q=a%00b").get_data(as_text=True)  # a search saves nothing: not said it did (QA)
+    assert "无法识别的字符" in search and "未保存任何内容" not in search
