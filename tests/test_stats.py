@@ -253,6 +253,10 @@ def test_monthly_xlsx_csv_and_pdf(demo, login, app):
     assert resp.data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
     assert next(r for r in table if r[:2] == [total, found])[5] == str(s["registered"])
+    # Amounts: grouped on the page (as on the dashboard, QA), plain in the CSV for spreadsheets.
+    amount = Decimal(str(s["amount_disputed"]))
+    assert amount >= 1000 and f">{amount:,.2f}<" in html and f">{amount:.2f}<" not in html
+    assert f"{amount:.2f}" in [c for r in table for c in r]
     # Suppression: 1 and 2 become <3.
     table = list(csv.reader(io.StringIO(coord.get(f"/stats/report.csv?month={month}&suppress=1")
                                         .data.decode("utf-8-sig"))))

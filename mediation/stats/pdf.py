@@ -127,7 +127,7 @@ def report_pdf(report, *, author: str) -> bytes:
     flow.append(t)
     flow.append(para(_("Indicators"), st["h2"]))
     rows = [[_("Indicator"), *heads[2:]]] + [[label, *[_str(v) for v in vals]] for label, vals in
-                                             report.indicator_rows()]
+                                             report.indicator_rows(grouped=True)]
     flow.append(_table(rows, widths=[220] + [90] * 5))
     flow.append(para(_("Monthly confirmations (zero reports)"), st["h2"]))
     s = report.status

@@ -111,8 +111,11 @@ class MonthlyReport:
     def totals(self) -> list[dict]:
         return self._columns()
 
-    def indicator_rows(self) -> list[tuple[str, list]]:
+    def indicator_rows(self, grouped: bool = False) -> list[tuple[str, list]]:
+        """The indicators' rows; ``grouped``: amounts with thousands separators, as the page and
+        the PDF print them (1,234,567.50; CSV and XLSX keep plain numbers)."""
         cols, sup = self._columns(), self.suppress
+        amount = "{:,.2f}" if grouped else "{:.2f}"
 
         def counts(key):
             return [shown(c[key], sup) for c in cols]
@@ -121,7 +124,7 @@ class MonthlyReport:
             return [shown_rate(c[key], c[base], sup) for c in cols]
 
         def money(key, base):
-            return ["—" if sup and c[base] < services.SMALL else f"{c[key]:.2f}" for c in cols]
+            return ["—" if sup and c[base] < services.SMALL else amount.format(c[key]) for c in cols]
 
         rows = [
             (_("Handling rate (percent)"), rate("handling_rate", "registered")),
