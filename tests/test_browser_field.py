@@ -249,6 +249,23 @@ def test_a_party_card_added_on_the_page_and_a_long_search_are_not_cut(server, as
     expect(page.locator("#search-cut")).to_contain_text("只搜索了前 50 个字")
 
 
+def test_a_form_held_back_for_a_long_field_also_names_the_empty_ones(server, as_user):
+    """QA: a lead with its account too long and its who and where empty was held back for the
+    length, then refused by the server for the empty fields: two rounds. Both now show at once."""
+    base, _app, _case = server
+    grid = as_user("grid-320413109201")
+    grid.goto(f"{base}/leads/new")
+    grid.fill("textarea[name=what]", "吵" * 2001)
+    grid.get_by_role("button", name="上报").click()
+    expect(grid.locator("#what-too-long")).to_contain_text("多了 1 个字")
+    expect(grid.locator("#who-still-empty")).to_have_text("此项还没有填写。")
+    expect(grid.locator("#where-still-empty")).to_be_visible()
+    assert grid.url.endswith("/leads/new")  # not sent
+    grid.fill("input[name=who]", "3组王家")
+    expect(grid.locator("#who-still-empty")).to_have_count(0)
+    assert "where-still-empty" in (grid.locator("#where").get_attribute("aria-describedby") or "")
+
+
 def test_a_category_row_too_long_is_not_sent_and_a_dismissal_takes_one_tap(server, as_user):
     """Found by QA: a category row's form sits in a table row, outside its fields, so the
     page's check looked for none and sent the row (the name came back as stored); and a second

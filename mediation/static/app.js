@@ -387,9 +387,33 @@
     if (over.length) {
       event.preventDefault();
       event.stopPropagation();  // before the guard against a second tap disables the button
+      // The form is not sent, so the server cannot say yet what is missing: say it now, so that
+      // both are put right in one round (QA: a long field, then the empty ones, came in two).
+      Array.from(event.target.elements || []).forEach(function (field) {
+        if (field.required && !field.value.trim()) { markEmpty(field); }
+      });
       over[0].focus();
     }
   }, true);
+
+  var empty = document.body.getAttribute("data-still-empty");
+  function markEmpty(field) {
+    if (!empty || document.getElementById(field.id + "-still-empty")) { return; }
+    if (!field.id) { made += 1; field.id = "field-" + made + "-" + (field.name || "text").replace(/[^\w-]/g, "-"); }
+    var note = document.createElement("div");
+    note.className = "form-text text-danger still-empty w-100";
+    note.id = field.id + "-still-empty";
+    note.textContent = empty;
+    field.insertAdjacentElement("afterend", note);
+    field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + note.id).trim());
+    field.addEventListener("input", function () {
+      if (!field.value.trim()) { return; }
+      note.remove();
+      var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (x) { return x && x !== note.id; });
+      if (ids.length) { field.setAttribute("aria-describedby", ids.join(" ")); }
+      else { field.removeAttribute("aria-describedby"); }
+    });
+  }
 
   // A search longer than is searched is sent cut, saying so (cut=1): the server shows what it
   // searched. Sent whole, 450 Chinese characters make an address longer than a server takes.
