@@ -96,7 +96,7 @@ def audit_query(user) -> Select:
     # Also what was done to the district's accounts and units from above (a city's or the
     # province's administrator resetting or moving an account), but not what another district
     # did to an account before it moved here.
-    above = [int(p) for p in user.unit.path.strip("/").split("/")[:-1] if p.isdigit()]
+    above = user.unit.path_ids[:-1]
     from_here_or_above = or_(AuditEvent.actor_unit_id.is_(None), AuditEvent.actor_unit_id.in_(visible_units(user)),
                              AuditEvent.actor_unit_id.in_(above))
     return select(AuditEvent).where(or_(

@@ -52,7 +52,7 @@ def candidates(case: Case) -> list[User]:
     staff = select(UserRole.user_id).where(UserRole.role.in_([Role.MEDIATOR, Role.COORDINATOR, Role.ADMIN]))
     # The case's unit, the units above it (on its path) and those below it, in the query: a
     # province's deployment has tens of thousands of staff. Units and roles with them (the labels).
-    above = [int(p) for p in case.unit.path.strip("/").split("/") if p.isdigit()]
+    above = case.unit.path_ids
     line = select(OrgUnit.id).where(or_(OrgUnit.id.in_(above),
                                         OrgUnit.path.startswith(case.unit.path, autoescape=True)))
     return list(db.session.scalars(

@@ -89,6 +89,11 @@ class OrgUnit(db.Model):
             return f"{self.name}（{self.parent.name}）"
         return self.name
 
+    @property
+    def path_ids(self) -> list[int]:
+        """The ids on the path, from the root down to this unit itself."""
+        return [int(part) for part in self.path.strip("/").split("/") if part.isdigit()]
+
     def contains(self, other: "OrgUnit") -> bool:
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)

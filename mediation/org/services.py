@@ -348,7 +348,7 @@ def load_ancestors(unit: OrgUnit) -> list[OrgUnit]:
     """A unit's ancestors, read in one query from its path, so that walking ``parent`` up
     (breadcrumbs, labels, permissions) finds them in the session instead of one query each.
     Keep the list while the page renders: the session holds its objects only weakly."""
-    ids = [int(part) for part in unit.path.strip("/").split("/") if part.isdigit()]
+    ids = unit.path_ids
     if len(ids) <= 2:  # a parent alone costs no more one at a time
         return []
     return list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids[:-1]))))

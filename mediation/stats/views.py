@@ -39,7 +39,7 @@ def _picker_units(selected: OrgUnit) -> list[OrgUnit]:
     stmt = access.units_query(current_user)
     if current_user.unit.tier in UPPER_TIERS:
         # The towns under the station on the selected unit's path (a subquery, not a walk up).
-        line = [int(part) for part in selected.path.strip("/").split("/") if part.isdigit()]
+        line = selected.path_ids
         station = select(OrgUnit.id).where(OrgUnit.id.in_(line), OrgUnit.tier == Tier.STATION)
         shown = [OrgUnit.tier.in_([*UPPER_TIERS, Tier.STATION]), OrgUnit.id == selected.id,
                  OrgUnit.parent_id.in_(station)]
