@@ -275,8 +275,10 @@ def test_cli_users_create(runner, demo):
 def test_account_form_shows_every_error_at_once(login, demo):
     page = login("admin").post("/users/new", data={"username": "ab", "display_name": "", "phone": "123",
                                                    "unit": "1", "password": "1"}).get_data(as_text=True)
-    for message in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 10 个字符"):
-        assert message in page, message
+    summary = page.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    # In the summary as on the page: username first, the password last.
+    places = [summary.find(m) for m in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 10 个字符")]
+    assert -1 not in places and places == sorted(places), places
 
 
 def test_usernames_are_case_insensitive(login, demo, app):

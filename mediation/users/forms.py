@@ -77,6 +77,11 @@ class UserCreateForm(UserEditForm):
         _l("Initial password"), validators=[DataRequired(_l("Please enter an initial password."))]
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The username comes first on the page: the error summary lists it first too.
+        self._fields.move_to_end("username", last=False)
+
     def validate_username(self, field):
         field.data = _domain_check(services.check_username, field.data)
 
