@@ -277,6 +277,14 @@ def is_manager_of(user, unit: OrgUnit) -> bool:
     return Role.MEDIATOR in roles and user.unit_id == unit.id and not unit_has_coordinator(unit)
 
 
+def receivers_at(unit: OrgUnit) -> Select:
+    """The active people of ``unit`` itself who take in a case sent to it (``is_manager_of``):
+    its coordinators and admins, or, where it has none, its mediators."""
+    roles = [Role.COORDINATOR, Role.ADMIN] if unit_has_coordinator(unit) else [Role.MEDIATOR]
+    return select(User).where(User.unit_id == unit.id, User.active.is_(True),
+                              User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles)))).order_by(User.id)
+
+
 def may_assign_others(user, unit: OrgUnit) -> bool:
     """Coordinators and admins assign anyone eligible; a mediator managing its own
     village's case (no coordinator there) may only take the lead itself."""

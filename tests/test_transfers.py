@@ -459,3 +459,52 @@ def test_receiving_a_registered_case_names_no_mediator_and_a_stranger_is_told_pl
     escalate(case, by=TOWN, to="320413")
     resp = login(TOWN).get(f"/cases/{case.id}/do/receive", follow_redirects=True)
     assert "您不能对此案件进行" in resp.get_data(as_text=True)
+
+
+def test_a_restricted_case_is_named_to_those_who_take_it_in_and_to_whom_it_is_given(demo, login):
+    """QA: a restricted case escalated to the station waited there unseen (nobody named could
+    accept it), and a mediator it was given to could not open it. Who takes it in and who is
+    given it are named on it; the home tile counts only what its reader sees."""
+    case = advance(make_case(), "accept")
+    workflow.transition(case, "restrict", by=user(TOWN), named_users=[], reason="家暴")
+    db.session.commit()
+    assert {u.username for u in case.named_users} == {TOWN}
+    # Given to the village mediator: named, so the case opens for them.
+    advance(case, "assign", "start")
+    assert VILLAGE_MED in {u.username for u in case.named_users}
+    assert login(VILLAGE_MED).get(f"/cases/{case.id}").status_code != 404
+    assigned = db.session.scalar(select(workflow.CaseEvent).where(workflow.CaseEvent.case_id == case.id,
+                                                                  workflow.CaseEvent.kind == "assign"))
+    assert assigned.changes.get("named_users") == [user(VILLAGE_MED).display_name]
+    # The escalation form says who will be named; the station's coordinators and admins are.
+    town = login(TOWN)
+    town.post(f"/cases/{case.id}/open", data={"reason": "上报"})
+    page = town.get(f"/cases/{case.id}/do/escalate").get_data(as_text=True)
+    assert "这是限制访问的案件" in page
+    escalate(case, by=VILLAGE_MED)
+    receive(case, TOWN, TOWN)
+    assert login(STATION).get(f"/cases/{case.id}").status_code == 404  # not yet sent its way
+    escalate(case, by=TOWN, to="320413", reason=EscalationReason.UNSETTLED)
+    assert STATION in {u.username for u in case.named_users}
+    station = login(STATION)
+    assert station.get(f"/cases/{case.id}").status_code != 404
+    assert "transfer_in" in inbox_kinds(STATION)
+    # Taken in with a station mediator as the lead: named too.
+    receive(case, STATION, "med-320413")
+    assert "med-320413" in {u.username for u in case.named_users}
+    assert login("med-320413").get(f"/cases/{case.id}").status_code != 404
+    # Outsiders still see nothing.
+    assert_outsiders_get_404(login, case)
+
+
+def test_the_home_tile_counts_only_incoming_cases_its_reader_sees(demo, login):
+    from mediation.transfers.services import incoming_query
+
+    case = advance(make_case(), "accept", "assign", "start")
+    escalate(case)
+    assert db.session.scalar(select(db.func.count()).select_from(incoming_query(user(TOWN)).subquery())) == 1
+    # Named away from the town coordinator by hand (as before this fix could happen): not counted.
+    case.restricted = True
+    case.named_users = [user(VILLAGE_MED), user("admin")]
+    db.session.commit()
+    assert db.session.scalar(select(db.func.count()).select_from(incoming_query(user(TOWN)).subquery())) == 0

@@ -277,7 +277,8 @@ def test_account_form_shows_every_error_at_once(login, demo):
                                                    "unit": "1", "password": "1"}).get_data(as_text=True)
     summary = page.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
     # In the summary as on the page: username first, the password last.
-    places = [summary.find(m) for m in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 10 个字符")]
+    places = [summary.find(m)
+              for m in ("3 到 64 个", "请填写名称", "11 位手机号", "请至少选择一个角色", "至少需要 10 个字符")]
     assert -1 not in places and places == sorted(places), places
 
 

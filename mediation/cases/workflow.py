@@ -216,6 +216,18 @@ def _restrict(case, data, by):
     return {"named_users": [u.display_name for u in case.named_users]}
 
 
+def name_on_restricted(case, users) -> list[str]:
+    """On a restricted case, whoever is given work on it (its mediators, the people who take it
+    in) is named on it: else they could not see what they were given. The names added."""
+    if not case.restricted:
+        return []
+    named = {u.id for u in case.named_users}
+    added = list({u.id: u for u in users if u is not None and u.id not in named}.values())
+    if added:
+        case.named_users = sorted([*case.named_users, *added], key=lambda u: u.id)
+    return [u.display_name for u in added]
+
+
 def _unrestrict(case, _data, _by):
     case.restricted = False
     case.named_users = []
@@ -321,10 +333,13 @@ def _assign(case, data, _by):
     old_co = [u.display_name for u in case.co_mediators]
     case.lead_mediator = data["lead_mediator"]
     case.co_mediators = [u for u in data.get("co_mediators", []) if u.id != data["lead_mediator"].id]
-    return {
+    details = {
         "lead_mediator": [old_lead, case.lead_mediator.display_name],
         "co_mediators": [old_co, [u.display_name for u in case.co_mediators]],
     }
+    if named := name_on_restricted(case, [case.lead_mediator, *case.co_mediators]):
+        details["named_users"] = named
+    return details
 
 
 def _conclude(case, data, _by):

@@ -25,6 +25,9 @@ def _send_form(case, up: bool):
     base = case.unit.tier.depth + 1
     form.to_unit.choices = [(u.id, u.label if up else _unit_label(u, base)) for u in targets]
     hints = []
+    if case.restricted:
+        hints.append(_("This case is restricted: the coordinators of the unit you send it to (or, where it has none, "
+                       "its mediators) will be named on it, so that they can see it and take it in."))
     if up:
         suggested = services.suggested_target(case)
         if suggested is not None:

@@ -47,10 +47,20 @@ def send(case, data: dict, by, *, up: bool) -> dict:
         reason=data["reason_code"], reason_text=(data.get("reason_text") or "").strip(),
         urgency=data.get("urgency") or Urgency.NORMAL, note=(data.get("note") or "").strip(), created_by=by,
     )
+    details = {"transfer": transfer.id, "to_unit": data["to_unit"].label, "reason": transfer.reason.value,
+               "urgency": transfer.urgency.value}
+    if case.restricted:
+        # Those who take it in must see it: named on it, or it would wait where nobody can accept it.
+        receivers = db.session.scalars(access.receivers_at(data["to_unit"])).all()
+        if not receivers:
+            raise WorkflowError(_("Nobody at %(unit)s can take in a restricted case: it has no active coordinator "
+                                  "or mediator.", unit=data["to_unit"].label), field="to_unit")
+        if named := workflow.name_on_restricted(case, receivers):
+            details["named_users"] = named
     db.session.add(transfer)
     db.session.flush()
-    return {"transfer": transfer.id, "to_unit": data["to_unit"].label, "reason": transfer.reason.value,
-            "urgency": transfer.urgency.value}
+    details["transfer"] = transfer.id
+    return details
 
 
 def _claim(case, by, status: TransferStatus, note: str = "") -> Transfer:
@@ -97,6 +107,8 @@ def receive(case, data: dict, by) -> dict:
         case.co_mediators = [u for u in data.get("co_mediators", []) if u.id != lead.id]
         details["lead_mediator"] = [old_lead, lead.display_name]
         details["co_mediators"] = [None, [u.display_name for u in case.co_mediators]]
+        if named := workflow.name_on_restricted(case, [lead, *case.co_mediators]):
+            details["named_users"] = named
         if case.status is CaseStatus.ACCEPTED:
             case.status = CaseStatus.ASSIGNED
     elif case.status is not CaseStatus.REGISTERED:
@@ -281,7 +293,8 @@ def incoming_query(user):
     page counts them); None when the user does not decide."""
     if not is_manager_of(user, user.unit):
         return None
-    return select(Transfer.id).where(Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id)
+    return select(Transfer.id).where(Transfer.status == TransferStatus.PENDING, Transfer.to_unit_id == user.unit_id,
+                                     access.sees_case(user, Transfer.case_id))
 
 
 def is_late(transfer: Transfer) -> bool:
