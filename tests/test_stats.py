@@ -524,3 +524,27 @@ def test_periods_are_named_in_the_users_language(demo, login):
     assert "May 2099 has not begun yet" in ahead
     custom = c.get("/stats/?period=custom&start=2026-01-01&end=2026-03-31").get_data(as_text=True)
     assert '<span id="stats-period">January 1, 2026 — March 31, 2026</span>' in custom  # as dates are elsewhere
+
+
+def test_the_report_counts_escalations_in_its_year_to_date_and_lists_villages_under_their_towns(demo, app):
+    """QA: 上报 and 接收下级上报 had a subtotal of 2 and a year to date of 0 (an escalation has no
+    category, and the year's cells were keyed by category alone); the zero-report list put a
+    town's villages whose codes differ from its own after the next town's."""
+    from mediation.stats.reports import MonthlyReport
+
+    build_cases()
+    today = local_today()
+    with app.test_request_context():
+        report = MonthlyReport.build(unit("320413109"), today)
+        month, ytd = report.totals()[3], report.totals()[4]
+        assert month["escalated_out"] == 1 and month["escalated_in"] == 1
+        assert ytd["escalated_out"] >= 1 and ytd["escalated_in"] >= 1
+        rows = dict((label, vals) for label, vals in report.indicator_rows())
+        from flask_babel import gettext as _
+
+        assert rows[_("Escalated up")][4] != 0 and rows[_("Received from below")][4] != 0
+        district = MonthlyReport.build(unit("320413"), today)
+        towns = [db.session.get(OrgUnit, u.parent_id).code for u in (
+            next(v for v in district.fig.units.values() if v.label == label) for label, *_x in
+            district.reporting_rows())]
+        assert towns == sorted(towns)

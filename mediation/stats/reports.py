@@ -75,7 +75,8 @@ class MonthlyReport:
     @cached_property
     def _sums(self) -> tuple[dict, dict]:
         """The month's sums by (category, tier) and the year's by category: one pass each."""
-        return (self.fig.sums(lambda _u, c, _mi, t: (c, t)), self.ytd.sums(lambda _u, c, _mi, _t: c))
+        # Keyed by tuples: a cell without a category (escalations) keys as None, which ``sums`` leaves out.
+        return (self.fig.sums(lambda _u, c, _mi, t: (c, t)), self.ytd.sums(lambda _u, c, _mi, _t: (c,)))
 
     def _columns(self, cat=None) -> list[dict]:
         """The five column summaries (district, town, village, subtotal, year to date)."""
@@ -90,7 +91,7 @@ class MonthlyReport:
         by_tier = [total(v for (c, t), v in month.items() if t == tier.value and (cat is None or c == cat))
                    for tier in TIERS]
         month_total = total(v for (c, _t), v in month.items() if cat is None or c == cat)
-        year_total = total(v for c, v in year.items() if cat is None or c == cat)
+        year_total = total(v for (c,), v in year.items() if cat is None or c == cat)
         return [summarise(s) for s in (*by_tier, month_total, year_total)]
 
     def category_rows(self) -> list[tuple[str, str, list]]:
@@ -184,8 +185,10 @@ class MonthlyReport:
         st = self.status
         state = {u.id: (_("Reported"), c.note) for u, c in st.with_cases if u}
         state.update({u.id: (_("No disputes"), c.note) for u, c in st.none if u})
-        villages = sorted((u for u in self.fig.units.values() if u.tier is Tier.VILLAGE and u.active),
-                          key=lambda u: u.code)
+        units = self.fig.units
+        # Under their towns, as the network lists them (a town's villages need not share its code's prefix).
+        villages = sorted((u for u in units.values() if u.tier is Tier.VILLAGE and u.active),
+                          key=lambda u: (units[u.parent_id].code if u.parent_id in units else "", u.code))
         out = []
         for u in villages:
             label, note = state.get(u.id, (_("Not reported"), ""))
