@@ -196,10 +196,20 @@ def test_delegated_follow_up_recorded_by_the_unit_the_case_came_from(demo, login
     village = login(VILLAGE_MED)
     page = village.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "7日内走访上阳村汤家" in page and "diary/new" in page
-    form = village.get(f"/cases/{case.id}/diary/new").get_data(as_text=True)
+    # QA: the visitor could write any entry (a session counted at the village), and any entry did the visit.
+    assert f'href="/cases/{case.id}/diary/new"' not in page and "diary/new?kind=follow_up" in page
+    plain = village.get(f"/cases/{case.id}/diary/new")
+    assert plain.status_code == 302 and "kind=follow_up" in plain.headers["Location"]
+    form = village.get(f"/cases/{case.id}/diary/new?kind=follow_up").get_data(as_text=True)
     assert f'name="mediator_ids" type="checkbox" value="{user(VILLAGE_MED).id}"' in form or \
         f'value="{user(VILLAGE_MED).id}"' in form.split('name="mediator_ids"', 1)[-1][:2000]
     from mediation.diary.models import EntryKind, Performance
+    from mediation.errors import DomainError
+
+    with pytest.raises(DomainError):
+        write_entry(case, by=VILLAGE_MED)
+    db.session.rollback()
+    assert db.session.scalar(select(Delegation).where(Delegation.case_id == case.id)).status is DelegationStatus.OPEN
 
     write_entry(case, by=VILLAGE_MED, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)
     delegation = db.session.scalar(select(Delegation).where(Delegation.case_id == case.id))

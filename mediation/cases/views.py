@@ -426,6 +426,7 @@ def detail(case_id: int):
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
         attachments=attachments, upload_form=UploadForm(formdata=None),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
+        visit_only=diary.visit_only(current_user, case),
         can_amend=diary.may_amend(current_user, case), can_attach=may_attach(current_user, case),
         can_edit_entry=lambda e: diary.can_edit(current_user, e),
     )

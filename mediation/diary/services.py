@@ -40,6 +40,11 @@ def can_write(user, case: Case) -> bool:
     return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
+def visit_only(user, case: Case) -> bool:
+    """A unit given a follow-up visit on a case it does not hold records that visit, nothing else."""
+    return not access.acts_on(user, case) and access.is_delegate(user, case)
+
+
 def may_amend(user, case: Case) -> bool:
     """Amendments: the holder's people, while the case is not closed or archived."""
     return workflow.is_writable(case) and access.acts_on(user, case)
@@ -201,6 +206,9 @@ def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     workflow.ensure_writable(case)
     if not can_write(by, case):
         raise DomainError(_("The diary of this case cannot be written now."))
+    if values.get("kind") is not EntryKind.FOLLOW_UP and visit_only(by, case):
+        raise DomainError(_("Your unit was asked for a follow-up visit on this case: record that visit, not other "
+                            "entries."), "kind")
     _check(case, values)
     entry = DiaryEntry(case_id=case.id, author=by, unit_id=work_unit_id(by, case), **values)
     db.session.add(entry)

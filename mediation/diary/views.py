@@ -226,6 +226,8 @@ def new(case_id: int):
     if not services.can_write(current_user, case):
         abort(403)
     follow_up = request.values.get("kind") == EntryKind.FOLLOW_UP.value
+    if not follow_up and services.visit_only(current_user, case):
+        return redirect(url_for("diary.new", case_id=case.id, kind=EntryKind.FOLLOW_UP.value))
     form = _form(case, follow_up=follow_up)
     if request.method == "GET":
         form.occurred_on.data = local_today()
