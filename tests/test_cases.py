@@ -473,6 +473,32 @@ def test_unit_filter_and_categories_admin(demo, login):
     assert "网恋纠纷" not in login("med-320413109201").get("/cases/new").get_data(as_text=True)
 
 
+def test_a_category_order_out_of_range_is_told_and_an_older_row_does_not_overwrite(demo, login):
+    """QA: an order of 99999999999999999999 gave a 500; of two admins editing one row, the
+    second silently undid the first's change."""
+    import re
+
+    admin, other = login("admin"), login("admin")
+    resp = admin.post("/cases/categories/", data={"new-code": "big", "new-name_zh": "大序号", "new-name_en": "Big",
+                                                 "new-sort_order": "99999999999999999999", "new-active": "y"})
+    assert resp.status_code == 200 and "0 到 999999" in resp.get_data(as_text=True)
+    cat = category("divorce")
+    prefix = f"c{cat.id}-"
+    page = admin.get("/cases/categories/").get_data(as_text=True)
+    old_stamp = re.search(rf'name="{prefix}stamp" value="([0-9a-f]+)"', page).group(1)
+    row = {prefix + "code": cat.code, prefix + "name_zh": cat.name_zh, prefix + "sort_order": str(cat.sort_order),
+           prefix + "active": "y", prefix + "stamp": old_stamp}
+    resp = admin.post(f"/cases/categories/{cat.id}", data={**row, prefix + "sort_order": "9223372036854775808",
+                                                           prefix + "name_en": "Divorce"})
+    assert resp.status_code == 422 and "0 到 999999" in resp.get_data(as_text=True)
+    assert other.post(f"/cases/categories/{cat.id}", data={**row, prefix + "name_en": "Divorce (A)"}).status_code == 302
+    resp = admin.post(f"/cases/categories/{cat.id}", data={**row, prefix + "name_zh": "离婚（B）",
+                                                           prefix + "name_en": cat.name_en})
+    db.session.refresh(cat)
+    assert resp.status_code == 422 and "已由" in resp.get_data(as_text=True)
+    assert cat.name_en == "Divorce (A)" and cat.name_zh != "离婚（B）"
+
+
 def test_spaces_in_id_numbers_and_category_rules(demo, login):
     med = login("med-320413109201")
     resp = med.post("/cases/new", data=intake(**{"parties-0-id_number": " 3204 8219 4203 1812 27 "}))

@@ -4,13 +4,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import audit
 from ..access import require
 from ..extensions import db
 from ..forms import AppForm, flash_errors
+from ..stamps import changed_meanwhile, is_stale, stamp
 from ..submissions import Once
 from .models import Category
 from .views import bp
@@ -57,7 +58,9 @@ class CategoryForm(AppForm):
                                                           Length(max=32, message=_l("At most 32 characters."))])
     name_en = StringField(_l("English name"), validators=[DataRequired(_l("Please enter a name.")),
                                                           Length(max=64, message=_l("At most 64 characters."))])
-    sort_order = IntegerField(_l("Order"), validators=[Optional()], default=0)
+    sort_order = IntegerField(_l("Order"), validators=[
+        Optional(), NumberRange(0, 999999, message=_l("A whole number from 0 to 999999."))], default=0)
+    stamp = HiddenField()  # the values the row was shown with (stamps.py)
     active = BooleanField(_l("In use"), default=True)
     # Empty: the default period (MEDIATION_RETENTION_YEARS).
     retention_years = IntegerField(_l("Retention (years after archiving)"), validators=[
@@ -111,11 +114,15 @@ def categories():
     return _page(form)
 
 
+def category_stamp(category: Category) -> str:
+    return stamp(category.name_zh, category.name_en, category.sort_order, category.active, category.retention_years)
+
+
 def _page(form, refused: tuple[int, CategoryForm] | None = None, status: int = 200):
     """The list, with the add form; ``refused``: a row whose change was refused, shown as sent
     with its errors (nothing typed is lost, with or without JavaScript)."""
     rows = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
-    return render_template("cases/categories.html", rows=rows, form=form, refused=refused,
+    return render_template("cases/categories.html", rows=rows, form=form, refused=refused, stamp_of=category_stamp,
                            default_retention=current_app.config["MEDIATION_RETENTION_YEARS"]), status
 
 
@@ -125,7 +132,11 @@ def category_update(category_id: int):
     category = db.get_or_404(Category, category_id)
     form = CategoryForm(prefix=f"c{category_id}", category_id=category_id)
     form.code.data = category.code  # the code never changes: statistics rely on it
-    if form.validate_on_submit():
+    if form.validate_on_submit() and is_stale(form.stamp.data, category_stamp(category)):
+        form.form_errors.append(changed_meanwhile(category, ("admin.category_update",)))
+        # Shown again as sent: saving it once more, now knowingly, replaces the other change.
+        form.stamp.data = category_stamp(category)
+    elif form.validate_on_submit():
         fields = ("name_zh", "name_en", "sort_order", "active", "retention_years")
         before = {f: getattr(category, f) for f in fields}
         category.name_zh = form.name_zh.data.strip()
