@@ -8,11 +8,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from mediation.agreements.models import Agreement, AgreementKind, Confirmation
+from mediation.agreements.services import save_agreement
 from mediation.cases.workflow import CaseStatus
+from mediation.errors import DomainError
 from mediation.extensions import db
 from mediation.timeutil import local_today
 
-from .factories import advance, category, make_agreement, make_case, write_entry
+from .factories import advance, category, make_agreement, make_case, user, write_entry
 
 
 def pdf_text(data: bytes) -> str:
@@ -49,6 +51,18 @@ def test_record_the_agreement_through_the_page(mediating, login):
     assert "至少填写一条" in page
     db.session.refresh(agreement)
     assert len(agreement.terms) == 2
+    # QA: a term with its method and deadline but no text was dropped without a word.
+    page = med.post(f"/cases/{mediating.id}/agreement/", data={
+        "kind": "written", "reached_on": local_today().isoformat(), "terms-0-content": "每月各给600元。",
+        "terms-1-method": "现金", "terms-1-deadline": "2026年12月31日前"}).get_data(as_text=True)
+    assert "请填写条款内容" in page and "2026年12月31日前" in page
+    db.session.refresh(agreement)
+    assert len(agreement.terms) == 2
+    with pytest.raises(DomainError, match="第 2 条"):
+        save_agreement(mediating, by=user("med-320413109201"), kind=agreement.kind, reached_on=local_today(),
+                       facts="", disputed_points="", copies=3,
+                       terms=[{"content": "甲"}, {"content": " ", "method": "转账"}])
+    db.session.rollback()
     # Others in the area read it but may not change it.
     assert login("med-320413109202").get(f"/cases/{mediating.id}/agreement/").status_code == 404
 

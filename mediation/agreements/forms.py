@@ -9,7 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import AppForm, PastDateField, SubForm
 from ..labels import AGREEMENT_KIND_LABELS, CONFIRMATION_LABELS
@@ -27,6 +27,10 @@ class TermForm(SubForm):
                          render_kw={"placeholder": _l("e.g. bank transfer to the applicant")})
     deadline = StringField(_l("Deadline"), validators=[_len(200)],
                            render_kw={"placeholder": _l("e.g. before the 5th of each month")})
+
+    def validate_content(self, field):
+        if not (field.data or "").strip() and ((self.method.data or "").strip() or (self.deadline.data or "").strip()):
+            raise ValidationError(_l("Write the term, or clear its method and deadline."))
 
 
 class AgreementForm(AppForm):

@@ -60,6 +60,12 @@ def save_agreement(case: Case, *, by, kind: AgreementKind, reached_on: date, fac
         raise DomainError(_("The agreement can be recorded only while the case is in mediation."))
     if case.risk_level.value == "red":
         raise DomainError(_("At red risk mediation is suspended: no agreement can be recorded."))
+    for n, t in enumerate(terms, 1):
+        text, method, deadline = ((t.get(k) or "").strip() for k in ("content", "method", "deadline"))
+        if not text and (method or deadline):
+            # A half-filled term would be dropped without a word.
+            raise DomainError(_("Term %(n)d has a method or deadline but no text: write the term, or clear it.", n=n),
+                              field="terms")
     terms = [t for t in terms if (t.get("content") or "").strip()]
     if not terms:
         raise DomainError(_("Enter at least one agreed term."), field="terms")
