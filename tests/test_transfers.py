@@ -1,6 +1,6 @@
 """Escalation between tiers, hand-down, referral out, delegated visits and the inbox."""
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -518,3 +518,27 @@ def test_the_home_tile_counts_only_incoming_cases_its_reader_sees(demo, login):
     case.named_users = [user(VILLAGE_MED), user("admin")]
     db.session.commit()
     assert db.session.scalar(select(db.func.count()).select_from(incoming_query(user(TOWN)).subquery())) == 0
+
+
+def test_a_referral_date_before_the_case_and_a_visit_due_years_ahead_are_refused(demo, login):
+    """QA: 移送日期 2020-01-01 on a case registered in 2026 was saved (and counted in 2020's
+    statistics); a delegated visit could be due in 2099."""
+    case = advance(make_case(), "accept", "assign", "start")
+    c = login(VILLAGE_MED)
+    page = c.post(f"/cases/{case.id}/do/refer", data={
+        "version": str(case.version), "destination": "legal_aid", "referred_on": "2020-01-01"}).get_data(as_text=True)
+    assert "早于案件登记" in page.split('id="error-summary"', 1)[1]
+    assert not db.session.scalars(select(workflow.CaseEvent).where(workflow.CaseEvent.kind == "refer")).all()
+    escalate(case)
+    receive(case, TOWN, TOWN)
+    make_agreement(case, by=TOWN)
+    advance(case, "conclude", "follow_up", by=TOWN)
+    with pytest.raises(WorkflowError, match="一年以内"):
+        workflow.transition(case, "delegate", by=user(TOWN), to_unit=unit("320413109201"), instruction="回访",
+                            due_date=date(2099, 1, 1))
+    db.session.rollback()
+
+
+def test_a_diary_book_month_typed_wrong_is_told_and_this_month_shown(demo, login):
+    page = login(VILLAGE_MED).get("/diary/?month=2026-13")
+    assert page.status_code == 200 and "不是月份" in page.get_data(as_text=True)

@@ -423,6 +423,8 @@ def _needs_referral(case, data):
         return _("Give the date of the referral.")
     if data["referred_on"] > local_today():
         return _("The date is in the future.")
+    if data["referred_on"] < case.intake_date:
+        return "referred_on", _("The date is before the case was registered.")
     if data.get("end_case") and case.status not in OPEN_STATUSES:
         return _("Only a case under mediation can be ended with a referral.")
     if data.get("end_case") and not data.get("told_other_routes"):
@@ -456,6 +458,8 @@ def _needs_delegation(case, data):
         return "instruction", _("Say what the visit is for.")
     if data.get("due_date") is None or data["due_date"] < local_today():
         return "due_date", _("Give a due date from today on.")
+    if data["due_date"] > local_today() + timedelta(days=366):
+        return "due_date", _("Give a due date within a year.")
     return None
 
 

@@ -1,11 +1,13 @@
 """PDF downloads. Access follows the case rule (out of scope: 404); every print is
 recorded on the case timeline."""
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, flash, request
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import insert
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import NotFound
 
 from .. import access, audit
 from ..access import require
@@ -168,7 +170,12 @@ def index():
     """The diary book on screen: pick the month and whose entries, then print."""
     from flask import render_template
 
-    first, nxt = _month(request.args.get("month"))
+    try:
+        first, nxt = _month(request.args.get("month"))
+    except NotFound:  # typed into the address: said, and this month shown (a 404 told "not in your area")
+        flash(_("“%(value)s” is not a month (year-month, e.g. 2026-11): this month is shown.",
+                value=request.args.get("month", "")[:20]), "warning")
+        first, nxt = _month(None)
     scope = "unit" if request.args.get("scope") == "unit" else "me"
     days = diary.book_days(current_user, first, nxt, mine_only=scope == "me")
     with_secret = diary.book_days(current_user, first, nxt, mine_only=scope == "me", confidential=True)
