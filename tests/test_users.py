@@ -172,8 +172,14 @@ def test_admin_creates_edits_deactivates_and_resets(login, app, demo):
     assert post_login(app.test_client(), "wang.fang", "Lotus-pond-77").status_code == 200
     admin.post(f"/users/{user.id}/active", data={"active": "1"})
     # Reset: a one-time password shown once, to be changed at once.
-    page = admin.post(f"/users/{user.id}/reset").get_data(as_text=True)
+    detail = admin.get(f"/users/{user.id}").get_data(as_text=True)
+    key = re.search(r'action="/users/\d+/reset".*?name="submission_key" value="([^"]+)"', detail, re.S).group(1)
+    page = admin.post(f"/users/{user.id}/reset", data={"submission_key": key}).get_data(as_text=True)
     temporary = re.search(r'id="temporary-password">([0-9a-f-]+)<', page).group(1)
+    # QA: reloading the result page posted again and reset the password once more.
+    again = admin.post(f"/users/{user.id}/reset", data={"submission_key": key})
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/users/{user.id}")
+    assert "已在那个页面重置过" in admin.get(again.headers["Location"]).get_data(as_text=True)
     c = login("wang.fang", temporary)
     assert c.get("/units/").headers["Location"].endswith("/account/password")
     c.post("/account/password", data={"old_password": temporary, "password": "Fresh-lily-88",

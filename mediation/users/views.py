@@ -14,7 +14,7 @@ from ..org.services import tree_order
 from ..paging import Key, bounded_counts, keyset_page
 from ..parsing import db_id
 from ..stamps import changed_meanwhile, is_stale, stamp
-from ..submissions import Once
+from ..submissions import Duplicate, Once
 from . import services
 from .forms import UserCreateForm, UserEditForm
 from .models import Role, User, UserRole
@@ -179,8 +179,16 @@ def set_active(user_id: int):
 @require("user.manage")
 def reset(user_id: int):
     user = access.get_user_or_404(user_id)
+    try:
+        once = Once.posted(current_user)
+    except Duplicate:  # the result page reloaded: the password is not reset once more
+        flash(_("The password was already reset from that page, and the one-time password shown there once. If it "
+                "was lost, reset it again."), "info")
+        return redirect(url_for("users.detail", user_id=user.id), 303)
+    once.claim()
     temporary = services.reset_password(user)
     audit.record("admin.user_reset", target=user, details={"username": user.username})
+    once.land(url_for("users.detail", user_id=user.id))
     db.session.commit()
     # Shown once on this page, never flashed or stored in clear.
     return render_template("users/reset_done.html", user=user, temporary=temporary)
