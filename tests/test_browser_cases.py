@@ -172,6 +172,13 @@ def test_a_half_typed_intake_survives_a_closed_browser(live_server, browser, as_
     page.fill("textarea[name=summary]", "女儿出嫁后不肯出赡养费，写到一半")
     # A locator assertion, not wait_for_function: the page's CSP forbids evaluating strings.
     expect(page.locator("#draft-status")).to_contain_text("已自动保存", timeout=15000)
+    # Out of signal, the note is the page's own words, not the browser's "Failed to fetch" (QA).
+    context.set_offline(True)
+    page.fill("textarea[name=summary]", "女儿出嫁后不肯出赡养费，写到一半，没信号")
+    expect(page.locator("#draft-status")).to_contain_text("未能保存", timeout=15000)
+    assert "Failed" not in page.locator("#draft-status").inner_text()
+    context.set_offline(False)
+    expect(page.locator("#draft-status")).to_contain_text("已自动保存", timeout=15000)
     context.close()  # the browser is closed without submitting
 
     again = as_user("med-320413109201")

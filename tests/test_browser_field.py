@@ -323,3 +323,23 @@ def test_a_double_tap_on_a_step_that_asks_first_asks_once(server, as_user):
     assert len(asked) == 1 and len(posts) == 1, (asked, posts)
     with app.app_context():
         assert not user("med-320413").active
+
+
+def test_a_report_tapped_without_signal_is_not_sent_and_nothing_typed_is_lost(server, as_user):
+    """QA: out of signal, 上报 ended on the browser's offline page and Back brought an empty
+    form. Offline, the form is held with a note; back online, the same tap sends it."""
+    base, app, _case = server
+    page = as_user("grid-320413109201")
+    fill_lead(page, base, "没信号的赵家")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="上报").click()
+    expect(page.locator("#offline-note")).to_contain_text("没有网络")
+    assert page.input_value("input[name=who]") == "没信号的赵家"
+    assert page.input_value("textarea[name=what]") == "夫妻吵架，男方摔东西"
+    assert page.get_by_role("button", name="上报").is_enabled()
+    assert leads_named(app, "没信号的赵家") == 0
+    page.context.set_offline(False)
+    expect(page.locator("#offline-note")).to_be_hidden()
+    page.get_by_role("button", name="上报").click()
+    page.wait_for_url(f"{base}/leads/")
+    assert leads_named(app, "没信号的赵家") == 1

@@ -18,6 +18,35 @@
     event.target.setAttribute("data-confirmed", "1");
   });
 
+  // No network (a phone out of signal): the form is not sent, so what was typed stays on the
+  // page; sent, it would end on the browser's offline page, and Back brings an empty form.
+  document.addEventListener("submit", function (event) {
+    var sent = event.target;
+    var message = document.body.getAttribute("data-offline-submit");
+    if (navigator.onLine !== false || !message || (sent.getAttribute("method") || "get").toLowerCase() !== "post") {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();  // before the guard against a second tap disables the button
+    var note = document.getElementById("offline-note");
+    if (!note) {
+      note = document.createElement("div");
+      note.id = "offline-note";
+      note.className = "alert alert-warning";
+      note.setAttribute("role", "alert");
+      note.tabIndex = -1;
+      var main = document.querySelector("main") || document.body;
+      main.insertBefore(note, main.firstChild);
+    }
+    note.textContent = message;
+    note.hidden = false;
+    note.focus();
+  }, true);
+  window.addEventListener("online", function () {
+    var note = document.getElementById("offline-note");
+    if (note) { note.hidden = true; }
+  });
+
   // One tap, one record: a form that creates something (it carries a submission key), or
   // one whose second tap would only be refused (data-one-tap), takes no second tap while it
   // is being sent. The server is the guard (the key);
@@ -126,6 +155,7 @@
         return response.json().catch(function () { return {}; }).then(function (data) {
           var error = new Error(String(response.status));
           error.message = data && data.error ? data.error : "";
+          error.fromServer = true;
           throw error;
         });
       })
@@ -138,7 +168,8 @@
       .catch(function (error) {
         dirty = true;
         failed = true;
-        if (error && error.message && !/^\d+$/.test(error.message)) {
+        // Only the server's own words: a network failure's ("Failed to fetch") is the browser's, in English.
+        if (error && error.fromServer && error.message && !/^\d+$/.test(error.message)) {
           status.classList.add("text-danger");
           status.textContent = error.message;
         } else {
