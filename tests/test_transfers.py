@@ -542,3 +542,25 @@ def test_a_referral_date_before_the_case_and_a_visit_due_years_ahead_are_refused
 def test_a_diary_book_month_typed_wrong_is_told_and_this_month_shown(demo, login):
     page = login(VILLAGE_MED).get("/diary/?month=2026-13")
     assert page.status_code == 200 and "不是月份" in page.get_data(as_text=True)
+
+
+def test_a_form_open_while_the_case_moved_comes_back_with_why_and_the_text(demo, login):
+    """QA: a diary entry typed while a colleague escalated the case ended on a 403 page, the
+    text lost. It comes back as typed, with why it cannot be saved, and nothing is written."""
+    from mediation.diary.models import DiaryEntry
+
+    case = advance(make_case(), "accept", "assign", "start")
+    med = login(VILLAGE_MED)
+    make_agreement(case)
+    escalate(case)
+    text = "双方在村委会面谈，男方同意每月给付抚养费一千元"
+    resp = med.post(f"/cases/{case.id}/diary/new", data={
+        "kind": "session", "occurred_on": local_today().isoformat(), "mode": "joint", "result": text})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and text in page and "不能再记录" in page and "请复制保存" in page
+    assert not db.session.scalars(select(DiaryEntry).where(DiaryEntry.case_id == case.id)).all()
+    resp = med.post(f"/cases/{case.id}/agreement/", data={
+        "kind": "written", "reached_on": local_today().isoformat(), "terms-0-content": "男方每月给付抚养费一千元"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "男方每月给付抚养费一千元" in page and "请复制保存" in page
+    assert med.get(f"/cases/{case.id}/diary/new").status_code == 403  # opened afresh: not offered

@@ -36,6 +36,17 @@ def can_edit(user, case: Case) -> bool:
     return case.status in EDITABLE and access.acts_on(user, case) and case.risk_level.value != "red"
 
 
+def why_not_editable(user, case: Case) -> str:
+    """Why an agreement form opened earlier can no longer be saved (said with the typed text kept)."""
+    if case.risk_level.value == "red":
+        why = _("At red risk mediation is suspended: no agreement can be recorded.")
+    elif not access.acts_on(user, case):
+        why = _("The case is now held by %(unit)s: you can no longer record on it.", unit=case.unit.label)
+    else:
+        why = _("The agreement can be recorded only while the case is in mediation.")
+    return why + " " + _("What you typed is kept below: copy it if you need it.")
+
+
 def may_track(user, case: Case) -> bool:
     """Judicial confirmation: the holder's people, while the case is not closed or archived."""
     return workflow.is_writable(case) and access.acts_on(user, case)

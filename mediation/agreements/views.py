@@ -53,10 +53,14 @@ def edit(case_id: int):
                     entry.form.content.data, entry.form.method.data, entry.form.deadline.data = (
                         t.content, t.method, t.deadline)
     focus_term = None
+    status = 200
     if request.method == "POST":
         if not editable:
-            abort(403)
-        if "add_term" in request.form:
+            # The case moved or closed while the form was open: the form again, as sent, with why.
+            form.validate()
+            form.form_errors.append(services.why_not_editable(current_user, case))
+            editable, status = True, 409
+        elif "add_term" in request.form:
             # The no-JavaScript path of "add a term": the same form with one more empty
             # term, everything typed kept; nothing is checked or saved yet.
             if len(form.terms.entries) < form.terms.max_entries:
@@ -95,7 +99,7 @@ def edit(case_id: int):
     return render_template("agreements/edit.html", case=case, agreement=agreement, form=form, editable=editable,
                            confirmation=confirmation, reminder=services.confirmation_reminder(case, agreement),
                            focus_term=focus_term,
-                           may_track=services.may_track(current_user, case))
+                           may_track=services.may_track(current_user, case)), status
 
 
 @bp.route("/confirmation", methods=["POST"])

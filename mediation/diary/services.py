@@ -20,6 +20,7 @@ from ..labels import (
     PARTY_ROLE_LABELS,
     PERFORMANCE_LABELS,
     SATISFACTION_LABELS,
+    STATUS_LABELS,
 )
 from ..memo import per_request
 from ..timeutil import local_date_of, local_now, local_today, utcnow
@@ -38,6 +39,16 @@ FIELDS = ("kind", "occurred_on", "start_time", "duration_minutes", "place", "mod
 
 def can_write(user, case: Case) -> bool:
     return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
+
+
+def why_not_writable(user, case: Case) -> str:
+    """Why a form opened on this case can no longer be saved (it moved, closed or was archived
+    meanwhile): said with the typed text kept, where a 403 page lost it."""
+    keep = _("What you typed is kept below: copy it if you need it.")
+    if case.status not in WRITABLE_STATUSES:
+        return _("The case is now %(status)s: nothing more can be recorded on it.",
+                 status=STATUS_LABELS[case.status]) + " " + keep
+    return _("The case is now held by %(unit)s: you can no longer record on it.", unit=case.unit.label) + " " + keep
 
 
 def visit_only(user, case: Case) -> bool:

@@ -223,12 +223,17 @@ def entry_files(entry: DiaryEntry, attachments) -> list:
 def new(case_id: int):
     once = Once.posted(current_user)
     case = _case(case_id)
-    if not services.can_write(current_user, case):
+    writable = services.can_write(current_user, case)
+    if not writable and request.method == "GET":
         abort(403)
     follow_up = request.values.get("kind") == EntryKind.FOLLOW_UP.value
-    if not follow_up and services.visit_only(current_user, case):
+    if writable and not follow_up and services.visit_only(current_user, case):
         return redirect(url_for("diary.new", case_id=case.id, kind=EntryKind.FOLLOW_UP.value))
     form = _form(case, follow_up=follow_up)
+    if not writable:  # the case moved or closed while the form was open: refused, nothing typed lost
+        form.validate()
+        form.form_errors.append(services.why_not_writable(current_user, case))
+        return _render(case, form, None, [], request.form), 409
     if request.method == "GET":
         form.occurred_on.data = local_today()
         if not follow_up:
