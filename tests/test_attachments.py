@@ -64,6 +64,21 @@ def test_files_are_checked_by_content_not_name(case, login, data, name):
     assert db.session.scalar(select(Attachment)) is None
 
 
+def test_a_refused_upload_is_told_beside_its_form_with_what_was_typed(case, login):
+    """QA: the reason sat at the top of the page, a screen above the button, and the kind and
+    description came back empty: to the user nothing happened. A 0-byte file was 'choose a file'."""
+    med = login("med-320413109201")
+    resp = med.post(f"/cases/{case.id}/attachments/", data={"file": (io.BytesIO(b""), "empty.png"), "kind": "evidence",
+                                                            "title": "现场照片"}, content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("#attachments")
+    page = med.get(resp.headers["Location"]).get_data(as_text=True)
+    section = page.split('id="attachments"', 1)[1]
+    assert 'id="attachment-error"' in section and "0 字节" in section
+    assert "0 字节" not in page.split('id="attachments"', 1)[0]  # not also at the top
+    assert 'value="现场照片"' in section and '<option selected value="evidence">' in section
+    assert db.session.scalar(select(Attachment)) is None
+
+
 def test_size_limit(case, login, app):
     app.config["MAX_UPLOAD_BYTES"] = 10_000
     page = upload(login("med-320413109201"), case, png_bytes((2000, 2000)), "big.png").get_data(as_text=True)

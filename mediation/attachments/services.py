@@ -71,7 +71,7 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
         raise DomainError(_("You may not do this on this case."))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
-        raise DomainError(_("Choose a file."), field="file")
+        raise DomainError(_("The file is empty (0 bytes): choose it again, or another one."), field="file")
     if len(data) > limit:
         raise DomainError(_("The file is larger than %(mb)d MB.", mb=limit // 2**20), field="file")
     kind_ext = sniff(data)

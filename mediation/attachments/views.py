@@ -12,7 +12,7 @@ from ..access import require
 from ..diary import services as diary
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import AppForm, flash_errors
+from ..forms import AppForm
 from ..labels import DOCUMENT_KIND_LABELS
 from ..parsing import arg_id
 from ..submissions import Once
@@ -20,6 +20,7 @@ from . import services
 from .models import Attachment, DocumentKind
 
 bp = Blueprint("attachments", __name__, url_prefix="/cases/<int:case_id>/attachments")
+ATTACHMENT_MESSAGES = "attachments"  # a flash category shown beside the upload form, not at the top
 
 
 class UploadForm(AppForm):
@@ -62,14 +63,29 @@ def upload(case_id: int):
                            kind=DocumentKind(form.kind.data), title=form.title.data or "", entry_id=entry_id)
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "danger")
+            return _refused(case, entry_id, back, form, [exc.message])
         else:
             once.land(back)
             db.session.commit()
             flash(_("File attached."), "success")
     else:
-        flash_errors(form, fallback=_("Choose a file."))
+        messages = [m for field in form for m in field.errors]
+        return _refused(case, entry_id, back, form, messages or [_("Choose a file.")])
     return redirect(back)
+
+
+def _refused(case, entry_id, back: str, form: UploadForm, messages: list) -> object:
+    """Back to the case with why, told beside the case's upload form (a flash at the top was
+    a screen away from the button), its kind and description as typed; the file must be
+    chosen again (a browser never fills a file box)."""
+    if entry_id is not None:
+        for message in messages:
+            flash(message, "danger")
+        return redirect(back)
+    for message in messages:
+        flash(str(message), ATTACHMENT_MESSAGES)
+    return redirect(url_for("cases.detail", case_id=case.id, upload_kind=form.kind.data or None,
+                            upload_title=(form.title.data or "")[:200] or None, _anchor="attachments"))
 
 
 @bp.route("/<int:attachment_id>")

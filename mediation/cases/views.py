@@ -379,6 +379,17 @@ def prefetch(case: Case, parts=("moves", "safety", "papers")) -> None:
         prime((key, case.id), (rows[0] if rows else None) if key == "agreement_of" else rows)
 
 
+def _upload_form() -> UploadForm:
+    """The case's upload form; after a refused upload, its kind and description as they were
+    sent (``attachments.views``: the file itself must be chosen again)."""
+    form = UploadForm(formdata=None)
+    kind = request.args.get("upload_kind")
+    if kind in {value for value, _label in form.kind.choices}:
+        form.kind.data = kind
+    form.title.data = (request.args.get("upload_title") or "")[:200]
+    return form
+
+
 @bp.route("/<int:case_id>")
 @require("case.view")
 def detail(case_id: int):
@@ -424,7 +435,7 @@ def detail(case_id: int):
         reminder=agreements.confirmation_reminder(case, agreement), plan=agreements.follow_up_plan(case, entries),
         can_edit_agreement=agreements.can_edit(current_user, case), not_performed=not_performed,
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
-        attachments=attachments, upload_form=UploadForm(formdata=None),
+        attachments=attachments, upload_form=_upload_form(),
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
         visit_only=diary.visit_only(current_user, case),
         can_amend=diary.may_amend(current_user, case), can_attach=may_attach(current_user, case),
