@@ -403,6 +403,13 @@ def test_quarter_takes_the_year_box_and_fields_follow_the_period(demo, login):
 
     js = (Path(__file__).resolve().parents[1] / "mediation/static/app.js").read_text()
     assert "data-period-field" in js and "stats-quarter" in js
+    # QA: from this year's dashboard, choosing 月份 offered January: it offers this month.
+    today = local_today()
+    page = login(TOWN).get(f"/stats/?period=year&year={today.year}").get_data(as_text=True)
+    assert f'id="stats-month" value="{today:%Y-%m}"' in page
+    assert f'<option value="{today.year}-Q{(today.month - 1) // 3 + 1}" selected>' in page
+    page = login(TOWN).get(f"/stats/?period=year&year={today.year - 1}").get_data(as_text=True)
+    assert f'id="stats-month" value="{today.year - 1}-12"' in page
 
 
 def test_future_and_invalid_months_are_refused_visibly(demo, login):
