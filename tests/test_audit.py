@@ -1,5 +1,6 @@
 """The audit log: append-only, hash-chained, verified by `flask audit verify`, hooked into
 logins, admin changes, prints, reveals and case steps, read by station administrators."""
+import re
 import threading
 from datetime import timedelta
 
@@ -204,10 +205,19 @@ def test_admin_changes_are_recorded(app, demo, login):
     admin.post(f"/users/{target.id}/reset")
     admin.post(f"/users/{target.id}/active", data={"active": "0"})
     assert len(events("admin.user_reset")) == 1 and events("admin.user_active")[0].details["active"] is False
-    admin.post("/users/new", data={"username": "new.person", "display_name": "新人", "phone": "",
+    admin.post("/users/new", data={"username": "new.person", "display_name": "新人", "phone": "13800005555",
                                    "unit": str(target.unit_id), "roles": ["mediator"], "password": "Lotus-pond-77"})
     (created,) = events("admin.user_create")
     assert created.details["username"] == "new.person" and "password" not in str(created.details)
+    # QA: the never-anonymised log kept the staff member's phone. Whether there is one, not the number.
+    assert "13800005555" not in str(created.details) and created.details["phone"] == "given"
+    assert "上阳村" in created.details["unit"]
+    new_person = user("new.person")
+    admin.post(f"/users/{new_person.id}/edit", data={"display_name": "新人", "phone": "13900006666",
+                                                      "unit": str(target.unit_id), "roles": ["mediator"]})
+    (_first, renumbered) = events("admin.user_update")
+    assert renumbered.details["phone"] == "changed" and "13900006666" not in str(renumbered.details)
+    assert re.search(r"电话</dt><dd[^>]*>已更改</dd>", admin.get("/audit/").get_data(as_text=True))
     admin.post("/units/320413109201/rename", data={"rename-name": "上阳社区"})
     assert events("admin.unit_update")[0].details["name"] == ["上阳村", "上阳社区"]
     from mediation.cases.models import Category

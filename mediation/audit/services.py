@@ -105,6 +105,7 @@ VALUE_LABELS = {
                "unknown": _l("unknown token"), "revoked": _l("token revoked")},
     "field": {"id_number": _l("ID number"), "contacts": _l("Address and phone")},
     "via": {"command line": _l("the command line")},
+    "phone": {"given": _l("given"), "none": _l("none"), "changed": _l("changed")},
 }
 # The case list's filters, as an export records them (cases/views.py: filtered_cases).
 FILTER_LABELS = {

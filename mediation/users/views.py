@@ -50,9 +50,11 @@ def _scoped_unit(unit_id: int) -> OrgUnit:
 
 
 def _account_facts(user: User) -> dict:
-    """What the audit log keeps of an account (no password, no hash)."""
-    return {"username": user.username, "display_name": user.display_name, "phone": user.phone,
-            "unit": user.unit.code if user.unit else None, "roles": sorted(r.value for r in user.roles)}
+    """What the audit log keeps of an account (no password, no hash, and whether there is a phone,
+    not its number: the log is never anonymised)."""
+    return {"username": user.username, "display_name": user.display_name, "phone": "given" if user.phone else "none",
+            "unit": f"{user.unit.label} {user.unit.code}" if user.unit else None,
+            "roles": sorted(r.value for r in user.roles)}
 
 
 @bp.route("/")
@@ -138,7 +140,7 @@ def edit(user_id: int):
     if form.validate_on_submit() and is_stale(form.stamp.data, _stamp(user)):
         flash(changed_meanwhile(user, ("admin.user_update", "admin.user_active", "admin.user_reset")), "danger")
     elif form.validate_on_submit():
-        before = _account_facts(user)
+        before, phone_before = _account_facts(user), user.phone
         try:
             services.update_user(
                 user, display_name=form.display_name.data, phone=form.phone.data,
@@ -150,6 +152,8 @@ def edit(user_id: int):
         else:
             after = _account_facts(user)
             changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+            if phone_before != user.phone and "phone" not in changes:
+                changes["phone"] = "changed"  # one number for another: said, not shown
             if changes:
                 audit.record("admin.user_update", target=user, details={"username": user.username, **changes})
             db.session.commit()
