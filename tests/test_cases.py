@@ -613,3 +613,12 @@ def test_the_error_summary_names_each_party_and_links_to_the_field(demo, login):
                      'href="#summary"'):
         assert expected in summary, expected
     assert "Parties" not in summary
+
+
+def test_an_empty_list_tells_no_match_from_no_cases(demo, login):
+    coord = login("coord-320413109")
+    assert "这里还没有案件" in coord.get("/cases/?view=subtree&sort=newest").get_data(as_text=True)
+    make_case()
+    page = coord.get("/cases/?q=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA%E4%BA%BA").get_data(as_text=True)
+    assert "没有符合搜索或筛选条件的案件" in page and "这里还没有案件" not in page
+    assert "没有符合" in coord.get("/cases/?risk=red").get_data(as_text=True)

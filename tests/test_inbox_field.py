@@ -386,6 +386,9 @@ def test_the_grid_worker_hears_when_the_lead_is_registered_or_dismissed(demo, lo
     (dismissed,) = items(GRID, "lead_dismissed")
     page = grid.get("/inbox/").get_data(as_text=True)
     assert "登记" in page and "已和好，无需调解" in page
+    # Which lead, by the day it was reported; 立案 is the court's word (QA).
+    reported = f"{local_today().year}年{local_today().month}月{local_today().day}日"
+    assert f"您{reported}上报的线索已由" in page and "排除：已和好" in page and "立案" not in page
     assert grid.get(f"/inbox/{registered.id}").headers["Location"].endswith(f"/leads/#lead-{first.id}")
     # Those who were told of the leads: done, by the mediator who handled them.
     for n in items(COORD, "lead_new"):

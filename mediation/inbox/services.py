@@ -611,10 +611,13 @@ def _on_lead_handled(lead, *, by) -> None:
     if lead.status is LeadStatus.CONVERTED:
         # Neither the case nor its number: the grid worker does not see cases (and the case may
         # be restricted); the item leads to the lead, which shows what the worker may know.
-        notify([lead.reporter], "lead_registered", key=f"lead_done:{lead.id}", lead=lead.id, by=by.display_name)
+        # Which lead by the day it was reported, not by whom it was about: the item is never anonymised.
+        notify([lead.reporter], "lead_registered", key=f"lead_done:{lead.id}", lead=lead.id, by=by.display_name,
+               reported=local_date_of(lead.created_at).isoformat())
     else:
         notify([lead.reporter], "lead_dismissed", key=f"lead_done:{lead.id}", lead=lead.id,
-               reason=clip(lead.dismiss_reason, 200), by=by.display_name)
+               reason=clip(lead.dismiss_reason, 200), by=by.display_name,
+               reported=local_date_of(lead.created_at).isoformat())
 
 
 def _anonymise(case) -> None:

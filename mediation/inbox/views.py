@@ -79,8 +79,13 @@ def _describe(n: Notification) -> str:
         return _("Urgent lead from %(unit)s (reported by %(who)s): please handle it soon.", unit=p["unit"],
                  who=p["reporter"])
     if n.kind == "lead_registered":
+        if p.get("reported"):
+            return _("Your lead of %(date)s was registered as a case by %(who)s.", date=day("reported"), who=p["by"])
         return _("Your lead was registered as a case by %(who)s.", who=p["by"])
     if n.kind == "lead_dismissed":
+        if p.get("reported"):
+            return _("Your lead of %(date)s was set aside by %(who)s: %(reason)s", date=day("reported"), who=p["by"],
+                     reason=p.get("reason", ""))
         return _("Your lead was dismissed by %(who)s: %(reason)s", who=p["by"], reason=p.get("reason", ""))
     return n.kind
 
