@@ -148,6 +148,19 @@ def test_admin_edits_the_network(demo, login):
     assert unit.active is False
 
 
+def test_two_units_of_one_name_under_one_parent_are_refused(demo, login):
+    """QA: a second 上阳村 under 薛埠镇 was added, and every picker then listed 上阳村（薛埠镇） twice."""
+    admin = login("admin")
+    page = admin.post("/units/320413109/children", data={"add-code": "320413109298", "add-name": " 上阳村 "})
+    assert page.status_code == 422 and "薛埠镇下已有名为上阳村的单位" in page.get_data(as_text=True)
+    assert db.session.scalar(select(OrgUnit).where(OrgUnit.code == "320413109298")) is None
+    admin.post("/units/320413109/children", data={"add-code": "320413109298", "add-name": "上阳新村"})
+    page = admin.post("/units/320413109298/rename", data={"rename-name": "上阳村"}, follow_redirects=True)
+    assert "已有名为上阳村" in page.get_data(as_text=True)
+    assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "320413109298")) == "上阳新村"
+    assert admin.post("/units/320413109201/rename", data={"rename-name": "上阳村"}).status_code == 302  # itself
+
+
 def test_deactivating_a_unit_with_people_is_refused(demo, login):
     resp = login("admin").post("/units/320413109201/active", data={"active": "0"}, follow_redirects=True)
     assert "在用账号" in resp.get_data(as_text=True)

@@ -285,6 +285,18 @@ def tree_order(units: list[OrgUnit]) -> list[OrgUnit]:
     return out
 
 
+def _check_sibling_name(parent: OrgUnit | None, name: str, unit: OrgUnit | None = None) -> None:
+    """Two units of one name under one parent read the same in every picker (上阳村（薛埠镇） twice)."""
+    if parent is None:
+        return
+    clash = select(OrgUnit.id).where(OrgUnit.parent_id == parent.id, OrgUnit.name == name, OrgUnit.active.is_(True))
+    if unit is not None and unit.id is not None:
+        clash = clash.where(OrgUnit.id != unit.id)
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise DomainError(_("%(parent)s already has a unit named %(name)s.", parent=parent.name, name=name),
+                          field="name")
+
+
 def add_unit(parent: OrgUnit, code: str, name: str) -> OrgUnit:
     """Add a child one tier below ``parent``."""
     tier = parent.tier.child
@@ -293,6 +305,7 @@ def add_unit(parent: OrgUnit, code: str, name: str) -> OrgUnit:
     if not parent.active:
         raise DomainError(_("Units cannot be added under an inactive unit."))
     name = _check_name(name)
+    _check_sibling_name(parent, name)
     code = check_unit_code(code, tier, parent)
     unit = OrgUnit(code=code, name=name, tier=tier, parent=parent, path="")
     db.session.add(unit)
@@ -303,7 +316,9 @@ def add_unit(parent: OrgUnit, code: str, name: str) -> OrgUnit:
 
 
 def rename_unit(unit: OrgUnit, name: str) -> None:
-    unit.name = _check_name(name)
+    name = _check_name(name)
+    _check_sibling_name(unit.parent, name, unit)
+    unit.name = name
     db.session.flush()
 
 
@@ -339,6 +354,10 @@ def move_village(unit: OrgUnit, new_parent: OrgUnit) -> None:
     if new_parent.station is not unit.station:
         raise DomainError(_("A village stays in its district: choose a platform of the same district."),
                           field="parent")
+    try:
+        _check_sibling_name(new_parent, unit.name, unit)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="parent") from None
     unit.parent = new_parent
     unit.path = f"{new_parent.path}{unit.id}/"
     db.session.flush()
