@@ -534,8 +534,10 @@ class Generator:
                 if reopened or r.random() > 0.02:
                     break
                 t = self.moment(t, 24 * 5, 24 * 30)
-                step(t, "reopen", "in_mediation", {"outcome": [state["outcome"], None]}, self.manager(village)[0],
-                     note="回访发现协议未履行")
+                old_due, state["due"] = state["due"], self.local_day(t) + timedelta(days=30)  # the limit starts again
+                step(t, "reopen", "in_mediation", {"outcome": [state["outcome"], None],
+                                                   "due_date": [old_due.isoformat(), state["due"].isoformat()]},
+                     self.manager(village)[0], note="回访发现协议未履行")
                 state.update(outcome=None, concluded_at=None, closed_at=None)
                 t = self.moment(t, 24, 24 * 5)
                 entry(t, "session")

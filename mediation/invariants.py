@@ -92,8 +92,11 @@ def check(case_ids=None, *, derived: bool = True, limit: int = 50) -> list[str]:
         if case.accepted_at is not None:
             if case.accepted_at < case.created_at:
                 bad("accepted before it was registered")
-            if case.due_date != local_date_of(case.accepted_at) + timedelta(days=days):
-                bad("the due date is not the time limit after acceptance")
+            # The limit runs from acceptance, or from the last reopening (mediation started again).
+            reopened = [e.at for e in evs if e.kind == "reopen"]
+            start = reopened[-1] if reopened else case.accepted_at
+            if case.due_date != local_date_of(start) + timedelta(days=days):
+                bad("the due date is not the time limit after acceptance (or the last reopening)")
         if case.status in (S.CONCLUDED, S.FOLLOW_UP, S.CLOSED) and (case.outcome is None
                                                                     or case.concluded_at is None):
             bad(f"{case.status.value} without an outcome")

@@ -122,11 +122,29 @@ def test_follow_up_plan_and_not_performed_offers_reopen(mediating, login):
     coord = login("coord-320413109")
     page = coord.get(f"/cases/{mediating.id}").get_data(as_text=True)
     assert 'id="not-performed"' in page and "重新开启案件" in page
+    from datetime import timedelta
+
+    from mediation.timeutil import local_date_of, utcnow
+
+    mediating.accepted_at = utcnow() - timedelta(days=90)  # accepted long ago: its limit has run out
+    mediating.due_date = local_date_of(mediating.accepted_at) + timedelta(days=30)
+    db.session.commit()
     resp = coord.post(f"/cases/{mediating.id}/do/reopen", data={"version": str(mediating.version),
                                                                  "reason": "回访发现未履行"})
     assert resp.status_code == 302
     db.session.refresh(mediating)
     assert mediating.status is CaseStatus.IN_MEDIATION
+    # QA: the old time limit (long past) made it overdue at once, and the mediator heard only that.
+    from mediation import invariants
+
+    assert mediating.due_date == local_today() + timedelta(days=30)
+    from mediation.cases.services import is_overdue
+
+    assert not is_overdue(mediating)
+    inbox = med.get("/inbox/").get_data(as_text=True)
+    assert "重新开启了案件：回访发现未履行" in inbox
+    problems = invariants.check([mediating.id], derived=False)
+    assert not [p for p in problems if "due date" in p], problems  # (its dates were moved back by hand)
 
 
 def test_a_follow_up_visit_must_record_performance(mediating, login):

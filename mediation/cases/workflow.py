@@ -358,7 +358,11 @@ def _reopen(case, _data, _by):
     case.outcome = None
     case.closed_at = None
     case.concluded_at = None
-    return {"outcome": [old, None]}
+    # Mediation starts again, and with it its time limit: the old one ran out long ago, and the
+    # case came back overdue on the day it was reopened (QA).
+    old_due = case.due_date.isoformat() if case.due_date else None
+    case.due_date = local_today() + timedelta(days=current_app.config["MEDIATION_TIME_LIMIT_DAYS"])
+    return {"outcome": [old, None], "due_date": [old_due, case.due_date.isoformat()]}
 
 
 def _archive(case, _data, _by):

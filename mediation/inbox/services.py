@@ -157,6 +157,9 @@ def after_transition(case, name: str, event_row, by) -> None:
             tell(case_people(case), "assigned", unit=case.unit.label)
     elif name in ("assign", "reassign"):
         tell(case_people(case), "assigned", unit=case.unit.label)
+    elif name == "reopen":
+        tell(case_people(case), "reopened", by=by.display_name if by is not None else "",
+             reason=clip(event_row.note or "", 200), due=case.due_date.isoformat() if case.due_date else None)
     elif name == "delegate":
         delegation = db.session.get(Delegation, changes["delegation"])
         tell(unit_managers(delegation.unit) + _unit_mediators(delegation.unit), "delegated",

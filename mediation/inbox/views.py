@@ -78,6 +78,9 @@ def _describe(n: Notification) -> str:
                      unit=p["unit"], who=p["reporter"])
         return _("Urgent lead from %(unit)s (reported by %(who)s): please handle it soon.", unit=p["unit"],
                  who=p["reporter"])
+    if n.kind == "reopened":
+        return _("Reopened by %(who)s: %(reason)s. The time limit now ends on %(date)s.", who=p.get("by") or "—",
+                 reason=p.get("reason") or "—", date=day("due"))
     if n.kind == "lead_registered":
         if p.get("reported"):
             return _("Your lead of %(date)s was registered as a case by %(who)s.", date=day("reported"), who=p["by"])
