@@ -68,10 +68,23 @@ def fmt_money(value: Decimal | int | None) -> str:
     return format_decimal(Decimal(value), format="#,##0.00")
 
 
+class _Colon:
+    """The colon after a label, in the reader's language: "持有单位：" but "Held by: " (a
+    full-width colon in English text reads as a stray character)."""
+
+    def __str__(self) -> str:
+        return "：" if is_chinese() else ": "
+
+    __html__ = __str__
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["money"] = fmt_money
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["datetime"] = fmt_datetime
+
+    # A global, not a context variable: macros imported without context (the chips) use it too.
+    app.jinja_env.globals["colon"] = _Colon()
 
     @app.context_processor
     def _inject():

@@ -30,3 +30,19 @@ def test_placeholders_survive_translation():
         for m in read_po(fh):
             if m.id and m.string:
                 assert set(re.findall(r"%\(\w+\)\w", m.id)) == set(re.findall(r"%\(\w+\)\w", m.string)), m.id
+
+
+def test_a_labels_colon_follows_the_language(demo, login):
+    """QA: English pages read "Held by：金坛区" and "Risk：yellow" (a full-width colon)."""
+    from mediation.cases.models import RiskLevel
+
+    from .factories import advance, make_case
+
+    case = advance(make_case(risk_level=RiskLevel.YELLOW), "accept", "assign")
+    coord = login("coord-320413109")
+    page = coord.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "承办单位：" in page and "风险：" in page
+    coord.post("/account/language", data={"lang": "en"})
+    page = coord.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Held by: " in page and "Risk: " in page
+    assert "Held by：" not in page and "Risk：" not in page
