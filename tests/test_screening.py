@@ -19,7 +19,7 @@ from mediation.screening.scoring import ITEMS, MAX_SCORE, score
 from mediation.timeutil import local_today
 from mediation.users.models import Role
 
-from .factories import advance, make_agreement, make_case, user, write_entry
+from .factories import advance, make_agreement, make_case, unit, user, write_entry
 
 MED, COORD = "med-320413109201", "coord-320413109"
 
@@ -441,6 +441,12 @@ def test_the_one_who_can_lift_a_restriction_is_not_deactivated_or_demoted_away(d
                     actor=user("admin"))
     db.session.rollback()
     assert user(COORD).roles == {Role.COORDINATOR}
+    # Moved to another town (roles unchanged): refused, said beside the unit, not the roles (QA).
+    with pytest.raises(DomainError, match="唯一人员") as refused:
+        update_user(user(COORD), display_name="协调员", phone="", unit=unit("320413106"), roles={Role.COORDINATOR},
+                    actor=user("admin"))
+    assert refused.value.field == "unit"
+    db.session.rollback()
     workflow.transition(case, "unrestrict", by=user(COORD), reason="改由站里督办")
     workflow.transition(case, "restrict", by=user(COORD), named_users=[user("admin")], reason="当事人系村干部亲属")
     db.session.commit()

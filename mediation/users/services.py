@@ -223,13 +223,15 @@ def update_user(user: User, *, display_name: str, phone: str, unit: OrgUnit, rol
     if user.id == actor.id and roles != set(user.roles):
         raise DomainError(_("You cannot change your own roles; ask another administrator."), field="roles")
     supervised = _supervised_restricted(user)
+    moved = unit.id != user.unit_id
     user.display_name = display_name
     user.phone = check_phone(phone)
-    if unit.id != user.unit_id:
+    if moved:
         user.inbox_synced_at = None  # cases held elsewhere now: the next look reads back in full
     user.unit = unit
     user.set_roles(roles)
-    _keep_supervised(user, supervised, field="roles")
+    # Told beside what was changed: the unit when only the unit was (QA: it showed under the roles).
+    _keep_supervised(user, supervised, field="unit" if moved and roles == set(user.roles) else "roles")
     db.session.flush()
 
 
