@@ -420,12 +420,42 @@
       event.stopPropagation();  // before the guard against a second tap disables the button
       // The form is not sent, so the server cannot say yet what is missing: say it now, so that
       // both are put right in one round (QA: a long field, then the empty ones, came in two).
+      var empties = [];
       Array.from(event.target.elements || []).forEach(function (field) {
-        if (field.required && !field.value.trim()) { markEmpty(field); }
+        if (field.required && !field.value.trim()) { markEmpty(field); empties.push(field); }
+        // The server's earlier "fill this in" for a field filled since no longer holds.
+        if (field.classList && field.classList.contains("is-invalid") && field.value.trim() && over.indexOf(field) < 0) {
+          field.classList.remove("is-invalid");
+          field.removeAttribute("aria-invalid");
+          var stale = field.parentElement && field.parentElement.querySelector(".invalid-feedback");
+          if (stale) { stale.hidden = true; }
+        }
       });
+      summarise(over, empties);
       over[0].focus();
     }
   }, true);
+
+  // The summary at the top says what holds the form back now, not what the server said the
+  // round before (QA: it still listed fields filled since, and not the one too long).
+  function summarise(over, empties) {
+    var summary = document.getElementById("error-summary");
+    var list = summary && summary.querySelector("ul");
+    if (!list) { return; }
+    list.innerHTML = "";
+    over.concat(empties).forEach(function (field) {
+      var note = document.getElementById(field.id + (over.indexOf(field) >= 0 ? "-too-long" : "-still-empty"));
+      var label = field.id && document.querySelector("label[for='" + field.id + "']");
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.className = "alert-link fw-normal";
+      link.href = "#" + field.id;
+      var colon = document.documentElement.lang.indexOf("zh") === 0 ? "：" : ": ";
+      link.textContent = (label ? label.textContent.trim() + colon : "") + (note ? note.textContent : "");
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+  }
 
   var empty = document.body.getAttribute("data-still-empty");
   function markEmpty(field) {
