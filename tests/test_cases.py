@@ -622,3 +622,21 @@ def test_an_empty_list_tells_no_match_from_no_cases(demo, login):
     page = coord.get("/cases/?q=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA%E4%BA%BA").get_data(as_text=True)
     assert "没有符合搜索或筛选条件的案件" in page and "这里还没有案件" not in page
     assert "没有符合" in coord.get("/cases/?risk=red").get_data(as_text=True)
+
+
+def test_drafts_of_a_lead_go_when_it_is_registered_and_say_so_when_handled_elsewhere(demo, login):
+    """QA: two failed tries at a lead's intake stayed as drafts after the lead became a case, and
+    resuming one led through the whole form to "this lead was handled already"."""
+    from mediation.leads.models import Lead
+
+    login("grid-320413109201").post("/leads/new", data={"who": "王家", "where": "上阳村3组", "what": "夫妻吵架",
+                                                         "urgency": "normal"})
+    lead = db.session.scalar(select(Lead))
+    med, coord = login("med-320413109201"), login("coord-320413109")
+    for client in (med, med, coord):
+        client.post("/cases/drafts/autosave", data={"summary": "写了一半", "lead_id": str(lead.id)})
+    assert med.post("/cases/new", data=intake(lead_id=str(lead.id))).status_code == 302
+    mine = select(func.count(CaseDraft.id)).where(CaseDraft.user_id == user("med-320413109201").id)
+    assert db.session.scalar(mine) == 0
+    listing = coord.get("/cases/drafts/").get_data(as_text=True)
+    assert "不能再登记为案件" in listing and "/cases/new?draft=" not in listing

@@ -440,6 +440,11 @@ def discard_draft(user: User, draft_id: int) -> None:
     db.session.execute(delete(CaseDraft).where(CaseDraft.id == draft_id, CaseDraft.user_id == user.id))
 
 
+def discard_lead_drafts(user: User, lead_id: int) -> None:
+    """The user's drafts of a lead just registered: earlier tries at the same intake."""
+    db.session.execute(delete(CaseDraft).where(CaseDraft.lead_id == lead_id, CaseDraft.user_id == user.id))
+
+
 def drafts_of(user: User) -> list[CaseDraft]:
     return list(db.session.scalars(
         select(CaseDraft).where(CaseDraft.user_id == user.id).order_by(CaseDraft.updated_at.desc())))

@@ -190,6 +190,7 @@ def new():
                 )
                 if lead is not None:
                     mark_converted(lead, case, by=current_user)
+                    services.discard_lead_drafts(current_user, lead.id)  # earlier tries at the same intake
                 if db_id(form.draft_id.data) is not None:
                     services.discard_draft(current_user, db_id(form.draft_id.data))
             except DomainError as exc:
@@ -245,7 +246,13 @@ def autosave():
 @bp.route("/drafts/")
 @require("case.create")
 def drafts():
-    return render_template("cases/drafts.html", drafts=services.drafts_of(current_user))
+    mine = services.drafts_of(current_user)
+    # A draft for a lead handled since (registered or set aside) cannot become a case: said on the
+    # list, rather than on its submit after the whole form was gone through again (QA).
+    lead_ids = {d.lead_id for d in mine if d.lead_id is not None}
+    handled = set(db.session.scalars(select(Lead.id).where(Lead.id.in_(lead_ids), Lead.status != LeadStatus.NEW))) \
+        if lead_ids else set()
+    return render_template("cases/drafts.html", drafts=mine, handled=handled)
 
 
 @bp.route("/drafts/<int:draft_id>/discard", methods=["POST"])
