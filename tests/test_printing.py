@@ -938,3 +938,14 @@ def test_each_record_downloads_under_its_own_name(busy_case, login):
     # The number is the entry's place in the case's diary (30 entries before these two).
     assert quote("第31条") in med.get(f"/cases/{busy_case.id}/diary/{first.id}/record.pdf").headers[
         "Content-Disposition"]
+
+
+def test_the_intake_registers_signatures_seal_and_remark_stay_on_one_page(demo, login):
+    """QA: a long summary left page 2 of the register holding only the seal's date and the remark."""
+    med = login("med-320413109201")
+    for n in range(300, 1700, 70):
+        case = make_case(summary="双方因宅基地和赡养问题发生纠纷，" * (n // 16))
+        reader = PdfReader(io.BytesIO(med.get(f"/cases/{case.id}/intake.pdf").data))
+        pages = [p.extract_text().replace(" ", "").replace("\n", "") for p in reader.pages]
+        (remark,) = [i for i, t in enumerate(pages) if "此表由人民调解委员会填写" in t]
+        assert "（印章）" in pages[remark] and "登记人（签名）" in pages[remark] and "受理人：" in pages[remark], n

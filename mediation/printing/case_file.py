@@ -108,12 +108,16 @@ def intake_register(case, committee: str | None = None) -> list:
         markup(_label("纠纷简要情况："), s["h2"]), para(case.summary, s["body"]),
         *([markup(_label("当事人申请事项："), s["h2"]), para(case.claims, s["body"])] if case.claims else []),
         Spacer(1, 3 * mm),
-        para(f"登记人：{case.created_by.display_name}　登记日期：{fmt_date(case.intake_date)}", s["body"]),
-        para(f"受理人：{accepted_by}　受理日期：{accepted_on}", s["body"]),
-        Spacer(1, 6 * mm),
-        _signature_block(["当事人（签名）", "登记人（签名）"], s),
-        Spacer(1, 6 * mm), para(f"{committee}（印章）", s["number"]), para(fmt_date(case.intake_date), s["number"]),
-        para("备注：此表由人民调解委员会填写", s["small"]),
+        # The signatures, the seal with its date and the remark move to a new page together: a
+        # page holding only the seal's date and the remark read as a blank one (QA).
+        KeepTogether([
+            para(f"登记人：{case.created_by.display_name}　登记日期：{fmt_date(case.intake_date)}", s["body"]),
+            para(f"受理人：{accepted_by}　受理日期：{accepted_on}", s["body"]),
+            Spacer(1, 6 * mm),
+            _signature_block(["当事人（签名）", "登记人（签名）"], s),
+            Spacer(1, 6 * mm), para(f"{committee}（印章）", s["number"]), para(fmt_date(case.intake_date), s["number"]),
+            para("备注：此表由人民调解委员会填写", s["small"]),
+        ]),
     ]
 
 
