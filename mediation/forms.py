@@ -66,12 +66,16 @@ def symbol_problem(value: str) -> str | None:
 
 
 def text_problem(value: str) -> str | None:
-    """Why a piece of typed text is refused, or None."""
+    """Why a piece of typed text is refused (every reason at once: "<b>很生气</b>😡" was told of
+    the brackets, then, once they were gone, of the emoji), or None."""
+    problems = []
     if MARKUP_RE.search(value):
-        return str(_l("Remove the markup (text in angle brackets such as <b>): only plain text is kept."))
+        problems.append(str(_l("Remove the markup (text in angle brackets such as <b>): only plain text is kept.")))
     if any(unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in value):
-        return str(_l("Remove the control characters from this text."))
-    return symbol_problem(value)
+        problems.append(str(_l("Remove the control characters from this text.")))
+    if symbols := symbol_problem(value):
+        problems.append(symbols)
+    return " ".join(problems) or None
 
 
 def _text_fields(fields):

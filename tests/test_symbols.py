@@ -17,6 +17,12 @@ def test_pictographs_and_symbols_are_refused_naming_the_character(app, text, nam
     assert problem and named in problem
 
 
+def test_markup_and_an_emoji_are_told_at_once(app):
+    """QA: "他说<b>很生气</b>😡" was refused for the brackets, then, after they went, for the emoji."""
+    problem = text_problem("他说<b>很生气</b>😡")
+    assert "<b>" in problem and "U+1F621" in problem
+
+
 @pytest.mark.parametrize("text", [
     "汤桂珍", "李𬌗", "王䶮", "阿依古丽·买买提", "迪丽热巴・迪力木拉提", "Zhang San-Li", "Nguyễn Thị",
     "体温38.5℃，住房120㎡，第3号", "①②③", "（2026）金坛婚调字第0001号", "3组12号、5号楼2单元301室",
