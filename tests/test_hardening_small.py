@@ -152,8 +152,10 @@ def test_attack_findings_give_no_server_error(assigned, login, app, tmp_path):
     from pypdf import PdfWriter
 
     med = login("med-320413109201")
-    for path in ("/diary/?month=9999-12", "/diary/book.pdf?month=9999-12", "/diary/?month=0001-01"):
-        assert med.get(path).status_code == 404, path
+    assert med.get("/diary/book.pdf?month=9999-12").status_code == 404
+    for path in ("/diary/?month=9999-12", "/diary/?month=0001-01"):  # on screen: said, and this month shown
+        resp = med.get(path)
+        assert resp.status_code == 200 and "不是月份" in resp.get_data(as_text=True), path
     page = med.get(f"/cases/{assigned.id}/edit").get_data(as_text=True)
     assert 'name="version"' in page
     resp = med.post(f"/cases/{assigned.id}/edit", data=dict(intake(version="abc"), category=str(
