@@ -555,3 +555,6 @@ def test_the_report_counts_escalations_in_its_year_to_date_and_lists_villages_un
             next(v for v in district.fig.units.values() if v.label == label) for label, *_x in
             district.reporting_rows())]
         assert towns == sorted(towns)
+        # The page and the PDF read the status's own lists: grouped the same way.
+        missing = [db.session.get(OrgUnit, u.parent_id).code for u in district.status.missing]
+        assert missing == sorted(missing)

@@ -701,10 +701,14 @@ def reporting_status(root: OrgUnit, month: date, fig: Figures | None = None) -> 
     if root.tier in UPPER_TIERS:
         return _reporting_by_district(root, month)
     units = list(fig.units.values()) if fig is not None else subtree_units(root)
-    villages = [u for u in units if u.tier is Tier.VILLAGE and u.active]
     by_id = {u.id: u for u in units}
+
+    def under_town(u: OrgUnit) -> tuple:
+        # By town, then code: a town's villages need not share its code's prefix (薛埠镇's 320413401…).
+        return by_id[u.parent_id].code if u.parent_id in by_id else "", u.code
+    villages = sorted((u for u in units if u.tier is Tier.VILLAGE and u.active), key=under_town)
     pairs = sorted(((by_id[c.unit_id], c, late) for c, late in confirmations(root, month) if c.unit_id in by_id),
-                   key=lambda row: row[0].code)
+                   key=lambda row: under_town(row[0]))
     confirmed = {u.id for u, _c, _late in pairs}
     missing = [v for v in villages if v.id not in confirmed]
     with_cases = [(u, c) for u, c, late in pairs if c.had_cases or late]
