@@ -46,3 +46,5 @@ def test_a_labels_colon_follows_the_language(demo, login):
     page = coord.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Held by: " in page and "Risk: " in page
     assert "Held by：" not in page and "Risk：" not in page
+    found = coord.get("/search?q=%E6%B1%A4%E6%A1%82%E7%8F%8D").get_data(as_text=True)  # 汤桂珍
+    assert 'search-snippet"><span class="text-body-secondary">' in found and "：</span>" not in found

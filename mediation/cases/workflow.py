@@ -462,7 +462,9 @@ def _needs_delegation(case, data):
         return "instruction", _("Say what the visit is for.")
     if data.get("due_date") is None or data["due_date"] < local_today():
         return "due_date", _("Give a due date from today on.")
-    if data["due_date"] > local_today() + timedelta(days=366):
+    today = local_today()
+    if data["due_date"] > (today.replace(year=today.year + 1) if (today.month, today.day) != (2, 29)
+                           else today.replace(year=today.year + 1, day=28)):
         return "due_date", _("Give a due date within a year.")
     return None
 
