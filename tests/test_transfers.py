@@ -496,6 +496,12 @@ def test_a_restricted_case_is_named_to_those_who_take_it_in_and_to_whom_it_is_gi
     assert login(STATION).get(f"/cases/{case.id}").status_code == 404  # not yet sent its way
     escalate(case, by=TOWN, to="320413", reason=EscalationReason.UNSETTLED)
     assert STATION in {u.username for u in case.named_users}
+    # QA: two people named read on the timeline as one replacing the other ("A → B").
+    db.session.add(workflow.CaseEvent(case=case, actor=user(TOWN), kind="escalate", from_status=case.status,
+                                      to_status=case.status, changes={"named_users": ["甲管理员", "乙管理员"]}))
+    db.session.commit()
+    timeline = town.get(f"/cases/{case.id}").get_data(as_text=True).split('id="timeline"', 1)[1]
+    assert "甲管理员、乙管理员" in timeline and "甲管理员 → 乙管理员" not in timeline
     station = login(STATION)
     assert station.get(f"/cases/{case.id}").status_code != 404
     assert "transfer_in" in inbox_kinds(STATION)
