@@ -276,6 +276,7 @@ def test_a_form_held_back_for_a_long_field_also_names_the_empty_ones(server, as_
     expect(grid.locator("#error-summary li")).to_have_count(1)
     expect(grid.locator("#error-summary li")).to_contain_text("多了 1 个字")
     expect(grid.locator("#who.is-invalid")).to_have_count(0)
+    expect(grid.locator(".invalid-feedback")).to_have_count(0)  # the server's earlier messages went too
 
 
 def test_a_category_row_too_long_is_not_sent_and_a_dismissal_takes_one_tap(server, as_user):

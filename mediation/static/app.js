@@ -422,13 +422,15 @@
       // both are put right in one round (QA: a long field, then the empty ones, came in two).
       var empties = [];
       Array.from(event.target.elements || []).forEach(function (field) {
+        // The server's messages of the round before no longer hold: what holds the form back
+        // now is said below (too long, still empty). Removed, not hidden: they are d-block.
+        var stale = field.classList && field.classList.contains("is-invalid") && field.parentElement &&
+          field.parentElement.querySelector(".invalid-feedback");
+        if (stale) { stale.remove(); }
         if (field.required && !field.value.trim()) { markEmpty(field); empties.push(field); }
-        // The server's earlier "fill this in" for a field filled since no longer holds.
-        if (field.classList && field.classList.contains("is-invalid") && field.value.trim() && over.indexOf(field) < 0) {
+        else if (field.classList && over.indexOf(field) < 0) {
           field.classList.remove("is-invalid");
           field.removeAttribute("aria-invalid");
-          var stale = field.parentElement && field.parentElement.querySelector(".invalid-feedback");
-          if (stale) { stale.hidden = true; }
         }
       });
       summarise(over, empties);
