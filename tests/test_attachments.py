@@ -71,12 +71,27 @@ def test_a_refused_upload_is_told_beside_its_form_with_what_was_typed(case, logi
     resp = med.post(f"/cases/{case.id}/attachments/", data={"file": (io.BytesIO(b""), "empty.png"), "kind": "evidence",
                                                             "title": "现场照片"}, content_type="multipart/form-data")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("#attachments")
+    assert "现场" not in resp.headers["Location"] and "%E7%8E%B0" not in resp.headers["Location"]  # not in the address
     page = med.get(resp.headers["Location"]).get_data(as_text=True)
     section = page.split('id="attachments"', 1)[1]
     assert 'id="attachment-error"' in section and "0 字节" in section
     assert "0 字节" not in page.split('id="attachments"', 1)[0]  # not also at the top
     assert 'value="现场照片"' in section and '<option selected value="evidence">' in section
     assert db.session.scalar(select(Attachment)) is None
+    assert 'value="现场照片"' not in med.get(f"/cases/{case.id}").get_data(as_text=True)  # once
+    # The same from a diary entry's card: told there, the card open, its kind and description kept.
+    from .factories import write_entry
+
+    entry = write_entry(case)
+    resp = med.post(f"/cases/{case.id}/attachments/", data={"file": (io.BytesIO(b"MZ\x90"), "x.pdf"), "kind": "other",
+                                                            "title": "调解现场", "entry_id": str(entry.id)},
+                    content_type="multipart/form-data")
+    assert resp.headers["Location"].endswith(f"#entry-{entry.id}")
+    page = med.get(resp.headers["Location"]).get_data(as_text=True)
+    card = page.split(f'id="entry-{entry.id}-attach"', 1)[1].split("</details>", 1)[0]
+    assert card.startswith(" open>") and f'id="entry-{entry.id}-attach-error"' in card and 'value="调解现场"' in card
+    assert '<option value="other" selected>' in card
+    assert f'id="entry-{entry.id}-attach-error"' not in page.split(f'id="entry-{entry.id}-attach"', 1)[0]
 
 
 def test_size_limit(case, login, app):

@@ -1,5 +1,5 @@
 """Uploading (from a phone camera too) and serving attachments through the access rule."""
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +20,12 @@ from . import services
 from .models import Attachment, DocumentKind
 
 bp = Blueprint("attachments", __name__, url_prefix="/cases/<int:case_id>/attachments")
-ATTACHMENT_MESSAGES = "attachments"  # a flash category shown beside the upload form, not at the top
+REFUSED_UPLOAD = "refused_upload"  # session key: the kind and description of an upload just refused
+
+
+def refused_category(entry_id: int | None) -> str:
+    """The flash category told beside the upload form used (base.html leaves "attachments…" out)."""
+    return "attachments" if entry_id is None else f"attachments:{entry_id}"
 
 
 class UploadForm(AppForm):
@@ -75,17 +80,15 @@ def upload(case_id: int):
 
 
 def _refused(case, entry_id, back: str, form: UploadForm, messages: list) -> object:
-    """Back to the case with why, told beside the case's upload form (a flash at the top was
-    a screen away from the button), its kind and description as typed; the file must be
-    chosen again (a browser never fills a file box)."""
-    if entry_id is not None:
-        for message in messages:
-            flash(message, "danger")
-        return redirect(back)
+    """Back to the case with why, told beside the upload form that was used (the case's or an
+    entry's: a flash at the top was a screen away from the button), its kind and description
+    as typed, kept in the session for the next page (not in the address: history and access
+    logs would keep the description); the file must be chosen again (a browser never fills a
+    file box)."""
     for message in messages:
-        flash(str(message), ATTACHMENT_MESSAGES)
-    return redirect(url_for("cases.detail", case_id=case.id, upload_kind=form.kind.data or None,
-                            upload_title=(form.title.data or "")[:200] or None, _anchor="attachments"))
+        flash(str(message), refused_category(entry_id))
+    session[REFUSED_UPLOAD] = {"entry": entry_id, "kind": form.kind.data or "", "title": (form.title.data or "")[:200]}
+    return redirect(back)
 
 
 @bp.route("/<int:attachment_id>")

@@ -1,7 +1,7 @@
 """Case pages: intake (with server-side drafts), list, detail, edit and the workflow actions."""
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from ..agreements import services as agreements
 from ..agreements.models import Agreement, Confirmation
 from ..attachments.models import Attachment
 from ..attachments.services import attachments_of, may_attach
-from ..attachments.views import UploadForm
+from ..attachments.views import REFUSED_UPLOAD, UploadForm
 from ..diary import services as diary
 from ..diary.models import EntryKind, Performance
 from ..errors import DomainError
@@ -386,15 +386,18 @@ def prefetch(case: Case, parts=("moves", "safety", "papers")) -> None:
         prime((key, case.id), (rows[0] if rows else None) if key == "agreement_of" else rows)
 
 
-def _upload_form() -> UploadForm:
-    """The case's upload form; after a refused upload, its kind and description as they were
-    sent (``attachments.views``: the file itself must be chosen again)."""
+def _upload_form() -> tuple[UploadForm, dict]:
+    """The case's upload form, and what an upload just refused sent (its entry, kind and
+    description, once: ``attachments.views._refused``); the case's form is filled from it when
+    it was the one used. The file itself must be chosen again."""
     form = UploadForm(formdata=None)
-    kind = request.args.get("upload_kind")
-    if kind in {value for value, _label in form.kind.choices}:
-        form.kind.data = kind
-    form.title.data = (request.args.get("upload_title") or "")[:200]
-    return form
+    refused = session.pop(REFUSED_UPLOAD, None) or {}
+    if refused.get("kind") not in {value for value, _label in form.kind.choices}:
+        refused["kind"] = None
+    if refused and refused.get("entry") is None:
+        form.kind.data = refused["kind"] or form.kind.data
+        form.title.data = refused.get("title") or ""
+    return form, refused
 
 
 @bp.route("/<int:case_id>")
@@ -410,6 +413,7 @@ def detail(case_id: int):
 
     visible_ids = {e.id for e in entries}
     attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible_ids]
+    upload_form, refused_upload = _upload_form()
     visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
     not_performed = bool(visits) and visits[-1].performance is Performance.NOT
 
@@ -442,7 +446,7 @@ def detail(case_id: int):
         reminder=agreements.confirmation_reminder(case, agreement), plan=agreements.follow_up_plan(case, entries),
         can_edit_agreement=agreements.can_edit(current_user, case), not_performed=not_performed,
         reopen_allowed=any(t.name == "reopen" for t in actions), blocked=blocked, shown_changes=SHOWN_CHANGES,
-        attachments=attachments, upload_form=_upload_form(),
+        attachments=attachments, upload_form=upload_form, refused_upload=refused_upload,
         parties={p.id: p for p in case.parties}, can_write_diary=diary.can_write(current_user, case),
         visit_only=diary.visit_only(current_user, case),
         can_amend=diary.may_amend(current_user, case), can_attach=may_attach(current_user, case),
