@@ -572,3 +572,21 @@ def test_a_form_open_while_the_case_moved_comes_back_with_why_and_the_text(demo,
     page = resp.get_data(as_text=True)
     assert resp.status_code == 409 and "男方每月给付抚养费一千元" in page and "请复制保存" in page
     assert med.get(f"/cases/{case.id}/diary/new").status_code == 403  # opened afresh: not offered
+
+
+def test_a_same_day_edit_saved_after_the_case_moved_comes_back_with_the_text(demo, login):
+    """QA re-test: editing today's entry while the case was escalated led to the amendment form,
+    told "only its author on the day", and the edit was lost."""
+    case = advance(make_case(), "accept", "assign", "start")
+    entry = write_entry(case)
+    med = login(VILLAGE_MED)
+    escalate(case)
+    text = "改过的结果：双方同意下周再谈"
+    resp = med.post(f"/cases/{case.id}/diary/{entry.id}/edit", data={
+        "kind": "session", "occurred_on": entry.occurred_on.isoformat(), "mode": "joint", "result": text})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and text in page and "待接收" in page and "请复制保存" in page
+    db.session.refresh(entry)
+    assert entry.result != text
+    opened = med.get(f"/cases/{case.id}/diary/{entry.id}/edit")
+    assert opened.status_code == 302 and "/amend" not in opened.headers["Location"]

@@ -41,14 +41,14 @@ def can_write(user, case: Case) -> bool:
     return case.status in WRITABLE_STATUSES and (access.acts_on(user, case) or access.is_delegate(user, case))
 
 
-def why_not_writable(user, case: Case) -> str:
+def why_not_writable(user, case: Case, *, kept: bool = True) -> str:
     """Why a form opened on this case can no longer be saved (it moved, closed or was archived
-    meanwhile): said with the typed text kept, where a 403 page lost it."""
-    keep = _("What you typed is kept below: copy it if you need it.")
+    meanwhile): said with the typed text kept (``kept``), where a 403 page lost it."""
     if case.status not in WRITABLE_STATUSES:
-        return _("The case is now %(status)s: nothing more can be recorded on it.",
-                 status=STATUS_LABELS[case.status]) + " " + keep
-    return _("The case is now held by %(unit)s: you can no longer record on it.", unit=case.unit.label) + " " + keep
+        why = _("The case is now %(status)s: nothing more can be recorded on it.", status=STATUS_LABELS[case.status])
+    else:
+        why = _("The case is now held by %(unit)s: you can no longer record on it.", unit=case.unit.label)
+    return f"{why} {_('What you typed is kept below: copy it if you need it.')}" if kept else why
 
 
 def visit_only(user, case: Case) -> bool:

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms import add_domain_error, text_problem
 from ..labels import PARTY_ROLE_LABELS, PERFORMANCE_LABELS
 from ..submissions import Once
-from ..timeutil import local_today
+from ..timeutil import local_date_of, local_today
 from ..users.models import User
 from . import services
 from .forms import AmendForm, EntryForm, FollowUpForm
@@ -257,6 +257,19 @@ def edit(case_id: int, entry_id: int):
     if not services.can_edit(current_user, entry):
         if entry.author_id != current_user.id:
             abort(403)
+        if local_date_of(entry.created_at) == local_today():
+            # The author, today: the case moved or closed while the form was open. The edit comes
+            # back as typed, with why (a redirect to the amendment form lost it, QA).
+            if request.method == "POST":
+                form = _form(case, follow_up=entry.kind is EntryKind.FOLLOW_UP)
+                form.validate()
+                form.form_errors.append(services.why_not_writable(current_user, case))
+                return _render(case, form, entry, [], request.form), 409
+            flash(services.why_not_writable(current_user, case, kept=False), "warning")
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
+        if not services.may_amend(current_user, case):  # a visiting unit, a case sent on: nothing to offer
+            flash(_("Only its author may edit an entry, on the day it was written."), "warning")
+            return redirect(url_for("cases.detail", case_id=case.id, _anchor=f"entry-{entry.id}"))
         # The day has turned since the page was opened: the entry is closed to edits.
         flash(_("Only its author may edit an entry, on the day it was written; add an amendment instead."),
               "warning")
