@@ -61,6 +61,9 @@ def symbol_problem(value: str) -> str | None:
     if not found:
         return None
     shown = "、".join(_named(ch) for ch in found[:5]) + ("…" if len(found) > 5 else "")
+    if all(unicodedata.category(ch) == "Cf" for ch in found):  # a zero-width space is no emoji (QA)
+        return str(_l("Remove the invisible characters %(chars)s (often pasted along with text): they do not "
+                      "print.", chars=shown))
     return str(_l("Remove %(chars)s: printed documents take letters, digits and punctuation, not emoji or "
                   "symbols.", chars=shown))
 

@@ -17,6 +17,11 @@ def test_pictographs_and_symbols_are_refused_naming_the_character(app, text, nam
     assert problem and named in problem
 
 
+def test_an_invisible_character_is_not_called_an_emoji(app):
+    problem = text_problem("王\u200b芳")
+    assert "U+200B" in problem and "不可见" in problem and "表情" not in problem
+
+
 def test_markup_and_an_emoji_are_told_at_once(app):
     """QA: "他说<b>很生气</b>😡" was refused for the brackets, then, after they went, for the emoji."""
     problem = text_problem("他说<b>很生气</b>😡")
