@@ -494,6 +494,13 @@ def test_a_restricted_case_is_named_to_those_who_take_it_in_and_to_whom_it_is_gi
     escalate(case, by=VILLAGE_MED)
     receive(case, TOWN, TOWN)
     assert login(STATION).get(f"/cases/{case.id}").status_code == 404  # not yet sent its way
+    # Sent and withdrawn: the station's people named for it are named off again.
+    escalate(case, by=TOWN, to="320413", reason=EscalationReason.UNSETTLED)
+    assert STATION in {u.username for u in case.named_users}
+    workflow.transition(case, "withdraw", by=user(TOWN))
+    db.session.commit()
+    assert STATION not in {u.username for u in case.named_users}
+    assert login(STATION).get(f"/cases/{case.id}").status_code == 404
     escalate(case, by=TOWN, to="320413", reason=EscalationReason.UNSETTLED)
     assert STATION in {u.username for u in case.named_users}
     # QA: two people named read on the timeline as one replacing the other ("A → B").

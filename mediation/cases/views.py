@@ -556,8 +556,8 @@ PRINTED_DOCUMENTS = {
 # Timeline details shown as "label: value" (pairs as "old → new").
 SHOWN_CHANGES = ("outcome", "lead_mediator", "co_mediators", "terms", "confirmation", "parties", "party_fields",
                  "due_date", "document", "to_unit", "unit", "reason", "urgency", "destination", "destination_name",
-                 "reference", "level", "risk_level", "occasion", "named_users", "referral_result", "result_date",
-                 "confidential_included", "entry_date")
+                 "reference", "level", "risk_level", "occasion", "named_users", "named_off", "referral_result",
+                 "result_date", "confidential_included", "entry_date")
 FIELD_LABELS = {
     "category_id": _l("Category"), "source": _l("Source"), "referrer": _l("Referred by"),
     "intake_date": _l("Intake date"), "summary": _l("Summary of the dispute"), "claims": _l("Claims"),
@@ -573,6 +573,7 @@ FIELD_LABELS = {
     "to_unit": _l("Sent to"), "unit": _l("Holding unit"), "reason": _l("Reason"), "urgency": _l("Urgency"),
     "destination": _l("Referred to"), "destination_name": _l("Agency"), "reference": _l("Reference number"),
     "level": _l("Risk level"), "occasion": _l("Occasion"), "named_users": _l("Named users"),
+    "named_off": _l("No longer named"),
     "referral_result": _l("Result"), "result_date": _l("Date of the result"),
     "confidential_included": _l("Confidential entries included"), "entry_date": _l("Diary entry of"),
 }

@@ -55,8 +55,11 @@ def send(case, data: dict, by, *, up: bool) -> dict:
         if not receivers:
             raise WorkflowError(_("Nobody at %(unit)s can take in a restricted case: it has no active coordinator "
                                   "or mediator.", unit=data["to_unit"].label), field="to_unit")
+        known = {u.id for u in case.named_users}
         if named := workflow.name_on_restricted(case, receivers):
             details["named_users"] = named
+            # Who this transfer named (not shown): a return or withdrawal names them off again.
+            details["named_ids"] = [u.id for u in receivers if u.id not in known]
     db.session.add(transfer)
     db.session.flush()
     details["transfer"] = transfer.id
@@ -123,7 +126,19 @@ def give_back(case, data: dict, by, *, returned: bool) -> dict:
     reason = (data.get("reason") or "").strip()
     transfer = _claim(case, by, TransferStatus.RETURNED if returned else TransferStatus.WITHDRAWN, reason)
     _restore(case, transfer)
-    return {"transfer": transfer.id}
+    details = {"transfer": transfer.id}
+    if case.restricted:
+        # The receivers named by the sending had it only to take it in: the case is not theirs now.
+        sent = [e for e in db.session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind.in_(("escalate", "hand_down"))))
+            if (e.changes or {}).get("transfer") == transfer.id]
+        added = set(sent[-1].changes.get("named_ids", [])) if sent else set()
+        keep = set(case.mediator_ids)
+        gone = [u for u in case.named_users if u.id in added and u.id not in keep]
+        if gone:
+            case.named_users = [u for u in case.named_users if u not in gone]
+            details["named_off"] = [u.display_name for u in gone]
+    return details
 
 
 def holder_at(case, when) -> OrgUnit:
