@@ -322,10 +322,13 @@ def acts_on(user, case) -> bool:
 
 
 def open_delegations_for(user, case) -> list[Delegation]:
-    """Open visits on this case given to a unit in the user's subtree."""
+    """Open visits on this case given to the user's own unit or, for a coordinator or admin, to a
+    unit below theirs (who acts for it). A station mediator does not do a village's visit."""
     if not getattr(user, "is_authenticated", False) or "case.create" not in actions_of(user):
         return []
-    return [d for d in delegations_of(case) if d.status is DelegationStatus.OPEN and user.unit.contains(d.unit)]
+    above = bool(user.roles & {Role.COORDINATOR, Role.ADMIN})
+    return [d for d in delegations_of(case) if d.status is DelegationStatus.OPEN
+            and (d.unit_id == user.unit_id or (above and user.unit.contains(d.unit)))]
 
 
 def delegations_of(case) -> list[Delegation]:

@@ -79,6 +79,12 @@ def test_a_refused_upload_is_told_beside_its_form_with_what_was_typed(case, logi
     assert 'value="现场照片"' in section and '<option selected value="evidence">' in section
     assert db.session.scalar(select(Attachment)) is None
     assert 'value="现场照片"' not in med.get(f"/cases/{case.id}").get_data(as_text=True)  # once
+    # Attack review: refused on one case, the text and the reason showed on the next case opened.
+    other = make_case()
+    med.post(f"/cases/{case.id}/attachments/", data={"file": (io.BytesIO(b""), "e.png"), "kind": "other",
+                                                     "title": "只属于这个案件"}, content_type="multipart/form-data")
+    elsewhere = med.get(f"/cases/{other.id}").get_data(as_text=True)
+    assert "只属于这个案件" not in elsewhere and 'id="attachment-error"' not in elsewhere
     # The same from a diary entry's card: told there, the card open, its kind and description kept.
     from .factories import write_entry
 

@@ -210,13 +210,36 @@ def test_delegated_follow_up_recorded_by_the_unit_the_case_came_from(demo, login
         write_entry(case, by=VILLAGE_MED)
     db.session.rollback()
     assert db.session.scalar(select(Delegation).where(Delegation.case_id == case.id)).status is DelegationStatus.OPEN
+    # Attack review: a station mediator (above the village, not its coordinator) did the village's
+    # visit; the visitor filed papers to the holder's own entries.
+    assert login("med-320413").get(f"/cases/{case.id}/diary/new?kind=follow_up").status_code == 403
+    from mediation.attachments.models import DocumentKind
+    from mediation.attachments.services import store
 
-    write_entry(case, by=VILLAGE_MED, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)
+    holders = write_entry(case, by=TOWN)
+    with pytest.raises(DomainError):
+        store(case, by=user(VILLAGE_MED), data=b"%PDF-1.4\n%%EOF\n", filename="a.pdf", kind=DocumentKind.OTHER,
+              entry_id=holders.id)
+    db.session.rollback()
+
+    visit = write_entry(case, by=VILLAGE_MED, kind=EntryKind.FOLLOW_UP, mode=None, performance=Performance.PERFORMED)
     delegation = db.session.scalar(select(Delegation).where(Delegation.case_id == case.id))
     assert delegation.status is DelegationStatus.DONE
     assert "delegation_done" in inbox_kinds(TOWN)
     # The visit done, the village reads again without writing.
     assert "diary/new" not in village.get(f"/cases/{case.id}").get_data(as_text=True)
+    # Asked again, the visitor may not turn its visit into a session by editing it.
+    workflow.transition(case, "delegate", by=user(TOWN), to_unit=unit("320413109201"), instruction="再访",
+                        due_date=local_today())
+    db.session.commit()
+    from mediation.diary.models import SessionMode
+    from mediation.diary.services import FIELDS, edit_entry
+
+    values = {k: getattr(visit, k) for k in FIELDS}
+    with pytest.raises(DomainError, match="回访"):
+        edit_entry(visit, case, by=user(VILLAGE_MED), values={**values, "kind": EntryKind.SESSION,
+                                                              "mode": SessionMode.JOINT, "performance": None})
+    db.session.rollback()
 
 
 def test_referral_keeps_the_case_open_unless_ended(demo, login):

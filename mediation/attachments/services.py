@@ -64,7 +64,8 @@ def store(case: Case, *, by, data: bytes, filename: str, kind: DocumentKind, tit
         entry = db.session.get(DiaryEntry, entry_id)
         if entry is None or entry.case_id != case.id:
             raise DomainError(_("This diary entry is not one of this case's."), field="entry_id")
-        allowed = access.acts_on(by, case) or diary.can_write(by, case)
+        # A visiting unit (a delegated visit) files to its own entries, not to the holder's.
+        allowed = access.acts_on(by, case) or (diary.can_write(by, case) and entry.author_id == by.id)
     else:
         allowed = access.acts_on(by, case)
     if not allowed:

@@ -23,9 +23,10 @@ bp = Blueprint("attachments", __name__, url_prefix="/cases/<int:case_id>/attachm
 REFUSED_UPLOAD = "refused_upload"  # session key: the kind and description of an upload just refused
 
 
-def refused_category(entry_id: int | None) -> str:
-    """The flash category told beside the upload form used (base.html leaves "attachments…" out)."""
-    return "attachments" if entry_id is None else f"attachments:{entry_id}"
+def refused_category(case_id: int, entry_id: int | None) -> str:
+    """The flash category told beside the upload form used, on that case's page only (base.html
+    leaves "attachments…" out)."""
+    return f"attachments:{case_id}" if entry_id is None else f"attachments:{case_id}:{entry_id}"
 
 
 class UploadForm(AppForm):
@@ -86,8 +87,9 @@ def _refused(case, entry_id, back: str, form: UploadForm, messages: list) -> obj
     logs would keep the description); the file must be chosen again (a browser never fills a
     file box)."""
     for message in messages:
-        flash(str(message), refused_category(entry_id))
-    session[REFUSED_UPLOAD] = {"entry": entry_id, "kind": form.kind.data or "", "title": (form.title.data or "")[:200]}
+        flash(str(message), refused_category(case.id, entry_id))
+    session[REFUSED_UPLOAD] = {"case": case.id, "entry": entry_id, "kind": form.kind.data or "",
+                               "title": (form.title.data or "")[:200]}
     return redirect(back)
 
 

@@ -386,12 +386,14 @@ def prefetch(case: Case, parts=("moves", "safety", "papers")) -> None:
         prime((key, case.id), (rows[0] if rows else None) if key == "agreement_of" else rows)
 
 
-def _upload_form() -> tuple[UploadForm, dict]:
+def _upload_form(case_id: int) -> tuple[UploadForm, dict]:
     """The case's upload form, and what an upload just refused sent (its entry, kind and
     description, once: ``attachments.views._refused``); the case's form is filled from it when
     it was the one used. The file itself must be chosen again."""
     form = UploadForm(formdata=None)
     refused = session.pop(REFUSED_UPLOAD, None) or {}
+    if refused.get("case") != case_id:  # another case's: not shown here
+        refused = {}
     if refused.get("kind") not in {value for value, _label in form.kind.choices}:
         refused["kind"] = None
     if refused and refused.get("entry") is None:
@@ -413,7 +415,7 @@ def detail(case_id: int):
 
     visible_ids = {e.id for e in entries}
     attachments = [a for a in attachments_of(case) if a.entry_id is None or a.entry_id in visible_ids]
-    upload_form, refused_upload = _upload_form()
+    upload_form, refused_upload = _upload_form(case.id)
     visits = [e for e in entries if e.kind is EntryKind.FOLLOW_UP and e.performance is not None]
     not_performed = bool(visits) and visits[-1].performance is Performance.NOT
 

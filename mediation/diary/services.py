@@ -245,6 +245,9 @@ def edit_entry(entry: DiaryEntry, case: Case, *, by, values: dict) -> None:
     if not can_edit(by, entry):
         raise DomainError(_("Only its author may edit an entry, on the day it was written; "
                             "add an amendment instead."))
+    if values.get("kind") is not EntryKind.FOLLOW_UP and visit_only(by, case):  # as on writing it
+        raise DomainError(_("Your unit was asked for a follow-up visit on this case: record that visit, not other "
+                            "entries."), "kind")
     _check(case, values)
     db.session.add(DiaryRevision(entry=entry, by=by, data=snapshot(entry)))
     for key, value in values.items():
