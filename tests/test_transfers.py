@@ -620,3 +620,20 @@ def test_a_same_day_edit_saved_after_the_case_moved_comes_back_with_the_text(dem
     assert entry.result != text
     opened = med.get(f"/cases/{case.id}/diary/{entry.id}/edit")
     assert opened.status_code == 302 and "/amend" not in opened.headers["Location"]
+
+
+def test_a_visit_delegated_on_a_restricted_case_names_the_visiting_unit(demo, login):
+    """Left open last: delegated on a restricted case, the visiting unit could not open it."""
+    case = advance(make_case(), "accept", "assign", "start")
+    escalate(case)
+    receive(case, TOWN, TOWN)
+    workflow.transition(case, "restrict", by=user(TOWN), named_users=[], reason="家暴")
+    make_agreement(case, by=TOWN)
+    advance(case, "conclude", "follow_up", by=TOWN)
+    assert login(VILLAGE_MED).get(f"/cases/{case.id}").status_code == 404
+    workflow.transition(case, "delegate", by=user(TOWN), to_unit=unit("320413109201"), instruction="上门回访",
+                        due_date=local_today())
+    db.session.commit()
+    assert VILLAGE_MED in {u.username for u in case.named_users}
+    assert login(VILLAGE_MED).get(f"/cases/{case.id}").status_code != 404
+    assert login("med-320413109202").get(f"/cases/{case.id}").status_code == 404

@@ -372,11 +372,21 @@ def delegation_units(case) -> list[OrgUnit]:
 
 
 def delegate(case, data: dict, by) -> dict:
+    details = {}
+    if data["to_unit"] is not None and case.restricted:
+        # The visiting unit must see the case to make the visit, as a receiving unit must to take it in.
+        receivers = db.session.scalars(access.receivers_at(data["to_unit"])).all()
+        if not receivers:
+            raise WorkflowError(_("Nobody at %(unit)s can take in a restricted case: it has no active coordinator "
+                                  "or mediator.", unit=data["to_unit"].label), field="to_unit")
+        if named := workflow.name_on_restricted(case, receivers):
+            details["named_users"] = named
     delegation = Delegation(case_id=case.id, unit=data["to_unit"], instruction=data["instruction"].strip(),
                             due_date=data["due_date"], created_by=by)
     db.session.add(delegation)
     db.session.flush()
-    return {"delegation": delegation.id, "to_unit": delegation.unit.label, "due_date": delegation.due_date.isoformat()}
+    return {"delegation": delegation.id, "to_unit": delegation.unit.label, "due_date": delegation.due_date.isoformat(),
+            **details}
 
 
 def delegations_of(case) -> list[Delegation]:
