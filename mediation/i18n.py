@@ -44,7 +44,9 @@ def fmt_date(value: date | datetime | None) -> str:
     """2026年11月29日 in Chinese, 29 November 2026 in English."""
     if value is None:
         return ""
-    return format_date(value, "long")
+    # Day first in English, as times are ("d MMM yyyy HH:mm"): the locale's "long" is US-style
+    # ("November 29, 2026"), which read oddly beside "1 Sep 2026 09:30" on one page (QA).
+    return format_date(value, "long" if is_chinese() else "d MMMM yyyy")
 
 
 def fmt_datetime(value: datetime | None) -> str:

@@ -530,7 +530,7 @@ def test_periods_are_named_in_the_users_language(demo, login):
     ahead = c.get("/stats/report?month=2099-05").get_data(as_text=True)
     assert "May 2099 has not begun yet" in ahead
     custom = c.get("/stats/?period=custom&start=2026-01-01&end=2026-03-31").get_data(as_text=True)
-    assert '<span id="stats-period">January 1, 2026 — March 31, 2026</span>' in custom  # as dates are elsewhere
+    assert '<span id="stats-period">1 January 2026 — 31 March 2026</span>' in custom  # as dates are elsewhere
 
 
 def test_the_report_counts_escalations_in_its_year_to_date_and_lists_villages_under_their_towns(demo, app):
