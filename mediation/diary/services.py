@@ -56,6 +56,13 @@ def visit_only(user, case: Case) -> bool:
     return not access.acts_on(user, case) and access.is_delegate(user, case)
 
 
+def _check_visit_only(user, case: Case, values: dict) -> None:
+    """A visiting unit writes, or edits into, nothing but its follow-up visit."""
+    if values.get("kind") is not EntryKind.FOLLOW_UP and visit_only(user, case):
+        raise DomainError(_("Your unit was asked for a follow-up visit on this case: record that visit, not other "
+                            "entries."), "kind")
+
+
 def may_amend(user, case: Case) -> bool:
     """Amendments: the holder's people, while the case is not closed or archived."""
     return workflow.is_writable(case) and access.acts_on(user, case)
@@ -217,9 +224,7 @@ def write_entry(case: Case, *, by, values: dict) -> DiaryEntry:
     workflow.ensure_writable(case)
     if not can_write(by, case):
         raise DomainError(_("The diary of this case cannot be written now."))
-    if values.get("kind") is not EntryKind.FOLLOW_UP and visit_only(by, case):
-        raise DomainError(_("Your unit was asked for a follow-up visit on this case: record that visit, not other "
-                            "entries."), "kind")
+    _check_visit_only(by, case, values)
     _check(case, values)
     entry = DiaryEntry(case_id=case.id, author=by, unit_id=work_unit_id(by, case), **values)
     db.session.add(entry)
@@ -245,9 +250,7 @@ def edit_entry(entry: DiaryEntry, case: Case, *, by, values: dict) -> None:
     if not can_edit(by, entry):
         raise DomainError(_("Only its author may edit an entry, on the day it was written; "
                             "add an amendment instead."))
-    if values.get("kind") is not EntryKind.FOLLOW_UP and visit_only(by, case):  # as on writing it
-        raise DomainError(_("Your unit was asked for a follow-up visit on this case: record that visit, not other "
-                            "entries."), "kind")
+    _check_visit_only(by, case, values)
     _check(case, values)
     db.session.add(DiaryRevision(entry=entry, by=by, data=snapshot(entry)))
     for key, value in values.items():

@@ -186,9 +186,8 @@ class MonthlyReport:
         state = {u.id: (_("Reported"), c.note) for u, c in st.with_cases if u}
         state.update({u.id: (_("No disputes"), c.note) for u, c in st.none if u})
         units = self.fig.units
-        # Under their towns, as the network lists them (a town's villages need not share its code's prefix).
         villages = sorted((u for u in units.values() if u.tier is Tier.VILLAGE and u.active),
-                          key=lambda u: (units[u.parent_id].code if u.parent_id in units else "", u.code))
+                          key=services.town_order(units))
         out = []
         for u in villages:
             label, note = state.get(u.id, (_("Not reported"), ""))

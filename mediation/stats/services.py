@@ -690,6 +690,14 @@ class ReportingStatus:
     districts: list = field(default_factory=list)
 
 
+def town_order(by_id: dict[int, OrgUnit]):
+    """A sort key for villages: by their town's code, then their own (a town's villages need not
+    share its code's prefix: 薛埠镇's 320413401…). ``by_id``: the units the towns are read from."""
+    def key(u: OrgUnit) -> tuple:
+        return by_id[u.parent_id].code if u.parent_id in by_id else "", u.code
+    return key
+
+
 def reporting_status(root: OrgUnit, month: date, fig: Figures | None = None) -> ReportingStatus:
     """Which villages of the subtree confirmed ``month`` (with or without disputes) and which did not.
 
@@ -702,10 +710,7 @@ def reporting_status(root: OrgUnit, month: date, fig: Figures | None = None) -> 
         return _reporting_by_district(root, month)
     units = list(fig.units.values()) if fig is not None else subtree_units(root)
     by_id = {u.id: u for u in units}
-
-    def under_town(u: OrgUnit) -> tuple:
-        # By town, then code: a town's villages need not share its code's prefix (薛埠镇's 320413401…).
-        return by_id[u.parent_id].code if u.parent_id in by_id else "", u.code
+    under_town = town_order(by_id)
     villages = sorted((u for u in units if u.tier is Tier.VILLAGE and u.active), key=under_town)
     pairs = sorted(((by_id[c.unit_id], c, late) for c, late in confirmations(root, month) if c.unit_id in by_id),
                    key=lambda row: under_town(row[0]))

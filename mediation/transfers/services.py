@@ -47,23 +47,29 @@ def send(case, data: dict, by, *, up: bool) -> dict:
         reason=data["reason_code"], reason_text=(data.get("reason_text") or "").strip(),
         urgency=data.get("urgency") or Urgency.NORMAL, note=(data.get("note") or "").strip(), created_by=by,
     )
-    details = {"transfer": transfer.id, "to_unit": data["to_unit"].label, "reason": transfer.reason.value,
-               "urgency": transfer.urgency.value}
-    if case.restricted:
-        # Those who take it in must see it: named on it, or it would wait where nobody can accept it.
-        receivers = db.session.scalars(access.receivers_at(data["to_unit"])).all()
-        if not receivers:
-            raise WorkflowError(_("Nobody at %(unit)s can take in a restricted case: it has no active coordinator "
-                                  "or mediator.", unit=data["to_unit"].label), field="to_unit")
-        known = {u.id for u in case.named_users}
-        if named := workflow.name_on_restricted(case, receivers):
-            details["named_users"] = named
-            # Who this transfer named (not shown): a return or withdrawal names them off again.
-            details["named_ids"] = [u.id for u in receivers if u.id not in known]
+    # Those who take it in must see it: named on it, or it would wait where nobody can accept it.
+    # Who this transfer named ("named_ids", not shown): a return or withdrawal names them off again.
+    named = _name_receivers(case, data["to_unit"])
     db.session.add(transfer)
     db.session.flush()
-    details["transfer"] = transfer.id
-    return details
+    return {"transfer": transfer.id, "to_unit": data["to_unit"].label, "reason": transfer.reason.value,
+            "urgency": transfer.urgency.value, **named}
+
+
+def _name_receivers(case, unit: OrgUnit) -> dict:
+    """On a restricted case, name the people of ``unit`` who take it in (``access.receivers_at``):
+    the timeline's details ("named_users", and "named_ids" of those not named before).
+
+    :raise WorkflowError: nobody there could."""
+    if not case.restricted:
+        return {}
+    receivers = db.session.scalars(access.receivers_at(unit)).all()
+    if not receivers:
+        raise WorkflowError(_("Nobody at %(unit)s can take in a restricted case: it has no active coordinator "
+                              "or mediator.", unit=unit.label), field="to_unit")
+    known = {u.id for u in case.named_users}
+    named = workflow.name_on_restricted(case, receivers)
+    return {"named_users": named, "named_ids": [u.id for u in receivers if u.id not in known]} if named else {}
 
 
 def _claim(case, by, status: TransferStatus, note: str = "") -> Transfer:
@@ -372,15 +378,9 @@ def delegation_units(case) -> list[OrgUnit]:
 
 
 def delegate(case, data: dict, by) -> dict:
-    details = {}
-    if data["to_unit"] is not None and case.restricted:
-        # The visiting unit must see the case to make the visit, as a receiving unit must to take it in.
-        receivers = db.session.scalars(access.receivers_at(data["to_unit"])).all()
-        if not receivers:
-            raise WorkflowError(_("Nobody at %(unit)s can take in a restricted case: it has no active coordinator "
-                                  "or mediator.", unit=data["to_unit"].label), field="to_unit")
-        if named := workflow.name_on_restricted(case, receivers):
-            details["named_users"] = named
+    # The visiting unit must see the case to make the visit, as a receiving unit must to take it in.
+    details = _name_receivers(case, data["to_unit"])
+    details.pop("named_ids", None)  # a visit done leaves them reading, as every visiting unit
     delegation = Delegation(case_id=case.id, unit=data["to_unit"], instruction=data["instruction"].strip(),
                             due_date=data["due_date"], created_by=by)
     db.session.add(delegation)
